@@ -1,0 +1,279 @@
+/**
+ * The one schema of `pipelines.yaml`: validation, TypeScript types (z.infer) and the README's config reference
+ * (rendered from the same objects by `lib/config/docs.ts`) all come from here.
+ *
+ * Only zod is imported so that the Lambda bundles and the CLI can share the types without pulling in aws-cdk-lib.
+ */
+import { z } from 'zod';
+
+const mustMatch = (re: RegExp) => ({ error: `must match ${re.source}` });
+
+export const PIPELINE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+export const INDEX_PREFIX = /^[a-z][a-z0-9-]*$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const SG_ID = /^sg-[0-9a-f]{8,17}$/;
+const DOMAIN_ARN = /^arn:aws[a-z-]*:es:[a-z0-9-]+:\d{12}:domain\/[a-z][a-z0-9-]{2,27}$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+$/;
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+const DURATION = /^\d+[smhd]$/;
+const SIZE = /^\d+(b|kb|mb|gb|tb)$/;
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const FIELD_TYPES = ['keyword', 'text', 'integer', 'long', 'float', 'double', 'boolean', 'ip', 'date', 'object'] as const;
+export const FieldTypeSchema = z.enum(FIELD_TYPES);
+export type FieldType = z.infer<typeof FieldTypeSchema>;
+
+export const LOG_TYPES = ['nginx', 'apache', 'json', 'regex', 'syslog', 'single-line-text', 'multi-line-text'] as const;
+
+const FilterCondition = z.strictObject({
+  field: z.string().min(1).meta({ description: 'Field name after parsing (dotted path for nested JSON).' }),
+  regex: z.string().min(1).meta({ description: 'JavaScript regular expression tested against the field value.' }),
+});
+
+export const LogFormatSchema = z
+  .strictObject({
+    type: z.enum(LOG_TYPES).meta({ description: 'How each line (or event) is parsed.' }),
+    format: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          'nginx: a `log_format` string; apache: a `LogFormat` string; multi-line-text: a Logback/Spring Boot pattern layout. Default for nginx and apache: the `combined` format.',
+      }),
+    regex: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'regex / single-line-text: regex with named groups; multi-line-text: first-line regex.' }),
+    timeKey: z.string().min(1).optional().meta({ description: 'Field that holds the record time; default per type (nginx/apache `time_local`).' }),
+    timeFormat: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'strptime-style format (`%d/%b/%Y:%H:%M:%S %z`), or `epoch_s`, `epoch_ms`, `epoch_us`, `iso8601`.' }),
+    timeZone: z
+      .string()
+      .default('UTC')
+      .refine(isTimeZone, { error: 'must be an IANA time zone such as UTC or Asia/Shanghai' })
+      .meta({ description: 'IANA time zone for timestamps without an offset.' }),
+    fields: z
+      .record(z.string(), FieldTypeSchema)
+      .default({})
+      .meta({ description: 'Field type overrides (`status: integer`); they drive the index mapping and Parquet schema.' }),
+    filters: z
+      .strictObject({
+        include: z.array(FilterCondition).default([]).meta({ description: 'Keep a record only if every condition matches.' }),
+        exclude: z.array(FilterCondition).default([]).meta({ description: 'Drop a record if any condition matches (counted, not lost silently).' }),
+      })
+      .prefault({}),
+    maxLineBytes: z.number().int().min(1024).default(1_048_576).meta({ description: 'Longer lines become failed records.' }),
+    flattenJson: z.boolean().default(false).meta({ description: 'json: flatten nested objects into dotted keys.' }),
+  })
+  .superRefine((f, ctx) => {
+    if ((f.type === 'regex' || f.type === 'single-line-text') && !f.regex) {
+      ctx.addIssue({ code: 'custom', path: ['regex'], message: `is required for type ${f.type}` });
+    }
+    if (f.type === 'multi-line-text' && !f.regex && !f.format) {
+      ctx.addIssue({ code: 'custom', path: ['format'], message: 'multi-line-text needs a pattern layout (format) or a first-line regex' });
+    }
+    if (f.regex) {
+      try {
+        new RegExp(f.regex);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: ['regex'], message: `is not a valid regular expression (${(e as Error).message})` });
+      }
+    }
+  });
+export type LogFormat = z.infer<typeof LogFormatSchema>;
+
+const S3Source = z
+  .strictObject({
+    type: z.literal('s3'),
+    mode: z.enum(['ongoing', 'one-time']).default('ongoing').meta({ description: 'ongoing: S3 event notifications; one-time: an ECS task lists the bucket.' }),
+    bucketName: z.string().regex(BUCKET_NAME, mustMatch(BUCKET_NAME)).meta({ description: 'Existing bucket that holds the logs.' }),
+    prefix: z.string().default('').meta({ description: 'Only objects under this key prefix.' }),
+    suffix: z.string().default('').meta({ description: 'Only objects whose key ends with this.' }),
+    kmsKeyArn: z.string().regex(KMS_KEY_ARN, mustMatch(KMS_KEY_ARN)).optional().meta({ description: 'KMS key of the source bucket, if SSE-KMS.' }),
+  })
+  .meta({ title: 'source (type s3)' });
+
+const FluentBitSource = z
+  .strictObject({
+    type: z.literal('fluent-bit'),
+    platform: z.enum(['ec2', 'eks']),
+    logPaths: z.array(z.string().min(1)).min(1).meta({ description: 'Files the agent tails (globs allowed).' }),
+    eks: z
+      .strictObject({
+        clusterName: z.string().min(1),
+        oidcProviderArn: z.string().regex(OIDC_PROVIDER_ARN, mustMatch(OIDC_PROVIDER_ARN)),
+        namespace: z.string().default('logging'),
+      })
+      .optional()
+      .meta({ description: 'Required for platform eks.' }),
+  })
+  .superRefine((s, ctx) => {
+    if (s.platform === 'eks' && !s.eks) ctx.addIssue({ code: 'custom', path: ['eks'], message: 'is required for platform eks' });
+  })
+  .meta({ title: 'source (type fluent-bit)' });
+
+const SyslogSource = z
+  .strictObject({
+    type: z.literal('syslog'),
+    protocol: z.enum(['tcp', 'udp']),
+    port: z.number().int().min(1).max(65535),
+    clientCidrs: z.array(z.string().regex(CIDR, mustMatch(CIDR))).min(1).meta({ description: 'Only these networks reach the port.' }),
+  })
+  .meta({ title: 'source (type syslog)' });
+
+export const SourceSchema = z.discriminatedUnion('type', [S3Source, FluentBitSource, SyslogSource], {
+  error: (iss) => (iss.code === 'invalid_union' ? 'must be one of "s3", "fluent-bit", "syslog"' : undefined),
+});
+export type Source = z.infer<typeof SourceSchema>;
+
+export const VpcSchema = z.strictObject({
+  vpcId: z.string().regex(VPC_ID, mustMatch(VPC_ID)),
+  subnetIds: z.array(z.string().regex(SUBNET_ID, mustMatch(SUBNET_ID))).min(1).meta({ description: 'Private subnets for the Lambdas.' }),
+  securityGroupIds: z.array(z.string().regex(SG_ID, mustMatch(SG_ID))).min(1).meta({ description: 'Security groups allowed to reach the domain.' }),
+});
+export type VpcRef = z.infer<typeof VpcSchema>;
+
+const AwsDomain = z
+  .strictObject({
+    type: z.literal('aws'),
+    endpoint: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).meta({ description: 'Domain endpoint (`https://vpc-….es.amazonaws.com`).' }),
+    arn: z.string().regex(DOMAIN_ARN, mustMatch(DOMAIN_ARN)),
+    vpc: VpcSchema.optional().meta({ description: 'Set when the domain is in a VPC: the processor Lambda is attached to it.' }),
+  })
+  .meta({ title: 'engine.domain (type aws): Amazon OpenSearch Service, SigV4' });
+
+const SelfManagedDomain = z
+  .strictObject({
+    type: z.literal('self-managed'),
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL' }),
+    auth: z.enum(['none', 'basic']).default('none'),
+    basicAuthSecretArn: z
+      .string()
+      .regex(SECRET_ARN, mustMatch(SECRET_ARN))
+      .optional()
+      .meta({ description: 'Secrets Manager secret with `username` and `password`; required for auth basic.' }),
+    vpc: VpcSchema.optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.auth === 'basic' && !d.basicAuthSecretArn) {
+      ctx.addIssue({ code: 'custom', path: ['basicAuthSecretArn'], message: 'is required for auth basic' });
+    }
+  })
+  .meta({ title: 'engine.domain (type self-managed): your own OpenSearch cluster' });
+
+const IndexSettings = z
+  .strictObject({
+    shards: z.number().int().min(1).default(1),
+    replicas: z.number().int().min(0).default(1),
+    rolloverAge: z.string().regex(DURATION, mustMatch(DURATION)).default('1d').meta({ description: 'Roll the write index over after this age.' }),
+    rolloverPrimaryShardSize: z.string().regex(SIZE, mustMatch(SIZE)).default('30gb'),
+    warmAfterDays: z.number().int().min(0).optional().meta({ description: 'Move to warm (UltraWarm) after N days; unset: no warm phase.' }),
+    coldAfterDays: z.number().int().min(0).optional().meta({ description: 'Move to cold storage after N days; unset: no cold phase.' }),
+    deleteAfterDays: z.number().int().min(1).default(30),
+  })
+  .superRefine((s, ctx) => {
+    const order: Array<[string, number | undefined]> = [
+      ['warmAfterDays', s.warmAfterDays],
+      ['coldAfterDays', s.coldAfterDays],
+      ['deleteAfterDays', s.deleteAfterDays],
+    ];
+    let last = -1;
+    for (const [key, v] of order) {
+      if (v === undefined) continue;
+      if (v <= last) ctx.addIssue({ code: 'custom', path: [key], message: 'must be later than the previous phase' });
+      last = v;
+    }
+  });
+
+const OpenSearchEngine = z
+  .strictObject({
+    type: z.literal('opensearch'),
+    domain: z.discriminatedUnion('type', [AwsDomain, SelfManagedDomain], {
+      error: (iss) => (iss.code === 'invalid_union' ? 'must be one of "aws", "self-managed"' : undefined),
+    }),
+    indexPrefix: z.string().regex(INDEX_PREFIX, mustMatch(INDEX_PREFIX)).meta({ description: 'Write alias; indices are `<indexPrefix>-<yyyy.MM.dd>-000001`.' }),
+    buffer: z
+      .enum(['none', 'kinesis', 's3'])
+      .default('s3')
+      .meta({ description: 'fluent-bit/syslog: where the agent sends logs. Sources in S3 always use the staging bucket (s3).' }),
+    bulkMaxBytes: z.number().int().min(65_536).max(104_857_600).default(5_242_880).meta({ description: 'Bulk request body cap; Amazon OpenSearch rejects > 10 MiB on small instances.' }),
+    bulkMaxDocs: z.number().int().min(1).default(10_000),
+    index: IndexSettings.prefault({}),
+  })
+  .meta({ title: 'engine (type opensearch)' });
+
+const LightEngine = z
+  .strictObject({
+    type: z.literal('light'),
+    schedule: z.string().default('rate(5 minutes)').meta({ description: 'EventBridge Scheduler expression for the batch.' }),
+    retentionDays: z.number().int().min(1).default(365),
+    region: z.string().optional().meta({ description: 'Value of the `region` partition; default the stack region.' }),
+  })
+  .meta({ title: 'engine (type light): Parquet on S3 + Athena' });
+
+export const EngineSchema = z.discriminatedUnion('type', [OpenSearchEngine, LightEngine], {
+  error: (iss) => (iss.code === 'invalid_union' ? 'must be one of "opensearch", "light"' : undefined),
+});
+export type Engine = z.infer<typeof EngineSchema>;
+export type OpenSearchEngineConfig = z.infer<typeof OpenSearchEngine>;
+
+export const PipelineSchema = z
+  .strictObject({
+    name: z.string().regex(PIPELINE_NAME, mustMatch(PIPELINE_NAME)).meta({ description: 'Stack `Logtong-<name>`; also the staging key prefix.' }),
+    description: z.string().optional(),
+    source: SourceSchema,
+    logFormat: LogFormatSchema,
+    engine: EngineSchema,
+    backupRetentionDays: z.number().int().min(1).default(90).meta({ description: 'Lifetime of failed records in the backup bucket.' }),
+    processorMemoryMb: z.number().int().min(128).max(10_240).default(1024),
+    processorTimeoutSeconds: z.number().int().min(30).max(900).default(300),
+  })
+  .superRefine((p, ctx) => {
+    if (p.source.type === 's3' && p.engine.type === 'opensearch' && p.engine.buffer !== 's3') {
+      ctx.addIssue({ code: 'custom', path: ['engine', 'buffer'], message: 'must be s3 (the staging bucket) for a source of type s3' });
+    }
+  });
+export type Pipeline = z.infer<typeof PipelineSchema>;
+
+export const ConfigSchema = z
+  .strictObject({
+    version: z.literal(1).default(1),
+    account: z.string().regex(/^\d{12}$/, mustMatch(/^\d{12}$/)).optional().meta({ description: 'Target account; default: the CLI environment.' }),
+    region: z.string().optional().meta({ description: 'Target region; default: the CLI environment.' }),
+    pipelines: z.array(PipelineSchema).min(1),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Map<string, number>();
+    c.pipelines.forEach((p, i) => {
+      const first = seen.get(p.name);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'name'], message: `duplicates pipelines[${first}]` });
+      else seen.set(p.name, i);
+    });
+    const ports = new Map<string, number>();
+    c.pipelines.forEach((p, i) => {
+      if (p.source.type !== 'syslog') return;
+      const key = `${p.source.protocol}/${p.source.port}`;
+      const first = ports.get(key);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'source', 'port'], message: `${key} is already used by pipelines[${first}]` });
+      else ports.set(key, i);
+    });
+  });
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
