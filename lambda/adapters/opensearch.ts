@@ -1,0 +1,75 @@
+/**
+ * The OpenSearch connection from the Lambda environment: SigV4 (`es`) for Amazon OpenSearch Service, none or basic
+ * for a self-managed URL. Retries are ours (lambda/core/bulk/sender.ts), so the client's own are off.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { Client, errors } from '@opensearch-project/opensearch';
+import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
+import type { BulkTransport } from '../core/bulk/sender';
+import type { OpenSearchHttp } from '../core/opensearch/index-layout';
+
+export interface OpenSearchConnection {
+  readonly http: OpenSearchHttp;
+  readonly bulk: BulkTransport;
+}
+
+export interface OpenSearchEnv {
+  OPENSEARCH_ENDPOINT?: string;
+  OPENSEARCH_AUTH?: string;
+  OPENSEARCH_SECRET_ARN?: string;
+  AWS_REGION?: string;
+}
+
+async function basicAuth(secretArn: string): Promise<{ username: string; password: string }> {
+  const res = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
+  const secret = JSON.parse(res.SecretString ?? '{}') as { username?: string; password?: string };
+  if (!secret.username || !secret.password) throw new Error(`secret ${secretArn} lacks username/password`);
+  return { username: secret.username, password: secret.password };
+}
+
+export async function connectOpenSearch(env: OpenSearchEnv = process.env): Promise<OpenSearchConnection> {
+  const node = env.OPENSEARCH_ENDPOINT;
+  if (!node) throw new Error('OPENSEARCH_ENDPOINT is not set');
+  const auth = env.OPENSEARCH_AUTH ?? 'sigv4';
+  const common = { node, maxRetries: 0, requestTimeout: 60_000, compression: 'gzip' as const };
+  let client: Client;
+  if (auth === 'sigv4') {
+    const region = env.AWS_REGION;
+    if (!region) throw new Error('AWS_REGION is not set');
+    const credentials = defaultProvider();
+    client = new Client({ ...AwsSigv4Signer({ region, service: 'es', getCredentials: () => credentials() }), ...common });
+  } else if (auth === 'basic') {
+    if (!env.OPENSEARCH_SECRET_ARN) throw new Error('OPENSEARCH_SECRET_ARN is required for basic auth');
+    client = new Client({ ...common, auth: await basicAuth(env.OPENSEARCH_SECRET_ARN) });
+  } else if (auth === 'none') {
+    client = new Client(common);
+  } else {
+    throw new Error(`OPENSEARCH_AUTH must be sigv4, basic or none, not ${auth}`);
+  }
+
+  // Answers every HTTP status as data; only network failures and timeouts throw.
+  const request = async (params: { method: string; path: string; body?: unknown; bulkBody?: string; querystring?: Record<string, string> }) => {
+    try {
+      const res = await client.transport.request(params as never);
+      return { status: res.statusCode ?? 200, body: typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '') };
+    } catch (e) {
+      if (e instanceof errors.ResponseError) {
+        return { status: e.statusCode ?? e.meta.statusCode ?? 500, body: typeof e.body === 'string' ? e.body : JSON.stringify(e.body ?? '') };
+      }
+      throw e;
+    }
+  };
+
+  return {
+    http: (method, path, body) => request({ method, path, body: body as object | undefined }),
+    bulk: (body) =>
+      request({
+        method: 'POST',
+        path: '/_bulk',
+        bulkBody: body,
+        // Only what the per-item accounting needs: keeps a 10,000-item response small.
+        querystring: { filter_path: 'errors,items.*.status,items.*.error' },
+      }),
+  };
+}

@@ -1,0 +1,236 @@
+/**
+ * Streaming front of the processor: S3 object body → (gunzip) → batches of numbered lines.
+ *
+ * Nothing here buffers a whole object: decodeBody streams through zlib with backpressure, and splitLines keeps at
+ * most one partial line (≤ maxLineBytes + 1 bytes) between chunks; an over-long line is reduced to its first
+ * RAW_CAP_BYTES while the rest of it is skipped.
+ */
+import { isAscii, isUtf8 } from 'node:buffer';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+export interface Line {
+  lineNo: number;
+  text: string;
+}
+export interface FailedLine {
+  lineNo: number;
+  raw: string;
+  reason: string;
+}
+export type LineEntry = Line | FailedLine;
+export type LineBatch = LineEntry[];
+
+export interface SplitOptions {
+  /** Lines longer than this (bytes, without the line break) become failed entries. */
+  maxLineBytes: number;
+}
+
+/** How much of an over-long line is kept (bytes) as `raw` of its failed entry. */
+export const RAW_CAP_BYTES = 64 * 1024;
+
+/** zlib output chunk size: larger chunks mean fewer callbacks and line batches (~1,000 access-log lines each). */
+const GUNZIP_CHUNK = 256 * 1024;
+
+export function isFailed(entry: LineEntry): entry is FailedLine {
+  return (entry as FailedLine).reason !== undefined;
+}
+
+/**
+ * Yields the decoded bytes of an object body: gunzipped when it starts with the gzip magic bytes 1f 8b (whatever
+ * its name; concatenated gzip members are all decoded), unchanged otherwise.
+ */
+export async function* decodeBody(body: AsyncIterable<Uint8Array>): AsyncIterable<Buffer> {
+  const it = body[Symbol.asyncIterator]();
+  // Read until at least two bytes are known (a first chunk of one byte is legal).
+  const head: Buffer[] = [];
+  let headLen = 0;
+  let done = false;
+  while (headLen < 2) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    const b = toBuffer(r.value);
+    if (b.length === 0) continue;
+    head.push(b);
+    headLen += b.length;
+  }
+  const first = head.length === 1 ? head[0] : Buffer.concat(head);
+  const gzip = headLen >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+
+  if (!gzip) {
+    if (headLen > 0) yield first;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      if (r.value.length > 0) yield toBuffer(r.value);
+    }
+  }
+
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield first;
+    if (done) return;
+    try {
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        yield toBuffer(r.value);
+      }
+    } finally {
+      await it.return?.();
+    }
+  }
+  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
+  const input = Readable.from(rest(), { objectMode: false, highWaterMark: GUNZIP_CHUNK });
+  input.on('error', (err) => gunzip.destroy(err));
+  input.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } finally {
+    input.unpipe(gunzip);
+    input.destroy();
+    gunzip.destroy();
+  }
+}
+
+function toBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+/**
+ * Splits decoded bytes into batches of 1-based numbered lines (one batch per input chunk that completes a line).
+ * `\n` and `\r\n` end lines; a last line without a line break counts; empty lines are skipped but numbered.
+ * Lines that are not valid UTF-8 or longer than maxLineBytes become failed entries (`raw` decoded with U+FFFD for
+ * invalid bytes, truncated to RAW_CAP_BYTES).
+ */
+export async function* splitLines(chunks: AsyncIterable<Buffer>, opts: SplitOptions): AsyncIterable<LineBatch> {
+  const max = opts.maxLineBytes;
+  if (!(max >= 1)) throw new Error(`maxLineBytes must be >= 1, got ${max}`);
+  let lineNo = 0;
+  // Bytes of the current partial line (no newline seen yet). Never more than max + 1 bytes (+1: a trailing CR).
+  let carry: Buffer[] = [];
+  let carryLen = 0;
+  // When the current line is known to be over-long: its first RAW_CAP_BYTES, the rest is being skipped.
+  let overlong: Buffer | undefined;
+
+  for await (const chunk of chunks) {
+    const out: LineBatch = [];
+    let pos = 0;
+    const n = chunk.length;
+    if (overlong) {
+      const nl = chunk.indexOf(10);
+      if (nl === -1) continue;
+      out.push(overlongEntry(++lineNo, overlong, max));
+      overlong = undefined;
+      pos = nl + 1;
+    } else if (carryLen > 0) {
+      const nl = chunk.indexOf(10);
+      if (nl === -1) {
+        appendPartial(chunk, 0);
+        continue;
+      }
+      if (carryLen + nl > max + 1) {
+        out.push(overlongEntry(++lineNo, headOf(carry, chunk.subarray(0, nl)), max));
+      } else {
+        carry.push(chunk.subarray(0, nl));
+        pushLine(out, ++lineNo, Buffer.concat(carry, carryLen + nl), 0, carryLen + nl, max);
+      }
+      carry = [];
+      carryLen = 0;
+      pos = nl + 1;
+    }
+    if (pos < n) {
+      const last = chunk.lastIndexOf(10);
+      if (last >= pos) {
+        lineNo = splitRegion(out, chunk, pos, last + 1, lineNo, max);
+        pos = last + 1;
+      }
+      if (pos < n) appendPartial(chunk, pos);
+    }
+    if (out.length > 0) yield out;
+  }
+  const out: LineBatch = [];
+  if (overlong) out.push(overlongEntry(++lineNo, overlong, max));
+  else if (carryLen > 0) {
+    const buf = Buffer.concat(carry, carryLen);
+    pushLine(out, ++lineNo, buf, 0, buf.length, max);
+  }
+  if (out.length > 0) yield out;
+
+  /** Keeps chunk[from..] as (part of) the current partial line, or switches to skipping it once over-long. */
+  function appendPartial(chunk: Buffer, from: number): void {
+    const len = chunk.length - from;
+    if (carryLen + len > max + 1) {
+      overlong = headOf(carry, chunk.subarray(from));
+      carry = [];
+      carryLen = 0;
+      return;
+    }
+    // Copy so that a small remainder does not pin a large chunk in memory.
+    carry.push(Buffer.from(chunk.subarray(from)));
+    carryLen += len;
+  }
+}
+
+/** First RAW_CAP_BYTES of carry + tail, copied. */
+function headOf(carry: Buffer[], tail: Buffer): Buffer {
+  const parts = [...carry, tail];
+  const total = parts.reduce((s, b) => s + b.length, 0);
+  return Buffer.concat(parts, Math.min(total, RAW_CAP_BYTES));
+}
+
+function overlongEntry(lineNo: number, head: Buffer, max: number): FailedLine {
+  return { lineNo, raw: head.toString('utf8'), reason: `line exceeds ${max} bytes` };
+}
+
+/**
+ * Splits buf[start..end) where end - 1 is a newline. Pure-ASCII regions (the common case) are decoded once and
+ * split as a string; others line by line so that invalid UTF-8 is pinned to its line.
+ */
+function splitRegion(out: LineBatch, buf: Buffer, start: number, end: number, lineNo: number, max: number): number {
+  if (isAscii(buf.subarray(start, end))) {
+    const str = buf.toString('latin1', start, end);
+    let pos = 0;
+    const len = str.length;
+    while (pos < len) {
+      const nl = str.indexOf('\n', pos);
+      lineNo++;
+      let e = nl;
+      if (e > pos && str.charCodeAt(e - 1) === 13) e--;
+      if (e > pos) {
+        if (e - pos > max) out.push({ lineNo, raw: str.slice(pos, pos + Math.min(e - pos, RAW_CAP_BYTES)), reason: `line exceeds ${max} bytes` });
+        else out.push({ lineNo, text: str.slice(pos, e) });
+      }
+      pos = nl + 1;
+    }
+    return lineNo;
+  }
+  let pos = start;
+  while (pos < end) {
+    const nl = buf.indexOf(10, pos);
+    pushLine(out, ++lineNo, buf, pos, nl, max);
+    pos = nl + 1;
+  }
+  return lineNo;
+}
+
+/** One line buf[start..end) (end at the newline or buffer end), CR stripped. */
+function pushLine(out: LineBatch, lineNo: number, buf: Buffer, start: number, end: number, max: number): void {
+  if (end > start && buf[end - 1] === 13) end--;
+  const len = end - start;
+  if (len === 0) return;
+  if (len > max) {
+    out.push(overlongEntry(lineNo, buf.subarray(start, start + Math.min(len, RAW_CAP_BYTES)), max));
+    return;
+  }
+  const text = buf.toString('utf8', start, end);
+  // Decoding is lossless unless the text holds U+FFFD, which is either real (EF BF BD) or a replaced invalid byte.
+  if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) {
+    out.push({ lineNo, raw: text, reason: 'invalid UTF-8' });
+    return;
+  }
+  out.push({ lineNo, text });
+}

@@ -1,0 +1,509 @@
+/**
+ * Timestamp parsing for the processor hot path: strptime-style formats compiled once into a function
+ * `(value) => epoch millis` that returns NaN when the value does not parse (never "now").
+ *
+ * Supported directives: %Y %y %m %d %e %j %H %I %p %M %S %L (milliseconds, 3 digits) %f (fraction, 1-9 digits)
+ * %b %h %B (month names, case-insensitive) %a %A (weekday names, ignored) %z (`+0800`, `+08:00`, `+08`, `Z`)
+ * %Z (only `UTC`, `GMT`, `UT`, `Z`) %s (epoch seconds, optional fraction) %T (= %H:%M:%S) %F (= %Y-%m-%d)
+ * %D (= %m/%d/%y) %R (= %H:%M) %n %t (whitespace) %%. A space in the format matches one or more spaces.
+ * Special formats: `iso8601` (`YYYY-MM-DD[Thh:mm[:ss[.f]]][Z|±hh[:mm]]`, `T` or space), `epoch_s`, `epoch_ms`,
+ * `epoch_us` (numbers or numeric strings).
+ *
+ * Wall-clock times without an offset are read in the configured IANA zone. Around DST changes: a wall time that
+ * occurs twice (fall back) is the earlier instant; a wall time that does not exist (spring forward) is read with the
+ * offset in force before the change, i.e. moved forward by the gap (02:30 in New York on a spring-forward day is
+ * 03:30 EDT = 07:30Z), as java.time does.
+ *
+ * Output range: 0000-01-01 .. 9999-12-31 (so that `toIsoTimestamp` is always `YYYY-MM-DDTHH:mm:ss.sssZ`).
+ */
+
+export type TimeParser = (value: string | number) => number;
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const MIN_MS = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z
+const MAX_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+
+export const TIME_LOCAL_FORMAT = '%d/%b/%Y:%H:%M:%S %z';
+
+const MONTH_NAMES = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const MONTH_BY_NAME = new Map<string, number>();
+MONTH_NAMES.forEach((name, i) => {
+  MONTH_BY_NAME.set(name, i + 1);
+  MONTH_BY_NAME.set(name.slice(0, 3), i + 1);
+});
+MONTH_BY_NAME.set('sept', 9);
+
+/** Three ASCII letters (any case) → month 1..12, keyed by their lower-cased char codes packed in an int. */
+const MONTH_BY_CODE = new Map<number, number>();
+MONTH_NAMES.forEach((name, i) => MONTH_BY_CODE.set((name.charCodeAt(0) << 16) | (name.charCodeAt(1) << 8) | name.charCodeAt(2), i + 1));
+
+function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+function daysInMonth(y: number, m: number): number {
+  return m === 2 ? (isLeap(y) ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil); valid for any year. */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** ISO-8601 UTC with milliseconds (`2015-05-17T10:05:03.000Z`), the shape of `@timestamp`. */
+export function toIsoTimestamp(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function inRange(ms: number): number {
+  return ms >= MIN_MS && ms <= MAX_MS ? ms : NaN;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Time zones
+
+const UTC_ZONES = new Set(['utc', 'etc/utc', 'etc/uct', 'uct', 'gmt', 'etc/gmt', 'etc/gmt0', 'etc/gmt+0', 'etc/gmt-0', 'etc/universal', 'universal', 'etc/zulu', 'zulu', 'greenwich', 'etc/greenwich', 'gmt0', 'gmt+0', 'gmt-0']);
+
+/** Converts a wall-clock time (encoded as if it were UTC) in one zone to epoch millis. */
+export type ZoneResolver = (wallMs: number) => number;
+
+const resolvers = new Map<string, ZoneResolver>();
+
+export function zoneResolver(timeZone: string): ZoneResolver {
+  let r = resolvers.get(timeZone);
+  if (!r) {
+    r = UTC_ZONES.has(timeZone.toLowerCase()) ? (wall) => wall : makeZoneResolver(timeZone);
+    resolvers.set(timeZone, r);
+  }
+  return r;
+}
+
+function makeZoneResolver(timeZone: string): ZoneResolver {
+  const dtf = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+    era: 'short',
+  });
+  /** Exact offset (ms, wall - utc) in force at an instant. */
+  const exactOffset = (utc: number): number => {
+    const secs = Math.floor(utc / 1000) * 1000;
+    const v: Record<string, string> = {};
+    for (const p of dtf.formatToParts(secs)) v[p.type] = p.value;
+    let y = +v.year;
+    if (/^b/i.test(v.era ?? '')) y = 1 - y;
+    return daysFromCivil(y, +v.month, +v.day) * DAY + +v.hour * HOUR + +v.minute * MINUTE + +v.second * 1000 - secs;
+  };
+  // Offsets are cached per UTC hour when the whole hour has one offset (transitions are rare).
+  const hourCache = new Map<number, number>();
+  const offsetAt = (utc: number): number => {
+    const hb = Math.floor(utc / HOUR);
+    let off = hourCache.get(hb);
+    if (off === undefined) {
+      const a = exactOffset(hb * HOUR);
+      const b = exactOffset(hb * HOUR + HOUR - 1);
+      off = a === b ? a : NaN;
+      if (hourCache.size > 100_000) hourCache.clear();
+      hourCache.set(hb, off);
+    }
+    return Number.isNaN(off) ? exactOffset(utc) : off;
+  };
+  const resolveSlow = (wall: number): number => {
+    const before = offsetAt(wall - DAY);
+    const after = offsetAt(wall + DAY);
+    let best = NaN;
+    for (const off of before === after ? [before] : [before, after]) {
+      const t = wall - off;
+      if (offsetAt(t) === off && !(t >= best)) best = t; // the earlier instant when the wall time occurs twice
+    }
+    // A wall time in a gap: read it with the offset before the transition (moves it forward by the gap).
+    return Number.isNaN(best) ? wall - before : best;
+  };
+  // Per wall-clock hour: the offset when no transition is within a day of it, else NaN (slow path).
+  const wallCache = new Map<number, number>();
+  let lastHb = NaN;
+  let lastOff = NaN;
+  return (wall: number): number => {
+    const hb = Math.floor(wall / HOUR);
+    if (hb === lastHb) return wall - lastOff;
+    let off = wallCache.get(hb);
+    if (off === undefined) {
+      const a = offsetAt(hb * HOUR - DAY);
+      const b = offsetAt(hb * HOUR + HOUR + DAY);
+      off = a === b && offsetAt(hb * HOUR - a) === a ? a : NaN;
+      if (wallCache.size > 100_000) wallCache.clear();
+      wallCache.set(hb, off);
+    }
+    if (Number.isNaN(off)) return resolveSlow(wall);
+    lastHb = hb;
+    lastOff = off;
+    return wall - off;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Epoch formats
+
+/** Parses a plain decimal (`-12`, `1446249499.322`) into integer units × 10^scale, truncating extra digits. */
+function decimalScaled(s: string, scale: number): number {
+  const n = s.length;
+  let i = 0;
+  let neg = false;
+  if (n > 0 && (s.charCodeAt(0) === 45 || s.charCodeAt(0) === 43)) {
+    neg = s.charCodeAt(0) === 45;
+    i = 1;
+  }
+  let int = 0;
+  let digits = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    int = int * 10 + c;
+    digits++;
+  }
+  if (digits === 0 || digits > 17) return NaN;
+  let frac = 0;
+  let fracDigits = 0;
+  if (i < n) {
+    if (s.charCodeAt(i) !== 46) return NaN;
+    i++;
+    if (i === n) return NaN;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) return NaN;
+      if (fracDigits < scale) {
+        frac = frac * 10 + c;
+        fracDigits++;
+      }
+    }
+  }
+  while (fracDigits < scale) {
+    frac *= 10;
+    fracDigits++;
+  }
+  const v = int * 10 ** scale + frac;
+  return neg ? -v : v;
+}
+
+function epochParser(unit: 's' | 'ms' | 'us'): TimeParser {
+  return (value) => {
+    const s = typeof value === 'number' ? String(value) : value;
+    if (unit === 's') return inRange(decimalScaled(s, 3));
+    if (unit === 'ms') return inRange(decimalScaled(s, 0));
+    return inRange(Math.floor(decimalScaled(s, 0) / 1000));
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Wall-clock fields → epoch millis
+
+interface Parts {
+  year: number;
+  month: number;
+  day: number;
+  yday: number; // %j, 0 = unset
+  hour: number;
+  minute: number;
+  second: number;
+  ms: number;
+  pm: number; // -1 unset, 0 am, 1 pm
+  offsetMs: number; // NaN = no offset in the text
+  epochMs: number; // %s, NaN = unset
+}
+
+function toEpoch(p: Parts, resolve: ZoneResolver): number {
+  if (!Number.isNaN(p.epochMs)) return inRange(p.epochMs);
+  let { month, day, hour } = p;
+  const { year, minute, second } = p;
+  if (p.yday > 0) {
+    if (p.yday > (isLeap(year) ? 366 : 365)) return NaN;
+    const d = daysFromCivil(year, 1, 1) + p.yday - 1;
+    const wall = d * DAY + hour * HOUR + minute * MINUTE + second * 1000 + p.ms;
+    return Number.isNaN(p.offsetMs) ? inRange(resolve(wall)) : inRange(wall - p.offsetMs);
+  }
+  if (p.pm >= 0) {
+    if (hour < 1 || hour > 12) return NaN;
+    hour = (hour % 12) + (p.pm ? 12 : 0);
+  }
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 60) return NaN;
+  const wall = daysFromCivil(year, month, day) * DAY + hour * HOUR + minute * MINUTE + second * 1000 + p.ms;
+  return Number.isNaN(p.offsetMs) ? inRange(resolve(wall)) : inRange(wall - p.offsetMs);
+}
+
+/** `Z`, `+08`, `+0800`, `+08:00` → offset millis, or NaN. */
+function parseOffset(s: string): number {
+  const c0 = s.charCodeAt(0);
+  if (s.length === 1 && (c0 === 90 || c0 === 122)) return 0;
+  if (c0 !== 43 && c0 !== 45) return NaN;
+  const h = +s.slice(1, 3);
+  const m = s.length > 3 ? +s.slice(s.length - 2) : 0;
+  if (h > 23 || m > 59) return NaN;
+  return (c0 === 45 ? -1 : 1) * (h * HOUR + m * MINUTE);
+}
+
+function fractionMs(digits: string): number {
+  // first three digits, right-padded: "5" → 500, "0042" → 4
+  return digits.length >= 3 ? +digits.slice(0, 3) : +(digits + '00').slice(0, 3);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// iso8601
+
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)? ?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+function isoParser(resolve: ZoneResolver): TimeParser {
+  return (value) => {
+    if (typeof value !== 'string') return NaN;
+    const m = ISO_RE.exec(value);
+    if (!m) return NaN;
+    return toEpoch(
+      {
+        year: +m[1],
+        month: +m[2],
+        day: +m[3],
+        yday: 0,
+        hour: m[4] ? +m[4] : 0,
+        minute: m[5] ? +m[5] : 0,
+        second: m[6] ? +m[6] : 0,
+        ms: m[7] ? fractionMs(m[7]) : 0,
+        pm: -1,
+        offsetMs: m[8] ? parseOffset(m[8]) : NaN,
+        epochMs: NaN,
+      },
+      resolve,
+    );
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// nginx $time_local / Apache %t fast path: `17/May/2015:10:05:03 +0000` (fixed width, 26 chars)
+
+function timeLocalFast(s: string): number {
+  if (s.length !== 26 || s.charCodeAt(2) !== 47 || s.charCodeAt(6) !== 47 || s.charCodeAt(11) !== 58) return NaN;
+  if (s.charCodeAt(14) !== 58 || s.charCodeAt(17) !== 58 || s.charCodeAt(20) !== 32) return NaN;
+  const d0 = s.charCodeAt(0) - 48, d1 = s.charCodeAt(1) - 48;
+  const y0 = s.charCodeAt(7) - 48, y1 = s.charCodeAt(8) - 48, y2 = s.charCodeAt(9) - 48, y3 = s.charCodeAt(10) - 48;
+  const h0 = s.charCodeAt(12) - 48, h1 = s.charCodeAt(13) - 48;
+  const m0 = s.charCodeAt(15) - 48, m1 = s.charCodeAt(16) - 48;
+  const s0 = s.charCodeAt(18) - 48, s1 = s.charCodeAt(19) - 48;
+  const z0 = s.charCodeAt(22) - 48, z1 = s.charCodeAt(23) - 48, z2 = s.charCodeAt(24) - 48, z3 = s.charCodeAt(25) - 48;
+  // every digit must be 0..9 (a non-digit is negative or > 9; `>>> 0` makes negatives huge)
+  if (d0 >>> 0 > 9 || d1 >>> 0 > 9 || y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9) return NaN;
+  if (h0 >>> 0 > 9 || h1 >>> 0 > 9 || m0 >>> 0 > 9 || m1 >>> 0 > 9 || s0 >>> 0 > 9 || s1 >>> 0 > 9) return NaN;
+  if (z0 >>> 0 > 9 || z1 >>> 0 > 9 || z2 >>> 0 > 9 || z3 >>> 0 > 9) return NaN;
+  const month = MONTH_BY_CODE.get(((s.charCodeAt(3) | 32) << 16) | ((s.charCodeAt(4) | 32) << 8) | (s.charCodeAt(5) | 32));
+  if (month === undefined) return NaN;
+  const sign = s.charCodeAt(21);
+  if (sign !== 43 && sign !== 45) return NaN;
+  const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+  const day = d0 * 10 + d1;
+  const hour = h0 * 10 + h1;
+  const minute = m0 * 10 + m1;
+  const second = s0 * 10 + s1;
+  const oh = z0 * 10 + z1;
+  const om = z2 * 10 + z3;
+  if (day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 60 || oh > 23 || om > 59) return NaN;
+  const wall = daysFromCivil(year, month, day) * DAY + hour * HOUR + minute * MINUTE + second * 1000;
+  return inRange(wall - (sign === 45 ? -1 : 1) * (oh * HOUR + om * MINUTE));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Generic strptime → one anchored regex compiled once
+
+type Setter = (p: Parts, v: string) => boolean;
+
+interface Directive {
+  re: string;
+  set?: Setter;
+}
+
+const num = (key: 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second' | 'yday'): Setter => (p, v) => {
+  p[key] = +v;
+  return true;
+};
+
+const DIRECTIVES: Record<string, Directive> = {
+  Y: { re: '(\\d{4})', set: num('year') },
+  y: {
+    re: '(\\d{2})',
+    set: (p, v) => {
+      const n = +v;
+      p.year = n < 69 ? 2000 + n : 1900 + n;
+      return true;
+    },
+  },
+  m: { re: '(\\d{1,2})', set: num('month') },
+  d: { re: '(\\d{1,2})', set: num('day') },
+  e: { re: ' ?(\\d{1,2})', set: num('day') },
+  j: { re: '(\\d{1,3})', set: num('yday') },
+  H: { re: '(\\d{1,2})', set: num('hour') },
+  k: { re: ' ?(\\d{1,2})', set: num('hour') },
+  I: { re: '(\\d{1,2})', set: num('hour') },
+  l: { re: ' ?(\\d{1,2})', set: num('hour') },
+  M: { re: '(\\d{1,2})', set: num('minute') },
+  S: { re: '(\\d{1,2})', set: num('second') },
+  L: {
+    re: '(\\d{3})',
+    set: (p, v) => {
+      p.ms = +v;
+      return true;
+    },
+  },
+  f: {
+    re: '(\\d{1,9})',
+    set: (p, v) => {
+      p.ms = fractionMs(v);
+      return true;
+    },
+  },
+  b: { re: '([A-Za-z]{3})', set: setMonth },
+  h: { re: '([A-Za-z]{3})', set: setMonth },
+  B: { re: '([A-Za-z]{3,9})', set: setMonth },
+  a: { re: '[A-Za-z]{3}' },
+  A: { re: '[A-Za-z]{3,9}' },
+  p: {
+    re: '([AaPp]\\.?[Mm]\\.?)',
+    set: (p, v) => {
+      p.pm = v[0] === 'p' || v[0] === 'P' ? 1 : 0;
+      return true;
+    },
+  },
+  z: {
+    re: '(Z|z|[+-]\\d{2}(?::?\\d{2})?)',
+    set: (p, v) => {
+      p.offsetMs = parseOffset(v);
+      return !Number.isNaN(p.offsetMs);
+    },
+  },
+  Z: {
+    re: '([A-Za-z]{1,5})',
+    set: (p, v) => {
+      if (!/^(utc|gmt|ut|z)$/i.test(v)) return false;
+      p.offsetMs = 0;
+      return true;
+    },
+  },
+  s: {
+    re: '(-?\\d{1,12}(?:\\.\\d+)?)',
+    set: (p, v) => {
+      p.epochMs = decimalScaled(v, 3);
+      return !Number.isNaN(p.epochMs);
+    },
+  },
+  n: { re: '\\s+' },
+  t: { re: '\\s+' },
+  '%': { re: '%' },
+};
+
+const EXPANSIONS: Record<string, string> = { T: '%H:%M:%S', F: '%Y-%m-%d', D: '%m/%d/%y', R: '%H:%M', r: '%I:%M:%S %p' };
+
+function setMonth(p: Parts, v: string): boolean {
+  const m = MONTH_BY_NAME.get(v.toLowerCase());
+  if (m === undefined) return false;
+  p.month = m;
+  return true;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+function strptimeParser(format: string, resolve: ZoneResolver): TimeParser {
+  let expanded = format;
+  for (let guard = 0; guard < 4 && /%[TFDRr]/.test(expanded); guard++) expanded = expanded.replace(/%([TFDRr])/g, (_, c: string) => EXPANSIONS[c]);
+  let re = '^';
+  const setters: Setter[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < expanded.length; i++) {
+    const ch = expanded[i];
+    if (ch === '%') {
+      const d = expanded[i + 1];
+      const dir = d === undefined ? undefined : DIRECTIVES[d];
+      if (!dir) throw new Error(`time format ${JSON.stringify(format)}: unsupported directive %${d ?? ''}`);
+      re += dir.re;
+      if (dir.set) setters.push(dir.set);
+      seen.add(d);
+      i++;
+    } else if (ch === ' ') {
+      re += ' +';
+    } else {
+      re += escapeRe(ch);
+    }
+  }
+  re += '$';
+  if (!seen.has('s') && !seen.has('Y') && !seen.has('y')) {
+    throw new Error(`time format ${JSON.stringify(format)} has no year (%Y or %y) nor %s`);
+  }
+  if ((seen.has('I') || seen.has('l')) !== seen.has('p')) {
+    throw new Error(`time format ${JSON.stringify(format)}: %I/%l and %p go together`);
+  }
+  const regex = new RegExp(re);
+  return (value) => {
+    const m = regex.exec(typeof value === 'number' ? String(value) : value);
+    if (!m) return NaN;
+    const p: Parts = { year: 1970, month: 1, day: 1, yday: 0, hour: 0, minute: 0, second: 0, ms: 0, pm: -1, offsetMs: NaN, epochMs: NaN };
+    for (let g = 0; g < setters.length; g++) if (!setters[g](p, m[g + 1])) return NaN;
+    return toEpoch(p, resolve);
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Compiles a time format (strptime-style or `iso8601` / `epoch_s` / `epoch_ms` / `epoch_us`) once into a
+ * function returning epoch millis, or NaN when the value does not match. Throws on an invalid format or zone.
+ */
+export function compileTimeParser(format: string, timeZone = 'UTC'): TimeParser {
+  const resolve = zoneResolver(timeZone);
+  switch (format) {
+    case 'iso8601':
+      return isoParser(resolve);
+    case 'epoch_s':
+      return epochParser('s');
+    case 'epoch_ms':
+      return epochParser('ms');
+    case 'epoch_us':
+      return epochParser('us');
+  }
+  const generic = strptimeParser(format, resolve);
+  if (format === TIME_LOCAL_FORMAT) {
+    return (value) => {
+      if (typeof value !== 'string') return NaN;
+      const ms = timeLocalFast(value);
+      return Number.isNaN(ms) ? generic(value) : ms; // e.g. `+08:00` or a one-digit day: let the general parser decide
+    };
+  }
+  return generic;
+}
+
+/**
+ * A time parser that returns the `@timestamp` string (or undefined when the value does not parse), remembering the
+ * last value: consecutive log lines usually share their second.
+ */
+export function createTimestamper(format: string, timeZone = 'UTC'): (value: string | number) => string | undefined {
+  const parse = compileTimeParser(format, timeZone);
+  let lastIn: string | number | undefined;
+  let lastOut: string | undefined;
+  let lastMs = NaN;
+  return (value) => {
+    if (value === lastIn) return lastOut;
+    const ms = parse(value);
+    lastIn = value;
+    if (ms === lastMs) return lastOut;
+    lastMs = ms;
+    lastOut = Number.isNaN(ms) ? undefined : toIsoTimestamp(ms);
+    return lastOut;
+  };
+}

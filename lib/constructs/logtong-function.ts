@@ -1,0 +1,208 @@
+import * as path from 'node:path';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays, type ILogGroup } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** Repository root: entries, lock file and tsconfig are resolved from here, never from the caller's cwd. */
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Network placement for a function that must reach a private endpoint (an OpenSearch domain in a VPC). */
+export interface FunctionNetwork {
+  /** The VPC; an imported reference is enough. */
+  readonly vpc: IVpc;
+  /** Subnets the function's ENIs go in. */
+  readonly vpcSubnets: SubnetSelection;
+  /** Security groups of the ENIs. */
+  readonly securityGroups: ISecurityGroup[];
+}
+
+export interface LogtongFunctionProps {
+  /**
+   * Handler module in `lambda/handlers/`, without extension: `copy` bundles `lambda/handlers/copy.ts`,
+   * whose export `handler` is the entry point.
+   */
+  readonly handlerName: string;
+
+  /** @default - none */
+  readonly description?: string;
+
+  /** @default 256 */
+  readonly memorySize?: number;
+
+  /** @default Duration.minutes(1) */
+  readonly timeout?: Duration;
+
+  /** Handler-specific variables; the Powertools variables are added on top. @default - none */
+  readonly environment?: Record<string, string>;
+
+  /**
+   * Powertools service name: the `service` key of every log line and the `service` metric dimension.
+   * @default `logtong-<handlerName>`
+   */
+  readonly serviceName?: string;
+
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+
+  /** @default - not attached to a VPC */
+  readonly network?: FunctionNetwork;
+}
+
+/**
+ * A Node.js Lambda function with Logtong's defaults set once: latest Node.js runtime on ARM64, JSON logs in a log
+ * group with bounded retention, Powertools environment, local esbuild bundling (no Docker) and its own execution
+ * role that starts with write access to its log group and nothing else.
+ *
+ * The log group and role are created beside the function (`<id>LogGroup`, `<id>Role`) because a subclass cannot
+ * create children before calling `super`.
+ */
+export class LogtongFunction extends NodejsFunction {
+  /** Runtime of every Logtong function: the newest one cdk-nag's AwsSolutions-L1 accepts. */
+  static readonly RUNTIME = Runtime.NODEJS_24_X;
+
+  readonly logGroup: ILogGroup;
+  /** The execution role; exposed as `IRole` so grants and acknowledgements can target it. */
+  readonly executionRole: IRole;
+
+  constructor(scope: Construct, id: string, props: LogtongFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    });
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.handlerName} (${scope.node.path}/${id})`.slice(0, 1000),
+      // Inline rather than AWSLambdaBasicExecutionRole / AWSLambdaVPCAccessExecutionRole: the managed policies
+      // allow logs:* on every log group. Inline also means the policy exists before the function is created,
+      // which Lambda checks for the ENI permissions of a VPC function.
+      inlinePolicies: {
+        Logging: new PolicyDocument({
+          statements: [
+            new PolicyStatement({
+              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              resources: [logGroup.logGroupArn],
+            }),
+          ],
+        }),
+        ...(props.network ? { VpcAccess: vpcAccessPolicy() } : {}),
+      },
+    });
+
+    super(scope, id, {
+      entry: path.join(PROJECT_ROOT, 'lambda', 'handlers', `${props.handlerName}.ts`),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: LogtongFunction.RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.minutes(1),
+      role,
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.WARN,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? `logtong-${props.handlerName}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'Logtong',
+        ...props.environment,
+      },
+      vpc: props.network?.vpc,
+      vpcSubnets: props.network?.vpcSubnets,
+      securityGroups: props.network?.securityGroups,
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        target: 'node24',
+        format: OutputFormat.CJS,
+        // Both ship with the Node.js runtime; bundling @smithy/* next to an external @aws-sdk/* mixes versions.
+        externalModules: ['@aws-sdk/*', '@smithy/*'],
+        logLevel: LogLevel.ERROR,
+      },
+    });
+    this.logGroup = logGroup;
+    this.executionRole = role;
+    if (props.network) {
+      // On the CfnRole (which carries the inline policies) so a wildcard added later elsewhere is still reported.
+      acknowledgeWildcardResources(
+        role.node.defaultChild as Construct,
+        ['*'],
+        'Lambda VPC networking: the EC2 network-interface actions Lambda uses to attach the function to its subnets do not support resource-level permissions (the same statement as AWSLambdaVPCAccessExecutionRole).',
+      );
+    }
+  }
+
+  /**
+   * Adds a statement to the execution role. When a resource contains a wildcard (object keys under a prefix,
+   * paths under a domain) the AwsSolutions-IAM5 finding for exactly that resource is acknowledged with `reason`,
+   * so the justification lives next to the grant that needs it and any other wildcard still fails cdk-nag.
+   */
+  addScopedPolicy(statement: { actions: string[]; resources: string[]; reason?: string }): void {
+    const wildcard = statement.resources.filter((r) => flattenForNag(Stack.of(this).resolve(r)).includes('*'));
+    if (wildcard.length > 0 && !statement.reason) {
+      throw new Error(`${this.node.path}: a statement with a wildcard resource needs a reason (${wildcard.join(', ')})`);
+    }
+    this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: statement.actions, resources: statement.resources }));
+    if (wildcard.length > 0) {
+      const policy = this.executionRole.node.tryFindChild('DefaultPolicy') ?? this.executionRole;
+      acknowledgeWildcardResources(policy, wildcard, statement.reason!);
+    }
+  }
+}
+
+/** The permissions of AWSLambdaVPCAccessExecutionRole, inline. */
+function vpcAccessPolicy(): PolicyDocument {
+  return new PolicyDocument({
+    statements: [
+      new PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    ],
+  });
+}
+
+/**
+ * Acknowledges `AwsSolutions-IAM5[Resource::<resource>]` on `scope` for each resource. cdk-nag 3 matches findings by
+ * exact id, so the id is built the way cdk-nag flattens a resolved ARN (`arn:<AWS::Partition>:s3:::b/p/*`).
+ */
+export function acknowledgeWildcardResources(scope: Construct, resources: string[], reason: string): void {
+  for (const resource of resources) {
+    const flat = flattenForNag(Stack.of(scope).resolve(resource));
+    Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
+  }
+}
+
+/** Mirrors cdk-nag's flattenCfnReference (not exported by the package): intrinsics become `<Ref>` / `<Id.Attr>`. */
+export function flattenForNag(node: unknown): string {
+  if (node === undefined) return '';
+  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/}/g, '>');
+  if (node && typeof node === 'object') {
+    const o = node as Record<string, unknown>;
+    if (o['Fn::Join']) {
+      const [delimiter, items] = o['Fn::Join'] as [string, unknown[]];
+      return items.map(flattenForNag).join(delimiter);
+    }
+    if (o['Fn::Sub']) return flattenForNag(o['Fn::Sub']);
+    if (o['Fn::GetAtt']) {
+      const [resource, attribute] = o['Fn::GetAtt'] as [unknown, unknown];
+      return `<${flattenForNag(resource)}.${flattenForNag(attribute)}>`;
+    }
+    if (o['Fn::ImportValue']) return flattenForNag(o['Fn::ImportValue']);
+    if (o.Ref) return `<${flattenForNag(o.Ref)}>`;
+  }
+  return JSON.stringify(node);
+}

@@ -1,0 +1,105 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseConfig, parseConfigText } from '../../../lib/config/load';
+import { configJsonSchema, withConfigReference } from '../../../lib/config/docs';
+
+const root = join(__dirname, '..', '..', '..');
+
+const domain = { type: 'aws', endpoint: 'https://search-logs-abc.us-east-1.es.amazonaws.com', arn: 'arn:aws:es:us-east-1:123456789012:domain/logs' };
+const pipeline = (over: Record<string, unknown> = {}) => ({
+  name: 'web-access',
+  source: { type: 's3', bucketName: 'my-logs' },
+  logFormat: { type: 'nginx' },
+  engine: { type: 'opensearch', indexPrefix: 'web-access', domain },
+  ...over,
+});
+
+function problems(raw: unknown): string[] {
+  try {
+    parseConfig(raw);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+  throw new Error('config was accepted');
+}
+
+describe('config schema', () => {
+  it('fills defaults for a minimal pipeline', () => {
+    const c = parseConfig({ pipelines: [pipeline()] });
+    const p = c.pipelines[0];
+    expect(p.source).toEqual({ type: 's3', mode: 'ongoing', bucketName: 'my-logs', prefix: '', suffix: '' });
+    expect(p.logFormat.timeZone).toBe('UTC');
+    expect(p.logFormat.maxLineBytes).toBe(1_048_576);
+    expect(p.engine.type === 'opensearch' && p.engine.bulkMaxBytes).toBe(5 * 1024 * 1024);
+    expect(p.engine.type === 'opensearch' && p.engine.index).toMatchObject({ shards: 1, replicas: 1, rolloverAge: '1d', deleteAfterDays: 30 });
+  });
+
+  it('names the pipeline, the field path and what was expected', () => {
+    const raw = { pipelines: [pipeline({ name: 'a' }), pipeline({ name: 'b' }), pipeline({ engine: { type: 'opensearch', indexPrefix: 'Web_Access', domain } })] };
+    expect(problems(raw)).toEqual(['pipelines[2] (web-access).engine.indexPrefix: must match ^[a-z][a-z0-9-]*$']);
+  });
+
+  it('reports every problem at once, including unknown keys and bad enums', () => {
+    const raw = {
+      pipelines: [
+        pipeline({ source: { type: 's3', bucketName: 'my-logs', sufix: '.gz' }, logFormat: { type: 'nginxx', timeZone: 'Mars/Olympus' } }),
+        pipeline({ name: 'other', source: { type: 'ftp' } }),
+      ],
+    };
+    expect(problems(raw)).toEqual([
+      'pipelines[0] (web-access).source: unknown key sufix',
+      'pipelines[0] (web-access).logFormat.type: must be one of "nginx", "apache", "json", "regex", "syslog", "single-line-text", "multi-line-text"',
+      'pipelines[0] (web-access).logFormat.timeZone: must be an IANA time zone such as UTC or Asia/Shanghai',
+      'pipelines[1] (other).source.type: must be one of "s3", "fluent-bit", "syslog"',
+    ]);
+  });
+
+  it('rejects duplicate names, duplicate syslog ports and type-specific omissions', () => {
+    const syslog = (name: string) =>
+      pipeline({ name, source: { type: 'syslog', protocol: 'udp', port: 514, clientCidrs: ['10.0.0.0/16'] }, engine: { type: 'light' } });
+    expect(problems({ pipelines: [pipeline(), pipeline()] })).toEqual(['pipelines[1] (web-access).name: duplicates pipelines[0]']);
+    expect(problems({ pipelines: [syslog('a'), syslog('b')] })).toEqual(['pipelines[1] (b).source.port: udp/514 is already used by pipelines[0]']);
+    expect(problems({ pipelines: [pipeline({ logFormat: { type: 'regex' } })] })).toEqual([
+      'pipelines[0] (web-access).logFormat.regex: is required for type regex',
+    ]);
+    expect(problems({ pipelines: [pipeline({ logFormat: { type: 'regex', regex: '(?<a' } })] })[0]).toMatch(
+      /^pipelines\[0\] \(web-access\)\.logFormat\.regex: is not a valid regular expression/,
+    );
+    expect(problems({ pipelines: [pipeline({ engine: { type: 'opensearch', indexPrefix: 'x', domain, buffer: 'kinesis' } })] })).toEqual([
+      'pipelines[0] (web-access).engine.buffer: must be s3 (the staging bucket) for a source of type s3',
+    ]);
+  });
+
+  it('orders lifecycle phases', () => {
+    const engine = { type: 'opensearch', indexPrefix: 'x', domain, index: { warmAfterDays: 10, coldAfterDays: 5, deleteAfterDays: 30 } };
+    expect(problems({ pipelines: [pipeline({ engine })] })).toEqual(['pipelines[0] (web-access).engine.index.coldAfterDays: must be later than the previous phase']);
+  });
+
+  it('requires a secret for basic auth on a self-managed cluster', () => {
+    const engine = { type: 'opensearch', indexPrefix: 'x', domain: { type: 'self-managed', url: 'http://10.0.0.5:9200', auth: 'basic' } };
+    expect(problems({ pipelines: [pipeline({ engine })] })).toEqual(['pipelines[0] (web-access).engine.domain.basicAuthSecretArn: is required for auth basic']);
+  });
+
+  it('reports YAML syntax errors and unreadable files with the file name', () => {
+    expect(() => parseConfigText('pipelines: [\n', 'x.yaml')).toThrow(/^x\.yaml: invalid configuration\n {2}- YAML: /);
+    expect(() => loadConfig('/nonexistent/pipelines.yaml')).toThrow(/cannot read the file \(ENOENT\)/);
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    writeFileSync(join(dir, 'p.yaml'), 'pipelines: []\n');
+    expect(() => loadConfig(join(dir, 'p.yaml'))).toThrow(/pipelines: Too small/i);
+  });
+
+  it('accepts the example pipelines.yaml', () => {
+    const c = loadConfig(join(root, 'pipelines.yaml'));
+    expect(c.pipelines.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('generated docs', () => {
+  it('README config reference and pipelines.schema.json match the schema (run `npm run docs` after editing the schema)', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(withConfigReference(readme)).toBe(readme);
+    expect(JSON.parse(readFileSync(join(root, 'pipelines.schema.json'), 'utf8'))).toEqual(configJsonSchema());
+  });
+});

@@ -1,0 +1,79 @@
+import { backoffDelay, sendBulk, type BulkResponse } from '../../../lambda/core/bulk/sender';
+
+const request = (n: number) => ({
+  body: Array.from({ length: n }, (_, i) => `{"create":{"_index":"x","_id":"id${i}"}}\n{"n":${i}}\n`).join(''),
+  items: Array.from({ length: n }, (_, i) => ({ id: `id${i}`, ref: i })),
+});
+const ids = (body: string) => [...body.matchAll(/"_id":"(id\d+)"/g)].map((m) => m[1]);
+const ok = (statuses: number[], errors: Record<number, object> = {}): BulkResponse => ({
+  status: 200,
+  body: JSON.stringify({ errors: statuses.some((s) => s >= 300), items: statuses.map((status, i) => ({ create: { status, ...(errors[i] ? { error: errors[i] } : {}) } })) }),
+});
+const noSleep = { sleep: async () => undefined };
+
+describe('sendBulk', () => {
+  it('accounts every item: created, duplicate, mapping error', async () => {
+    const out = await sendBulk(request(3), async () => ok([201, 409, 400], { 2: { type: 'mapper_parsing_exception', reason: 'failed to parse field [status]', caused_by: { reason: 'For input string: "abc"' } } }), noSleep);
+    expect(out.indexed).toEqual([0]);
+    expect(out.duplicates).toEqual([1]);
+    expect(out.failed).toEqual([{ ref: 2, transient: false, reason: '400 mapper_parsing_exception: failed to parse field [status] (For input string: "abc")' }]);
+  });
+
+  it('retries only the items that answered 429/503', async () => {
+    const bodies: string[] = [];
+    const out = await sendBulk(request(4), async (body) => {
+      bodies.push(body);
+      return bodies.length === 1 ? ok([201, 429, 201, 503]) : ok([201, 201]);
+    }, noSleep);
+    expect(ids(bodies[1])).toEqual(['id1', 'id3']);
+    expect(out.indexed.sort()).toEqual([0, 1, 2, 3]);
+    expect(out.requests).toBe(2);
+  });
+
+  it('backs off on 429/5xx and network errors, then gives up with a transient failure', async () => {
+    const delays: number[] = [];
+    let calls = 0;
+    const out = await sendBulk(request(2), async () => {
+      calls++;
+      if (calls % 2) throw new Error('connect ECONNREFUSED 127.0.0.1:9200');
+      return { status: 503, body: 'unavailable' };
+    }, { maxAttempts: 4, sleep: async (ms) => void delays.push(ms), random: () => 0.5, baseDelayMs: 100, maxDelayMs: 250 });
+    expect(calls).toBe(4);
+    expect(delays).toEqual([100, 125, 125]);
+    expect(out.failed.map((f) => f.transient)).toEqual([true, true]);
+    expect(out.failed[0].reason).toBe('bulk request answered HTTP 503 (gave up after 4 attempts)');
+  });
+
+  it('recovers when the cluster comes back within the budget', async () => {
+    let calls = 0;
+    const out = await sendBulk(request(2), async () => (++calls < 3 ? { status: 502, body: '' } : ok([201, 201])), noSleep);
+    expect(out.indexed).toEqual([0, 1]);
+    expect(out.failed).toEqual([]);
+  });
+
+  it('splits on 413 until the halves fit; a lone oversized document fails', async () => {
+    const sizes: number[] = [];
+    const out = await sendBulk(request(5), async (body) => {
+      const n = ids(body);
+      sizes.push(n.length);
+      // id4 alone is over the limit; so is any request of more than two documents.
+      return n.includes('id4') || n.length > 2 ? { status: 413, body: '' } : ok(n.map(() => 201));
+    }, noSleep);
+    expect(sizes).toEqual([5, 2, 3, 1, 2, 1, 1]);
+    expect(out.indexed.sort()).toEqual([0, 1, 2, 3]);
+    expect(out.failed).toEqual([{ ref: 4, transient: false, reason: expect.stringMatching(/^413/) }]);
+  });
+
+  it('fails the batch without retry on 4xx such as 403', async () => {
+    let calls = 0;
+    const out = await sendBulk(request(2), async () => (calls++, { status: 403, body: '{"message":"no permissions for [indices:data/write/bulk]"}' }), noSleep);
+    expect(calls).toBe(1);
+    expect(out.failed.map((f) => f.reason)).toEqual(Array(2).fill('bulk request rejected: HTTP 403 {"message":"no permissions for [indices:data/write/bulk]"}'));
+  });
+
+  it('jitters within the exponential cap', () => {
+    expect(backoffDelay(3, { random: () => 0.999, baseDelayMs: 100, maxDelayMs: 10_000 })).toBe(799);
+    expect(backoffDelay(20, { random: () => 0.999, baseDelayMs: 100, maxDelayMs: 10_000 })).toBe(9990);
+    expect(backoffDelay(2, { random: () => 0 })).toBe(0);
+  });
+});
