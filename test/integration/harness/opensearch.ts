@@ -1,0 +1,463 @@
+/**
+ * Integration-test harness: a real single-node OpenSearch on 127.0.0.1.
+ *
+ * Uses the OpenSearch integ-test-zip from the local Maven repository (fetched by
+ * `bash .ci/setup-opensearch.sh`), extracted once into `<repo>/.cache/opensearch-<version>/`.
+ * Every node gets fresh config/data/log dirs under os.tmpdir() and random free ports.
+ *
+ * The integ-test-zip ships only the transport-netty4 module and no plugins: plain HTTP without
+ * security, but also no painless, ingest-common, reindex, mapper-extras, analysis-common or ISM.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const OPENSEARCH_VERSION = '2.19.6';
+
+export interface OpenSearchNode {
+  /** e.g. http://127.0.0.1:41234 (no trailing slash) */
+  readonly url: string;
+  readonly port: number;
+  /** PID of the node's JVM while running, undefined when stopped. */
+  readonly pid: number | undefined;
+  /** Wall-clock ms of the last (re)start: spawn until cluster health is yellow. */
+  readonly startupMs: number;
+  /** Kills the whole process tree (SIGTERM, then SIGKILL after 20 s) and waits for exit. Keeps the data dir. */
+  stop(): Promise<void>;
+  /** Restarts a stopped node on the same port and data dir. No-op when running. */
+  start(): Promise<void>;
+  /** stop() + delete the node's directory (config, data, logs). */
+  dispose(): Promise<void>;
+}
+
+export interface StartOpenSearchOptions {
+  /** JVM heap (-Xms/-Xmx) in MiB; default 512. */
+  heapMb?: number;
+  /**
+   * Extra JVM flags appended after the defaults (the last occurrence of a flag wins), e.g.
+   * `['-XX:TieredStopAtLevel=4']` to get the C2 JIT back for throughput benchmarks.
+   */
+  javaOpts?: string[];
+}
+
+/**
+ * Test-friendly JVM flags on top of config/jvm.options:
+ *  - no AlwaysPreTouch: RSS ~280 MB instead of ~690 MB with a 512 MB heap
+ *  - C1 JIT only: ~2 s faster start and less CPU competing with jest on small CI boxes
+ *    (slower steady state; override with javaOpts for benchmarks)
+ *  - no /tmp/hsperfdata_* files
+ */
+const DEFAULT_TEST_JAVA_OPTS = ['-XX:-AlwaysPreTouch', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData'];
+
+const READY_TIMEOUT_MS = 120_000;
+const STOP_GRACE_MS = 20_000;
+const RUN_USER = process.env.LOGTONG_OPENSEARCH_USER ?? 'logtong';
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+const SETUP_HINT = 'run `bash .ci/setup-opensearch.sh`';
+
+function zipPath(): string {
+  if (process.env.LOGTONG_OPENSEARCH_ZIP) return process.env.LOGTONG_OPENSEARCH_ZIP;
+  const m2 = process.env.MAVEN_REPO_LOCAL ?? path.join(os.homedir(), '.m2', 'repository');
+  return path.join(
+    m2,
+    'org/opensearch/distribution/integ-test-zip/opensearch',
+    OPENSEARCH_VERSION,
+    `opensearch-${OPENSEARCH_VERSION}.zip`,
+  );
+}
+
+const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** uid/gid of the unprivileged user OpenSearch runs as when we are root. */
+function runUserIds(): { uid: number; gid: number } {
+  const uid = spawnSync('id', ['-u', RUN_USER], { encoding: 'utf8' });
+  const gid = spawnSync('id', ['-g', RUN_USER], { encoding: 'utf8' });
+  if (uid.status !== 0 || gid.status !== 0) {
+    throw new Error(
+      `OpenSearch refuses to run as root and the system user '${RUN_USER}' does not exist: ${SETUP_HINT}`,
+    );
+  }
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+/** Can the run user read+traverse `dir`? (Only meaningful as root.) */
+function runUserCanRead(dir: string): boolean {
+  const r = spawnSync('setpriv', [...dropPrivArgs(), 'test', '-r', path.join(dir, 'lib'), '-a', '-x', path.join(dir, 'bin', 'opensearch')]);
+  return r.status === 0;
+}
+
+function dropPrivArgs(): string[] {
+  return [`--reuid=${RUN_USER}`, `--regid=${RUN_USER}`, '--init-groups', '--'];
+}
+
+let setprivOk: boolean | undefined;
+const haveSetpriv = (): boolean => (setprivOk ??= spawnSync('setpriv', ['--version']).status === 0);
+
+/**
+ * Command prefix for the node: setpriv (util-linux) execs in place, so the group leader becomes the
+ * JVM itself; --pdeathsig kills it even when the test process dies without running exit hooks
+ * (e.g. a jest worker that gets SIGKILLed). As root it also drops to the unprivileged run user.
+ */
+function launchPrefix(): string[] {
+  if (!haveSetpriv()) {
+    if (isRoot()) throw new Error(`setpriv (util-linux) is required to run OpenSearch as '${RUN_USER}'`);
+    return [];
+  }
+  return ['setpriv', '--pdeathsig', 'SIGKILL', ...(isRoot() ? dropPrivArgs() : ['--'])];
+}
+
+function javaHome(): string {
+  const candidates: string[] = [];
+  if (process.env.OPENSEARCH_JAVA_HOME) candidates.push(process.env.OPENSEARCH_JAVA_HOME);
+  if (process.env.JAVA_HOME) candidates.push(process.env.JAVA_HOME);
+  const which = spawnSync('sh', ['-c', 'readlink -f "$(command -v java)"'], { encoding: 'utf8' });
+  const javaBin = which.status === 0 ? which.stdout.trim() : '';
+  if (javaBin) candidates.push(path.dirname(path.dirname(javaBin)));
+  for (const c of candidates) {
+    if (fs.existsSync(path.join(c, 'bin', 'java'))) return c;
+  }
+  throw new Error(`No Java found (need Java 17+ for OpenSearch ${OPENSEARCH_VERSION}): ${SETUP_HINT}`);
+}
+
+/** Extracts the zip into `<parent>/opensearch-<version>` atomically (temp dir + rename). Returns that dir. */
+function extractInto(parent: string, zip: string): string {
+  const target = path.join(parent, `opensearch-${OPENSEARCH_VERSION}`);
+  if (fs.existsSync(path.join(target, 'bin', 'opensearch'))) return target;
+  fs.mkdirSync(parent, { recursive: true, mode: 0o755 });
+  const tmp = fs.mkdtempSync(path.join(parent, `.opensearch-${OPENSEARCH_VERSION}.tmp-`));
+  try {
+    const unzip = spawnSync('unzip', ['-q', '-o', zip, '-d', tmp], { encoding: 'utf8' });
+    if (unzip.error || unzip.status !== 0) {
+      throw new Error(
+        `Extracting ${zip} failed (${unzip.error?.message ?? unzip.stderr}); is unzip installed? ${SETUP_HINT}`,
+      );
+    }
+    // World-readable so the unprivileged run user can use it; mkdtemp made tmp 0700.
+    spawnSync('chmod', ['-R', 'a+rX', tmp]);
+    try {
+      fs.renameSync(path.join(tmp, `opensearch-${OPENSEARCH_VERSION}`), target);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // Another jest worker won the race: its copy is complete (rename is atomic).
+      if (!(code === 'ENOTEMPTY' || code === 'EEXIST') || !fs.existsSync(path.join(target, 'bin', 'opensearch'))) {
+        throw err;
+      }
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return target;
+}
+
+let cachedHome: string | undefined;
+
+/** The extracted distribution (OPENSEARCH_HOME), extracting it on first use. */
+export function opensearchHome(): string {
+  if (cachedHome) return cachedHome;
+  const zip = zipPath();
+  const preferred = path.join(REPO_ROOT, '.cache');
+  if (!fs.existsSync(path.join(preferred, `opensearch-${OPENSEARCH_VERSION}`, 'bin', 'opensearch')) && !fs.existsSync(zip)) {
+    throw new Error(
+      `\n\n*** OpenSearch ${OPENSEARCH_VERSION} integ-test-zip not found at ${zip}.\n` +
+        `*** ${SETUP_HINT} (fetches it from Maven Central) and re-run the tests.\n`,
+    );
+  }
+  let home = extractInto(preferred, zip);
+  if (isRoot() && !runUserCanRead(home)) {
+    // The repo lives somewhere the run user cannot traverse (e.g. under /root): use a copy in tmp.
+    home = extractInto(path.join(os.tmpdir(), 'logtong-cache'), zip);
+    if (!runUserCanRead(home)) throw new Error(`User '${RUN_USER}' cannot read ${home}`);
+  }
+  cachedHome = home;
+  return home;
+}
+
+async function freePort(): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => resolve(srv));
+  });
+}
+
+/** Two distinct free ports on 127.0.0.1 (both held open until both are known). */
+async function twoFreePorts(): Promise<[number, number]> {
+  const a = await freePort();
+  const b = await freePort();
+  const ports: [number, number] = [(a.address() as net.AddressInfo).port, (b.address() as net.AddressInfo).port];
+  await Promise.all([a, b].map((s) => new Promise<void>((r) => s.close(() => r()))));
+  return ports;
+}
+
+function tail(file: string, lines = 60): string {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return text.split('\n').slice(-lines).join('\n');
+  } catch {
+    return `(no log at ${file})`;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** Nodes that may still have a running process or a directory to delete. */
+const liveNodes = new Set<NodeImpl>();
+let hooksInstalled = false;
+
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  const killAll = () => {
+    for (const n of liveNodes) n.killSync();
+  };
+  process.on('exit', killAll);
+  // jest-worker ends workers with SIGTERM; 'exit' does not fire on signal death. Only take over the
+  // signal when nobody else handles it, then re-raise it so the default action still happens.
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    if (process.listenerCount(sig) === 0) {
+      process.once(sig, () => {
+        killAll();
+        process.kill(process.pid, sig);
+      });
+    }
+  }
+}
+
+class NodeImpl implements OpenSearchNode {
+  readonly url: string;
+  startupMs = 0;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> | undefined;
+  private exitInfo: string | undefined;
+
+  constructor(
+    readonly port: number,
+    private readonly transportPort: number,
+    private readonly dir: string,
+    private readonly home: string,
+    private readonly heapMb: number,
+    private readonly javaOpts: string[],
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child && !this.exitInfo ? this.child.pid : undefined;
+  }
+
+  private get consoleLog(): string {
+    return path.join(this.dir, 'logs', 'console.log');
+  }
+
+  /** Writes config dir; ids of the run user when root. */
+  prepare(): void {
+    const confDir = path.join(this.dir, 'config');
+    for (const d of ['config', 'config/jvm.options.d', 'data', 'logs', 'tmp']) {
+      fs.mkdirSync(path.join(this.dir, d), { recursive: true });
+    }
+    fs.copyFileSync(path.join(this.home, 'config', 'log4j2.properties'), path.join(confDir, 'log4j2.properties'));
+    // bin/opensearch-env does `cd $OPENSEARCH_HOME`, so the relative paths in jvm.options (gc log,
+    // hs_err file, heap dumps) would land in the shared, read-only distribution: make them absolute.
+    const jvmOptions = fs
+      .readFileSync(path.join(this.home, 'config', 'jvm.options'), 'utf8')
+      .replace(/(file=|ErrorFile=)logs\//g, `$1${path.join(this.dir, 'logs')}/`)
+      .replace(/HeapDumpPath=data\b/g, `HeapDumpPath=${path.join(this.dir, 'data')}`);
+    fs.writeFileSync(path.join(confDir, 'jvm.options'), jvmOptions);
+    const id = randomBytes(4).toString('hex');
+    const settings: Record<string, string | number | boolean> = {
+      'cluster.name': `logtong-it-${id}`,
+      'node.name': `node-${id}`,
+      'path.data': path.join(this.dir, 'data'),
+      'path.logs': path.join(this.dir, 'logs'),
+      'network.host': '127.0.0.1',
+      'http.port': this.port,
+      'transport.port': this.transportPort,
+      'discovery.type': 'single-node',
+      'cluster.routing.allocation.disk.threshold_enabled': false,
+      'bootstrap.memory_lock': false,
+      'action.auto_create_index': true,
+    };
+    fs.writeFileSync(
+      path.join(confDir, 'opensearch.yml'),
+      Object.entries(settings)
+        .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+        .join('\n') + '\n',
+    );
+    if (isRoot()) {
+      const { uid, gid } = runUserIds();
+      const r = spawnSync('chown', ['-R', `${uid}:${gid}`, this.dir]);
+      if (r.status !== 0) throw new Error(`chown ${this.dir} failed: ${r.stderr}`);
+    }
+  }
+
+  private spawnProcess(): void {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      JAVA_HOME: javaHome(),
+      OPENSEARCH_PATH_CONF: path.join(this.dir, 'config'),
+      OPENSEARCH_TMPDIR: path.join(this.dir, 'tmp'),
+      // Appended after config/jvm.options; for HotSpot the last occurrence of a flag wins.
+      OPENSEARCH_JAVA_OPTS: [`-Xms${this.heapMb}m`, `-Xmx${this.heapMb}m`, ...DEFAULT_TEST_JAVA_OPTS, ...this.javaOpts].join(' '),
+      HOME: this.dir,
+    };
+    delete env.OPENSEARCH_JAVA_HOME;
+    delete env.JAVA_TOOL_OPTIONS;
+    delete env.JAVA_OPTS;
+    delete env.NODE_OPTIONS;
+    const bin = path.join(this.home, 'bin', 'opensearch');
+    const pidFile = path.join(this.dir, 'opensearch.pid');
+    const [cmd, ...args] = [...launchPrefix(), bin, '-p', pidFile];
+    const out = fs.openSync(this.consoleLog, 'a');
+    try {
+      this.exitInfo = undefined;
+      const child = spawn(cmd, args, {
+        cwd: this.dir,
+        env,
+        detached: true, // own process group: stop() kills the whole tree
+        stdio: ['ignore', out, out],
+      });
+      child.unref();
+      this.child = child;
+      this.exited = new Promise<void>((resolve) => {
+        child.once('exit', (code, signal) => {
+          this.exitInfo = `exited with ${signal ?? `code ${code}`}`;
+          resolve();
+        });
+        child.once('error', (err) => {
+          this.exitInfo = `failed to spawn ${cmd}: ${err.message}`;
+          resolve();
+        });
+      });
+    } finally {
+      fs.closeSync(out);
+    }
+  }
+
+  /** Spawns and waits for yellow. Throws (after killing the process) on early exit or timeout. */
+  async boot(): Promise<void> {
+    const t0 = Date.now();
+    this.spawnProcess();
+    const deadline = t0 + READY_TIMEOUT_MS;
+    let lastErr = '';
+    while (Date.now() < deadline) {
+      if (this.exitInfo) {
+        throw new Error(
+          `OpenSearch on port ${this.port} ${this.exitInfo} before becoming ready.\n` +
+            `--- tail of ${this.consoleLog} ---\n${tail(this.consoleLog)}`,
+        );
+      }
+      try {
+        const res = await fetch(`${this.url}/_cluster/health?wait_for_status=yellow&timeout=2s`, {
+          signal: AbortSignal.timeout(5_000),
+        });
+        const body = await res.text();
+        if (res.status === 200) {
+          this.startupMs = Date.now() - t0;
+          return;
+        }
+        lastErr = `HTTP ${res.status}: ${body.slice(0, 300)}`;
+      } catch (err) {
+        lastErr = String((err as Error).cause ?? err);
+      }
+      await sleep(250);
+    }
+    await this.stop();
+    throw new Error(
+      `OpenSearch on port ${this.port} not ready after ${READY_TIMEOUT_MS / 1000}s (last: ${lastErr}).\n` +
+        `--- tail of ${this.consoleLog} ---\n${tail(this.consoleLog)}`,
+    );
+  }
+
+  bootFailedOnPort(): boolean {
+    const t = tail(this.consoleLog, 200);
+    return /BindException|Address already in use|BindTransportException|BindHttpException/.test(t);
+  }
+
+  async start(): Promise<void> {
+    if (this.child && !this.exitInfo) return;
+    if (!fs.existsSync(this.dir)) throw new Error(`OpenSearch node on port ${this.port} was disposed`);
+    liveNodes.add(this);
+    await this.boot();
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || this.exitInfo || child.pid === undefined) return;
+    killGroup(child.pid, 'SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = await Promise.race([
+      this.exited!.then(() => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), STOP_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!graceful) {
+      killGroup(child.pid, 'SIGKILL');
+      await this.exited;
+    }
+    // The group leader is gone; make sure no straggler from the group survives.
+    killGroup(child.pid, 'SIGKILL');
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    liveNodes.delete(this);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Synchronous best effort for process exit hooks. */
+  killSync(): void {
+    if (this.child?.pid !== undefined && !this.exitInfo) killGroup(this.child.pid, 'SIGKILL');
+    try {
+      fs.rmSync(this.dir, { recursive: true, force: true });
+    } catch {
+      /* best effort */
+    }
+  }
+}
+
+/**
+ * Starts a fresh single-node OpenSearch on 127.0.0.1 and waits for yellow cluster health.
+ * Always pair with `dispose()` (afterAll); leftovers are killed when the process exits.
+ */
+export async function startOpenSearch(opts: StartOpenSearchOptions = {}): Promise<OpenSearchNode> {
+  const home = opensearchHome();
+  javaHome(); // fail fast with a clear message
+  if (isRoot()) runUserIds();
+  installExitHooks();
+  const heapMb = opts.heapMb ?? 512;
+  let lastErr: unknown;
+  // Ports are probed then released; another process may grab one before the JVM binds: retry.
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const [httpPort, transportPort] = await twoFreePorts();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logtong-opensearch-'));
+    const node = new NodeImpl(httpPort, transportPort, dir, home, heapMb, opts.javaOpts ?? []);
+    liveNodes.add(node);
+    try {
+      node.prepare();
+      await node.boot();
+      return node;
+    } catch (err) {
+      lastErr = err;
+      const portClash = node.bootFailedOnPort();
+      await node.dispose();
+      if (!portClash) throw err;
+    }
+  }
+  throw lastErr;
+}
