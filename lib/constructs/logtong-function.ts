@@ -1,14 +1,16 @@
 import * as path from 'node:path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
-import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays, type ILogGroup } from 'aws-cdk-lib/aws-logs';
+import { ApplicationLogLevel, Architecture, Code, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { buildSync } from 'esbuild';
 
-/** Repository root: entries, lock file and tsconfig are resolved from here, never from the caller's cwd. */
+/** Repository root: entries and tsconfig are resolved from here, never from the caller's cwd. */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambda', 'handlers');
 
 /** Network placement for a function that must reach a private endpoint (an OpenSearch domain in a VPC). */
 export interface FunctionNetwork {
@@ -54,8 +56,8 @@ export interface LogtongFunctionProps {
 
 /**
  * A Node.js Lambda function with Logtong's defaults set once: latest Node.js runtime on ARM64, JSON logs in a log
- * group with bounded retention, Powertools environment, local esbuild bundling (no Docker) and its own execution
- * role that starts with write access to its log group and nothing else.
+ * group with bounded retention, Powertools environment, in-process esbuild bundling (no Docker, no child process)
+ * and its own execution role that starts with write access to its log group and nothing else.
  *
  * The log group and role are created beside the function (`<id>LogGroup`, `<id>Role`) because a subclass cannot
  * create children before calling `super`.
@@ -64,7 +66,6 @@ export class LogtongFunction extends NodejsFunction {
   /** Runtime of every Logtong function: the newest one cdk-nag's AwsSolutions-L1 accepts. */
   static readonly RUNTIME = Runtime.NODEJS_24_X;
 
-  readonly logGroup: ILogGroup;
   /** The execution role; exposed as `IRole` so grants and acknowledgements can target it. */
   readonly executionRole: IRole;
 
@@ -76,8 +77,8 @@ export class LogtongFunction extends NodejsFunction {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${props.handlerName} (${scope.node.path}/${id})`.slice(0, 1000),
       // Inline rather than AWSLambdaBasicExecutionRole / AWSLambdaVPCAccessExecutionRole: the managed policies
-      // allow logs:* on every log group. Inline also means the policy exists before the function is created,
-      // which Lambda checks for the ENI permissions of a VPC function.
+      // allow creating and writing every log group in the account. Inline also means the ENI permissions exist
+      // before the function is created, which Lambda checks for a VPC function.
       inlinePolicies: {
         Logging: new PolicyDocument({
           statements: [
@@ -92,10 +93,8 @@ export class LogtongFunction extends NodejsFunction {
     });
 
     super(scope, id, {
-      entry: path.join(PROJECT_ROOT, 'lambda', 'handlers', `${props.handlerName}.ts`),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      code: bundle(props.handlerName),
+      handler: 'index.handler',
       description: props.description,
       runtime: LogtongFunction.RUNTIME,
       architecture: Architecture.ARM_64,
@@ -109,24 +108,14 @@ export class LogtongFunction extends NodejsFunction {
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? `logtong-${props.handlerName}`,
         POWERTOOLS_METRICS_NAMESPACE: 'Logtong',
+        // Stack traces in the logs point into the TypeScript sources, not the minified bundle.
+        NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
       vpc: props.network?.vpc,
       vpcSubnets: props.network?.vpcSubnets,
       securityGroups: props.network?.securityGroups,
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        target: 'node24',
-        format: OutputFormat.CJS,
-        // Both ship with the Node.js runtime; bundling @smithy/* next to an external @aws-sdk/* mixes versions.
-        externalModules: ['@aws-sdk/*', '@smithy/*'],
-        logLevel: LogLevel.ERROR,
-      },
     });
-    this.logGroup = logGroup;
     this.executionRole = role;
     if (props.network) {
       // On the CfnRole (which carries the inline policies) so a wildcard added later elsewhere is still reported.
@@ -154,6 +143,47 @@ export class LogtongFunction extends NodejsFunction {
       acknowledgeWildcardResources(policy, wildcard, statement.reason!);
     }
   }
+}
+
+/**
+ * `lambda/handlers/<name>.ts` bundled in-process with esbuild's API: the same options NodejsFunction would pass
+ * (minified CommonJS for Node.js 24 with source maps, the runtime's AWS SDK external), without the `npx esbuild`
+ * process NodejsFunction starts per function, which costs over a second each. The asset hash is the bundle's, so
+ * only a change in what is deployed changes the template.
+ */
+function bundle(handlerName: string): Code {
+  const entry = path.join(HANDLERS_DIR, `${handlerName}.ts`);
+  return Code.fromAsset(HANDLERS_DIR, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never pulled: tryBundle either produces the bundle or throws with esbuild's message.
+      image: DockerImage.fromRegistry('scratch'),
+      // Unused by local bundling, but part of CDK's asset cache key, which does not see the closure below: without
+      // it every handler in the directory would get the first one's bundle.
+      environment: { LOGTONG_HANDLER: handlerName },
+      local: {
+        tryBundle(outputDir: string): boolean {
+          buildSync({
+            entryPoints: [entry],
+            outfile: path.join(outputDir, 'index.js'),
+            absWorkingDir: PROJECT_ROOT,
+            tsconfig: path.join(PROJECT_ROOT, 'tsconfig.json'),
+            bundle: true,
+            platform: 'node',
+            target: 'node24',
+            format: 'cjs',
+            minify: true,
+            sourcemap: true,
+            sourcesContent: false,
+            // Both ship with the Node.js runtime; bundling @smithy/* next to an external @aws-sdk/* mixes versions.
+            external: ['@aws-sdk/*', '@smithy/*'],
+            logLevel: 'error',
+          });
+          return true;
+        },
+      },
+    },
+  });
 }
 
 /** The permissions of AWSLambdaVPCAccessExecutionRole, inline. */

@@ -29,9 +29,12 @@ export interface WorkQueueProps {
 export class WorkQueue extends Construct {
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
+  /** Deliveries before a message moves to the dead-letter queue. */
+  readonly maxReceiveCount: number;
 
   constructor(scope: Construct, id: string, props: WorkQueueProps) {
     super(scope, id);
+    this.maxReceiveCount = props.maxReceiveCount ?? 5;
     const deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -47,7 +50,7 @@ export class WorkQueue extends Construct {
       enforceSSL: true,
       retentionPeriod: props.retentionPeriod ?? Duration.days(4),
       visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
-      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: this.maxReceiveCount },
     });
   }
 }

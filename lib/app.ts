@@ -1,0 +1,28 @@
+import { Validations, type App, type Environment } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Config } from './config/schema';
+import { PipelineStack } from './stacks/pipeline-stack';
+
+export interface BuildAppOptions {
+  /** Run the cdk-nag AwsSolutions pack at synth; unacknowledged errors fail synthesis. @default false */
+  readonly nag?: boolean;
+
+  /**
+   * Account and region for a config that names none (`bin/app.ts` passes the CLI's CDK_DEFAULT_ACCOUNT/REGION).
+   * @default - env-agnostic stacks
+   */
+  readonly defaultEnv?: Environment;
+}
+
+/** Adds one `PipelineStack` (`Logtong-<name>`) per pipeline to `app`, in config order. */
+export function buildApp(app: App, config: Config, options: BuildAppOptions = {}): PipelineStack[] {
+  const account = config.account ?? options.defaultEnv?.account;
+  const region = config.region ?? options.defaultEnv?.region;
+  const env = account || region ? { account, region } : undefined;
+
+  const stacks = config.pipelines.map(
+    (pipeline, pipelineIndex) => new PipelineStack(app, `Logtong-${pipeline.name}`, { pipeline, pipelineIndex, env }),
+  );
+  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return stacks;
+}

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { CustomResource, Duration } from 'aws-cdk-lib';
+import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Provider } from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import type { LogFormat, OpenSearchEngineConfig } from '../config/schema';
+import { acknowledgeWildcardResources, LogtongFunction } from './logtong-function';
+import { connectionEnvironment, grantConnection, validateConnection, type OpenSearchConnection } from './opensearch-connection';
+
+/**
+ * Bump when the handler's idea of what it creates changes (template layout, ISM policy shape), so every stack re-runs
+ * the bootstrap on its next deploy even though its settings did not change.
+ */
+export const INDEX_BOOTSTRAP_VERSION = 1;
+
+export type IndexSettings = OpenSearchEngineConfig['index'];
+
+export interface IndexBootstrapProps {
+  /** Pipeline name, for descriptions and the handler's logs. */
+  readonly pipelineName: string;
+
+  /** The domain or cluster; the function gets the same network placement and permissions as the processor. */
+  readonly connection: OpenSearchConnection;
+
+  /** Write alias; indices are `<indexPrefix>-<yyyy.MM.dd>-000001`. */
+  readonly indexPrefix: string;
+
+  /** Drives the index template's mappings (field types, time field). */
+  readonly logFormat: LogFormat;
+
+  /** Shards, replicas, rollover and the warm/cold/delete phases of the ISM policy. */
+  readonly index: IndexSettings;
+
+  /** @default Duration.minutes(5) */
+  readonly timeout?: Duration;
+}
+
+/**
+ * Creates, at deploy time and idempotently, the index template, the ISM policy, and the first index with its write
+ * alias (`lambda/handlers/index-bootstrap.ts` behind the CDK Provider framework, which reports the outcome to
+ * CloudFormation so a failing handler fails the deploy instead of hanging it).
+ *
+ * Resource properties (CloudFormation turns scalars into strings, so structured values are JSON strings):
+ * `pipelineName`, `endpoint`, `auth`, `flavor`, `indexPrefix`, `logFormat` (JSON), `index` (JSON), `configHash`.
+ * The connection is also in the function's environment (`OPENSEARCH_*`, as for the processor).
+ */
+export class IndexBootstrap extends Construct {
+  readonly fn: LogtongFunction;
+  readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: IndexBootstrapProps) {
+    super(scope, id);
+    validateConnection(this.node.path, props.connection);
+
+    this.fn = new LogtongFunction(this, 'Function', {
+      handlerName: 'index-bootstrap',
+      description: `Logtong ${props.pipelineName}: create the index template, ISM policy and write alias`,
+      timeout: props.timeout ?? Duration.minutes(5),
+      network: props.connection.network,
+      environment: connectionEnvironment(props.connection),
+    });
+    grantConnection(this.fn, props.connection);
+
+    // The framework function gets its own bounded log group and a role with nothing but logging and invoke, instead
+    // of the Provider's default role (AWSLambdaBasicExecutionRole: logs on every log group).
+    const providerLogGroup = new LogGroup(this, 'ProviderLogGroup', { retention: RetentionDays.ONE_MONTH });
+    const providerRole = new Role(this, 'ProviderRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      inlinePolicies: {
+        Logging: new PolicyDocument({
+          statements: [
+            new PolicyStatement({
+              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              resources: [providerLogGroup.logGroupArn],
+            }),
+          ],
+        }),
+      },
+    });
+    const provider = new Provider(this, 'Provider', {
+      onEventHandler: this.fn,
+      logGroup: providerLogGroup,
+      frameworkOnEventRole: providerRole,
+    });
+    // Provider calls fn.grantInvoke, which also allows the function's versions and aliases (`<arn>:*`).
+    acknowledgeWildcardResources(
+      providerRole.node.tryFindChild('DefaultPolicy') ?? providerRole,
+      [`${this.fn.functionArn}:*`],
+      'The CDK Provider framework grants invoke on the bootstrap function and its versions (<function arn>:*); one function only.',
+    );
+
+    const settings = {
+      pipelineName: props.pipelineName,
+      endpoint: props.connection.endpoint,
+      auth: props.connection.auth,
+      flavor: props.connection.flavor,
+      indexPrefix: props.indexPrefix,
+      logFormat: JSON.stringify(props.logFormat),
+      index: JSON.stringify(props.index),
+    };
+    const configHash = createHash('sha256')
+      .update(JSON.stringify({ version: INDEX_BOOTSTRAP_VERSION, ...settings }))
+      .digest('hex')
+      .slice(0, 16);
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::LogtongIndexBootstrap',
+      properties: { ...settings, configHash },
+    });
+  }
+}

@@ -1,0 +1,112 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  ObjectOwnership,
+  type BucketProps,
+  type IBucket,
+  type LifecycleRule,
+} from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+
+/** What every Logtong bucket has: no public access, TLS 1.2+ only, ACLs disabled, failed uploads cleaned up. */
+function secureDefaults(props: { encryptionKey?: IKey; removalPolicy?: RemovalPolicy }): BucketProps {
+  return {
+    blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    minimumTLSVersion: 1.2,
+    objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    ...(props.encryptionKey
+      ? { encryption: BucketEncryption.KMS, encryptionKey: props.encryptionKey, bucketKeyEnabled: true }
+      : { encryption: BucketEncryption.S3_MANAGED }),
+    removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+  };
+}
+
+const abortIncompleteUploads: LifecycleRule = {
+  id: 'abort-incomplete-multipart-uploads',
+  abortIncompleteMultipartUploadAfter: Duration.days(1),
+};
+
+export interface AccessLogBucketProps {
+  /** Lifetime of access log objects. @default Duration.days(90) */
+  readonly retention?: Duration;
+
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Destination of the other buckets' server access logs; not logged itself (cdk-nag S1 accepts a bucket that is a
+ * log destination in the same stack). SSE-S3 because S3 cannot deliver access logs to a bucket
+ * whose default encryption is SSE-KMS; the write permission for the logging service is a bucket policy
+ * (`@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`), so ACLs stay disabled.
+ */
+export class AccessLogBucket extends Bucket {
+  constructor(scope: Construct, id: string, props: AccessLogBucketProps = {}) {
+    super(scope, id, {
+      ...secureDefaults({ removalPolicy: props.removalPolicy }),
+      lifecycleRules: [abortIncompleteUploads, { id: 'expire-access-logs', expiration: props.retention ?? Duration.days(90) }],
+    });
+  }
+}
+
+export interface DataBucketProps {
+  /** Bucket that receives this bucket's server access logs. */
+  readonly serverAccessLogsBucket: IBucket;
+
+  /** Key prefix of this bucket's access logs in `serverAccessLogsBucket`. */
+  readonly serverAccessLogsPrefix: string;
+
+  /** How long an object is kept. */
+  readonly retention: Duration;
+
+  /** @default - SSE-S3 */
+  readonly encryptionKey?: IKey;
+
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Raw log files copied from the source, one prefix per pipeline (`<pipeline>/…`). Not versioned: the source bucket
+ * keeps the original, and the copies are only read once by the log processor (OpenSearch engine) or the batch
+ * converter (Light Engine).
+ */
+export class StagingBucket extends Bucket {
+  constructor(scope: Construct, id: string, props: DataBucketProps) {
+    super(scope, id, {
+      ...secureDefaults(props),
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      serverAccessLogsPrefix: props.serverAccessLogsPrefix,
+      lifecycleRules: [abortIncompleteUploads, { id: 'expire-staged-objects', expiration: props.retention }],
+    });
+  }
+}
+
+/**
+ * Records that could not be indexed and messages that exhausted their retries. Versioned: for these records it is
+ * the only copy, so an overwrite or delete must be recoverable until the retention ends.
+ */
+export class BackupBucket extends Bucket {
+  constructor(scope: Construct, id: string, props: DataBucketProps) {
+    super(scope, id, {
+      ...secureDefaults(props),
+      versioned: true,
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      serverAccessLogsPrefix: props.serverAccessLogsPrefix,
+      lifecycleRules: [
+        abortIncompleteUploads,
+        {
+          id: 'expire-backups',
+          expiration: props.retention,
+          noncurrentVersionExpiration: props.retention,
+        },
+        // Separate rule: S3 rejects ExpiredObjectDeleteMarker together with an Expiration in days.
+        { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
+      ],
+    });
+  }
+}

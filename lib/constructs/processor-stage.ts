@@ -1,0 +1,115 @@
+import { Duration } from 'aws-cdk-lib';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { EventType, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Pipeline } from '../config/schema';
+import { LogtongFunction } from './logtong-function';
+import { connectionEnvironment, grantConnection, validateConnection, type OpenSearchConnection } from './opensearch-connection';
+import { WorkQueue } from './work-queue';
+
+/**
+ * Lambda allows 4 KiB for all environment variables together; the parsing settings travel in one of them, and the
+ * rest (endpoint, bucket, Powertools) needs well under 1 KiB.
+ */
+const MAX_PIPELINE_CONFIG_BYTES = 3 * 1024;
+
+export interface ProcessorStageProps {
+  /** Pipeline name: the staging key prefix and the backup key prefix. */
+  readonly pipelineName: string;
+
+  /** Bucket whose new objects under `<pipelineName>/` are processed. */
+  readonly stagingBucket: IBucket;
+
+  /** Failed records go to `<pipelineName>/…` here. */
+  readonly backupBucket: IBucket;
+
+  /** The domain or cluster to index into. */
+  readonly connection: OpenSearchConnection;
+
+  /**
+   * The validated pipeline, passed whole as the `PIPELINE_CONFIG` JSON variable: the handler takes the log format,
+   * index prefix, bulk limits and index layout (for its cold-start check) from it. At most 3 KiB serialised.
+   */
+  readonly pipelineConfig: Pipeline;
+
+  /** @default Duration.minutes(5) */
+  readonly timeout?: Duration;
+
+  /** @default 1024 */
+  readonly memorySize?: number;
+
+  /**
+   * Messages (one S3 object each) per invocation. Small, because an object can hold hundreds of megabytes and
+   * the whole batch must finish within the function timeout.
+   * @default 1
+   */
+  readonly batchSize?: number;
+
+  /** Upper bound on concurrent invocations, to cap bulk load on the domain. @default - no limit */
+  readonly maxConcurrency?: number;
+}
+
+/**
+ * Staging bucket → SQS (+ DLQ) → `lambda/handlers/process.ts`, which parses each staged object and bulk-indexes
+ * it; records OpenSearch rejects go to the backup bucket.
+ */
+export class ProcessorStage extends Construct {
+  readonly queue: IQueue;
+  readonly deadLetterQueue: IQueue;
+  readonly fn: LogtongFunction;
+
+  constructor(scope: Construct, id: string, props: ProcessorStageProps) {
+    super(scope, id);
+    validateConnection(this.node.path, props.connection);
+    const pipelineConfig = JSON.stringify(props.pipelineConfig);
+    if (Buffer.byteLength(pipelineConfig) > MAX_PIPELINE_CONFIG_BYTES) {
+      throw new Error(
+        `${props.pipelineName}: the parsing settings are ${Buffer.byteLength(pipelineConfig)} bytes as JSON, over the ${MAX_PIPELINE_CONFIG_BYTES} bytes that fit in a Lambda environment variable (shorten logFormat: fields, filters, regex)`,
+      );
+    }
+    const timeout = props.timeout ?? Duration.minutes(5);
+    const stagingPrefix = `${props.pipelineName}/`;
+    const work = new WorkQueue(this, 'Queue', { consumerTimeout: timeout });
+    this.queue = work.queue;
+    this.deadLetterQueue = work.deadLetterQueue;
+
+    this.fn = new LogtongFunction(this, 'Function', {
+      handlerName: 'process',
+      description: `Logtong ${props.pipelineName}: parse staged log files and bulk-index them into OpenSearch`,
+      timeout,
+      memorySize: props.memorySize ?? 1024,
+      network: props.connection.network,
+      environment: {
+        ...connectionEnvironment(props.connection),
+        BACKUP_BUCKET: props.backupBucket.bucketName,
+        PIPELINE_CONFIG: pipelineConfig,
+        // On the last delivery the handler backs records up instead of leaving them to the DLQ.
+        MAX_RECEIVE_COUNT: String(work.maxReceiveCount),
+      },
+    });
+    grantConnection(this.fn, props.connection);
+    this.fn.addScopedPolicy({
+      actions: ['s3:GetObject'],
+      resources: [props.stagingBucket.arnForObjects(`${stagingPrefix}*`)],
+      reason: 'Reads staged objects of this pipeline only: every key under the staging bucket prefix <pipeline>/.',
+    });
+    this.fn.addScopedPolicy({
+      actions: ['s3:PutObject'],
+      resources: [props.backupBucket.arnForObjects(`${props.pipelineName}/*`)],
+      reason: 'Writes failed records of this pipeline only: every key under the backup bucket prefix <pipeline>/.',
+    });
+    props.stagingBucket.encryptionKey?.grantDecrypt(this.fn);
+    props.backupBucket.encryptionKey?.grantEncrypt(this.fn);
+
+    props.stagingBucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.queue), { prefix: stagingPrefix });
+    this.fn.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: props.batchSize ?? 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: props.maxConcurrency,
+      }),
+    );
+  }
+}
