@@ -18,6 +18,8 @@ export interface OpenSearchEnv {
   OPENSEARCH_ENDPOINT?: string;
   OPENSEARCH_AUTH?: string;
   OPENSEARCH_SECRET_ARN?: string;
+  /** The domain's region, which need not be the function's. */
+  OPENSEARCH_REGION?: string;
   AWS_REGION?: string;
 }
 
@@ -35,8 +37,8 @@ export async function connectOpenSearch(env: OpenSearchEnv = process.env): Promi
   const common = { node, maxRetries: 0, requestTimeout: 60_000, compression: 'gzip' as const };
   let client: Client;
   if (auth === 'sigv4') {
-    const region = env.AWS_REGION;
-    if (!region) throw new Error('AWS_REGION is not set');
+    const region = env.OPENSEARCH_REGION ?? env.AWS_REGION;
+    if (!region) throw new Error('OPENSEARCH_REGION or AWS_REGION must be set for SigV4');
     const credentials = defaultProvider();
     client = new Client({ ...AwsSigv4Signer({ region, service: 'es', getCredentials: () => credentials() }), ...common });
   } else if (auth === 'basic') {

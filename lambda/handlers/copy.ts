@@ -55,8 +55,9 @@ async function copyRecord(record: SQSRecord): Promise<void> {
   const partBytes = Number(process.env.MULTIPART_PART_BYTES ?? 512 * 1024 ** 2);
   for (const o of objectsFromMessage(record.body)) {
     const key = stagingKey(prefix, o);
+    // TaggingDirective REPLACE: copying the source's tags would need GetObjectTagging on a bucket we do not own.
     if (o.size > threshold) await multipartCopy(o, staging, key, partBytes);
-    else await s3Client().send(new CopyObjectCommand({ Bucket: staging, Key: key, CopySource: copySource(o) }));
+    else await s3Client().send(new CopyObjectCommand({ Bucket: staging, Key: key, CopySource: copySource(o), TaggingDirective: 'REPLACE' }));
     logger.info('copied', { source: `s3://${o.bucket}/${o.key}`, target: `s3://${staging}/${key}`, bytes: o.size, multipart: o.size > threshold });
   }
 }

@@ -3,7 +3,7 @@
  * Source bucket → copy queue → copy handler → staging bucket → processor queue → processor handler → OpenSearch,
  * failures → backup bucket, exhausted messages → DLQ → backup handler.
  */
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -86,13 +86,25 @@ async function backedUp(): Promise<Array<{ line: number; raw: string; reason: st
   return out;
 }
 
-/** Source object → copy → staging → process, all through the queues. */
+/** The bucket notifications the stack configures: ObjectCreated with a prefix filter → queue. */
+async function notifyOnCreate(bucket: string, prefix: string, queueUrl: string): Promise<void> {
+  await aws.s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: bucket,
+      NotificationConfiguration: {
+        QueueConfigurations: [
+          { QueueArn: await queueArn(aws.sqs, queueUrl), Events: ['s3:ObjectCreated:*'], Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: prefix }] } } },
+        ],
+      },
+    }),
+  );
+}
+
+/** Source object → (notification) → copy → staging → (notification) → process, all through the queues. */
 async function ingest(key: string, body: Buffer): Promise<void> {
   await aws.s3.send(new PutObjectCommand({ Bucket: 'source', Key: key, Body: body }));
-  await notify(queues.copy, 'source', key);
   const copied = await drain(aws.sqs, queues.copy, copy, 'copy');
-  expect(copied.failed).toBe(0);
-  await notify(queues.process, 'staging', `${PIPELINE}/source/${key}`);
+  expect(copied).toEqual({ received: 1, failed: 0 });
   await drain(aws.sqs, queues.process, processLambda, 'process');
 }
 
@@ -103,6 +115,8 @@ beforeAll(async () => {
   queues.copy = await makeQueue('copy', await queueArn(aws.sqs, queues.copyDlq));
   queues.processDlq = await makeQueue('process-dlq');
   queues.process = await makeQueue('process', await queueArn(aws.sqs, queues.processDlq));
+  await notifyOnCreate('source', 'apache/', queues.copy);
+  await notifyOnCreate('staging', `${PIPELINE}/`, queues.process);
 
   const config = parseConfig({
     pipelines: [
@@ -229,9 +243,7 @@ describe('logs in S3 → OpenSearch', () => {
     const before = await count();
     // Four copies of the corpus: 80 bulk requests, so the outage surely lands in the middle.
     await aws.s3.send(new PutObjectCommand({ Bucket: 'source', Key: key, Body: Buffer.concat([corpus, corpus, corpus, corpus]) }));
-    await notify(queues.copy, 'source', key);
     await drain(aws.sqs, queues.copy, copy, 'copy');
-    await notify(queues.process, 'staging', `${PIPELINE}/source/${key}`);
 
     // Stop the node as soon as the first bulks of this object have landed.
     const stopper = (async () => {
@@ -259,14 +271,12 @@ describe('logs in S3 → OpenSearch', () => {
 
   it('on the last delivery, records that cannot be indexed are backed up with the reason instead of retried', async () => {
     const key = 'apache/2015/05/final.log';
-    await aws.s3.send(new PutObjectCommand({ Bucket: 'source', Key: key, Body: corpus }));
-    await notify(queues.copy, 'source', key);
-    await drain(aws.sqs, queues.copy, copy, 'copy');
     const failedBefore = (await backedUp()).length;
     const before = await count();
     await os.stop();
     try {
-      await notify(queues.process, 'staging', `${PIPELINE}/source/${key}`);
+      await aws.s3.send(new PutObjectCommand({ Bucket: 'source', Key: key, Body: corpus }));
+      await drain(aws.sqs, queues.copy, copy, 'copy');
       // Deliveries 1..MAX_RECEIVE-1 defer; the last one backs everything up.
       let polls = 0;
       while ((await backedUp()).length === failedBefore && polls++ < 50) {
@@ -288,6 +298,7 @@ describe('logs in S3 → OpenSearch', () => {
     for (let i = 0; i < MAX_RECEIVE + 2; i++) {
       await drain(aws.sqs, queues.copy, copy, 'copy', { idlePolls: 2, pauseMs: 700 });
     }
+    expect(await drain(aws.sqs, queues.process, processLambda, 'process')).toEqual({ received: 0, failed: 0 });
     const moved = await drain(aws.sqs, queues.copyDlq, backup, 'backup');
     expect(moved).toEqual({ received: 1, failed: 0 });
     const keys = await listKeys('backup', `${PIPELINE}/dead-letters/copy-dlq/`);
