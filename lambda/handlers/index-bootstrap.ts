@@ -1,4 +1,33 @@
-// Placeholder so the CDK constructs can bundle; the real handler lands in a following commit.
-export const handler = async (): Promise<void> => {
-  throw new Error('not implemented yet');
+/**
+ * CloudFormation custom resource (Provider framework onEvent): creates the index template, ISM policy and the first
+ * index behind the write alias, idempotently. Delete keeps the data: indices outlive the stack on purpose.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { LogFormatSchema } from '../../lib/config/schema';
+import { connectOpenSearch } from '../adapters/opensearch';
+import { toOpenSearchMappings } from '../core/fields';
+import { compileParser } from '../core/formats';
+import { ensureIndexLayout, type IndexLayoutSettings } from '../core/opensearch/index-layout';
+
+const logger = new Logger();
+
+/** Properties arrive as strings (see lib/constructs/index-bootstrap.ts). */
+interface Properties {
+  pipelineName: string;
+  indexPrefix: string;
+  flavor: 'aws' | 'self-managed';
+  logFormat: string;
+  index: string;
+}
+
+export const handler = async (event: CloudFormationCustomResourceEvent) => {
+  const p = event.ResourceProperties as unknown as Properties;
+  const physicalId = `logtong-index-layout-${p.pipelineName}`;
+  if (event.RequestType === 'Delete') return { PhysicalResourceId: physicalId };
+  const settings: IndexLayoutSettings = { ...JSON.parse(p.index), indexPrefix: p.indexPrefix, flavor: p.flavor };
+  const fields = compileParser(LogFormatSchema.parse(JSON.parse(p.logFormat))).fields;
+  const result = await ensureIndexLayout((await connectOpenSearch()).http, settings, toOpenSearchMappings(fields));
+  logger.info('index layout ensured', { ...result, indexPrefix: settings.indexPrefix });
+  return { PhysicalResourceId: physicalId, Data: { Alias: settings.indexPrefix, Ism: result.ism } };
 };

@@ -1,4 +1,106 @@
-// Placeholder so the CDK constructs can bundle; the real handler lands in a following commit.
-export const handler = async (): Promise<void> => {
-  throw new Error('not implemented yet');
+/**
+ * SQS (staging bucket object-created events) → stream each staged object through the parsing core into OpenSearch.
+ * Every line ends indexed, filtered by the pipeline's rules, or in the backup bucket with a reason; transient
+ * indexing failures are left to SQS redelivery until the last attempt, then backed up too.
+ */
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Readable } from 'node:stream';
+import { PipelineSchema } from '../../lib/config/schema';
+import { writeFailedRecords } from '../adapters/backup-store';
+import { requireEnv, s3Client } from '../adapters/aws';
+import { connectOpenSearch, type OpenSearchConnection } from '../adapters/opensearch';
+import { objectIdPrefix } from '../core/bulk/batcher';
+import { sendBulk } from '../core/bulk/sender';
+import { toOpenSearchMappings } from '../core/fields';
+import { compileFilters } from '../core/filters';
+import { compileParser } from '../core/formats';
+import { ensureIndexLayout } from '../core/opensearch/index-layout';
+import { layoutSettings, openSearchEngine } from '../core/opensearch/settings';
+import { accountedFor, processObject, type ObjectCounts } from '../core/process-object';
+import { objectsFromMessage, sourceOfStagingKey } from '../core/s3-event';
+
+const logger = new Logger();
+const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Logtong' });
+const processor = new BatchProcessor(EventType.SQS);
+
+const pipeline = PipelineSchema.parse(JSON.parse(requireEnv('PIPELINE_CONFIG')));
+const engine = openSearchEngine(pipeline);
+const parser = compileParser(pipeline.logFormat);
+const filter = compileFilters(pipeline.logFormat.filters);
+
+// Operators can trade patience for latency; the defaults ride out a blue/green domain change of a few seconds.
+const retryPolicy = {
+  maxAttempts: Number(process.env.BULK_MAX_ATTEMPTS ?? 6),
+  baseDelayMs: Number(process.env.BULK_BASE_DELAY_MS ?? 200),
+  maxDelayMs: Number(process.env.BULK_MAX_DELAY_MS ?? 10_000),
+};
+
+let connection: Promise<OpenSearchConnection> | undefined;
+
+/** Connects once per container and makes sure the alias, template and policy exist (cheap when they do). */
+function openSearch(): Promise<OpenSearchConnection> {
+  connection ??= (async () => {
+    const conn = await connectOpenSearch();
+    const layout = await ensureIndexLayout(conn.http, layoutSettings(pipeline), toOpenSearchMappings(parser.fields));
+    logger.info('index layout checked', { ...layout });
+    return conn;
+  })().catch((e) => {
+    connection = undefined;
+    throw e;
+  });
+  return connection;
+}
+
+async function processRecord(record: SQSRecord): Promise<void> {
+  const backupBucket = requireEnv('BACKUP_BUCKET');
+  const maxReceiveCount = Number(process.env.MAX_RECEIVE_COUNT ?? 5);
+  const finalAttempt = Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount;
+  const conn = await openSearch();
+  let deferred = 0;
+  for (const staged of objectsFromMessage(record.body)) {
+    const origin = sourceOfStagingKey(pipeline.name, staged.key) ?? { bucket: staged.bucket, key: staged.key };
+    const object = await s3Client().send(
+      new GetObjectCommand({ Bucket: staged.bucket, Key: staged.key, ...(staged.versionId ? { VersionId: staged.versionId } : {}) }),
+    );
+    // The staged copy's ETag equals the source's for single-part copies; either way it names this content.
+    const etag = staged.etag ?? object.ETag ?? '';
+    const objectId = objectIdPrefix(origin.bucket, origin.key, etag);
+    const counts: ObjectCounts = await processObject({
+      body: object.Body as Readable,
+      source: { ...origin, etag },
+      parser,
+      filter,
+      index: engine.indexPrefix,
+      bulkMaxBytes: engine.bulkMaxBytes,
+      bulkMaxDocs: engine.bulkMaxDocs,
+      maxLineBytes: pipeline.logFormat.maxLineBytes,
+      send: (req) => sendBulk(req, conn.bulk, retryPolicy),
+      backup: (part, records) => writeFailedRecords(s3Client(), backupBucket, pipeline.name, objectId, part, records),
+      finalAttempt,
+    });
+    const balanced = accountedFor(counts);
+    logger[balanced ? 'info' : 'error']('object processed', { source: `s3://${origin.bucket}/${origin.key}`, ...counts, balanced, finalAttempt });
+    metrics.addMetric('RecordsIn', MetricUnit.Count, counts.recordsIn);
+    metrics.addMetric('Indexed', MetricUnit.Count, counts.indexed);
+    metrics.addMetric('Duplicates', MetricUnit.Count, counts.duplicates);
+    metrics.addMetric('Filtered', MetricUnit.Count, counts.filtered);
+    metrics.addMetric('BackedUp', MetricUnit.Count, counts.backedUp);
+    metrics.addMetric('Deferred', MetricUnit.Count, counts.deferred);
+    deferred += counts.deferred;
+  }
+  // Redelivery is safe: documents are created with deterministic ids, backups land at deterministic keys.
+  if (deferred > 0) throw new Error(`${deferred} records hit transient indexing failures; leaving the message for redelivery`);
+}
+
+export const handler = async (event: SQSEvent, context: Context) => {
+  logger.addContext(context);
+  try {
+    return await processPartialResponse(event, processRecord, processor, { context });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
 };

@@ -12,7 +12,7 @@ import { parseConfig } from '../../lib/config/load';
 import { s3EventMessage } from '../../lambda/core/s3-event';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
-import { drain, queueArn, type SqsHandler } from './harness/sqs-lambda';
+import { drain, pollOnce, queueArn, type SqsHandler } from './harness/sqs-lambda';
 
 jest.setTimeout(300_000);
 
@@ -147,9 +147,10 @@ beforeAll(async () => {
     POWERTOOLS_LOG_LEVEL: 'WARN',
   });
   // Handlers read their configuration at cold start, as in Lambda.
-  copy = (await import('../../lambda/handlers/copy')).handler as SqsHandler;
-  processLambda = (await import('../../lambda/handlers/process')).handler as SqsHandler;
-  backup = (await import('../../lambda/handlers/backup')).handler as SqsHandler;
+  const load = (name: string) => (require(`../../lambda/handlers/${name}`) as { handler: SqsHandler }).handler;
+  copy = load('copy');
+  processLambda = load('process');
+  backup = load('backup');
 });
 
 afterAll(async () => {
@@ -246,20 +247,28 @@ describe('logs in S3 → OpenSearch', () => {
     await drain(aws.sqs, queues.copy, copy, 'copy');
 
     // Stop the node as soon as the first bulks of this object have landed.
+    let stopped = false;
     const stopper = (async () => {
       for (;;) {
         const c = await count().catch(() => before);
-        if (c > before) return os.stop();
+        if (c > before) {
+          await os.stop();
+          stopped = true;
+          return;
+        }
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    const first = await drain(aws.sqs, queues.process, processLambda, 'process');
-    await stopper;
-    expect(first.failed).toBe(1);
-    const partial = await (async () => {
-      await os.start();
-      return count();
-    })();
+    let first;
+    try {
+      first = await pollOnce(aws.sqs, queues.process, processLambda, 'process');
+      await stopper;
+    } finally {
+      if (stopped) await os.start();
+    }
+    expect(stopped).toBe(true);
+    expect(first).toEqual({ received: 1, failed: 1 });
+    const partial = await count();
     expect(partial).toBeGreaterThan(before);
     expect(partial).toBeLessThan(before + 4 * indexedAfterFirst);
 

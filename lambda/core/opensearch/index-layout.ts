@@ -34,7 +34,16 @@ interface IsmState {
   transitions: Array<{ state_name: string; conditions: { min_index_age: string } }>;
 }
 
-export function ismPolicy(s: IndexLayoutSettings): { policy: Record<string, unknown> } {
+export interface IsmPolicy {
+  policy: {
+    description: string;
+    default_state: string;
+    states: IsmState[];
+    ism_template: Array<{ index_patterns: string[]; priority: number }>;
+  };
+}
+
+export function ismPolicy(s: IndexLayoutSettings): IsmPolicy {
   const phases: Array<{ name: string; afterDays?: number; actions: unknown[] }> = [
     {
       name: 'hot',
@@ -72,7 +81,7 @@ export function ismPolicy(s: IndexLayoutSettings): { policy: Record<string, unkn
   };
 }
 
-export function indexTemplate(s: IndexLayoutSettings, mappings: Record<string, unknown>, withIsm: boolean): Record<string, unknown> {
+export function indexTemplate(s: IndexLayoutSettings, mappings: object, withIsm: boolean): Record<string, unknown> {
   const settings: Record<string, unknown> = {
     number_of_shards: s.shards,
     number_of_replicas: s.replicas,
@@ -107,7 +116,7 @@ function stable(v: unknown): string {
   );
 }
 
-export async function ensureIndexLayout(http: OpenSearchHttp, s: IndexLayoutSettings, mappings: Record<string, unknown>): Promise<LayoutResult> {
+export async function ensureIndexLayout(http: OpenSearchHttp, s: IndexLayoutSettings, mappings: object): Promise<LayoutResult> {
   const plugins = await ok(http('GET', '/_cat/plugins?format=json'), 'list plugins');
   const hasIsm = (JSON.parse(plugins.body) as Array<{ component?: string }>).some((p) => p.component === 'opensearch-index-management');
   let ism: LayoutResult['ism'] = 'unavailable';
@@ -121,6 +130,7 @@ export async function ensureIndexLayout(http: OpenSearchHttp, s: IndexLayoutSett
     } else if (current.status === 200) {
       const doc = JSON.parse(current.body) as { _seq_no: number; _primary_term: number; policy: Record<string, unknown> };
       const same = (['description', 'default_state', 'states', 'ism_template'] as const).every((k) => {
+        // The stored policy carries server-side fields (last_updated_time…): compare what we set.
         const have = k === 'ism_template' ? (doc.policy[k] as Array<Record<string, unknown>> | undefined)?.map(({ index_patterns, priority }) => ({ index_patterns, priority })) : doc.policy[k];
         return stable(have) === stable(wanted.policy[k]);
       });

@@ -60,8 +60,14 @@ export async function pollOnce(sqs: SQSClient, queueUrl: string, handler: SqsHan
       awsRegion: 'us-east-1',
     })),
   };
-  const out = await handler(event, lambdaContext(name));
-  const failedIds = new Set((out?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+  let failedIds: Set<string>;
+  try {
+    const out = await handler(event, lambdaContext(name));
+    failedIds = new Set((out?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+  } catch {
+    // A failed invocation returns the whole batch to the queue.
+    failedIds = new Set(messages.map((m) => m.MessageId!));
+  }
   const done = messages.filter((m) => !failedIds.has(m.MessageId!));
   if (done.length > 0) {
     await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));

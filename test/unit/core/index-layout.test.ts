@@ -1,4 +1,4 @@
-import { ensureIndexLayout, indexTemplate, initialIndexPath, ismPolicy, type IndexLayoutSettings, type OpenSearchHttp } from '../../../lambda/core/opensearch/index-layout';
+import { ensureIndexLayout, indexTemplate, initialIndexPath, ismPolicy, type IndexLayoutSettings, type IsmPolicy, type OpenSearchHttp } from '../../../lambda/core/opensearch/index-layout';
 
 const settings: IndexLayoutSettings = {
   indexPrefix: 'web',
@@ -13,8 +13,8 @@ const settings: IndexLayoutSettings = {
 };
 
 /** The documented shape of an ISM policy (OpenSearch ISM API: policies, states, actions, transitions, ism_template). */
-function assertIsmShape(doc: { policy: Record<string, any> }): void {
-  const p = doc.policy;
+function assertIsmShape(doc: IsmPolicy): void {
+  const p = doc.policy as unknown as Record<string, any>;
   expect(Object.keys(p).sort()).toEqual(['default_state', 'description', 'ism_template', 'states']);
   const names = p.states.map((s: { name: string }) => s.name);
   expect(names).toContain(p.default_state);
@@ -44,7 +44,7 @@ describe('ISM policy', () => {
   it('skips unset phases and uses self-managed actions on a self-managed cluster', () => {
     const doc = ismPolicy({ ...settings, warmAfterDays: 3, coldAfterDays: undefined, flavor: 'self-managed' });
     assertIsmShape(doc);
-    expect(doc.policy.states.map((s: { name: string }) => s.name)).toEqual(['hot', 'warm', 'delete']);
+    expect(doc.policy.states.map((s) => s.name)).toEqual(['hot', 'warm', 'delete']);
     expect(doc.policy.states[1].actions).toEqual([{ replica_count: { number_of_replicas: 0 } }, { force_merge: { max_num_segments: 1 } }]);
     expect(doc.policy.states[1].transitions).toEqual([{ state_name: 'delete', conditions: { min_index_age: '90d' } }]);
   });
