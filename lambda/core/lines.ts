@@ -61,12 +61,19 @@ export async function* decodeBody(body: AsyncIterable<Uint8Array>): AsyncIterabl
   const gzip = headLen >= 2 && first[0] === 0x1f && first[1] === 0x8b;
 
   if (!gzip) {
-    if (headLen > 0) yield first;
-    if (done) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      if (r.value.length > 0) yield toBuffer(r.value);
+    if (done) {
+      if (headLen > 0) yield first;
+      return;
+    }
+    try {
+      yield first;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        if (r.value.length > 0) yield toBuffer(r.value);
+      }
+    } finally {
+      await it.return?.();
     }
   }
 
@@ -96,6 +103,9 @@ export async function* decodeBody(body: AsyncIterable<Uint8Array>): AsyncIterabl
   }
 }
 
+/** Buffer's own latin1 decoder (what toString('latin1', s, e) ends in, minus argument handling); untyped in @types/node. */
+type FastBuffer = Buffer & { latin1Slice(start: number, end: number): string };
+
 function toBuffer(u: Uint8Array): Buffer {
   return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
@@ -122,6 +132,7 @@ export async function* splitLines(chunks: AsyncIterable<Buffer>, opts: SplitOpti
     const n = chunk.length;
     if (overlong) {
       const nl = chunk.indexOf(10);
+      if (overlong.length < RAW_CAP_BYTES) overlong = headOf([overlong], chunk.subarray(0, nl === -1 ? n : nl));
       if (nl === -1) continue;
       out.push(overlongEntry(++lineNo, overlong, max));
       overlong = undefined;
@@ -183,6 +194,8 @@ function headOf(carry: Buffer[], tail: Buffer): Buffer {
 }
 
 function overlongEntry(lineNo: number, head: Buffer, max: number): FailedLine {
+  // the whole line fitted in the head: drop the CR of a CRLF
+  if (head.length < RAW_CAP_BYTES && head.length > 0 && head[head.length - 1] === 13) head = head.subarray(0, head.length - 1);
   return { lineNo, raw: head.toString('utf8'), reason: `line exceeds ${max} bytes` };
 }
 
@@ -192,7 +205,7 @@ function overlongEntry(lineNo: number, head: Buffer, max: number): FailedLine {
  */
 function splitRegion(out: LineBatch, buf: Buffer, start: number, end: number, lineNo: number, max: number): number {
   if (isAscii(buf.subarray(start, end))) {
-    const str = buf.toString('latin1', start, end);
+    const str = (buf as FastBuffer).latin1Slice(start, end);
     let pos = 0;
     const len = str.length;
     while (pos < len) {

@@ -57,9 +57,30 @@ export function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468;
 }
 
-/** ISO-8601 UTC with milliseconds (`2015-05-17T10:05:03.000Z`), the shape of `@timestamp`. */
+const PAD2: string[] = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3: string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+let isoDay = NaN;
+let isoDayPrefix = '';
+
+/**
+ * ISO-8601 UTC with milliseconds (`2015-05-17T10:05:03.000Z`), the shape of `@timestamp`; same output as
+ * `new Date(ms).toISOString()` for years 0000-9999, several times faster (the date part is remembered).
+ */
 export function toIsoTimestamp(ms: number): string {
-  return new Date(ms).toISOString();
+  const day = Math.floor(ms / DAY);
+  if (day !== isoDay) {
+    const iso = new Date(day * DAY).toISOString();
+    if (iso.length !== 24) return new Date(ms).toISOString();
+    isoDay = day;
+    isoDayPrefix = iso.slice(0, 11);
+  }
+  let rem = ms - day * DAY;
+  const h = Math.floor(rem / HOUR);
+  rem -= h * HOUR;
+  const m = Math.floor(rem / MINUTE);
+  rem -= m * MINUTE;
+  const s = Math.floor(rem / 1000);
+  return `${isoDayPrefix}${PAD2[h]}:${PAD2[m]}:${PAD2[s]}.${PAD3[rem - s * 1000]}Z`;
 }
 
 function inRange(ms: number): number {
