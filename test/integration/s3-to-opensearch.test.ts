@@ -317,4 +317,23 @@ describe('logs in S3 → OpenSearch', () => {
     expect(doc.reason).toMatch(/exhausted/);
     expect(JSON.parse(doc.body).Records[0].s3.object.key).toBe('missing/file.log');
   });
+
+  it('copies objects above the single-copy limit with a multipart copy, byte for byte', async () => {
+    // The 5 GiB limit scaled down: the same code path (UploadPartCopy with ranges of ≥ 5 MiB) on a 12 MiB object.
+    process.env.MULTIPART_THRESHOLD_BYTES = String(5 * 1024 * 1024);
+    process.env.MULTIPART_PART_BYTES = String(5 * 1024 * 1024);
+    try {
+      const key = 'apache/2015/05/big.log';
+      const body = Buffer.concat(Array(Math.ceil((12 * 1024 * 1024) / corpus.length)).fill(corpus));
+      const before = await count();
+      await ingest(key, body);
+      const staged = await aws.s3.send(new GetObjectCommand({ Bucket: 'staging', Key: `${PIPELINE}/source/${key}` }));
+      expect(staged.ETag).toMatch(/-3"?$/);
+      expect(Buffer.from(await staged.Body!.transformToByteArray()).equals(body)).toBe(true);
+      expect(await count()).toBe(before + (body.length / corpus.length) * indexedAfterFirst);
+    } finally {
+      delete process.env.MULTIPART_THRESHOLD_BYTES;
+      delete process.env.MULTIPART_PART_BYTES;
+    }
+  });
 });
