@@ -1,0 +1,420 @@
+/**
+ * nginx `log_format` parser, and the template scanner it shares with the Apache parser.
+ *
+ * A format is compiled into literals and fields: `$remote_addr - $remote_user [$time_local] "$request" …` is
+ * prefix '' then remote_addr + ' - ', remote_user + ' [', time_local + '] "', request + '" ', … and the scanner
+ * walks a line with `indexOf(literal)` — no regex, no per-line interpretation of the format. Punctuation next to a
+ * variable is literal (`$host:$server_port`), the value of a field ends at the first occurrence of the literal that
+ * follows it (inside quotes, a backslash-escaped occurrence is skipped), and the last field ends where the line's
+ * final literal starts, so a user agent may contain anything.
+ *
+ * Values:
+ * - every variable becomes a field of the same name, typed by fields.ts (`-` in a non-string field → null);
+ * - `$request` (`%r`) is split into request_method, request_uri and request_protocol; the raw `request` field is
+ *   kept only when the request line does not split (garbage, TLS handshakes on a plain port, `-`), in which case the
+ *   three parts are null — or always, when `request` is named in logFormat.fields;
+ * - the upstream_* numbers that nginx writes once per upstream tried (`0.004, 0.010` or `0.004 : 0.010`) become one
+ *   number: times and byte counts are summed, `$upstream_status` is the last status (the one returned); `-` parts are
+ *   skipped, all `-` → null;
+ * - string values are unescaped (see unescapeLogValue): `\xHH` runs (nginx escape=default) that are printable UTF-8
+ *   are decoded, `\"`, `\\`, `\n`, `\t`… (Apache, nginx escape=json) become the character;
+ * - a field whose value does not split (request) is `undefined` in the doc object (absent from its JSON).
+ */
+import { isUtf8 } from 'node:buffer';
+import type { LogFormat } from '../../../lib/config/schema';
+import { INVALID, converterFor, invalidReason, nginxFieldType, resolveFieldTypes, type Converted, type Converter, type FieldType } from '../fields';
+import { TIME_LOCAL_FORMAT, createTimestamper } from '../time';
+import type { LineParser, ParseResult } from './index';
+
+export const NGINX_COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
+/** The `main` format of the stock nginx.conf. */
+export const NGINX_MAIN = `${NGINX_COMBINED} "$http_x_forwarded_for"`;
+
+const NAMED_FORMATS: Record<string, string> = { combined: NGINX_COMBINED, main: NGINX_MAIN };
+
+/** Time variables usable as timeKey without a timeFormat. */
+const NGINX_TIME_FORMATS: Record<string, string> = { time_local: TIME_LOCAL_FORMAT, time_iso8601: 'iso8601', msec: 'epoch_s' };
+
+/** Upstream variables holding one value per upstream tried, and how they are reduced to one number. */
+const MULTI_VALUE: Record<string, 'sum' | 'last'> = {
+  upstream_response_time: 'sum',
+  upstream_connect_time: 'sum',
+  upstream_header_time: 'sum',
+  upstream_queue_time: 'sum',
+  upstream_response_length: 'sum',
+  upstream_bytes_received: 'sum',
+  upstream_bytes_sent: 'sum',
+  upstream_status: 'last',
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Template (shared with apache.ts)
+
+export type FieldRole = 'value' | 'request' | 'clf-bytes' | 'sum' | 'last';
+
+export interface TemplateField {
+  /** Output field name. */
+  name: string;
+  /** The field as written in the format, for messages: `$status`, `%>s`. */
+  label: string;
+  role: FieldRole;
+  /** The value may be a list (`a, b : c`, nginx upstream variables): spaces after `,` and around `:` belong to it. */
+  list?: boolean;
+}
+
+export interface Template {
+  kind: 'nginx' | 'apache';
+  /** Literal text before the first field. */
+  prefix: string;
+  fields: TemplateField[];
+  /** literals[i] follows fields[i]; the last one may be '' (the field runs to the end of the line). */
+  literals: string[];
+  /** Time fields usable as timeKey without a timeFormat, and their format; the first one present is the default. */
+  timeFormats: Record<string, string>;
+  defaultType: (name: string) => FieldType;
+}
+
+const REQUEST_PARTS = ['request_method', 'request_uri', 'request_protocol'] as const;
+
+/** A template parser also knows how to serialize its own documents, faster than JSON.stringify. */
+export interface TemplateParser extends LineParser {
+  /** `JSON.stringify(doc)` for a doc returned by this parser's parse() and not modified since. */
+  stringify(doc: Record<string, unknown>): string;
+}
+
+/** Characters that JSON must escape (and lone surrogates, which JSON.stringify escapes too). */
+const JSON_NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** A line without these has no value that needs escaping, except for `"`, which is counted. */
+const LINE_DIRTY = /[\\\u0000-\u001f\ud800-\udfff]/;
+
+type EntryKind = 'string' | 'nullable-string' | 'optional-string' | 'scalar';
+
+/**
+ * Compiles a template into straight-line code (new Function) specialised for this format: one indexOf per literal,
+ * one slice per field, converters called directly, and the document built as a single object literal (so all
+ * documents share one hidden class and are built without per-field dictionary stores). The generated source refers
+ * to user text only through the constant array K (never embedded) and to field names as JSON-quoted keys.
+ */
+export function compileTemplate(tpl: Template, format: LogFormat): TemplateParser {
+  const n = tpl.fields.length;
+  if (n === 0) throw new Error(`${tpl.kind} format has no fields`);
+  for (let i = 0; i < n - 1; i++) {
+    if (tpl.literals[i] === '') {
+      throw new Error(`${tpl.kind} format: ${tpl.fields[i].label} and ${tpl.fields[i + 1].label} are adjacent; nothing tells where one ends`);
+    }
+  }
+  const produced: string[] = [];
+  for (const f of tpl.fields) {
+    if (f.role === 'request') produced.push(...REQUEST_PARTS, 'request');
+    else produced.push(f.name);
+  }
+  const overrides = format.fields ?? {};
+  const types = resolveFieldTypes(produced, tpl.defaultType, overrides);
+  if (tpl.fields.some((f) => f.role === 'request')) {
+    for (const name of [...REQUEST_PARTS, 'request']) {
+      if (types[name] !== 'keyword' && types[name] !== 'text') throw new Error(`${name} must be keyword or text, not ${types[name]}`);
+    }
+  }
+  const keepRawRequest = 'request' in overrides;
+  const zone = format.timeZone ?? 'UTC';
+
+  const timeKey = format.timeKey ?? Object.keys(tpl.timeFormats).find((k) => produced.includes(k));
+  if (!timeKey) {
+    throw new Error(`${tpl.kind} format has no time field (${Object.keys(tpl.timeFormats).join(', ')}); set logFormat.timeKey`);
+  }
+  const timeIndex = tpl.fields.findIndex((f) => f.name === timeKey && f.role !== 'request');
+  if (timeIndex === -1) {
+    throw new Error(`timeKey ${JSON.stringify(timeKey)} is not a field of the ${tpl.kind} format (fields: ${produced.join(', ')})`);
+  }
+  const timeFormat = format.timeFormat ?? tpl.timeFormats[timeKey] ?? 'iso8601';
+  const timestamp = createTimestamper(timeFormat, zone);
+
+  // ---- what the generated code refers to
+  const K: string[] = [tpl.prefix, ...tpl.literals];
+  const C: Converter[] = [];
+  const M: Array<(raw: string) => unknown> = [];
+  const fail = (reason: string): ParseResult => ({ ok: false, reason });
+  const mismatch = (i: number, pos: number): ParseResult => {
+    const what =
+      i < 0
+        ? `expected ${JSON.stringify(tpl.prefix)}`
+        : i === n - 1
+          ? `${tpl.fields[i].label} is not followed by ${JSON.stringify(tpl.literals[i])} at the end of the line`
+          : `${tpl.fields[i].label} is not followed by ${JSON.stringify(tpl.literals[i])}`;
+    return fail(`does not match the ${tpl.kind} format at column ${pos + 1}: ${what}`);
+  };
+  const bad = (name: string, raw: string): ParseResult => fail(invalidReason(name, types[name], raw));
+  const badTime = (raw: string): ParseResult => fail(`${timeKey} ${JSON.stringify(raw)} does not match ${timeFormat}`);
+  const q = (v: string) => JSON.stringify(v);
+
+  // ---- scanning: r<i> = raw text of field i
+  let code = 'const len = line.length;\nlet pos = K[0].length, end = 0;\n';
+  if (tpl.prefix) code += 'if (!line.startsWith(K[0])) return MISMATCH(-1, 0);\n';
+  tpl.fields.forEach((_, i) => {
+    const lit = tpl.literals[i];
+    const before = i === 0 ? tpl.prefix : tpl.literals[i - 1];
+    if (i === n - 1) {
+      code += `end = len - ${lit.length};\n`;
+      code += `if (end < pos${lit ? ` || !line.endsWith(K[${i + 1}])` : ''}) return MISMATCH(${i}, pos);\n`;
+    } else if (lit.startsWith(':')) {
+      // host:port pairs. `[::1]:8080`: look for the literal after the closing bracket. An unbracketed IPv6 address
+      // (nginx writes $remote_addr that way) before `:`: take the last `:` before the literal that follows.
+      code += `{\n  let from = pos;\n  if (line.charCodeAt(pos) === 91) { const rb = line.indexOf(']', pos); if (rb !== -1) from = rb; }\n`;
+      code += `  end = line.indexOf(K[${i + 1}], from);\n`;
+      if (types[tpl.fields[i].name] === 'ip') {
+        const stop = i + 1 === n - 1 ? `len - ${tpl.literals[i + 1].length}` : `line.indexOf(K[${i + 2}], end + ${lit.length})`;
+        code += `  if (from === pos && end !== -1) {\n    const stop = ${stop};\n`;
+        code += `    for (let nx = line.indexOf(K[${i + 1}], end + 1); nx !== -1 && nx < stop; nx = line.indexOf(K[${i + 1}], nx + 1)) end = nx;\n  }\n`;
+      }
+      code += `}\nif (end === -1) return MISMATCH(${i}, pos);\n`;
+    } else {
+      code += `end = line.indexOf(K[${i + 1}], pos);\n`;
+      if (before.endsWith('"') && lit.startsWith('"')) {
+        code += `while (end !== -1 && ESCAPED(line, end, pos)) end = line.indexOf(K[${i + 1}], end + 1);\n`;
+      } else if (tpl.fields[i].list && lit.startsWith(' ')) {
+        // `0.004, 0.010 : 0.002`: the spaces of the list separators are not the literal
+        code += `while (end !== -1 && LIST_SEPARATOR(line, end)) end = line.indexOf(K[${i + 1}], end + 1);\n`;
+      }
+      code += `if (end === -1) return MISMATCH(${i}, pos);\n`;
+    }
+    code += `const r${i} = line.slice(pos, end);\n`;
+    if (i < n - 1) code += `pos = end + ${lit.length};\n`;
+  });
+
+  // ---- values, in field order (escapes are looked for only when the line has a backslash at all); doc entries deduplicated by name (a repeated field: the last occurrence wins)
+  code += "const HAS_BS = line.indexOf('\\\\') !== -1;\n";
+  const entries = new Map<string, { expr: string; kind: EntryKind }>();
+  const put = (name: string, expr: string, kind: EntryKind) => {
+    entries.delete(name);
+    entries.set(name, { expr, kind });
+  };
+  tpl.fields.forEach((f, i) => {
+    const r = `r${i}`;
+    if (f.role === 'request') {
+      code += `const q${i} = HAS_BS && ${r}.indexOf('\\\\') !== -1 ? UNESCAPE(${r}) : ${r};\n`;
+      code += `let m${i} = null, u${i} = null, p${i} = null;\n`;
+      code += `{\n  const a = q${i}.indexOf(' ');\n`;
+      code += `  if (a > 0 && IS_METHOD(q${i}, a)) {\n    const b = q${i}.lastIndexOf(' ');\n`;
+      code += `    if (b > a + 1 && q${i}.startsWith('HTTP/', b + 1)) { m${i} = q${i}.slice(0, a); u${i} = q${i}.slice(a + 1, b); p${i} = q${i}.slice(b + 1); }\n`;
+      code += `    else if (a === b && a < q${i}.length - 1) { m${i} = q${i}.slice(0, a); u${i} = q${i}.slice(a + 1); }\n  }\n}\n`;
+      put('request_method', `m${i}`, 'nullable-string');
+      put('request_uri', `u${i}`, 'nullable-string');
+      put('request_protocol', `p${i}`, 'nullable-string');
+      if (keepRawRequest) put('request', `q${i}`, 'string');
+      else put('request', `(m${i} === null ? q${i} : undefined)`, 'optional-string');
+      return;
+    }
+    const type = types[f.name];
+    if (type === 'keyword' || type === 'text') {
+      code += `const v${i} = HAS_BS && ${r}.indexOf('\\\\') !== -1 ? UNESCAPE(${r}) : ${r};\n`;
+      put(f.name, `v${i}`, 'string');
+      return;
+    }
+    if ((f.role === 'sum' || f.role === 'last') && (type === 'integer' || type === 'long' || type === 'float' || type === 'double')) {
+      const convert = converterFor(type, zone);
+      const mode = f.role;
+      M[i] = (raw) => reduceMulti(raw, mode, convert);
+      code += `const v${i} = M[${i}](${r});\n`;
+    } else {
+      C[i] = converterFor(type, zone);
+      // Apache %b: `-` means no body bytes (CLF), i.e. 0
+      code += f.role === 'clf-bytes' ? `const v${i} = ${r} === '-' ? 0 : C[${i}](${r});\n` : `const v${i} = C[${i}](${r});\n`;
+    }
+    code += `if (v${i} === INVALID) return BAD(${q(f.name)}, ${r});\n`;
+    put(f.name, `v${i}`, type === 'ip' || type === 'date' ? 'nullable-string' : 'scalar');
+  });
+  code += `const ts = TIMESTAMP(r${timeIndex});\nif (ts === undefined) return BAD_TIME(r${timeIndex});\n`;
+  code += `const doc = { "@timestamp": ts, ${[...entries].map(([name, e]) => `${q(name)}: ${e.expr}`).join(', ')} };\n`;
+  code += 'LAST_DOC = doc;\nLAST_LINE = line;\nreturn { ok: true, doc };\n';
+
+  // ---- serializer: plain concatenation of constant JSON pieces and values known to need no escaping. A doc is
+  // known clean when it is the one parse() just returned (checked by identity) and its line had no backslash,
+  // control character or lone surrogate, and no more `"` than the format's literals (so no value holds one);
+  // otherwise one regex test over all string values decides, and JSON.stringify handles anything else.
+  const quotes = K.join('').split('"').length - 1;
+  const segs: Array<{ c: string } | { e: string }> = [{ c: '{"@timestamp":"' }, { e: 'd["@timestamp"]' }, { c: '"' }];
+  const strs: string[] = [];
+  let ser = '';
+  [...entries].forEach(([name, e], j) => {
+    const key = `,${q(name)}:`;
+    ser += `const s${j} = d[${q(name)}];\n`;
+    switch (e.kind) {
+      case 'string':
+        strs.push(`s${j}`);
+        segs.push({ c: `${key}"` }, { e: `s${j}` }, { c: '"' });
+        break;
+      case 'nullable-string':
+        strs.push(`(s${j} === null ? '' : s${j})`);
+        segs.push({ c: key }, { e: `(s${j} === null ? 'null' : '"' + s${j} + '"')` });
+        break;
+      case 'optional-string':
+        strs.push(`(s${j} === undefined ? '' : s${j})`);
+        segs.push({ e: `(s${j} === undefined ? '' : ${q(`${key}"`)} + s${j} + '"')` });
+        break;
+      case 'scalar':
+        segs.push({ c: key }, { e: `s${j}` });
+        break;
+    }
+  });
+  segs.push({ c: '}' });
+  const merged: string[] = [];
+  let pending = '';
+  for (const sg of segs) {
+    if ('c' in sg) pending += sg.c;
+    else {
+      if (pending) merged.push(q(pending));
+      pending = '';
+      merged.push(sg.e);
+    }
+  }
+  if (pending) merged.push(q(pending));
+  ser += `if (d !== LAST_DOC || !isClean(LAST_LINE)) {\n`;
+  ser += `  if (typeof d["@timestamp"] !== 'string'${strs.length ? ` || NEEDS_ESCAPE.test(${strs.join(' + ')})` : ''}) return JSON.stringify(d);\n}\n`;
+  ser += `return ${merged.join(' + ')};\n`;
+
+  const factory = new Function(
+    'K', 'C', 'M', 'INVALID', 'TIMESTAMP', 'UNESCAPE', 'IS_METHOD', 'ESCAPED', 'LIST_SEPARATOR', 'MISMATCH', 'BAD', 'BAD_TIME', 'NEEDS_ESCAPE', 'DIRTY', 'QUOTES',
+    `"use strict";
+let LAST_DOC = null, LAST_LINE = '';
+function isClean(line) {
+  if (DIRTY.test(line)) return false;
+  let n = 0;
+  for (let p = line.indexOf('"'); p !== -1; p = line.indexOf('"', p + 1)) n++;
+  return n === QUOTES;
+}
+function parse(line) {
+${code}}
+function stringify(d) {
+${ser}}
+return { parse, stringify };`,
+  );
+  const { parse, stringify } = factory(
+    K, C, M, INVALID, timestamp, unescapeLogValue, isMethod, isEscaped, isListSeparator, mismatch, bad, badTime, JSON_NEEDS_ESCAPE, LINE_DIRTY, quotes,
+  ) as { parse: (line: string) => ParseResult; stringify: (doc: Record<string, unknown>) => string };
+
+  return { fields: types, parse, stringify };
+}
+
+/** Is the space at line[idx] part of a `, ` or ` : ` list separator? */
+function isListSeparator(line: string, idx: number): boolean {
+  const prev = line.charCodeAt(idx - 1);
+  return prev === 44 || (prev === 58 && line.charCodeAt(idx - 2) === 32) || (line.charCodeAt(idx + 1) === 58 && line.charCodeAt(idx + 2) === 32);
+}
+
+/** Is line[idx] preceded by an odd number of backslashes (not looking before `from`)? */
+function isEscaped(line: string, idx: number, from: number): boolean {
+  let k = idx - 1;
+  while (k >= from && line.charCodeAt(k) === 92) k--;
+  return (idx - 1 - k) % 2 === 1;
+}
+
+/** An HTTP method token: upper-case letters, `-` or `_` (GET, PROPFIND, VERSION-CONTROL). */
+function isMethod(s: string, end: number): boolean {
+  if (end > 32) return false;
+  for (let i = 0; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || c === 45 || c === 95)) return false;
+  }
+  return true;
+}
+
+const MULTI_SPLIT = /\s*[,:]\s*/;
+
+/** `0.004, 0.010 : 0.002` → 0.016 (sum) or 0.002 (last); `-` parts are skipped; all `-` → null. */
+function reduceMulti(raw: string, mode: 'sum' | 'last', convert: Converter): Converted {
+  if (raw.indexOf(',') === -1 && raw.indexOf(':') === -1) return convert(raw);
+  let acc: number | null = null;
+  for (const part of raw.split(MULTI_SPLIT)) {
+    const v = convert(part);
+    if (v === INVALID || typeof v === 'string' || typeof v === 'boolean') return INVALID;
+    if (v === null) continue;
+    acc = mode === 'last' || acc === null ? v : acc + v;
+  }
+  // sums of millisecond-resolution times: drop float noise (0.004 + 0.010 → 0.014, not 0.013999999999999999)
+  return acc !== null && mode === 'sum' && !Number.isInteger(acc) ? Math.round(acc * 1e6) / 1e6 : acc;
+}
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+const C_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', v: '\v', f: '\f', '"': '"', '\\': '\\' };
+
+/**
+ * Undoes the escaping nginx and Apache apply to logged values: a run of `\xHH` is decoded when it is printable
+ * UTF-8 text (`\xE4\xB8\xAD` → 中, `\x22` → `"`), and kept as written otherwise (binary such as a TLS handshake
+ * sent to a plain-HTTP port, `\x16\x03\x01`, stays readable); `\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\v`, `\f` become
+ * the character; anything else is kept as written.
+ */
+export function unescapeLogValue(s: string): string {
+  let out = '';
+  let i = 0;
+  let from = 0;
+  const n = s.length;
+  while (i < n) {
+    const bs = s.indexOf('\\', i);
+    if (bs === -1 || bs === n - 1) break;
+    const c = s[bs + 1];
+    if (c === 'x' && isHex(s, bs + 2) && isHex(s, bs + 3)) {
+      // a run of \xHH
+      let j = bs;
+      const bytes: number[] = [];
+      while (j + 3 < n && s.charCodeAt(j) === 92 && s[j + 1] === 'x' && isHex(s, j + 2) && isHex(s, j + 3)) {
+        bytes.push(parseInt(s.slice(j + 2, j + 4), 16));
+        j += 4;
+      }
+      const buf = Buffer.from(bytes);
+      const text = isUtf8(buf) ? buf.toString('utf8') : '';
+      out += s.slice(from, bs) + (text && !CONTROL.test(text) ? text : s.slice(bs, j));
+      i = from = j;
+    } else if (C_ESCAPES[c] !== undefined) {
+      out += s.slice(from, bs) + C_ESCAPES[c];
+      i = from = bs + 2;
+    } else {
+      i = bs + 2;
+    }
+  }
+  return from === 0 ? s : out + s.slice(from);
+}
+
+function isHex(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// nginx log_format → template
+
+/**
+ * Accepts the format as nginx.conf has it, too: `'$remote_addr - … ' '"$request" …'` (quoted pieces are joined).
+ */
+export function normaliseNginxFormat(format: string | undefined): string {
+  const f = (format ?? 'combined').trim();
+  if (NAMED_FORMATS[f]) return NAMED_FORMATS[f];
+  const pieces = /^(?:'[^']*'\s*)+$/.test(f) ? f.match(/'[^']*'/g) : null;
+  return pieces ? pieces.map((p) => p.slice(1, -1)).join('') : f;
+}
+
+export function nginxTemplate(format: string | undefined): Template {
+  const src = normaliseNginxFormat(format);
+  const fields: TemplateField[] = [];
+  const literals: string[] = [];
+  let prefix = '';
+  let lit = '';
+  const re = /\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g;
+  let last = 0;
+  for (let m = re.exec(src); m; m = re.exec(src)) {
+    lit += src.slice(last, m.index);
+    if (fields.length === 0) prefix = lit;
+    else literals.push(lit);
+    lit = '';
+    const name = m[1] ?? m[2];
+    fields.push({ name, label: `$${name}`, role: name === 'request' ? 'request' : (MULTI_VALUE[name] ?? 'value'), list: name in MULTI_VALUE || name === 'upstream_addr' });
+    last = m.index + m[0].length;
+  }
+  if (fields.length === 0) throw new Error(`nginx format ${JSON.stringify(src)} has no $variables`);
+  literals.push(lit + src.slice(last));
+  return { kind: 'nginx', prefix, fields, literals, timeFormats: NGINX_TIME_FORMATS, defaultType: nginxFieldType };
+}
+
+export function compileNginx(format: LogFormat): TemplateParser {
+  return compileTemplate(nginxTemplate(format.format), format);
+}

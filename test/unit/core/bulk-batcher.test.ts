@@ -1,0 +1,124 @@
+import { BulkBatcher, objectIdPrefix, type BulkBatch } from '../../../lambda/core/bulk/batcher';
+
+function parseBody(body: string): Array<[unknown, unknown]> {
+  const lines = body.split('\n');
+  expect(lines.pop()).toBe(''); // NDJSON ends with a newline
+  const out: Array<[unknown, unknown]> = [];
+  for (let i = 0; i < lines.length; i += 2) out.push([JSON.parse(lines[i]), JSON.parse(lines[i + 1])]);
+  return out;
+}
+
+describe('BulkBatcher', () => {
+  it('writes create actions with _index and _id, then the document, as NDJSON', () => {
+    const b = new BulkBatcher<number>({ index: 'web-logs', maxBytes: 1_000_000, maxDocs: 100 });
+    expect(b.add('abc-1', { status: 200, msg: 'hi' }, 1)).toBeUndefined();
+    expect(b.add('abc-2', { status: 404, msg: 'é "quoted" \\ 中' }, 2)).toBeUndefined();
+    expect(b.size).toBe(2);
+    const batch = b.flush()!;
+    expect(parseBody(batch.body)).toEqual([
+      [{ create: { _index: 'web-logs', _id: 'abc-1' } }, { status: 200, msg: 'hi' }],
+      [{ create: { _index: 'web-logs', _id: 'abc-2' } }, { status: 404, msg: 'é "quoted" \\ 中' }],
+    ]);
+    expect(batch.bytes).toBe(Buffer.byteLength(batch.body));
+    expect(batch.items).toEqual([
+      { id: 'abc-1', ref: 1 },
+      { id: 'abc-2', ref: 2 },
+    ]);
+    expect(b.flush()).toBeUndefined();
+    expect(b.size).toBe(0);
+  });
+
+  it('escapes unusual ids', () => {
+    const b = new BulkBatcher({ index: 'i', maxBytes: 1000, maxDocs: 10 });
+    b.add('a"b\\c', {}, null);
+    expect(parseBody(b.flush()!.body)[0][0]).toEqual({ create: { _index: 'i', _id: 'a"b\\c' } });
+  });
+
+  it('returns the full batch when the next doc would exceed maxDocs; that doc starts the next batch', () => {
+    const b = new BulkBatcher<number>({ index: 'i', maxBytes: 1_000_000, maxDocs: 3 });
+    const out: BulkBatch<number>[] = [];
+    for (let i = 1; i <= 7; i++) {
+      const full = b.add(`id-${i}`, { i }, i);
+      if (full) out.push(full);
+    }
+    out.push(b.flush()!);
+    expect(out.map((x) => x.items.map((it) => it.ref))).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+    for (const x of out) expect(x.bytes).toBe(Buffer.byteLength(x.body));
+  });
+
+  it('never exceeds maxBytes (multi-byte text counted in UTF-8 bytes)', () => {
+    const maxBytes = 2000;
+    const b = new BulkBatcher<number>({ index: 'i', maxBytes, maxDocs: 1000 });
+    const batches: BulkBatch<number>[] = [];
+    for (let i = 0; i < 200; i++) {
+      const full = b.add(`id-${i}`, { text: '中文'.repeat(i % 37), i }, i);
+      if (full) batches.push(full);
+    }
+    batches.push(b.flush()!);
+    const refs = batches.flatMap((x) => x.items.map((it) => it.ref));
+    expect(refs).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    for (const x of batches) {
+      expect(x.bytes).toBe(Buffer.byteLength(x.body));
+      expect(x.bytes).toBeLessThanOrEqual(maxBytes);
+      expect(parseBody(x.body)).toHaveLength(x.items.length);
+    }
+    // and the batches are reasonably full: adding the next doc would have overflowed
+    for (let k = 0; k < batches.length - 1; k++) {
+      const nextDoc = { text: '中文'.repeat(batches[k + 1].items[0].ref % 37), i: batches[k + 1].items[0].ref };
+      const nextEntry = `{"create":{"_index":"i","_id":"id-${nextDoc.i}"}}\n${JSON.stringify(nextDoc)}\n`;
+      expect(batches[k].bytes + Buffer.byteLength(nextEntry)).toBeGreaterThan(maxBytes);
+    }
+  });
+
+  it('sends a document larger than maxBytes alone in its own batch', () => {
+    const b = new BulkBatcher<string>({ index: 'i', maxBytes: 500, maxDocs: 100 });
+    expect(b.add('a', { v: 'small' }, 'a')).toBeUndefined();
+    const first = b.add('big', { v: 'x'.repeat(5000) }, 'big');
+    expect(first?.items.map((x) => x.ref)).toEqual(['a']);
+    const second = b.add('c', { v: 'small' }, 'c');
+    expect(second?.items.map((x) => x.ref)).toEqual(['big']);
+    expect(second!.bytes).toBeGreaterThan(5000);
+    expect(parseBody(second!.body)[0][1]).toEqual({ v: 'x'.repeat(5000) });
+    const last = b.flush();
+    expect(last?.items.map((x) => x.ref)).toEqual(['c']);
+    expect(parseBody(last!.body)).toEqual([[{ create: { _index: 'i', _id: 'c' } }, { v: 'small' }]]);
+  });
+
+  it('a huge first document, then normal ones, keeps working (buffer grows and shrinks back)', () => {
+    const b = new BulkBatcher<number>({ index: 'i', maxBytes: 65_536, maxDocs: 100 });
+    expect(b.add('h', { v: 'y'.repeat(1_000_000) }, 0)).toBeUndefined();
+    const big = b.add('n1', { v: 1 }, 1)!;
+    expect(big.items).toHaveLength(1);
+    expect(big.bytes).toBe(Buffer.byteLength(big.body));
+    const rest = b.flush()!;
+    expect(parseBody(rest.body)).toEqual([[{ create: { _index: 'i', _id: 'n1' } }, { v: 1 }]]);
+  });
+
+  it('uses a custom serializer when given', () => {
+    const b = new BulkBatcher({ index: 'i', maxBytes: 1000, maxDocs: 10, stringify: () => '{"custom":true}' });
+    b.add('x', { ignored: 1 }, 0);
+    expect(b.flush()!.body).toBe('{"create":{"_index":"i","_id":"x"}}\n{"custom":true}\n');
+  });
+
+  it('validates its options', () => {
+    expect(() => new BulkBatcher({ index: '', maxBytes: 1, maxDocs: 1 })).toThrow();
+    expect(() => new BulkBatcher({ index: 'i', maxBytes: 0, maxDocs: 1 })).toThrow();
+    expect(() => new BulkBatcher({ index: 'i', maxBytes: 1, maxDocs: 0 })).toThrow();
+  });
+});
+
+describe('objectIdPrefix', () => {
+  it('is short, base64url and deterministic', () => {
+    const a = objectIdPrefix('bucket', 'logs/2024/01/01/access.log.gz', '"9b2cf535f27731c974343645a3985328"');
+    expect(a).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(objectIdPrefix('bucket', 'logs/2024/01/01/access.log.gz', '"9b2cf535f27731c974343645a3985328"')).toBe(a);
+  });
+
+  it('changes with bucket, key or version, and is not fooled by separators', () => {
+    const base = objectIdPrefix('b', 'k', 'v1');
+    expect(objectIdPrefix('b2', 'k', 'v1')).not.toBe(base);
+    expect(objectIdPrefix('b', 'k2', 'v1')).not.toBe(base);
+    expect(objectIdPrefix('b', 'k', 'v2')).not.toBe(base);
+    expect(objectIdPrefix('a\nb', 'c', 'd')).not.toBe(objectIdPrefix('a', 'b\nc', 'd'));
+  });
+});
