@@ -64,7 +64,8 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
   const backupChunk = o.backupChunk ?? 10_000;
   const { bucket, key } = o.source;
   const idPrefix = objectIdPrefix(bucket, key, o.source.etag ?? '');
-  const batcher = new BulkBatcher<ItemRef>({ index: o.index, maxBytes: o.bulkMaxBytes, maxDocs: o.bulkMaxDocs });
+  // The parser's generated serializer is valid for its docs as parse() returned them, which is all that reaches the batcher.
+  const batcher = new BulkBatcher<ItemRef>({ index: o.index, maxBytes: o.bulkMaxBytes, maxDocs: o.bulkMaxDocs, stringify: o.parser.stringify });
 
   let failed: FailedRecord[] = [];
   let part = 0;
