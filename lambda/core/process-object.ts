@@ -2,8 +2,9 @@
  * One log object → OpenSearch: decode (gzip by magic bytes), split, parse, filter, bulk-index, and account for
  * every line. Pure orchestration: reading the object, sending bulks and writing backups are injected.
  */
-import { BulkBatcher, objectIdPrefix } from './bulk/batcher';
+import { BulkBatcher, objectIdPrefix, type BulkBatch } from './bulk/batcher';
 import type { BulkOutcome, BulkRequest } from './bulk/sender';
+import { isKeepAll } from './filters';
 import type { LineParser } from './formats';
 import { decodeBody, splitLines } from './lines';
 
@@ -17,10 +18,10 @@ export interface FailedRecord {
   readonly doc?: Record<string, unknown>;
 }
 
+/** What a bulk item points back to: the line (its document is parsed again if the item fails). */
 export interface ItemRef {
   readonly line: number;
   readonly raw: string;
-  readonly doc: Record<string, unknown>;
 }
 
 export interface ObjectCounts {
@@ -66,6 +67,9 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
   const idPrefix = objectIdPrefix(bucket, key, o.source.etag ?? '');
   // The parser's generated serializer is valid for its docs as parse() returned them, which is all that reaches the batcher.
   const batcher = new BulkBatcher<ItemRef>({ index: o.index, maxBytes: o.bulkMaxBytes, maxDocs: o.bulkMaxDocs, stringify: o.parser.stringify });
+  // Fast path: with nothing to look at the document (no filters), a template parser writes its JSON straight into
+  // the bulk body; lines it declines (escapes, unusual characters, lines that do not parse) take the general path.
+  const writer = isKeepAll(o.filter) ? o.parser.json : undefined;
 
   let failed: FailedRecord[] = [];
   let part = 0;
@@ -85,11 +89,15 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
     counts.duplicates += outcome.duplicates.length;
     for (const f of outcome.failed) {
       if (f.transient && !finalAttempt) counts.deferred++;
-      else failed.push({ bucket, key, line: f.ref.line, raw: f.ref.raw, reason: `indexing failed: ${f.reason}`, doc: f.ref.doc });
+      else {
+        // Only lines that parsed reach the batcher, so this gives back the document that was sent.
+        const r = o.parser.parse(f.ref.raw);
+        const doc = r.ok ? r.doc : undefined;
+        failed.push({ bucket, key, line: f.ref.line, raw: f.ref.raw, reason: `indexing failed: ${f.reason}`, ...(doc ? { doc } : {}) });
+      }
     }
   };
-  const submit = async (batch: BulkRequest<ItemRef> | undefined) => {
-    if (!batch) return;
+  const submit = async (batch: BulkBatch<ItemRef>) => {
     if (inFlight.length >= concurrency) await inFlight.shift();
     inFlight.push(dispatch(batch));
   };
@@ -101,20 +109,27 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
         failed.push({ bucket, key, line: l.lineNo, raw: l.raw, reason: l.reason });
         continue;
       }
-      const r = o.parser.parse(l.text);
-      if (!r.ok) {
-        failed.push({ bucket, key, line: l.lineNo, raw: l.text, reason: r.reason });
-        continue;
+      const id = `${idPrefix}-${l.lineNo}`;
+      const ref: ItemRef = { line: l.lineNo, raw: l.text };
+      let full = writer ? batcher.addLine(id, l.text, writer, ref) : false;
+      if (full === false) {
+        const r = o.parser.parse(l.text);
+        if (!r.ok) {
+          failed.push({ bucket, key, line: l.lineNo, raw: l.text, reason: r.reason });
+          continue;
+        }
+        if (!o.filter(r.doc)) {
+          counts.filtered++;
+          continue;
+        }
+        full = batcher.add(id, r.doc, ref);
       }
-      if (!o.filter(r.doc)) {
-        counts.filtered++;
-        continue;
-      }
-      await submit(batcher.add(`${idPrefix}-${l.lineNo}`, r.doc, { line: l.lineNo, raw: l.text, doc: r.doc }));
+      if (full) await submit(full);
     }
     await flushFailed(false);
   }
-  await submit(batcher.flush());
+  const last = batcher.flush();
+  if (last) await submit(last);
   while (inFlight.length > 0) await inFlight.shift();
   await flushFailed(true);
   return counts;

@@ -528,3 +528,64 @@ export function createTimestamper(format: string, timeZone = 'UTC'): (value: str
     return lastOut;
   };
 }
+
+let wDay = NaN;
+const wDayPrefix = new Uint8Array(11);
+
+/** toIsoTimestamp(ms) written as ASCII bytes at B[o..] (no string made); returns the offset after it. */
+export function writeIsoTimestamp(ms: number, B: Uint8Array, o: number): number {
+  const day = Math.floor(ms / DAY);
+  if (day !== wDay) {
+    const iso = new Date(day * DAY).toISOString();
+    if (iso.length !== 24) {
+      const s = new Date(ms).toISOString();
+      for (let i = 0; i < s.length; i++) B[o + i] = s.charCodeAt(i);
+      return o + s.length;
+    }
+    wDay = day;
+    for (let i = 0; i < 11; i++) wDayPrefix[i] = iso.charCodeAt(i);
+  }
+  for (let i = 0; i < 11; i++) B[o + i] = wDayPrefix[i];
+  let rem = ms - day * DAY;
+  const h = Math.floor(rem / HOUR);
+  rem -= h * HOUR;
+  const m = Math.floor(rem / MINUTE);
+  rem -= m * MINUTE;
+  const s = Math.floor(rem / 1000);
+  const f = rem - s * 1000;
+  B[o + 11] = 48 + ((h / 10) | 0);
+  B[o + 12] = 48 + (h % 10);
+  B[o + 13] = 58;
+  B[o + 14] = 48 + ((m / 10) | 0);
+  B[o + 15] = 48 + (m % 10);
+  B[o + 16] = 58;
+  B[o + 17] = 48 + ((s / 10) | 0);
+  B[o + 18] = 48 + (s % 10);
+  B[o + 19] = 46;
+  B[o + 20] = 48 + ((f / 100) | 0);
+  B[o + 21] = 48 + (((f / 10) | 0) % 10);
+  B[o + 22] = 48 + (f % 10);
+  B[o + 23] = 90;
+  return o + 24;
+}
+
+/**
+ * createTimestamper's result written as bytes: `(value, B, o)` writes the `@timestamp` of value at B[o..] and
+ * returns the offset after it, or -1 when the value does not parse. Remembers the last value's bytes.
+ */
+export function createTimestampWriter(format: string, timeZone = 'UTC'): (value: string, B: Uint8Array, o: number) => number {
+  const parse = compileTimeParser(format, timeZone);
+  let lastIn: string | undefined;
+  let lastLen = -1;
+  const last = new Uint8Array(64);
+  return (value, B, o) => {
+    if (value !== lastIn) {
+      const ms = parse(value);
+      lastIn = value;
+      lastLen = Number.isNaN(ms) ? -1 : writeIsoTimestamp(ms, last, 0);
+    }
+    if (lastLen < 0) return -1;
+    for (let i = 0; i < lastLen; i++) B[o + i] = last[i];
+    return o + lastLen;
+  };
+}

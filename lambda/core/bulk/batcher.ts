@@ -7,6 +7,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import type { JsonWriter } from '../formats';
 
 export interface BulkBatch<T> {
   body: string;
@@ -29,6 +30,7 @@ export interface BulkBatcherOptions {
 
 export class BulkBatcher<T = unknown> {
   private readonly actionHead: string;
+  private readonly actionHeadBytes: Buffer;
   private readonly maxBytes: number;
   private readonly maxDocs: number;
   private readonly stringify: (doc: Record<string, unknown>) => string;
@@ -46,6 +48,7 @@ export class BulkBatcher<T = unknown> {
     if (!opts.index) throw new Error('BulkBatcher: index is required');
     if (!(opts.maxBytes > 0) || !(opts.maxDocs >= 1)) throw new Error('BulkBatcher: maxBytes and maxDocs must be positive');
     this.actionHead = `{"create":{"_index":${JSON.stringify(opts.index)},"_id":`;
+    this.actionHeadBytes = Buffer.from(this.actionHead, 'utf8');
     this.maxBytes = opts.maxBytes;
     this.maxDocs = opts.maxDocs;
     this.stringify = opts.stringify ?? JSON.stringify;
@@ -63,16 +66,46 @@ export class BulkBatcher<T = unknown> {
    */
   add(id: string, doc: object, ref: T): BulkBatch<T> | undefined {
     const entry = `${this.actionHead}${isPlainId(id) ? `"${id}"` : JSON.stringify(id)}}}\n${this.stringify(doc as Record<string, unknown>)}\n`;
-    let full: BulkBatch<T> | undefined;
-    if (this.items.length >= this.maxDocs) {
-      full = this.take(this.off);
-      this.keepAtFront(0, 0);
-    }
     const start = this.off;
     // A UTF-16 code unit never takes more than 3 UTF-8 bytes.
     if (start + 3 * entry.length > this.buf.length) this.grow(start + 3 * entry.length);
     const n = (this.buf as FastBuffer).utf8Write(entry, start, this.buf.length - start);
-    if (full === undefined && this.items.length > 0 && start + n > this.maxBytes) {
+    return this.commit(start, n, id, ref);
+  }
+
+  /**
+   * add() for the document of a log line whose JSON `writer` writes straight into the body (no document object, no
+   * intermediate strings). Returns false, having added nothing, when the writer declines the line: parse it and
+   * add() its document instead.
+   */
+  addLine(id: string, line: string, writer: JsonWriter, ref: T): BulkBatch<T> | undefined | false {
+    const start = this.off;
+    const head = this.actionHeadBytes;
+    const need = head.length + 3 * id.length + 8 + writer.maxBytes(line.length);
+    if (start + need > this.buf.length) this.grow(start + need);
+    const buf = this.buf;
+    let o = start;
+    for (let i = 0; i < head.length; i++) buf[o++] = head[i];
+    if (isPlainId(id)) {
+      buf[o++] = 34;
+      for (let i = 0; i < id.length; i++) buf[o++] = id.charCodeAt(i);
+      buf[o++] = 34;
+    } else {
+      o += (buf as FastBuffer).utf8Write(JSON.stringify(id), o, buf.length - o);
+    }
+    buf[o++] = 125;
+    buf[o++] = 125;
+    buf[o++] = 10;
+    const end = writer.write(line, buf, o);
+    if (end < 0) return false;
+    buf[end] = 10;
+    return this.commit(start, end + 1 - start, id, ref);
+  }
+
+  /** Adds the entry just written at buf[start..start+n), cutting the batch before it when it does not fit. */
+  private commit(start: number, n: number, id: string, ref: T): BulkBatch<T> | undefined {
+    let full: BulkBatch<T> | undefined;
+    if (this.items.length >= this.maxDocs || (this.items.length > 0 && start + n > this.maxBytes)) {
       full = this.take(start);
       this.keepAtFront(start, n);
     }

@@ -19,6 +19,26 @@ export interface LineParser {
    * BulkBatcher's `stringify` option.
    */
   readonly stringify?: (doc: Record<string, unknown>) => string;
+  /**
+   * Writes a line's document as JSON without building it (nginx and apache parsers have one): the fast path when
+   * nothing needs the document object (no filters). BulkBatcher.addLine takes it.
+   */
+  readonly json?: JsonWriter;
+}
+
+/**
+ * `JSON.stringify(parse(line).doc)`, written as bytes: byte for byte what parse() then stringify would give (UTF-8,
+ * here always ASCII), for the lines it accepts.
+ */
+export interface JsonWriter {
+  /**
+   * Writes the document of `line` at buf[off..] and returns the offset after it, or -1 when the line must go through
+   * parse() instead (it does not parse, or it has a backslash escape, a control or non-ASCII character, or a `"` in a
+   * value); what was written before a -1 is garbage. Needs maxBytes(line.length) bytes of room at off (scratch
+   * included).
+   */
+  write(line: string, buf: Buffer, off: number): number;
+  maxBytes(lineLength: number): number;
 }
 
 export type { FieldTypes };

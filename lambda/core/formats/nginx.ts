@@ -23,8 +23,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { LogFormat } from '../../../lib/config/schema';
 import { INVALID, converterFor, invalidReason, nginxFieldType, resolveFieldTypes, type Converted, type Converter, type FieldType } from '../fields';
-import { TIME_LOCAL_FORMAT, createTimestamper } from '../time';
-import type { LineParser, ParseResult } from './index';
+import { TIME_LOCAL_FORMAT, createTimestampWriter, createTimestamper } from '../time';
+import type { JsonWriter, LineParser, ParseResult } from './index';
 
 export const NGINX_COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
 /** The `main` format of the stock nginx.conf. */
@@ -128,6 +128,7 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
   }
   const timeFormat = format.timeFormat ?? tpl.timeFormats[timeKey] ?? 'iso8601';
   const timestamp = createTimestamper(timeFormat, zone);
+  const timestampWriter = createTimestampWriter(timeFormat, zone);
 
   // ---- what the generated code refers to
   const K: string[] = [tpl.prefix, ...tpl.literals];
@@ -147,47 +148,79 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
   const badTime = (raw: string): ParseResult => fail(`${timeKey} ${JSON.stringify(raw)} does not match ${timeFormat}`);
   const q = (v: string) => JSON.stringify(v);
 
-  // ---- scanning: r<i> = raw text of field i
-  let code = 'const len = line.length;\nlet pos = K[0].length, end = 0;\n';
-  if (tpl.prefix) code += 'if (!line.startsWith(K[0])) return MISMATCH(-1, 0);\n';
-  tpl.fields.forEach((_, i) => {
-    const lit = tpl.literals[i];
-    const before = i === 0 ? tpl.prefix : tpl.literals[i - 1];
-    if (i === n - 1) {
-      code += `end = len - ${lit.length};\n`;
-      code += `if (end < pos${lit ? ` || !line.endsWith(K[${i + 1}])` : ''}) return MISMATCH(${i}, pos);\n`;
-    } else if (lit.startsWith(':')) {
-      // host:port pairs. `[::1]:8080`: look for the literal after the closing bracket. An unbracketed IPv6 address
-      // (nginx writes $remote_addr that way) before `:`: take the last `:` before the literal that follows.
-      code += `{\n  let from = pos;\n  if (line.charCodeAt(pos) === 91) { const rb = line.indexOf(']', pos); if (rb !== -1) from = rb; }\n`;
-      code += `  end = line.indexOf(K[${i + 1}], from);\n`;
-      if (types[tpl.fields[i].name] === 'ip') {
-        const stop = i + 1 === n - 1 ? `len - ${tpl.literals[i + 1].length}` : `line.indexOf(K[${i + 2}], end + ${lit.length})`;
-        code += `  if (from === pos && end !== -1) {\n    const stop = ${stop};\n`;
-        code += `    for (let nx = line.indexOf(K[${i + 1}], end + 1); nx !== -1 && nx < stop; nx = line.indexOf(K[${i + 1}], nx + 1)) end = nx;\n  }\n`;
+  // ---- scanning: r<i> = raw text of field i (parse); a<i>, b<i> = its bounds (write: the line has no backslash,
+  // so no quote is escaped, and a mismatch just sends the line to parse() for its reason)
+  const scan = (forWriter: boolean): string => {
+    const miss = (i: number, at: string) => (forWriter ? 'return -1' : `return MISMATCH(${i}, ${at})`);
+    let c = 'const len = line.length;\nlet pos = K[0].length, end = 0;\n';
+    if (tpl.prefix) c += `if (!line.startsWith(K[0])) ${miss(-1, '0')};\n`;
+    tpl.fields.forEach((_, i) => {
+      const lit = tpl.literals[i];
+      const before = i === 0 ? tpl.prefix : tpl.literals[i - 1];
+      if (i === n - 1) {
+        c += `end = len - ${lit.length};\n`;
+        c += `if (end < pos${lit ? ` || !line.endsWith(K[${i + 1}])` : ''}) ${miss(i, 'pos')};\n`;
+      } else if (lit.startsWith(':')) {
+        // host:port pairs. `[::1]:8080`: look for the literal after the closing bracket. An unbracketed IPv6 address
+        // (nginx writes $remote_addr that way) before `:`: take the last `:` before the literal that follows.
+        c += `{\n  let from = pos;\n  if (line.charCodeAt(pos) === 91) { const rb = line.indexOf(']', pos); if (rb !== -1) from = rb; }\n`;
+        c += `  end = line.indexOf(K[${i + 1}], from);\n`;
+        if (types[tpl.fields[i].name] === 'ip') {
+          const stop = i + 1 === n - 1 ? `len - ${tpl.literals[i + 1].length}` : `line.indexOf(K[${i + 2}], end + ${lit.length})`;
+          c += `  if (from === pos && end !== -1) {\n    const stop = ${stop};\n`;
+          c += `    for (let nx = line.indexOf(K[${i + 1}], end + 1); nx !== -1 && nx < stop; nx = line.indexOf(K[${i + 1}], nx + 1)) end = nx;\n  }\n`;
+        }
+        c += `}\nif (end === -1) ${miss(i, 'pos')};\n`;
+      } else {
+        c += `end = line.indexOf(K[${i + 1}], pos);\n`;
+        if (before.endsWith('"') && lit.startsWith('"')) {
+          if (!forWriter) c += `while (end !== -1 && ESCAPED(line, end, pos)) end = line.indexOf(K[${i + 1}], end + 1);\n`;
+        } else if (tpl.fields[i].list && lit.startsWith(' ')) {
+          // `0.004, 0.010 : 0.002`: the spaces of the list separators are not the literal
+          c += `while (end !== -1 && LIST_SEPARATOR(line, end)) end = line.indexOf(K[${i + 1}], end + 1);\n`;
+        }
+        c += `if (end === -1) ${miss(i, 'pos')};\n`;
       }
-      code += `}\nif (end === -1) return MISMATCH(${i}, pos);\n`;
-    } else {
-      code += `end = line.indexOf(K[${i + 1}], pos);\n`;
-      if (before.endsWith('"') && lit.startsWith('"')) {
-        code += `while (end !== -1 && ESCAPED(line, end, pos)) end = line.indexOf(K[${i + 1}], end + 1);\n`;
-      } else if (tpl.fields[i].list && lit.startsWith(' ')) {
-        // `0.004, 0.010 : 0.002`: the spaces of the list separators are not the literal
-        code += `while (end !== -1 && LIST_SEPARATOR(line, end)) end = line.indexOf(K[${i + 1}], end + 1);\n`;
-      }
-      code += `if (end === -1) return MISMATCH(${i}, pos);\n`;
-    }
-    code += `const r${i} = line.slice(pos, end);\n`;
-    if (i < n - 1) code += `pos = end + ${lit.length};\n`;
-  });
+      c += forWriter ? `const a${i} = pos, b${i} = end;\n` : `const r${i} = line.slice(pos, end);\n`;
+      if (i < n - 1) c += `pos = end + ${lit.length};\n`;
+    });
+    return c;
+  };
+  let code = scan(false);
+  // The writer copies the line's bytes once (native UTF-8 encode) to scratch room X after its output, checks them
+  // (ASCII, no control character, no backslash, no `"` but the format's own), then copies values with copyWithin.
+  let wcode = "if (line.indexOf('\\\\') !== -1) return -1;\n" + scan(true);
+  wcode += 'const X = o + FIXED + len;\n';
+  // (room for 3 bytes a character, so that every character is written: more than len bytes written means a
+  // non-ASCII character; a short count with less room could hide one)
+  wcode += 'if (B.utf8Write(line, X, 3 * len) !== len || PLAIN_QUOTES(B, X, X + len) !== QUOTES) return -1;\n';
+  /** Writer code storing the UTF-8 bytes of a constant at B[o..]. */
+  let wConstBytes = 0;
+  const wConst = (text: string): string => {
+    const bytes = Buffer.from(text, 'utf8');
+    wConstBytes += bytes.length;
+    if (bytes.length === 0) return '';
+    return `${Array.from(bytes, (b, k) => `B[o${k ? ` + ${k}` : ''}] = ${b};`).join(' ')}\no += ${bytes.length};\n`;
+  };
 
   // ---- values, in field order (escapes are looked for only when the line has a backslash at all); doc entries deduplicated by name (a repeated field: the last occurrence wins)
   code += "const HAS_BS = line.indexOf('\\\\') !== -1;\n";
-  const entries = new Map<string, { expr: string; kind: EntryKind }>();
-  const put = (name: string, expr: string, kind: EntryKind) => {
+  // The writer's code for an entry (`emit`) writes `,"name":value` at B[o..], the key included.
+  const entries = new Map<string, { expr: string; kind: EntryKind; emit: string }>();
+  const put = (name: string, expr: string, kind: EntryKind, emit: (key: string) => string) => {
     entries.delete(name);
-    entries.set(name, { expr, kind });
+    entries.set(name, { expr, kind, emit: emit(`,${q(name)}:`) });
   };
+  /** Writer code: a quoted string copied (JSON-escaped) from line[a..b). */
+  const wStr = (key: string, a: string, b: string) => `${wConst(`${key}"`)}B.copyWithin(o, X + ${a}, X + ${b});\no += ${b} - ${a};\n${wConst('"')}`;
+  /** Writer code: null when a < 0, else a quoted string copied from line[a..b). */
+  const wNullableStr = (key: string, a: string, b: string) => `${wConst(key)}if (${a} < 0) {\n${wConst('null')}} else {\n${wStr('', a, b)}}\n`;
+  /** Writer code: line[a..b) as is (digits) when w === null, else the JSON text w. */
+  const wScalar = (key: string, a: string, b: string, w: string) =>
+    `${wConst(key)}if (${w} === null) o = RC(line, ${a}, ${b}, B, o);\nelse {\n  o = WS(${w}, B, o);\n  if (o < 0) return -1;\n}\n`;
+  /** Writer code: value i converted as parse() does (wcode sets w<i> to its JSON text, or returns -1 if invalid). */
+  const wGeneric = (i: number, convert: string) =>
+    `let w${i} = null;\n{\n  const r = line.slice(a${i}, b${i});\n  const v = ${convert};\n  if (v === INVALID) return -1;\n  w${i} = JSON.stringify(v);\n}\n`;
   tpl.fields.forEach((f, i) => {
     const r = `r${i}`;
     if (f.role === 'request') {
@@ -197,17 +230,23 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
       code += `  if (a > 0 && IS_METHOD(q${i}, a)) {\n    const b = q${i}.lastIndexOf(' ');\n`;
       code += `    if (b > a + 1 && q${i}.startsWith('HTTP/', b + 1)) { m${i} = q${i}.slice(0, a); u${i} = q${i}.slice(a + 1, b); p${i} = q${i}.slice(b + 1); }\n`;
       code += `    else if (a === b && a < q${i}.length - 1) { m${i} = q${i}.slice(0, a); u${i} = q${i}.slice(a + 1); }\n  }\n}\n`;
-      put('request_method', `m${i}`, 'nullable-string');
-      put('request_uri', `u${i}`, 'nullable-string');
-      put('request_protocol', `p${i}`, 'nullable-string');
-      if (keepRawRequest) put('request', `q${i}`, 'string');
-      else put('request', `(m${i} === null ? q${i} : undefined)`, 'optional-string');
+      // writer: the same split on bounds within line[a..b) (no backslash: q is the raw text); -1 = null
+      wcode += `let ma${i} = -1, mb${i} = -1, ua${i} = -1, ub${i} = -1, pa${i} = -1, pb${i} = -1;\n`;
+      wcode += `{\n  const a = line.indexOf(' ', a${i});\n`;
+      wcode += `  if (a > a${i} && a < b${i} && IS_METHOD_AT(line, a${i}, a)) {\n    const b = line.lastIndexOf(' ', b${i} - 1);\n`;
+      wcode += `    if (b > a + 1 && b + 6 <= b${i} && line.startsWith('HTTP/', b + 1)) { ma${i} = a${i}; mb${i} = a; ua${i} = a + 1; ub${i} = b; pa${i} = b + 1; pb${i} = b${i}; }\n`;
+      wcode += `    else if (a === b && a < b${i} - 1) { ma${i} = a${i}; mb${i} = a; ua${i} = a + 1; ub${i} = b${i}; }\n  }\n}\n`;
+      put('request_method', `m${i}`, 'nullable-string', (k) => wNullableStr(k, `ma${i}`, `mb${i}`));
+      put('request_uri', `u${i}`, 'nullable-string', (k) => wNullableStr(k, `ua${i}`, `ub${i}`));
+      put('request_protocol', `p${i}`, 'nullable-string', (k) => wNullableStr(k, `pa${i}`, `pb${i}`));
+      if (keepRawRequest) put('request', `q${i}`, 'string', (k) => wStr(k, `a${i}`, `b${i}`));
+      else put('request', `(m${i} === null ? q${i} : undefined)`, 'optional-string', (k) => `if (ma${i} < 0) {\n${wStr(k, `a${i}`, `b${i}`)}}\n`);
       return;
     }
     const type = types[f.name];
     if (type === 'keyword' || type === 'text') {
       code += `const v${i} = HAS_BS && ${r}.indexOf('\\\\') !== -1 ? UNESCAPE(${r}) : ${r};\n`;
-      put(f.name, `v${i}`, 'string');
+      put(f.name, `v${i}`, 'string', (k) => wStr(k, `a${i}`, `b${i}`));
       return;
     }
     if ((f.role === 'sum' || f.role === 'last') && (type === 'integer' || type === 'long' || type === 'float' || type === 'double')) {
@@ -215,17 +254,46 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
       const mode = f.role;
       M[i] = (raw) => reduceMulti(raw, mode, convert);
       code += `const v${i} = M[${i}](${r});\n`;
+      wcode += wGeneric(i, `M[${i}](r)`);
     } else {
       C[i] = converterFor(type, zone);
       // Apache %b: `-` means no body bytes (CLF), i.e. 0
       code += f.role === 'clf-bytes' ? `const v${i} = ${r} === '-' ? 0 : C[${i}](${r});\n` : `const v${i} = C[${i}](${r});\n`;
+      if (type === 'ip' && f.role === 'value') {
+        // `-` or empty → null; a dotted quad is checked in place; anything else as parse() checks it
+        wcode += `let ia${i} = a${i};\n`;
+        wcode += `if (b${i} === a${i} || (b${i} === a${i} + 1 && line.charCodeAt(a${i}) === 45)) ia${i} = -1;\n`;
+        wcode += `else if (!IPV4_AT(line, a${i}, b${i}) && C[${i}](line.slice(a${i}, b${i})) === INVALID) return -1;\n`;
+      } else if ((type === 'integer' || type === 'long') && f.role !== 'clf-bytes') {
+        // plain digits that JSON writes as they are (no sign, no leading zero, exact as a double, in range) are copied
+        wcode += `let w${i} = null;\nif (!DIGITS_AT(line, a${i}, b${i}, ${type === 'integer'})) {\n`;
+        wcode += `  const v = C[${i}](line.slice(a${i}, b${i}));\n  if (v === INVALID) return -1;\n  w${i} = JSON.stringify(v);\n}\n`;
+      } else {
+        wcode += wGeneric(i, f.role === 'clf-bytes' ? `r === '-' ? 0 : C[${i}](r)` : `C[${i}](r)`);
+      }
     }
     code += `if (v${i} === INVALID) return BAD(${q(f.name)}, ${r});\n`;
-    put(f.name, `v${i}`, type === 'ip' || type === 'date' ? 'nullable-string' : 'scalar');
+    const kind: EntryKind = type === 'ip' || type === 'date' ? 'nullable-string' : 'scalar';
+    let emit: (k: string) => string;
+    if (type === 'ip' && f.role === 'value') emit = (k) => wNullableStr(k, `ia${i}`, `b${i}`);
+    else if ((type === 'integer' || type === 'long') && f.role !== 'clf-bytes') emit = (k) => wScalar(k, `a${i}`, `b${i}`, `w${i}`);
+    else emit = (k) => `${wConst(k)}o = WS(w${i}, B, o);\nif (o < 0) return -1;\n`;
+    put(f.name, `v${i}`, kind, emit);
   });
   code += `const ts = TIMESTAMP(r${timeIndex});\nif (ts === undefined) return BAD_TIME(r${timeIndex});\n`;
   code += `const doc = { "@timestamp": ts, ${[...entries].map(([name, e]) => `${q(name)}: ${e.expr}`).join(', ')} };\n`;
   code += 'LAST_DOC = doc;\nLAST_LINE = line;\nreturn { ok: true, doc };\n';
+
+  // ---- writer: the same document as JSON bytes, straight into the caller's buffer (see TemplateParser.writeJson)
+  wcode += `${wConst('{"@timestamp":"')}o = TS_WRITE(line.slice(a${timeIndex}, b${timeIndex}), B, o);\nif (o < 0) return -1;\n${wConst('"')}`;
+  for (const [, e] of entries) wcode += e.emit;
+  wcode += `${wConst('}')}return o;\n`;
+  // Room the writer needs: FIXED (its constants, and 64 per value written from a string: numbers, null, dates,
+  // @timestamp) + the line's characters once as output and once more when the raw request is kept too, then the
+  // scratch copy of the line at X = o + FIXED + len (3 bytes a character): the output never catches up with a value
+  // not yet copied.
+  const writerFixed = wConstBytes + 64 * (entries.size + 2);
+  const writable = !entries.has('@timestamp');
 
   // ---- serializer: plain concatenation of constant JSON pieces and values known to need no escaping. A doc is
   // known clean when it is the one parse() just returned (checked by identity) and its line had no backslash,
@@ -274,6 +342,7 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
 
   const factory = new Function(
     'K', 'C', 'M', 'INVALID', 'TIMESTAMP', 'UNESCAPE', 'IS_METHOD', 'ESCAPED', 'LIST_SEPARATOR', 'MISMATCH', 'BAD', 'BAD_TIME', 'NEEDS_ESCAPE', 'DIRTY', 'QUOTES',
+    'RC', 'WS', 'IPV4_AT', 'DIGITS_AT', 'IS_METHOD_AT', 'PLAIN_QUOTES', 'FIXED', 'TS_WRITE',
     `"use strict";
 let LAST_DOC = null, LAST_LINE = '';
 function isClean(line) {
@@ -286,13 +355,120 @@ function parse(line) {
 ${code}}
 function stringify(d) {
 ${ser}}
-return { parse, stringify };`,
+function write(line, B, o) {
+${wcode}}
+return { parse, stringify, write };`,
   );
-  const { parse, stringify } = factory(
+  const { parse, stringify, write } = factory(
     K, C, M, INVALID, timestamp, unescapeLogValue, isMethod, isEscaped, isListSeparator, mismatch, bad, badTime, JSON_NEEDS_ESCAPE, LINE_DIRTY, quotes,
-  ) as { parse: (line: string) => ParseResult; stringify: (doc: Record<string, unknown>) => string };
+    copyRaw, writeAscii, isIPv4At, isPlainDigitsAt, isMethodAt, plainQuotes, writerFixed, timestampWriter,
+  ) as {
+    parse: (line: string) => ParseResult;
+    stringify: (doc: Record<string, unknown>) => string;
+    write: (line: string, buf: Buffer, off: number) => number;
+  };
 
-  return { fields: types, parse, stringify };
+  const json: JsonWriter | undefined = writable ? { write, maxBytes: (lineLength) => writerFixed + 4 * lineLength } : undefined;
+  return { fields: types, parse, stringify, json };
+}
+
+const views = new WeakMap<ArrayBufferLike, DataView>();
+
+/**
+ * The number of `"` in B[a..b), or -1 when B[a..b) has a byte that JSON cannot take as is: a control character
+ * (needs a \u escape), a backslash, or a non-ASCII byte (the writer leaves UTF-8 to parse() + stringify). Four bytes
+ * at a time: per-byte loops cost several times more than the word tests.
+ */
+function plainQuotes(B: Buffer, a: number, b: number): number {
+  let dv = views.get(B.buffer);
+  if (dv === undefined) {
+    dv = new DataView(B.buffer);
+    views.set(B.buffer, dv);
+  }
+  const base = B.byteOffset;
+  let quotes = 0;
+  let i = a;
+  for (; i + 4 <= b; i += 4) {
+    const w = dv.getUint32(base + i, true);
+    const bs = w ^ 0x5c5c5c5c;
+    const qt = w ^ 0x22222222;
+    // high bit of a byte set: byte < 0x20 or ≥ 0x80 (first term, exact for the test of the whole word), or a zero
+    // byte in w ^ 0x5c… (backslash) or w ^ 0x22… (quote)
+    if ((((w - 0x20202020) & ~w) | w | ((bs - 0x01010101) & ~bs) | ((qt - 0x01010101) & ~qt)) & 0x80808080) {
+      for (let k = i; k < i + 4; k++) {
+        const c = B[k];
+        if (c < 32 || c > 127 || c === 92) return -1;
+        if (c === 34) quotes++;
+      }
+    }
+  }
+  for (; i < b; i++) {
+    const c = B[i];
+    if (c < 32 || c > 127 || c === 92) return -1;
+    if (c === 34) quotes++;
+  }
+  return quotes;
+}
+
+/** line[a..b) (known ASCII: digits) written at B[o..]. */
+function copyRaw(line: string, a: number, b: number, B: Uint8Array, o: number): number {
+  for (let i = a; i < b; i++) B[o++] = line.charCodeAt(i);
+  return o;
+}
+
+/** An ASCII string (JSON text of a number, a timestamp) written at B[o..]; -1 if it is not ASCII after all. */
+function writeAscii(s: string, B: Uint8Array, o: number): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127) return -1;
+    B[o++] = c;
+  }
+  return o;
+}
+
+/** line[a..b) is 1–15 digits without a leading zero (JSON.stringify(parseInteger(x)) === x), within int32 if asked. */
+function isPlainDigitsAt(line: string, a: number, b: number, int32: boolean): boolean {
+  const n = b - a;
+  if (n < 1 || n > 15 || (n > 1 && line.charCodeAt(a) === 48)) return false;
+  let v = 0;
+  for (let i = a; i < b; i++) {
+    const c = line.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return false;
+    v = v * 10 + c;
+  }
+  return !int32 || v <= 2_147_483_647;
+}
+
+/** line[a..b) is a dotted quad that node:net accepts (no leading zeros, octets ≤ 255). */
+function isIPv4At(line: string, a: number, b: number): boolean {
+  const n = b - a;
+  if (n < 7 || n > 15) return false;
+  let dots = 0;
+  let octet = 0;
+  let digits = 0;
+  for (let i = a; i < b; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || octet > 255 || (digits > 1 && line.charCodeAt(i - digits) === 48)) return false;
+      dots++;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      octet = octet * 10 + (c - 48);
+      digits++;
+    } else return false;
+  }
+  return dots === 3 && digits > 0 && octet <= 255 && !(digits > 1 && line.charCodeAt(b - digits) === 48);
+}
+
+/** isMethod on line[a..end). */
+function isMethodAt(line: string, a: number, end: number): boolean {
+  if (end - a > 32) return false;
+  for (let i = a; i < end; i++) {
+    const c = line.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || c === 45 || c === 95)) return false;
+  }
+  return true;
 }
 
 /** Is the space at line[idx] part of a `, ` or ` : ` list separator? */
