@@ -6,9 +6,9 @@
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { parseConfig } from '../../lib/config/load';
+import { corpusPath } from '../corpora';
 import { s3EventMessage } from '../../lambda/core/s3-event';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
@@ -16,7 +16,7 @@ import { drain, pollOnce, queueArn, type SqsHandler } from './harness/sqs-lambda
 
 jest.setTimeout(300_000);
 
-const CORPUS = join(__dirname, '..', '..', '..', 'shared', 'corpora', 'apache_combined_elastic_examples.log');
+const CORPUS = corpusPath('apache_combined_elastic_examples.log');
 const PIPELINE = 'web-access';
 const ALIAS = 'web-access';
 const MAX_RECEIVE = 3;

@@ -4,23 +4,14 @@ import { LogFormatSchema, type LogFormat } from '../../../lib/config/schema';
 import { compileParser, type LineParser } from '../../../lambda/core/formats';
 import { apacheTemplate, snakeName } from '../../../lambda/core/formats/apache';
 import { splitLines } from '../../../lambda/core/lines';
+import { CORPORA } from '../../corpora';
+import { ok, reason } from './parse-helpers';
 
-const CORPORA = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'corpora');
 const APACHE = path.join(CORPORA, 'apache_combined_elastic_examples.log');
 
 const fmt = (f: Partial<LogFormat> = {}): LogFormat => LogFormatSchema.parse({ type: 'apache', ...f });
 const apache = (f: Partial<LogFormat> = {}): LineParser => compileParser(fmt(f));
 
-function ok(p: LineParser, line: string): Record<string, unknown> {
-  const r = p.parse(line);
-  if (!r.ok) throw new Error(`expected ${line} to parse: ${r.reason}`);
-  return r.doc;
-}
-function reason(p: LineParser, line: string): string {
-  const r = p.parse(line);
-  if (r.ok) throw new Error(`expected ${line} to fail`);
-  return r.reason;
-}
 
 /** Independent oracle: a strict regex for the combined format, written from the Apache docs. */
 const COMBINED_RE = /^(\S+) (\S+) (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"$/;

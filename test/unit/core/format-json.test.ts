@@ -4,8 +4,9 @@ import { LogFormatSchema, type LogFormat } from '../../../lib/config/schema';
 import { compileParser, type LineParser } from '../../../lambda/core/formats';
 import { flattenObject, getPath } from '../../../lambda/core/formats/json';
 import { splitLines } from '../../../lambda/core/lines';
+import { CORPORA } from '../../corpora';
+import { ok } from './parse-helpers';
 
-const CORPORA = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'corpora');
 const NGINX_PLUS = path.join(CORPORA, 'nginxplus_status_json_elastic_examples.ndjson');
 
 const json = (f: Partial<LogFormat> = {}): LineParser => compileParser(LogFormatSchema.parse({ type: 'json', ...f }));
@@ -21,11 +22,6 @@ async function corpusLines(): Promise<string[]> {
   return out;
 }
 
-function ok(p: LineParser, line: string): Record<string, unknown> {
-  const r = p.parse(line);
-  if (!r.ok) throw new Error(`expected ${line.slice(0, 80)} to parse: ${r.reason}`);
-  return r.doc;
-}
 
 describe('json on the NGINX Plus status corpus (500 nested objects)', () => {
   let lines: string[];

@@ -3,22 +3,13 @@ import * as path from 'node:path';
 import { LogFormatSchema, type LogFormat } from '../../../lib/config/schema';
 import { compileParser, type LineParser } from '../../../lambda/core/formats';
 import { NGINX_COMBINED, nginxTemplate, normaliseNginxFormat, unescapeLogValue } from '../../../lambda/core/formats/nginx';
+import { CORPORA } from '../../corpora';
+import { ok, reason } from './parse-helpers';
 
-const CORPORA = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'corpora');
 const APACHE = path.join(CORPORA, 'apache_combined_elastic_examples.log');
 
 const nginx = (f: Partial<LogFormat> = {}): LineParser => compileParser(LogFormatSchema.parse({ type: 'nginx', ...f }));
 
-function ok(p: LineParser, line: string): Record<string, unknown> {
-  const r = p.parse(line);
-  if (!r.ok) throw new Error(`expected ${line} to parse: ${r.reason}`);
-  return r.doc;
-}
-function reason(p: LineParser, line: string): string {
-  const r = p.parse(line);
-  if (r.ok) throw new Error(`expected ${line} to fail`);
-  return r.reason;
-}
 
 const TIME = '17/May/2015:10:05:03 +0000';
 

@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { LogFormatSchema, type LogFormat } from '../../../lib/config/schema';
 import { compileParser, type LineParser } from '../../../lambda/core/formats';
 import { groupNames } from '../../../lambda/core/formats/regex';
+import { CORPORA } from '../../corpora';
 
-const CORPORA = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'corpora');
 
 const regex = (f: Partial<LogFormat>): LineParser => compileParser(LogFormatSchema.parse({ type: 'regex', ...f }));
 

@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import { LogFormatSchema, type LogFormat } from '../../../lib/config/schema';
 import { compileParser, type LineParser } from '../../../lambda/core/formats';
 import { toIsoTimestamp, writeIsoTimestamp } from '../../../lambda/core/time';
+import { CORPORA } from '../../corpora';
 
-const CORPORA = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'corpora');
 const APACHE = path.join(CORPORA, 'apache_combined_elastic_examples.log');
 const corpus = readFileSync(APACHE, 'utf8').split('\n').filter((l) => l.length > 0);
 

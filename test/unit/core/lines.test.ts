@@ -2,8 +2,8 @@ import { createReadStream, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { RAW_CAP_BYTES, decodeBody, isFailed, splitLines, type LineBatch, type LineEntry } from '../../../lambda/core/lines';
+import { CORPORA } from '../../corpora';
 
-const CORPORA = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'corpora');
 const APACHE = path.join(CORPORA, 'apache_combined_elastic_examples.log');
 
 async function* from(chunks: Array<Buffer | Uint8Array>): AsyncGenerator<Uint8Array> {

@@ -11,8 +11,8 @@ import type { BulkOutcome, BulkRequest } from '../../../lambda/core/bulk/sender'
 import { compileFilters } from '../../../lambda/core/filters';
 import { compileParser, type LineParser } from '../../../lambda/core/formats';
 import { accountedFor, processObject, type FailedRecord, type ItemRef, type ObjectCounts } from '../../../lambda/core/process-object';
+import { CORPORA } from '../../corpora';
 
-const CORPORA = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'corpora');
 const corpus = readFileSync(path.join(CORPORA, 'apache_combined_elastic_examples.log'), 'utf8')
   .split('\n')
   .filter((l) => l.length > 0)
