@@ -205,18 +205,19 @@ const toBoolean: Converter = (s) => {
 const toIp: Converter = (s) => {
   if (s === '-' || s === '') return null;
   // Fast accept of a dotted quad; everything else (IPv6, odd forms) goes through node:net.
-  return isIPv4Quick(s) || isIP(s) !== 0 ? s : INVALID;
+  return isIPv4At(s, 0, s.length) || isIP(s) !== 0 ? s : INVALID;
 };
 const identity: Converter = (s) => s;
 const toObject: Converter = (s) => (s === '-' || s === '' ? null : INVALID);
 
-function isIPv4Quick(s: string): boolean {
-  const n = s.length;
+/** s[a..b) is a dotted quad that node:net accepts (no leading zeros, octets ≤ 255). Hot: no allocation. */
+export function isIPv4At(s: string, a: number, b: number): boolean {
+  const n = b - a;
   if (n < 7 || n > 15) return false;
   let dots = 0;
   let octet = 0;
   let digits = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = a; i < b; i++) {
     const c = s.charCodeAt(i);
     if (c === 46) {
       if (digits === 0 || octet > 255 || (digits > 1 && s.charCodeAt(i - digits) === 48)) return false;
@@ -228,7 +229,7 @@ function isIPv4Quick(s: string): boolean {
       digits++;
     } else return false;
   }
-  return dots === 3 && digits > 0 && octet <= 255 && !(digits > 1 && s.charCodeAt(n - digits) === 48);
+  return dots === 3 && digits > 0 && octet <= 255 && !(digits > 1 && s.charCodeAt(b - digits) === 48);
 }
 
 /** Converter for one field type; `timeZone` reads date fields without an offset. */

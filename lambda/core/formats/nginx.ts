@@ -22,7 +22,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { LogFormat } from '../../../lib/config/schema';
-import { INVALID, converterFor, invalidReason, nginxFieldType, resolveFieldTypes, type Converted, type Converter, type FieldType } from '../fields';
+import { INVALID, converterFor, invalidReason, isIPv4At, nginxFieldType, resolveFieldTypes, type Converted, type Converter, type FieldType } from '../fields';
 import { TIME_LOCAL_FORMAT, createTimestampWriter, createTimestamper } from '../time';
 import type { JsonWriter, LineParser, ParseResult } from './index';
 
@@ -437,28 +437,6 @@ function isPlainDigitsAt(line: string, a: number, b: number, int32: boolean): bo
     v = v * 10 + c;
   }
   return !int32 || v <= 2_147_483_647;
-}
-
-/** line[a..b) is a dotted quad that node:net accepts (no leading zeros, octets ≤ 255). */
-function isIPv4At(line: string, a: number, b: number): boolean {
-  const n = b - a;
-  if (n < 7 || n > 15) return false;
-  let dots = 0;
-  let octet = 0;
-  let digits = 0;
-  for (let i = a; i < b; i++) {
-    const c = line.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || octet > 255 || (digits > 1 && line.charCodeAt(i - digits) === 48)) return false;
-      dots++;
-      octet = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      octet = octet * 10 + (c - 48);
-      digits++;
-    } else return false;
-  }
-  return dots === 3 && digits > 0 && octet <= 255 && !(digits > 1 && line.charCodeAt(b - digits) === 48);
 }
 
 /** isMethod on line[a..end). */
