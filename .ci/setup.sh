@@ -9,5 +9,7 @@ bash .ci/setup-opensearch.sh
 # cfn-lint (PyPI) lints every synthesized template in test/infra.
 if ! command -v cfn-lint >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check 'cfn-lint>=1.20,<2'
+  # Under pyenv a new console script is on PATH only once its shim exists.
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 fi
 cfn-lint --version
