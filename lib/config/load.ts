@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { ConfigSchema, type Config } from './schema';
+import { compileParser } from '../../lambda/core/formats';
+import { ConfigSchema, type Config, type LogFormat } from './schema';
+
+/** Log types the parsing core compiles today; the others are accepted by the schema and stop synth in PipelineStack. */
+export const PARSED_LOG_TYPES: ReadonlySet<LogFormat['type']> = new Set(['nginx', 'apache', 'json', 'regex']);
 
 /** A config problem a user can fix: the message names the pipeline, the field path and what was expected. */
 export class ConfigError extends Error {
@@ -46,7 +50,20 @@ function describe(issue: z.core.$ZodIssue): string {
 /** Validates a parsed YAML/JSON value; throws ConfigError listing every problem. */
 export function parseConfig(raw: unknown, source = 'pipelines.yaml'): Config {
   const result = ConfigSchema.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) {
+    // A format string the parser cannot compile is a config error too: better at synth than in the first Lambda.
+    const problems = result.data.pipelines.flatMap((p, i) => {
+      if (!PARSED_LOG_TYPES.has(p.logFormat.type)) return [];
+      try {
+        compileParser(p.logFormat);
+        return [];
+      } catch (e) {
+        return [`${formatPath(['pipelines', i, 'logFormat'], raw)}: ${(e as Error).message}`];
+      }
+    });
+    if (problems.length > 0) throw new ConfigError(source, problems);
+    return result.data;
+  }
   const problems = result.error.issues.map((issue) => {
     return `${formatPath(issue.path, raw)}: ${describe(issue)}`;
   });

@@ -72,6 +72,15 @@ describe('config schema', () => {
     ]);
   });
 
+  it('compiles each log format at load time, so a bad format string stops synth', () => {
+    expect(problems({ pipelines: [pipeline({ logFormat: { type: 'apache', format: '%h %Q' } }), pipeline({ name: 'b', logFormat: { type: 'nginx', format: 'hello' } })] })).toEqual([
+      'pipelines[0] (web-access).logFormat: apache format: unsupported directive %Q',
+      'pipelines[1] (b).logFormat: nginx format "hello" has no $variables',
+    ]);
+    // Types the core does not parse yet are left to the stack's not-implemented error.
+    expect(() => parseConfig({ pipelines: [pipeline({ logFormat: { type: 'syslog' } })] })).not.toThrow();
+  });
+
   it('orders lifecycle phases', () => {
     const engine = { type: 'opensearch', indexPrefix: 'x', domain, index: { warmAfterDays: 10, coldAfterDays: 5, deleteAfterDays: 30 } };
     expect(problems({ pipelines: [pipeline({ engine })] })).toEqual(['pipelines[0] (web-access).engine.index.coldAfterDays: must be later than the previous phase']);
