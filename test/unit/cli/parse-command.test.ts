@@ -1,0 +1,81 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { runParse, UsageError } from '../../../lib/cli/parse-command';
+import { corpusPath } from '../../corpora';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const APACHE = corpusPath('apache_combined_elastic_examples.log');
+const COMBINED = '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"';
+
+async function run(argv: string[], stdin: Buffer = Buffer.alloc(0)) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (c) => out.push(c));
+  stderr.on('data', (c) => err.push(c));
+  const summary = await runParse(argv, { stdin: Readable.from([stdin]), stdout, stderr });
+  const lines = (b: Buffer[]) => Buffer.concat(b).toString('utf8').split('\n').filter(Boolean);
+  return { summary, docs: lines(out).map((l) => JSON.parse(l)), err: lines(err) };
+}
+
+describe('logtong parse', () => {
+  it('prints what would be indexed, reports the bad line and a summary (flags, gzipped stdin)', async () => {
+    const r = await run(['--type', 'apache', '--format', COMBINED], gzipSync(readFileSync(APACHE)));
+    expect(r.summary).toEqual({ parsed: 9999, failed: 1, filtered: 0 });
+    expect(r.docs).toHaveLength(9999);
+    expect(r.docs[0]).toMatchObject({ '@timestamp': '2015-05-17T10:05:03.000Z', remote_addr: '83.149.9.216', status: 200, response_size_bytes: 203023 });
+    const failed = JSON.parse(r.err[0]);
+    expect(failed).toMatchObject({ line: 8899, reason: expect.stringMatching(/does not match the apache format/) });
+    expect(failed.raw).toBe(readFileSync(APACHE, 'utf8').split('\n')[8898]);
+    expect(r.err[r.err.length - 1]).toBe('parsed=9999 failed=1 filtered=0');
+  });
+
+  it('takes the format, time zone and filters of a pipeline in a config file; failed records to --failed', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'logtong-parse-'));
+    const config = path.join(dir, 'p.yaml');
+    writeFileSync(
+      config,
+      `pipelines:
+  - name: web
+    source: { type: s3, bucketName: logs-bucket }
+    logFormat:
+      type: nginx
+      filters: { exclude: [{ field: status, regex: "^200$" }] }
+    engine: { type: opensearch, indexPrefix: web, domain: { type: self-managed, url: "http://localhost:9200" } }
+`,
+    );
+    const failedFile = path.join(dir, 'failed.ndjson');
+    const r = await run(['--config', config, '--pipeline', 'web', '--input', APACHE, '--failed', failedFile]);
+    const raw = readFileSync(APACHE, 'utf8').split('\n').filter(Boolean);
+    const ok200 = raw.filter((l) => /" 200 /.test(l)).length;
+    // Line 8899 says 200 too but does not parse: it is failed, not filtered.
+    expect(r.summary.filtered).toBe(ok200 - 1);
+    expect(r.summary.parsed + r.summary.failed + r.summary.filtered).toBe(raw.length);
+    expect(r.docs.every((d) => d.status !== 200)).toBe(true);
+    expect(r.err).toEqual([`parsed=${r.summary.parsed} failed=1 filtered=${r.summary.filtered}`]);
+    expect(readFileSync(failedFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l).line)).toEqual([8899]);
+  });
+
+  it('turns mistakes into usage errors that name the flag', async () => {
+    await expect(run(['--type', 'nginx', '--time-zone', 'Mars/Olympus'])).rejects.toThrow(new UsageError('--time-zone: must be an IANA time zone such as UTC or Asia/Shanghai'));
+    await expect(run(['--config', 'x.yaml'])).rejects.toThrow('--config and --pipeline go together');
+    await expect(run(['--type', 'syslog'])).rejects.toThrow('log type syslog is not implemented yet');
+    await expect(run(['--config', path.join(ROOT, 'pipelines.yaml'), '--pipeline', 'nope'])).rejects.toThrow('has no pipeline named nope');
+  });
+
+  it('exits 0 when it ran and 2 on bad arguments, from the command line', () => {
+    const ok = spawnSync('npx', ['logtong', 'parse', '--config', 'pipelines.yaml', '--pipeline', 'apache-combined', '--input', APACHE], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout.trim().split('\n')).toHaveLength(9999);
+    expect(ok.stderr.trim().split('\n').pop()).toBe('parsed=9999 failed=1 filtered=0');
+    const bad = spawnSync('npx', ['logtong', 'parse', '--type', 'apache', '--bogus'], { cwd: ROOT, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("logtong: Unknown option '--bogus'");
+    expect(bad.stderr).not.toMatch(/^\s+at /m);
+  });
+});
