@@ -1,0 +1,246 @@
+/**
+ * Real syslog: util-linux `logger` sends RFC 5424 and RFC 3164 messages over TCP (octet-counted and LF) and UDP to a
+ * real rsyslogd (test/integration/harness/rsyslog.ts), which forwards each message in RFC 5424
+ * (RSYSLOG_SyslogProtocol23Format) and RFC 3164 (RSYSLOG_TraditionalForwardFormat) over TCP octet-counted, TCP LF and
+ * UDP to listeners in this process. The captured bytes go through splitSyslogFrames and compileSyslog and are checked
+ * field by field against what logger sent (logger -s echoes the exact message on stderr).
+ *
+ * Both logger and rsyslogd run with TZ=America/New_York: the RFC 3164 frames carry New York wall time, read back
+ * with `timeZone: America/New_York`.
+ */
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import { LogFormatSchema } from '../../lib/config/schema';
+import { compileSyslog, splitSyslogFrames } from '../../lambda/core/formats/syslog';
+import { findLogger, findRsyslogd, RSYSLOG_SETUP_HINT, startRsyslog, type Capture, type RsyslogInstance } from './harness/rsyslog';
+
+const ZONE = 'America/New_York';
+const parser = compileSyslog(LogFormatSchema.parse({ type: 'syslog', timeZone: ZONE }));
+const RUN = `r${process.pid}x${Date.now().toString(36)}`;
+
+interface Sent {
+  token: string;
+  text: string;
+  proto: '5424' | '3164';
+  transport: 'tcp-octet' | 'tcp-lf' | 'udp';
+  tag: string;
+  pid?: string;
+  msgid?: string;
+  sd?: Array<[string, string]>;
+  notq?: boolean;
+  prio: string;
+  facility: number;
+  severity: number;
+  /** logger's own copy of the message (stderr of logger -s) */
+  wire?: string;
+}
+
+let rs: RsyslogInstance;
+
+function loggerSend(m: Sent): void {
+  const args = ['-s', '-n', '127.0.0.1', '-p', m.prio, '-t', m.tag];
+  args.push(m.proto === '5424' ? (m.notq ? '--rfc5424=notq' : '--rfc5424') : '--rfc3164');
+  if (m.transport === 'udp') args.push('--udp', '-P', String(rs.udpPort));
+  else args.push('--tcp', '-P', String(rs.tcpPort));
+  if (m.transport === 'tcp-octet') args.push('--octet-count');
+  if (m.pid) args.push(`--id=${m.pid}`);
+  if (m.msgid) args.push('--msgid', m.msgid);
+  for (const [k, v] of m.sd ?? []) args.push(k === 'sd-id' ? '--sd-id' : '--sd-param', v);
+  args.push(m.text);
+  const r = spawnSync('logger', args, { encoding: 'utf8', env: { ...process.env, TZ: ZONE } });
+  if (r.status !== 0) throw new Error(`logger ${args.join(' ')} failed: ${r.stderr}`);
+  m.wire = r.stderr;
+}
+
+/** Frames of a capture: TCP streams split by splitSyslogFrames (per connection), UDP: one datagram one frame. */
+function framesOf(c: Capture): string[] {
+  if (c.spec.protocol === 'udp') return c.reads.map((b) => b.toString('utf8'));
+  return c.streams().flatMap((s) => {
+    const { frames, rest } = splitSyslogFrames(s);
+    expect(rest).toBe(''); // every forwarded frame is complete once the token arrived
+    return frames;
+  });
+}
+
+function parsed(frame: string): Record<string, unknown> {
+  const r = parser.parse(frame);
+  if (!r.ok) throw new Error(`forwarded frame ${JSON.stringify(frame)} does not parse: ${r.reason}`);
+  return r.doc;
+}
+
+const MESSAGES: Sent[] = [
+  {
+    token: '',
+    text: 'five-4-two-4 over tcp octet-counted: ünïcödé ✓ "quoted" [brackets] \\back',
+    proto: '5424',
+    transport: 'tcp-octet',
+    tag: 'myapp',
+    pid: '4242',
+    msgid: 'MID1',
+    sd: [
+      ['sd-id', 'zoo@32473'],
+      ['sd-param', 'tiger="hun\\"gry"'],
+      ['sd-param', 'path="C:\\\\dir\\]x"'],
+    ],
+    prio: 'local3.warning',
+    facility: 19,
+    severity: 4,
+  },
+  { token: '', text: 'five-4-two-4 over tcp LF without time quality', proto: '5424', transport: 'tcp-lf', tag: 'lfapp', notq: true, prio: 'user.notice', facility: 1, severity: 5 },
+  { token: '', text: 'five-4-two-4 over udp', proto: '5424', transport: 'udp', tag: 'udpapp', msgid: 'UDP-1', prio: 'mail.info', facility: 2, severity: 6 },
+  { token: '', text: 'bsd over tcp LF with pid', proto: '3164', transport: 'tcp-lf', tag: 'bsdapp', pid: '777', prio: 'auth.err', facility: 4, severity: 3 },
+  { token: '', text: 'bsd over tcp octet-counted', proto: '3164', transport: 'tcp-octet', tag: 'bsdoct', prio: 'local7.debug', facility: 23, severity: 7 },
+  { token: '', text: 'bsd over udp', proto: '3164', transport: 'udp', tag: 'bsdudp', pid: '31337', prio: 'daemon.crit', facility: 3, severity: 2 },
+];
+MESSAGES.forEach((m, i) => {
+  m.token = `${RUN}-m${i}`;
+  m.text = `${m.text} ${m.token}`;
+});
+
+beforeAll(async () => {
+  if (!findRsyslogd() || !findLogger()) throw new Error(`rsyslogd and logger are required for this test: ${RSYSLOG_SETUP_HINT}`);
+  rs = await startRsyslog({ timeZone: ZONE });
+  for (const m of MESSAGES) loggerSend(m);
+  for (const c of Object.values(rs.captures)) {
+    await c.waitFor((cap) => MESSAGES.every((m) => cap.reads.some((r) => r.includes(m.token))), 15_000);
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await rs?.stop();
+});
+
+describe('real rsyslog → splitSyslogFrames → compileSyslog', () => {
+  it('runs rsyslogd as the unprivileged user, bound to 127.0.0.1', () => {
+    expect(rs.pid).toBeDefined();
+    const ps = spawnSync('ps', ['-o', 'user=', '-p', String(rs.pid)], { encoding: 'utf8' });
+    if (process.getuid?.() === 0) expect(ps.stdout.trim()).toBe('logtong');
+    const ss = spawnSync('ss', ['-Htlnup'], { encoding: 'utf8' });
+    if (ss.status === 0) {
+      const mine = ss.stdout.split('\n').filter((l) => l.includes(`pid=${rs.pid},`));
+      expect(mine.length).toBeGreaterThan(0);
+      // the inputs and omfwd's sending sockets: all on loopback
+      for (const l of mine) expect(l).toMatch(/ 127\.0\.0\.1:\d+ /);
+      expect(mine.some((l) => l.startsWith('tcp') && l.includes(`127.0.0.1:${rs.tcpPort} `))).toBe(true);
+      expect(mine.some((l) => l.startsWith('udp') && l.includes(`127.0.0.1:${rs.udpPort} `))).toBe(true);
+    }
+  });
+
+  it('logger itself sent what we think (its -s copy parses)', () => {
+    for (const m of MESSAGES) {
+      const { frames } = splitSyslogFrames(m.wire!, true);
+      expect(frames).toHaveLength(1);
+      const d = parsed(frames[0]);
+      expect(d.app_name).toBe(m.tag);
+      expect(d.message).toBe(m.text);
+      expect(d.version).toBe(m.proto === '5424' ? 1 : null);
+    }
+  });
+
+  const CAPTURES = ['tcp5424octet', 'tcp5424lf', 'udp5424', 'tcp3164lf', 'udp3164'] as const;
+  for (const name of CAPTURES) {
+    it(`${name}: every message arrives once and parses field by field`, () => {
+      const out5424 = name.includes('5424');
+      const frames = framesOf(rs.captures[name]);
+      for (const m of MESSAGES) {
+        const mine = frames.filter((f) => f.includes(m.token));
+        expect(mine).toHaveLength(1);
+        const d = parsed(mine[0]);
+        const orig = parsed(splitSyslogFrames(m.wire!, true).frames[0]);
+        const ctx = `${name} ← ${m.proto}/${m.transport}: ${mine[0]}`;
+        const expected: Record<string, unknown> = {
+          facility: m.facility,
+          severity: m.severity,
+          facility_name: m.prio.split('.')[0],
+          severity_name: m.prio.split('.')[1],
+          version: out5424 ? 1 : null,
+          hostname: orig.hostname,
+          app_name: m.tag,
+          procid: m.pid ?? null,
+          // rsyslog keeps MSGID only when it both receives and sends RFC 5424
+          msgid: out5424 && m.proto === '5424' ? (m.msgid ?? null) : null,
+          // the 3164 MSG property keeps the space after `TAG:`, and the RFC 5424 template writes it after the SP
+          message: out5424 && m.proto === '3164' ? ` ${m.text}` : m.text,
+        };
+        expect({ ctx, ...pick(d, Object.keys(expected)) }).toEqual({ ctx, ...expected });
+        expect(orig.hostname).toBe(m.proto === '5424' ? os.hostname() : os.hostname().split('.')[0]);
+
+        // structured data passes through rsyslog untouched (escapes included); 3164 has none
+        if (out5424 && m.proto === '5424' && !m.notq) {
+          expect(d.structured_data).toEqual(orig.structured_data);
+          expect(d.structured_data).toMatchObject({ timeQuality: { tzKnown: '1', isSynced: '0' } });
+        } else {
+          expect(d.structured_data).toBeNull();
+        }
+        if (m.sd && out5424) {
+          expect(d.structured_data).toMatchObject({ 'zoo@32473': { tiger: 'hun"gry', path: 'C:\\dir]x' } });
+        }
+
+        // time: exact (µs → ms) when RFC 5424 in and out; whole seconds when either side is RFC 3164
+        const origMs = Date.parse(orig['@timestamp'] as string);
+        const gotMs = Date.parse(d['@timestamp'] as string);
+        expect(d.timestamp).toBe(d['@timestamp']);
+        expect(Math.abs(Date.now() - origMs)).toBeLessThan(120_000);
+        if (out5424 && m.proto === '5424') expect(gotMs).toBe(origMs);
+        else expect(gotMs).toBe(Math.floor(origMs / 1000) * 1000);
+      }
+    });
+  }
+
+  it('rsyslog does not add timeQuality: logger does (--rfc5424=notq sends none, rsyslog forwards none)', () => {
+    const notq = MESSAGES.find((m) => m.notq)!;
+    expect(notq.wire).not.toContain('timeQuality');
+    const withTq = MESSAGES.find((m) => m.proto === '5424' && !m.notq)!;
+    expect(withTq.wire).toContain('[timeQuality tzKnown="1" isSynced="0"]');
+  });
+
+  it('framing facts: octet counts are UTF-8 bytes including the trailing LF; 3164 over UDP has no LF', () => {
+    const raw = Buffer.concat(rs.captures.tcp5424octet.reads);
+    let i = 0;
+    let n = 0;
+    while (i < raw.length) {
+      const sp = raw.indexOf(0x20, i);
+      const len = Number(raw.subarray(i, sp).toString('latin1'));
+      expect(raw.subarray(i, sp).toString('latin1')).toMatch(/^[1-9]\d*$/);
+      const msg = raw.subarray(sp + 1, sp + 1 + len);
+      expect(msg[0]).toBe(0x3c); // '<'
+      expect(msg[msg.length - 1]).toBe(0x0a); // the count includes rsyslog's trailing LF
+      i = sp + 1 + len;
+      n++;
+    }
+    expect(i).toBe(raw.length);
+    expect(n).toBe(MESSAGES.length);
+    const multiByte = framesOf(rs.captures.tcp5424octet).find((f) => f.includes('ünïcödé'))!;
+    expect(Buffer.byteLength(multiByte)).toBeGreaterThan(multiByte.length);
+
+    for (const d of rs.captures.udp3164.reads) expect(d[d.length - 1]).not.toBe(0x0a);
+    for (const d of rs.captures.udp5424.reads) expect(d[d.length - 1]).toBe(0x0a);
+    for (const s of rs.captures.tcp3164lf.streams()) expect(s.endsWith('\n')).toBe(true);
+    expect(rs.captures.tcp3164lf.streams().join('')).not.toMatch(/^\d+ </m);
+  });
+
+  it('splitting the real streams at any byte gives the same frames (a read may hold several frames or a part of one)', () => {
+    for (const name of ['tcp5424octet', 'tcp5424lf', 'tcp3164lf']) {
+      const c = rs.captures[name];
+      const whole = framesOf(c);
+      expect(whole.length).toBe(MESSAGES.length);
+      for (const stream of c.streams()) {
+        const buf = Buffer.from(stream);
+        for (let cut = 0; cut <= buf.length; cut++) {
+          const dec = new TextDecoder('utf-8');
+          const a = splitSyslogFrames(dec.decode(buf.subarray(0, cut), { stream: true }));
+          const b = splitSyslogFrames(a.rest + dec.decode(buf.subarray(cut)));
+          expect(b.rest).toBe('');
+          expect([...a.frames, ...b.frames]).toEqual(splitSyslogFrames(stream).frames);
+        }
+      }
+    }
+    // several frames in one read: logger sends one message per connection, rsyslog batches what it forwards
+    const reads = rs.captures.tcp5424octet.reads.map((r) => splitSyslogFrames(r.toString('utf8'), true).frames.length);
+    expect(reads.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(MESSAGES.length);
+  });
+});
+
+function pick(d: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, d[k]]));
+}
