@@ -232,6 +232,28 @@ export function isIPv4At(s: string, a: number, b: number): boolean {
   return dots === 3 && digits > 0 && octet <= 255 && !(digits > 1 && s.charCodeAt(b - digits) === 48);
 }
 
+/** isIPv4At over bytes B[a..b). */
+export function isIPv4Bytes(B: Uint8Array, a: number, b: number): boolean {
+  const n = b - a;
+  if (n < 7 || n > 15) return false;
+  let dots = 0;
+  let octet = 0;
+  let digits = 0;
+  for (let i = a; i < b; i++) {
+    const c = B[i];
+    if (c === 46) {
+      if (digits === 0 || octet > 255 || (digits > 1 && B[i - digits] === 48)) return false;
+      dots++;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      octet = octet * 10 + (c - 48);
+      digits++;
+    } else return false;
+  }
+  return dots === 3 && digits > 0 && octet <= 255 && !(digits > 1 && B[b - digits] === 48);
+}
+
 /** Converter for one field type; `timeZone` reads date fields without an offset. */
 export function converterFor(type: FieldType, timeZone = 'UTC'): Converter {
   switch (type) {

@@ -247,3 +247,160 @@ function pushLine(out: LineBatch, lineNo: number, buf: Buffer, start: number, en
   }
   out.push({ lineNo, text });
 }
+
+/**
+ * A batch of splitRanges(): line k is src[starts[k]..ends[k]) (CR stripped, never empty) numbered lineNos[k], or,
+ * when ends[k] is -1, the failed entry failures[starts[k]] (an over-long line). The arrays are reused by the next
+ * batch.
+ */
+export interface LineRanges {
+  src: Buffer;
+  count: number;
+  lineNos: Int32Array;
+  starts: Int32Array;
+  ends: Int32Array;
+  failures: FailedLine[];
+}
+
+/**
+ * splitLines() without a string or an object per line: the same lines, numbers and failed entries, as ranges of
+ * the decoded chunks. lineAt() gives a range's entry exactly as splitLines() would have.
+ */
+export async function* splitRanges(chunks: AsyncIterable<Buffer>, opts: SplitOptions): AsyncIterable<LineRanges> {
+  const max = opts.maxLineBytes;
+  if (!(max >= 1)) throw new Error(`maxLineBytes must be >= 1, got ${max}`);
+  let lineNo = 0;
+  let carry: Buffer[] = [];
+  let carryLen = 0;
+  let overlong: Buffer | undefined;
+  const r: LineRanges = { src: Buffer.alloc(0), count: 0, lineNos: new Int32Array(4096), starts: new Int32Array(4096), ends: new Int32Array(4096), failures: [] };
+  const reset = (src: Buffer) => {
+    r.src = src;
+    r.count = 0;
+    r.failures = [];
+  };
+  const push = (no: number, start: number, end: number) => {
+    const k = r.count;
+    if (k === r.lineNos.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(2 * a.length);
+        b.set(a);
+        return b;
+      };
+      r.lineNos = grow(r.lineNos);
+      r.starts = grow(r.starts);
+      r.ends = grow(r.ends);
+    }
+    r.lineNos[k] = no;
+    r.starts[k] = start;
+    r.ends[k] = end;
+    r.count = k + 1;
+  };
+  const fail = (f: FailedLine) => {
+    push(f.lineNo, r.failures.length, -1);
+    r.failures.push(f);
+  };
+  /** pushLine() semantics for a whole line in `buf` (the only line of its batch). */
+  const single = (no: number, buf: Buffer): LineRanges | undefined => {
+    let end = buf.length;
+    if (end > 0 && buf[end - 1] === 13) end--;
+    if (end === 0) return undefined;
+    reset(buf);
+    if (end > max) fail(overlongEntry(no, buf.subarray(0, Math.min(end, RAW_CAP_BYTES)), max));
+    else push(no, 0, end);
+    return r;
+  };
+
+  for await (const chunk of chunks) {
+    let pos = 0;
+    const n = chunk.length;
+    if (overlong) {
+      const nl = chunk.indexOf(10);
+      if (overlong.length < RAW_CAP_BYTES) overlong = headOf([overlong], chunk.subarray(0, nl === -1 ? n : nl));
+      if (nl === -1) continue;
+      reset(chunk.subarray(0, 0));
+      fail(overlongEntry(++lineNo, overlong, max));
+      yield r;
+      overlong = undefined;
+      pos = nl + 1;
+    } else if (carryLen > 0) {
+      const nl = chunk.indexOf(10);
+      if (nl === -1) {
+        appendPartial(chunk, 0);
+        continue;
+      }
+      if (carryLen + nl > max + 1) {
+        reset(chunk.subarray(0, 0));
+        fail(overlongEntry(++lineNo, headOf(carry, chunk.subarray(0, nl)), max));
+        yield r;
+      } else {
+        carry.push(chunk.subarray(0, nl));
+        const one = single(++lineNo, Buffer.concat(carry, carryLen + nl));
+        if (one) yield one;
+      }
+      carry = [];
+      carryLen = 0;
+      pos = nl + 1;
+    }
+    if (pos < n) {
+      const last = chunk.lastIndexOf(10);
+      if (last >= pos) {
+        const src = chunk.subarray(pos, last + 1);
+        reset(src);
+        const len = src.length;
+        let ascii: boolean | undefined;
+        let p = 0;
+        while (p < len) {
+          const nl = src.indexOf(10, p);
+          lineNo++;
+          let e = nl;
+          if (e > p && src[e - 1] === 13) e--;
+          if (e > p) {
+            if (e - p > max) {
+              // as splitRegion: an ASCII region keeps the text as is, any other goes through overlongEntry
+              ascii ??= isAscii(src);
+              if (ascii) fail({ lineNo, raw: src.toString('latin1', p, p + Math.min(e - p, RAW_CAP_BYTES)), reason: `line exceeds ${max} bytes` });
+              else fail(overlongEntry(lineNo, src.subarray(p, p + Math.min(e - p, RAW_CAP_BYTES)), max));
+            } else push(lineNo, p, e);
+          }
+          p = nl + 1;
+        }
+        if (r.count > 0) yield r;
+        pos = last + 1;
+      }
+      if (pos < n) appendPartial(chunk, pos);
+    }
+  }
+  if (overlong) {
+    reset(Buffer.alloc(0));
+    fail(overlongEntry(++lineNo, overlong, max));
+    yield r;
+  } else if (carryLen > 0) {
+    const one = single(++lineNo, Buffer.concat(carry, carryLen));
+    if (one) yield one;
+  }
+
+  function appendPartial(chunk: Buffer, from: number): void {
+    const len = chunk.length - from;
+    if (carryLen + len > max + 1) {
+      overlong = headOf(carry, chunk.subarray(from));
+      carry = [];
+      carryLen = 0;
+      return;
+    }
+    carry.push(Buffer.from(chunk.subarray(from)));
+    carryLen += len;
+  }
+}
+
+/** The entry splitLines() gives for line k of a splitRanges() batch. */
+export function lineAt(r: LineRanges, k: number): LineEntry {
+  const end = r.ends[k];
+  if (end < 0) return r.failures[r.starts[k]];
+  const start = r.starts[k];
+  const lineNo = r.lineNos[k];
+  const text = r.src.toString('utf8', start, end);
+  // as pushLine (the range has its CR stripped already)
+  if (text.includes('\uFFFD') && !isUtf8(r.src.subarray(start, end))) return { lineNo, raw: text, reason: 'invalid UTF-8' };
+  return { lineNo, text };
+}

@@ -2,11 +2,12 @@
  * One log object → OpenSearch: decode (gzip by magic bytes), split, parse, filter, bulk-index, and account for
  * every line. Pure orchestration: reading the object, sending bulks and writing backups are injected.
  */
+import { isAscii } from 'node:buffer';
 import { BulkBatcher, objectIdPrefix, type BulkBatch } from './bulk/batcher';
 import type { BulkOutcome, BulkRequest } from './bulk/sender';
 import { isKeepAll } from './filters';
 import type { LineParser } from './formats';
-import { decodeBody, splitLines } from './lines';
+import { decodeBody, lineAt, splitLines, splitRanges, type LineEntry } from './lines';
 
 export interface FailedRecord {
   readonly bucket: string;
@@ -66,7 +67,14 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
   const { bucket, key } = o.source;
   const idPrefix = objectIdPrefix(bucket, key, o.source.etag ?? '');
   // The parser's generated serializer is valid for its docs as parse() returned them, which is all that reaches the batcher.
-  const batcher = new BulkBatcher<ItemRef>({ index: o.index, maxBytes: o.bulkMaxBytes, maxDocs: o.bulkMaxDocs, stringify: o.parser.stringify });
+  const batcher = new BulkBatcher<ItemRef>({
+    index: o.index,
+    maxBytes: o.bulkMaxBytes,
+    maxDocs: o.bulkMaxDocs,
+    stringify: o.parser.stringify,
+    idPrefix,
+    rangeRef: (line, src, start, end) => new RangeRef(line, src, start, end),
+  });
   // Fast path: with nothing to look at the document (no filters), a template parser writes its JSON straight into
   // the bulk body; lines it declines (escapes, unusual characters, lines that do not parse) take the general path.
   const writer = isKeepAll(o.filter) ? o.parser.json : undefined;
@@ -102,7 +110,52 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
     inFlight.push(dispatch(batch));
   };
 
-  for await (const lines of splitLines(decodeBody(o.body), { maxLineBytes: o.maxLineBytes })) {
+  /** One line through parse → filter → add; the batch it completed, if any. */
+  const general = (l: LineEntry, id: string, ref: ItemRef): BulkBatch<ItemRef> | undefined => {
+    if ('reason' in l) {
+      failed.push({ bucket, key, line: l.lineNo, raw: l.raw, reason: l.reason });
+      return undefined;
+    }
+    const r = o.parser.parse(l.text);
+    if (!r.ok) {
+      failed.push({ bucket, key, line: l.lineNo, raw: l.text, reason: r.reason });
+      return undefined;
+    }
+    if (!o.filter(r.doc)) {
+      counts.filtered++;
+      return undefined;
+    }
+    return batcher.add(id, r.doc, ref);
+  };
+
+  if (writer?.writeRange) {
+    // Byte path: no string or object per line. A line the writer may take has no control, non-ASCII or backslash
+    // byte: per batch, one native ASCII test and one native search (memchr) per control byte and backslash, each
+    // resumed only when a line passes its last hit.
+    const next = new Int32Array(DIRTY_BYTES.length);
+    for await (const r of splitRanges(decodeBody(o.body), { maxLineBytes: o.maxLineBytes })) {
+      const src = r.src;
+      const ascii = isAscii(src);
+      next.fill(-1);
+      let dirty = -1;
+      for (let k = 0; k < r.count; k++) {
+        counts.recordsIn++;
+        const s = r.starts[k];
+        const e = r.ends[k];
+        let full: BulkBatch<ItemRef> | undefined | false = false;
+        if (e >= 0) {
+          if (dirty < s) dirty = nextDirty(src, s, next);
+          if (dirty >= e && (ascii || isAscii(src.subarray(s, e)))) full = batcher.addRange(r.lineNos[k], src, s, e, writer);
+        }
+        if (full === false) {
+          const l = lineAt(r, k);
+          full = general(l, `${idPrefix}-${l.lineNo}`, { line: l.lineNo, raw: 'text' in l ? l.text : l.raw });
+        }
+        if (full) await submit(full);
+      }
+      await flushFailed(false);
+    }
+  } else for await (const lines of splitLines(decodeBody(o.body), { maxLineBytes: o.maxLineBytes })) {
     for (const l of lines) {
       counts.recordsIn++;
       if ('reason' in l) {
@@ -133,6 +186,37 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
   while (inFlight.length > 0) await inFlight.shift();
   await flushFailed(true);
   return counts;
+}
+
+/** Control characters but LF (never inside a line), and the backslash: bytes the direct writer does not take. */
+const DIRTY_BYTES = [...Array.from({ length: 32 }, (_, b) => b).filter((b) => b !== 10), 92];
+
+/** First position ≥ from of a DIRTY_BYTES byte in src (src.length if none); next[i] caches byte i's last hit. */
+function nextDirty(src: Buffer, from: number, next: Int32Array): number {
+  let min = src.length;
+  for (let i = 0; i < next.length; i++) {
+    let p = next[i];
+    if (p < from && p !== -2) {
+      p = src.indexOf(DIRTY_BYTES[i], from);
+      // -2: none left in src
+      next[i] = p === -1 ? -2 : p;
+    }
+    if (p >= 0 && p < min) min = p;
+  }
+  return min;
+}
+
+/** A fast-path item's ref: the raw line is decoded from the chunk only if someone asks (a failed item). */
+class RangeRef implements ItemRef {
+  constructor(
+    readonly line: number,
+    private readonly src: Buffer,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+  get raw(): string {
+    return this.src.toString('latin1', this.start, this.end);
+  }
 }
 
 /** `records_in = indexed + duplicates + filtered + backed_up + deferred`, or a bug. */

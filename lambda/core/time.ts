@@ -589,3 +589,47 @@ export function createTimestampWriter(format: string, timeZone = 'UTC'): (value:
     return o + lastLen;
   };
 }
+
+/**
+ * createTimestampWriter for a value given as bytes B[X+a..X+b) (ASCII), without a string per call. time_local
+ * values of one minute (consecutive lines, usually) differ only in their seconds, which are also the seconds of the
+ * ISO output (zone offsets are whole minutes): those are patched into the last output.
+ */
+export function createTimestampRangeWriter(format: string, timeZone = 'UTC'): (B: Buffer, X: number, a: number, b: number, o: number) => number {
+  const write = createTimestampWriter(format, timeZone);
+  const timeLocal = format === TIME_LOCAL_FORMAT;
+  let lastIn = new Uint8Array(64);
+  let lastInLen = -1;
+  let lastEnd = -1;
+  /** time_local: lastIn was `dd/Mon/yyyy:HH:MM:SS +zzzz` (26 bytes) with valid seconds and a 24-byte output. */
+  let minute = false;
+  const last = new Uint8Array(64);
+  return (B, X, a, b, o) => {
+    const n = b - a;
+    const at = X + a;
+    let hit = n === lastInLen;
+    if (hit && minute) {
+      const s1 = B[at + 18] - 48;
+      const s2 = B[at + 19] - 48;
+      hit = s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9;
+      for (let i = 0; hit && i < 18; i++) hit = B[at + i] === lastIn[i];
+      for (let i = 20; hit && i < 26; i++) hit = B[at + i] === lastIn[i];
+      if (hit) {
+        last[17] = 48 + s1;
+        last[18] = 48 + s2;
+      }
+    } else for (let i = 0; hit && i < n; i++) hit = B[at + i] === lastIn[i];
+    if (!hit) {
+      if (n > lastIn.length) lastIn = new Uint8Array(n);
+      for (let i = 0; i < n; i++) lastIn[i] = B[at + i];
+      lastInLen = n;
+      lastEnd = write(B.toString('latin1', at, at + n), last, 0);
+      const c1 = lastIn[18];
+      const c2 = lastIn[19];
+      minute = timeLocal && n === 26 && lastEnd === 24 && c1 >= 48 && c1 <= 53 && c2 >= 48 && c2 <= 57 && last[17] === c1 && last[18] === c2;
+    }
+    if (lastEnd < 0) return -1;
+    for (let i = 0; i < lastEnd; i++) B[o + i] = last[i];
+    return o + lastEnd;
+  };
+}

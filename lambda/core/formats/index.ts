@@ -39,6 +39,13 @@ export interface JsonWriter {
    */
   write(line: string, buf: Buffer, off: number): number;
   maxBytes(lineLength: number): number;
+  /**
+   * write() for the line at [start..end) of a decoded chunk whose bytes the caller has put at buf[at..] (beyond any
+   * output: values are copied from there, natively). The caller has checked that the line has no control,
+   * non-ASCII or backslash byte; returns -1 when the line must go through parse() (as write() does). Needs
+   * maxBytes(end - start) bytes of room at off. `view`: a DataView of buf (same offsets), for word stores.
+   */
+  readonly writeRange?: (at: number, start: number, end: number, buf: Buffer, off: number, view: DataView) => number;
 }
 
 export type { FieldTypes };

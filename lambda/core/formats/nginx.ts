@@ -22,8 +22,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { LogFormat } from '../../../lib/config/schema';
-import { INVALID, converterFor, invalidReason, isIPv4At, nginxFieldType, resolveFieldTypes, type Converted, type Converter, type FieldType } from '../fields';
-import { TIME_LOCAL_FORMAT, createTimestampWriter, createTimestamper } from '../time';
+import { INVALID, converterFor, invalidReason, isIPv4At, isIPv4Bytes, nginxFieldType, resolveFieldTypes, type Converted, type Converter, type FieldType } from '../fields';
+import { TIME_LOCAL_FORMAT, createTimestampRangeWriter, createTimestampWriter, createTimestamper } from '../time';
 import type { JsonWriter, LineParser, ParseResult } from './index';
 
 export const NGINX_COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
@@ -129,6 +129,7 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
   const timeFormat = format.timeFormat ?? tpl.timeFormats[timeKey] ?? 'iso8601';
   const timestamp = createTimestamper(timeFormat, zone);
   const timestampWriter = createTimestampWriter(timeFormat, zone);
+  const timestampRangeWriter = createTimestampRangeWriter(timeFormat, zone);
 
   // ---- what the generated code refers to
   const K: string[] = [tpl.prefix, ...tpl.literals];
@@ -150,16 +151,18 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
 
   // ---- scanning: r<i> = raw text of field i (parse); a<i>, b<i> = its bounds (write: the line has no backslash,
   // so no quote is escaped, and a mismatch just sends the line to parse() for its reason)
-  const scan = (forWriter: boolean): string => {
+  // range: the writer of lines given as line[S0..len) of a chunk's latin1 string (search results past the line's
+  // end count as not found)
+  const scan = (forWriter: boolean, range = false): string => {
     const miss = (i: number, at: string) => (forWriter ? 'return -1' : `return MISMATCH(${i}, ${at})`);
-    let c = 'const len = line.length;\nlet pos = K[0].length, end = 0;\n';
-    if (tpl.prefix) c += `if (!line.startsWith(K[0])) ${miss(-1, '0')};\n`;
+    let c = range ? 'const len = E;\nlet pos = S0 + K[0].length, end = 0;\n' : 'const len = line.length;\nlet pos = K[0].length, end = 0;\n';
+    if (tpl.prefix) c += range ? `if (!(S0 + ${tpl.prefix.length} <= len${bytesAt(tpl.prefix, 'S0')})) return -1;\n` : `if (!line.startsWith(K[0])) ${miss(-1, '0')};\n`;
     tpl.fields.forEach((_, i) => {
       const lit = tpl.literals[i];
       const before = i === 0 ? tpl.prefix : tpl.literals[i - 1];
       if (i === n - 1) {
         c += `end = len - ${lit.length};\n`;
-        c += `if (end < pos${lit ? ` || !line.endsWith(K[${i + 1}])` : ''}) ${miss(i, 'pos')};\n`;
+        c += `if (end < pos${lit ? (range ? ` || !(true${bytesAt(lit, 'end')})` : ` || !line.endsWith(K[${i + 1}])`) : ''}) ${miss(i, 'pos')};\n`;
       } else if (lit.startsWith(':')) {
         // host:port pairs. `[::1]:8080`: look for the literal after the closing bracket. An unbracketed IPv6 address
         // (nginx writes $remote_addr that way) before `:`: take the last `:` before the literal that follows.
@@ -172,13 +175,23 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
         }
         c += `}\nif (end === -1) ${miss(i, 'pos')};\n`;
       } else {
-        c += `end = line.indexOf(K[${i + 1}], pos);\n`;
+        if (range) {
+          // the chunk's bytes are at B[X..]: a short loop for the first byte (values are often short), then native
+          // memchr; the rest compared in place. A `"` that does not start the literal is inside the value: declined.
+          const lb = Array.from(Buffer.from(lit, 'latin1'));
+          const rest = lb.slice(1).map((b, k) => ` && B[X + end + ${k + 1}] === ${b}`).join('');
+          c += `end = pos;\nfor (const lim = len - ${lb.length}; ; end++) {\n`;
+          c += `  const stop = end + 16 < lim ? end + 16 : lim;\n  while (end <= stop && B[X + end] !== ${lb[0]}) end++;\n`;
+          c += `  if (end > stop) {\n    if (stop === lim) { end = -1; break; }\n    end = B.indexOf(${lb[0]}, X + end) - X;\n    if (end < 0 || end > lim) { end = -1; break; }\n  }\n`;
+          c += `  if (true${rest}) break;\n${lb[0] === 34 ? '  end = -1;\n  break;\n' : ''}}\n`;
+        } else c += `end = line.indexOf(K[${i + 1}], pos);\n`;
         if (before.endsWith('"') && lit.startsWith('"')) {
           if (!forWriter) c += `while (end !== -1 && ESCAPED(line, end, pos)) end = line.indexOf(K[${i + 1}], end + 1);\n`;
         } else if (tpl.fields[i].list && lit.startsWith(' ')) {
           // `0.004, 0.010 : 0.002`: the spaces of the list separators are not the literal
           c += `while (end !== -1 && LIST_SEPARATOR(line, end)) end = line.indexOf(K[${i + 1}], end + 1);\n`;
         }
+        if (range) c += `if (end + ${lit.length} > len) end = -1;\n`;
         c += `if (end === -1) ${miss(i, 'pos')};\n`;
       }
       c += forWriter ? `const a${i} = pos, b${i} = end;\n` : `const r${i} = line.slice(pos, end);\n`;
@@ -189,11 +202,12 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
   let code = scan(false);
   // The writer copies the line's bytes once (native UTF-8 encode) to scratch room X after its output, checks them
   // (ASCII, no control character, no backslash, no `"` but the format's own), then copies values with copyWithin.
-  let wcode = "if (line.indexOf('\\\\') !== -1) return -1;\n" + scan(true);
-  wcode += 'const X = o + FIXED + len;\n';
+  const whead = "if (line.indexOf('\\\\') !== -1) return -1;\n" + scan(true) + 'const X = o + FIXED + len;\n';
+  let wcode = '';
   // (room for 3 bytes a character, so that every character is written: more than len bytes written means a
   // non-ASCII character; a short count with less room could hide one)
-  wcode += 'if (B.utf8Write(line, X, 3 * len) !== len || PLAIN_QUOTES(B, X, X + len) !== QUOTES) return -1;\n';
+  const wcheck = 'if (B.utf8Write(line, X, 3 * len) !== len || PLAIN_QUOTES(B, X, X + len) !== QUOTES) return -1;\n';
+
   /** Writer code storing the UTF-8 bytes of a constant at B[o..]. */
   let wConstBytes = 0;
   const wConst = (text: string): string => {
@@ -212,7 +226,8 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
     entries.set(name, { expr, kind, emit: emit(`,${q(name)}:`) });
   };
   /** Writer code: a quoted string copied (JSON-escaped) from line[a..b). */
-  const wStr = (key: string, a: string, b: string) => `${wConst(`${key}"`)}B.copyWithin(o, X + ${a}, X + ${b});\no += ${b} - ${a};\n${wConst('"')}`;
+  const wStr = (key: string, a: string, b: string) =>
+    `${wConst(`${key}"`)}B.copyWithin(o, X + ${a}, X + ${b});\no += ${b} - ${a};\n${wConst('"')}`;
   /** Writer code: null when a < 0, else a quoted string copied from line[a..b). */
   const wNullableStr = (key: string, a: string, b: string) => `${wConst(key)}if (${a} < 0) {\n${wConst('null')}} else {\n${wStr('', a, b)}}\n`;
   /** Writer code: line[a..b) as is (digits) when w === null, else the JSON text w. */
@@ -223,6 +238,10 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
     `let w${i} = null;\n{\n  const r = line.slice(a${i}, b${i});\n  const v = ${convert};\n  if (v === INVALID) return -1;\n  w${i} = JSON.stringify(v);\n}\n`;
   tpl.fields.forEach((f, i) => {
     const r = `r${i}`;
+    // range writer: a `"` inside a copied value (not the format's own) sends the line to parse()
+    const copied = f.role === 'request' || types[f.name] === 'keyword' || types[f.name] === 'text';
+    // (not needed when the value ends at a literal that starts with `"`: the range scan declines an earlier one)
+    if (copied && !(i < n - 1 && tpl.literals[i].startsWith('"'))) wcode += `/*QUOTE(a${i}, b${i})*/\n`;
     if (f.role === 'request') {
       code += `const q${i} = HAS_BS && ${r}.indexOf('\\\\') !== -1 ? UNESCAPE(${r}) : ${r};\n`;
       code += `let m${i} = null, u${i} = null, p${i} = null;\n`;
@@ -232,8 +251,9 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
       code += `    else if (a === b && a < q${i}.length - 1) { m${i} = q${i}.slice(0, a); u${i} = q${i}.slice(a + 1); }\n  }\n}\n`;
       // writer: the same split on bounds within line[a..b) (no backslash: q is the raw text); -1 = null
       wcode += `let ma${i} = -1, mb${i} = -1, ua${i} = -1, ub${i} = -1, pa${i} = -1, pb${i} = -1;\n`;
-      wcode += `{\n  const a = line.indexOf(' ', a${i});\n`;
-      wcode += `  if (a > a${i} && a < b${i} && IS_METHOD_AT(line, a${i}, a)) {\n    const b = line.lastIndexOf(' ', b${i} - 1);\n`;
+      // (the range writer searches the chunk's bytes at B[X..]: see SPLIT below)
+      wcode += `{\n  /*SPACE${i}*/\n`;
+      wcode += `  if (a > a${i} && a < b${i} && IS_METHOD_AT(line, a${i}, a)) {\n    /*LASTSPACE${i}*/\n`;
       wcode += `    if (b > a + 1 && b + 6 <= b${i} && line.startsWith('HTTP/', b + 1)) { ma${i} = a${i}; mb${i} = a; ua${i} = a + 1; ub${i} = b; pa${i} = b + 1; pb${i} = b${i}; }\n`;
       wcode += `    else if (a === b && a < b${i} - 1) { ma${i} = a${i}; mb${i} = a; ua${i} = a + 1; ub${i} = b${i}; }\n  }\n}\n`;
       put('request_method', `m${i}`, 'nullable-string', (k) => wNullableStr(k, `ma${i}`, `mb${i}`));
@@ -285,6 +305,12 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
   code += 'LAST_DOC = doc;\nLAST_LINE = line;\nreturn { ok: true, doc };\n';
 
   // ---- writer: the same document as JSON bytes, straight into the caller's buffer (see TemplateParser.writeJson)
+  const wfields = wcode;
+  const split = (code: string, range: boolean) =>
+    code
+      .replace(/\/\*SPACE(\d+)\*\//g, (_, i) => (range ? `let a = a${i};\n  while (a < b${i} && B[X + a] !== 32) a++;` : `const a = line.indexOf(' ', a${i});`))
+      .replace(/\/\*LASTSPACE(\d+)\*\//g, (_, i) => (range ? `let b = b${i} - 1;\n    while (b > a && B[X + b] !== 32) b--;` : `const b = line.lastIndexOf(' ', b${i} - 1);`));
+  wcode = whead + wcheck + split(wfields, false);
   wcode += `${wConst('{"@timestamp":"')}o = TS_WRITE(line.slice(a${timeIndex}, b${timeIndex}), B, o);\nif (o < 0) return -1;\n${wConst('"')}`;
   for (const [, e] of entries) wcode += e.emit;
   wcode += `${wConst('}')}return o;\n`;
@@ -294,6 +320,32 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
   // not yet copied.
   const writerFixed = wConstBytes + 64 * (entries.size + 2);
   const writable = !entries.has('@timestamp');
+  // The range writer: same code over a chunk's string and bytes; formats whose scan looks around a literal (list
+  // separators, host:port) keep the string writer.
+  // Non-ASCII literals: a line that matches them is never clean, and the byte scan compares latin1 bytes.
+  let rangeable = writable && !tpl.fields.some((f) => f.list) && !tpl.literals.some((l) => l.startsWith(':')) && /^[\x20-\x7e]*$/.test(K.join(''));
+  const onBytes = (code: string) =>
+    code
+      .replace(/IPV4_AT\(line, /g, 'IPV4_B(B, X, ')
+      .replace(/DIGITS_AT\(line, /g, 'DIGITS_B(B, X, ')
+      .replace(/IS_METHOD_AT\(line, /g, 'METHOD_B(B, X, ')
+      .replace(/RC\(line, ([^,]*), ([^,]*), B, o\)/g, 'RC_B(B, X, $1, $2, o)')
+      .replace(/line\.slice\(/g, 'SLICE(B, X, ')
+      .replace(/line\.charCodeAt\(([^()]*)\)/g, 'B[X + $1]')
+      .replace(/line\.startsWith\('HTTP\/', b \+ 1\)/g, `(true${bytesAt('HTTP/', 'b + 1')})`)
+      .replace(/((?:B\[o(?: \+ \d+)?\] = \d+; ?)+)\no \+= (\d+);/g, (_, stores: string, n: string) => wordStores(stores, Number(n)))
+      .replace(/\/\*QUOTE\(([^,]*), ([^)]*)\)\*\//g, (_, a, b) => `if (HAS_QUOTE(B, X + ${a}, X + ${b})) return -1;`)
+            // value copies inline (the writer is too big for the compiler to inline calls into it): a loop for short
+      // values, a native copy for others
+      .replace(
+        /B\.copyWithin\(o, X \+ ([^,]*), X \+ ([^)]*)\);\no \+= [^;]*;/g,
+        (_, a, b) => `if (${b} - ${a} <= 16) for (let i = X + ${a}; i < X + ${b}; i++) B[o++] = B[i];\nelse {\n  B.copyWithin(o, X + ${a}, X + ${b});\n  o += ${b} - ${a};\n}`,
+      );
+  let rcode = scan(true, true) + onBytes(split(wfields, true));
+  if (/\bline\b/.test(rcode)) rangeable = false;
+  rcode += `${wConst('{"@timestamp":"')}o = TS_RANGE(B, X, a${timeIndex}, b${timeIndex}, o);\nif (o < 0) return -1;\n${wConst('"')}`;
+  for (const [, e] of entries) rcode += onBytes(e.emit);
+  rcode += `${wConst('}')}return o;\n`;
 
   // ---- serializer: plain concatenation of constant JSON pieces and values known to need no escaping. A doc is
   // known clean when it is the one parse() just returned (checked by identity) and its line had no backslash,
@@ -342,7 +394,7 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
 
   const factory = new Function(
     'K', 'C', 'M', 'INVALID', 'TIMESTAMP', 'UNESCAPE', 'IS_METHOD', 'ESCAPED', 'LIST_SEPARATOR', 'MISMATCH', 'BAD', 'BAD_TIME', 'NEEDS_ESCAPE', 'DIRTY', 'QUOTES',
-    'RC', 'WS', 'IPV4_AT', 'DIGITS_AT', 'IS_METHOD_AT', 'PLAIN_QUOTES', 'FIXED', 'TS_WRITE',
+    'RC', 'WS', 'IPV4_AT', 'DIGITS_AT', 'IS_METHOD_AT', 'PLAIN_QUOTES', 'FIXED', 'TS_WRITE', 'TS_RANGE', 'IPV4_B', 'DIGITS_B', 'METHOD_B', 'RC_B', 'SLICE', 'HAS_QUOTE',
     `"use strict";
 let LAST_DOC = null, LAST_LINE = '';
 function isClean(line) {
@@ -357,18 +409,23 @@ function stringify(d) {
 ${ser}}
 function write(line, B, o) {
 ${wcode}}
-return { parse, stringify, write };`,
+function writeRange(X, S0, E, B, o, DV) {
+${rcode}}
+return { parse, stringify, write, writeRange };`,
   );
-  const { parse, stringify, write } = factory(
+  const { parse, stringify, write, writeRange } = factory(
     K, C, M, INVALID, timestamp, unescapeLogValue, isMethod, isEscaped, isListSeparator, mismatch, bad, badTime, JSON_NEEDS_ESCAPE, LINE_DIRTY, quotes,
-    copyRaw, writeAscii, isIPv4At, isPlainDigitsAt, isMethodAt, plainQuotes, writerFixed, timestampWriter,
+    copyRaw, writeAscii, isIPv4At, isPlainDigitsAt, isMethodAt, plainQuotes, writerFixed, timestampWriter, timestampRangeWriter, isIPv4Staged, isPlainDigitsBytes, isMethodBytes, copyDigits, sliceLatin1, hasQuote,
   ) as {
     parse: (line: string) => ParseResult;
     stringify: (doc: Record<string, unknown>) => string;
     write: (line: string, buf: Buffer, off: number) => number;
+    writeRange: (at: number, start: number, end: number, buf: Buffer, off: number, view: DataView) => number;
   };
 
-  const json: JsonWriter | undefined = writable ? { write, maxBytes: (lineLength) => writerFixed + 4 * lineLength } : undefined;
+  const json: JsonWriter | undefined = writable
+    ? { write, maxBytes: (lineLength) => writerFixed + 4 * lineLength, ...(rangeable ? { writeRange } : {}) }
+    : undefined;
   return { fields: types, parse, stringify, json };
 }
 
@@ -408,6 +465,68 @@ function plainQuotes(B: Buffer, a: number, b: number): number {
     if (c === 34) quotes++;
   }
   return quotes;
+}
+
+/** Writer code storing constant bytes (given as `B[o + k] = v;` code) four at a time through the DataView DV. */
+function wordStores(stores: string, n: number): string {
+  const bytes = Array.from(stores.matchAll(/= (\d+);/g), (m) => Number(m[1]));
+  let c = '';
+  let k = 0;
+  for (; k + 4 <= n; k += 4) c += `DV.setUint32(o${k ? ` + ${k}` : ''}, ${(bytes[k] | (bytes[k + 1] << 8) | (bytes[k + 2] << 16) | (bytes[k + 3] << 24)) >>> 0}, true); `;
+  for (; k < n; k++) c += `B[o${k ? ` + ${k}` : ''}] = ${bytes[k]}; `;
+  return `${c}\no += ${n};`;
+}
+
+/** ` && B[X + at + k] === byte k of text` for each byte of an ASCII text. */
+function bytesAt(text: string, at: string): string {
+  return Array.from(Buffer.from(text, 'latin1'), (b, k) => ` && B[X + ${at}${k ? ` + ${k}` : ''}] === ${b}`).join('');
+}
+
+function isIPv4Staged(B: Uint8Array, X: number, a: number, b: number): boolean {
+  return isIPv4Bytes(B, X + a, X + b);
+}
+
+/** isPlainDigitsAt over the bytes B[X+a..X+b). */
+function isPlainDigitsBytes(B: Uint8Array, X: number, a: number, b: number, int32: boolean): boolean {
+  const n = b - a;
+  if (n < 1 || n > 15 || (n > 1 && B[X + a] === 48)) return false;
+  let v = 0;
+  for (let i = X + a; i < X + b; i++) {
+    const c = B[i] - 48;
+    if (c < 0 || c > 9) return false;
+    v = v * 10 + c;
+  }
+  return !int32 || v <= 2_147_483_647;
+}
+
+/** isMethodAt over the bytes B[X+a..X+end). */
+function isMethodBytes(B: Uint8Array, X: number, a: number, end: number): boolean {
+  if (end - a > 32) return false;
+  for (let i = X + a; i < X + end; i++) {
+    const c = B[i];
+    if (!((c >= 65 && c <= 90) || c === 45 || c === 95)) return false;
+  }
+  return true;
+}
+
+/** B[X+a..X+b) (digits) copied to B[o..]. */
+function copyDigits(B: Uint8Array, X: number, a: number, b: number, o: number): number {
+  for (let i = X + a; i < X + b; i++) B[o++] = B[i];
+  return o;
+}
+
+/** Is there a `"` in B[a..b)? A loop for short values, native memchr for others. */
+function hasQuote(B: Buffer, a: number, b: number): boolean {
+  if (b - a <= 24) {
+    for (let i = a; i < b; i++) if (B[i] === 34) return true;
+    return false;
+  }
+  const q = B.indexOf(34, a);
+  return q !== -1 && q < b;
+}
+
+function sliceLatin1(B: Buffer, X: number, a: number, b: number): string {
+  return B.toString('latin1', X + a, X + b);
 }
 
 /** line[a..b) (known ASCII: digits) written at B[o..]. */
