@@ -6,7 +6,7 @@ import { isAscii } from 'node:buffer';
 import { BulkBatcher, objectIdPrefix, type BulkBatch } from './bulk/batcher';
 import type { BulkOutcome, BulkRequest } from './bulk/sender';
 import { isKeepAll } from './filters';
-import type { LineParser } from './formats';
+import { recordBatches, type LineParser } from './formats';
 import { decodeBody, lineAt, splitLines, splitRanges, type LineEntry } from './lines';
 
 export interface FailedRecord {
@@ -155,7 +155,7 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
       }
       await flushFailed(false);
     }
-  } else for await (const lines of splitLines(decodeBody(o.body), { maxLineBytes: o.maxLineBytes })) {
+  } else for await (const lines of recordBatches(o.parser, splitLines(decodeBody(o.body), { maxLineBytes: o.maxLineBytes }))) {
     for (const l of lines) {
       counts.recordsIn++;
       if ('reason' in l) {

@@ -7,9 +7,9 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { compileFilters } from '../../lambda/core/filters';
-import { compileParser } from '../../lambda/core/formats';
+import { compileParser, recordBatches } from '../../lambda/core/formats';
 import { decodeBody, splitLines } from '../../lambda/core/lines';
-import { ConfigError, loadConfig, PARSED_LOG_TYPES, parseConfig } from '../config/load';
+import { ConfigError, loadConfig, parseConfig } from '../config/load';
 import { LOG_TYPES, type LogFormat } from '../config/schema';
 
 export class UsageError extends Error {
@@ -104,7 +104,6 @@ export async function runParse(argv: string[], io: ParseIo): Promise<ParseSummar
     throw new UsageError((e as Error).message);
   }
   const format = formatFrom(values);
-  if (!PARSED_LOG_TYPES.has(format.type)) throw new UsageError(`log type ${format.type} is not implemented yet`);
   const parser = compileParser(format);
   const keep = compileFilters(format.filters);
   const input = !values.input || values.input === '-' ? io.stdin : createReadStream(values.input);
@@ -115,7 +114,7 @@ export async function runParse(argv: string[], io: ParseIo): Promise<ParseSummar
     return write(failedOut, `${JSON.stringify({ line, reason, raw })}\n`);
   };
 
-  for await (const batch of splitLines(decodeBody(input), { maxLineBytes: format.maxLineBytes })) {
+  for await (const batch of recordBatches(parser, splitLines(decodeBody(input), { maxLineBytes: format.maxLineBytes }))) {
     for (const l of batch) {
       if ('reason' in l) {
         await fail(l.lineNo, l.raw, l.reason);

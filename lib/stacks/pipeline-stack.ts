@@ -4,7 +4,6 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { PARSED_LOG_TYPES } from '../config/load';
 import type { OpenSearchEngineConfig, Pipeline, VpcRef } from '../config/schema';
 import { CopyStage } from '../constructs/copy-stage';
 import { DeadLetterBackup } from '../constructs/dlq-backup';
@@ -55,9 +54,6 @@ export class PipelineStack extends Stack {
     if (source.type === 's3' && engine.type === 'opensearch') {
       if (source.mode !== 'ongoing') {
         throw new NotImplementedError(`${where}: source s3 with mode ${source.mode} and engine opensearch is not implemented yet`);
-      }
-      if (!PARSED_LOG_TYPES.has(pipeline.logFormat.type)) {
-        throw new NotImplementedError(`${where}: logFormat.type ${pipeline.logFormat.type} is not implemented yet`);
       }
       this.s3ToOpenSearch(pipeline, source, engine);
       return;

@@ -428,11 +428,6 @@ describe('combinations that are not implemented yet', () => {
       { source: { type: 'syslog', protocol: 'udp', port: 514, clientCidrs: ['10.0.0.0/8'] }, engine: { type: 'light' } },
       'pipelines[1] (app-logs): source syslog with engine light is not implemented yet',
     ],
-    [
-      's3 → opensearch with a log type the core does not parse yet',
-      { source: s3Source, engine: osEngine, logFormat: { type: 'multi-line-text', format: '%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level %msg%n' } },
-      'pipelines[1] (app-logs): logFormat.type multi-line-text is not implemented yet',
-    ],
   ];
   it.each(cases)('%s fails synth naming the pipeline', (_title, parts, message) => {
     const config = configOf({ pipelines: [ok, { name: 'app-logs', logFormat: { type: 'json' }, ...parts } as never] });

@@ -2,11 +2,14 @@
  * Line parsers: a `logFormat` (from pipelines.yaml) compiled once into a `LineParser` for the hot path.
  */
 import type { LogFormat } from '../../../lib/config/schema';
+import type { LineBatch } from '../lines';
 import type { FieldType, FieldTypes } from '../fields';
 import { compileApache } from './apache';
 import { compileJson } from './json';
 import { compileNginx } from './nginx';
 import { compileRegex } from './regex';
+import { compileSyslog } from './syslog';
+import { assembleBatches, compileMultiLineText, compileSingleLineText, type MultiLineTextParser } from './text';
 
 export type ParseResult = { ok: true; doc: Record<string, unknown> } | { ok: false; reason: string };
 
@@ -61,7 +64,20 @@ export function compileParser(format: LogFormat): LineParser {
       return compileJson(format);
     case 'regex':
       return compileRegex(format);
-    default:
-      throw new Error(`log type ${format.type} is not supported by the line parser`);
+    case 'syslog':
+      return compileSyslog(format);
+    case 'single-line-text':
+      return compileSingleLineText(format);
+    case 'multi-line-text':
+      return compileMultiLineText(format);
   }
+}
+
+/**
+ * The records of a stream for this parser: its lines, or, for multi-line-text, its events (continuation lines joined
+ * to the line that starts them). One call per object or input stream.
+ */
+export function recordBatches(parser: LineParser, lines: AsyncIterable<LineBatch>): AsyncIterable<LineBatch> {
+  const multiline = (parser as Partial<MultiLineTextParser>).multiline;
+  return multiline ? assembleBatches(lines, multiline.createAssembler()) : lines;
 }

@@ -64,8 +64,24 @@ describe('logtong parse', () => {
   it('turns mistakes into usage errors that name the flag', async () => {
     await expect(run(['--type', 'nginx', '--time-zone', 'Mars/Olympus'])).rejects.toThrow(new UsageError('--time-zone: must be an IANA time zone such as UTC or Asia/Shanghai'));
     await expect(run(['--config', 'x.yaml'])).rejects.toThrow('--config and --pipeline go together');
-    await expect(run(['--type', 'syslog'])).rejects.toThrow('log type syslog is not implemented yet');
+    await expect(run(['--type', 'regex'])).rejects.toThrow('--regex: is required for type regex');
     await expect(run(['--config', path.join(ROOT, 'pipelines.yaml'), '--pipeline', 'nope'])).rejects.toThrow('has no pipeline named nope');
+  });
+
+  it('assembles multi-line events (stack traces) before parsing', async () => {
+    const log = [
+      '2026-11-26 10:00:00.123 ERROR [main] com.example.Orders : payment failed',
+      'java.lang.IllegalStateException: card declined',
+      '\tat com.example.Orders.pay(Orders.java:42)',
+      'Caused by: java.io.IOException: timeout',
+      '\t... 12 more',
+      '2026-11-26 10:00:01.000 INFO [main] com.example.Orders : retrying',
+    ].join('\n');
+    const r = await run(['--type', 'multi-line-text', '--format', '%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%thread] %logger : %msg%n', '--time-zone', 'Asia/Shanghai'], Buffer.from(log));
+    expect(r.summary).toEqual({ parsed: 2, failed: 0, filtered: 0 });
+    expect(r.docs[0]).toMatchObject({ '@timestamp': '2026-11-26T02:00:00.123Z', level: 'ERROR', thread: 'main', logger: 'com.example.Orders' });
+    expect(r.docs[0].message.split('\n')).toEqual(['payment failed', ...log.split('\n').slice(1, 5)]);
+    expect(r.docs[1]).toMatchObject({ level: 'INFO', message: 'retrying' });
   });
 
   it('exits 0 when it ran and 2 on bad arguments, from the command line', () => {

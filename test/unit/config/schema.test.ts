@@ -77,7 +77,9 @@ describe('config schema', () => {
       'pipelines[0] (web-access).logFormat: apache format: unsupported directive %Q',
       'pipelines[1] (b).logFormat: nginx format "hello" has no $variables',
     ]);
-    // Types the core does not parse yet are left to the stack's not-implemented error.
+    expect(problems({ pipelines: [pipeline({ logFormat: { type: 'multi-line-text', format: '%d{yyyy-MM-dd} %bogus %msg%n' } })] })[0]).toMatch(
+      /^pipelines\[0\] \(web-access\)\.logFormat: .*bogus/,
+    );
     expect(() => parseConfig({ pipelines: [pipeline({ logFormat: { type: 'syslog' } })] })).not.toThrow();
   });
 
