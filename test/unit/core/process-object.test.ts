@@ -130,3 +130,38 @@ describe('processObject', () => {
     for (const b of r.bodies) for (const l of b.split('\n').filter((x, i) => i % 2 === 1 && x)) expect(JSON.parse(l).request_method).not.toBe('GET');
   });
 });
+
+describe('processObject with multi-line-text', () => {
+  it('indexes one document per event and backs up orphan continuation lines', async () => {
+    const log = [
+      '\tat orphan.Before(First.java:1)',
+      '2026-11-26 10:00:00.123 ERROR [main] com.example.Orders : payment failed',
+      'java.lang.IllegalStateException: card declined',
+      '\tat com.example.Orders.pay(Orders.java:42)',
+      '2026-11-26 10:00:01.000 INFO [main] com.example.Orders : retrying',
+    ].join('\n');
+    const parser = compileParser(LogFormatSchema.parse({ type: 'multi-line-text', format: '%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%thread] %logger : %msg%n' }));
+    const docs: Array<Record<string, unknown>> = [];
+    const failed: FailedRecord[] = [];
+    const counts = await processObject({
+      body: chunks(Buffer.from(log), 7),
+      source: { bucket: 'b', key: 'app.log' },
+      parser,
+      filter: compileFilters(undefined),
+      index: 'app',
+      bulkMaxBytes: 1 << 20,
+      bulkMaxDocs: 100,
+      maxLineBytes: 1 << 20,
+      send: async (req) => {
+        req.body.split('\n').filter((_l, i) => i % 2 === 1 && _l).forEach((l) => docs.push(JSON.parse(l)));
+        return { indexed: req.items.map((i) => i.ref), duplicates: [], failed: [], requests: 1 };
+      },
+      backup: async (_part, records) => void failed.push(...records),
+    });
+    expect(counts).toMatchObject({ recordsIn: 3, indexed: 2, backedUp: 1 });
+    expect(accountedFor(counts)).toBe(true);
+    expect(failed.map((f) => [f.line, f.raw])).toEqual([[1, '\tat orphan.Before(First.java:1)']]);
+    expect(docs.map((d) => d.level)).toEqual(['ERROR', 'INFO']);
+    expect(docs[0].message).toBe('payment failed\njava.lang.IllegalStateException: card declined\n\tat com.example.Orders.pay(Orders.java:42)');
+  });
+});
