@@ -14,7 +14,14 @@ describe('compileParser', () => {
     expect(typeof apache.stringify).toBe('function');
   });
 
-  it('refuses types the line parser does not handle', () => {
-    expect(() => compileParser(LogFormatSchema.parse({ type: 'syslog' }))).toThrow(/log type syslog is not supported/);
+  it('dispatches the syslog and text types too', () => {
+    expect(compileParser(LogFormatSchema.parse({ type: 'syslog' })).parse('<34>1 2026-11-26T10:00:00.5Z host app 12 ID1 - hi')).toMatchObject({
+      ok: true,
+      doc: { '@timestamp': '2026-11-26T10:00:00.500Z', facility: 4, severity: 2, hostname: 'host', app_name: 'app', message: 'hi' },
+    });
+    const single = compileParser(LogFormatSchema.parse({ type: 'single-line-text', regex: '^(?<level>[A-Z]+) (?<message>.*)$' }));
+    expect(single.parse('WARN disk low')).toMatchObject({ ok: true, doc: { level: 'WARN', message: 'disk low' } });
+    const multi = compileParser(LogFormatSchema.parse({ type: 'multi-line-text', format: '%-5level %msg%n' }));
+    expect(multi.parse('ERROR boom\n\tat x.y(Z.java:1)')).toMatchObject({ ok: true, doc: { level: 'ERROR', message: 'boom\n\tat x.y(Z.java:1)' } });
   });
 });
