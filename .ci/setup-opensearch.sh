@@ -18,21 +18,8 @@ ZIP="$M2_REPO/org/opensearch/distribution/integ-test-zip/opensearch/$OPENSEARCH_
 RUN_USER="${LOGTONG_OPENSEARCH_USER:-logtong}"
 
 log() { echo "[setup-opensearch] $*" >&2; }
-is_root() { [ "$(id -u)" = "0" ]; }
-
-APT_UPDATED=0
-apt_install() {
-  if ! is_root || ! command -v apt-get >/dev/null 2>&1; then
-    log "ERROR: missing $*; install it (apt-get install -y $*) and re-run"
-    exit 1
-  fi
-  if [ "$APT_UPDATED" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    APT_UPDATED=1
-  fi
-  log "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 java_major() {
   # `java -version` prints e.g.: openjdk version "17.0.15" 2025-04-15

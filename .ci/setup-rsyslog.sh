@@ -9,21 +9,8 @@ set -euo pipefail
 RUN_USER="${LOGTONG_RSYSLOG_USER:-${LOGTONG_OPENSEARCH_USER:-logtong}}"
 
 log() { echo "[setup-rsyslog] $*" >&2; }
-is_root() { [ "$(id -u)" = "0" ]; }
-
-APT_UPDATED=0
-apt_install() {
-  if ! is_root || ! command -v apt-get >/dev/null 2>&1; then
-    log "ERROR: missing $*; install it (apt-get install -y $*) and re-run"
-    exit 1
-  fi
-  if [ "$APT_UPDATED" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    APT_UPDATED=1
-  fi
-  log "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # rsyslogd may live in /usr/sbin, which is not on every PATH
 have_rsyslogd() { command -v rsyslogd >/dev/null 2>&1 || [ -x /usr/sbin/rsyslogd ]; }
