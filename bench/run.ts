@@ -14,6 +14,11 @@
  * MiB/cpu-s column divides by the CPU time the process used instead of wall time: on a shared machine it is the
  * better per-core figure.
  *
+ * Then "parse throughput per log type": for nginx, apache (both on the input above), json, regex, syslog,
+ * single-line-text and multi-line-text (real corpora from ../shared/corpora, repeated), gunzip + split + parse() per
+ * line / assembled event (documents built, not serialized) beside FLOOR measured on the same input, best of 3 each,
+ * with the issue-3 targets (nginx/apache ≥ 100 MiB/s, JSON ≥ 60 MiB/s per core).
+ *
  * Flags:
  *   --lines N    lines to generate (default 1,000,000)
  *   --big        also stream ~2 GiB (generated on the fly, gzipped as it is read) through FULL in a child process
@@ -28,11 +33,12 @@ import { createGzip, gzipSync } from 'node:zlib';
 import { LogFormatSchema } from '../lib/config/schema';
 import type { BulkOutcome, BulkRequest } from '../lambda/core/bulk/sender';
 import { compileFilters } from '../lambda/core/filters';
-import { compileParser, type LineParser } from '../lambda/core/formats';
-import { decodeBody, splitLines } from '../lambda/core/lines';
+import { compileParser, recordBatches, type LineParser } from '../lambda/core/formats';
+import { decodeBody, isFailed, splitLines, type LineEntry } from '../lambda/core/lines';
 import { processObject, type ItemRef } from '../lambda/core/process-object';
 
-const CORPUS = path.resolve(__dirname, '..', '..', 'shared', 'corpora', 'apache_combined_elastic_examples.log');
+const CORPORA = path.resolve(__dirname, '..', '..', 'shared', 'corpora');
+const CORPUS = path.join(CORPORA, 'apache_combined_elastic_examples.log');
 const MiB = 1024 * 1024;
 const MAX_LINE_BYTES = 1_048_576;
 const BULK_MAX_BYTES = 5 * MiB;
@@ -130,7 +136,13 @@ function fmt(n: number, digits = 1): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-async function throughput(): Promise<void> {
+interface BenchInput {
+  lines: number;
+  raw: Buffer;
+  gz: Buffer;
+}
+
+async function throughput(): Promise<BenchInput> {
   const want = option('--lines', 1_000_000);
   const corpus = corpusLines();
   const parts: string[] = [];
@@ -193,6 +205,132 @@ async function throughput(): Promise<void> {
     `\ntarget FULL ≥ 100 MiB/s and ≥ 1/3 of FLOOR: ${fmt(fullMiB)} MiB/s (${fmt(fullCpuMiB)} per CPU-s), ` +
       `${fmt(floorRes.seconds / fullRes.seconds, 2)}× FLOOR → ${fullMiB >= 100 && floorRes.seconds / fullRes.seconds >= 1 / 3 ? 'MET' : 'not met'}`,
   );
+  return { lines: want, raw, gz };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parse throughput per log type
+
+function corpusText(name: string): string {
+  return readFileSync(path.join(CORPORA, name), 'utf8');
+}
+
+/** The lines of the corpora, cycled until the text holds at least minBytes (whole corpora, so events stay whole). */
+function repeated(names: string[], minBytes: number): Buffer {
+  const block = Buffer.from(names.map((n) => corpusText(n).replace(/\n?$/, '\n')).join(''));
+  const copies = Math.max(1, Math.ceil(minBytes / block.length));
+  return Buffer.concat(Array.from({ length: copies }, () => block));
+}
+
+async function parseRun(body: AsyncIterable<Uint8Array>, parser: LineParser): Promise<RunResult> {
+  const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
+  let lines = 0;
+  let indexed = 0;
+  let failed = 0;
+  for await (const batch of recordBatches(parser, splitLines(decodeBody(body), { maxLineBytes: MAX_LINE_BYTES }))) {
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i] as LineEntry & { lines?: number };
+      lines += e.lines ?? 1;
+      if (isFailed(e)) failed++;
+      else if (parser.parse(e.text).ok) indexed++;
+      else failed++;
+    }
+  }
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpuSeconds: cpuSince(c0), lines, indexed, failed, bulks: 0 };
+}
+
+interface FormatCase {
+  name: string;
+  format: Record<string, unknown>;
+  input: string;
+  raw: () => Buffer;
+  target?: number;
+}
+
+async function formatThroughput(nginxInput: BenchInput): Promise<void> {
+  const MIN = 50 * MiB;
+  const SMALL = 32 * MiB;
+  const cases: FormatCase[] = [
+    { name: 'nginx', format: { type: 'nginx' }, input: `the ${fmt(nginxInput.lines, 0)}-line input above`, raw: () => nginxInput.raw, target: 100 },
+    { name: 'apache', format: { type: 'apache' }, input: `the ${fmt(nginxInput.lines, 0)}-line input above`, raw: () => nginxInput.raw, target: 100 },
+    { name: 'json', format: { type: 'json' }, input: 'nginxplus_status_json ×N', raw: () => repeated(['nginxplus_status_json_elastic_examples.ndjson'], MIN), target: 60 },
+    {
+      name: 'regex',
+      format: {
+        type: 'regex',
+        regex: '^\\[(?<time>[^\\]]+)\\] \\[(?<level>[a-z]+)\\] (?<message>.*)$',
+        timeKey: 'time',
+        timeFormat: '%a %b %d %H:%M:%S %Y',
+      },
+      input: 'loghub_Apache_2k ×N',
+      raw: () => repeated(['loghub_Apache_2k.log'], SMALL),
+    },
+    { name: 'syslog', format: { type: 'syslog' }, input: 'loghub_Linux_2k + OpenSSH_2k ×N', raw: () => repeated(['loghub_Linux_2k.log', 'loghub_OpenSSH_2k.log'], SMALL) },
+    {
+      name: 'single-line-text',
+      format: {
+        type: 'single-line-text',
+        regex: '^\\[(?<time>[^\\]]+)\\] \\[(?<level>[a-z]+)\\] (?<message>.*)$',
+        timeKey: 'time',
+        timeFormat: '%a %b %d %H:%M:%S %Y',
+      },
+      input: 'loghub_Apache_2k ×N',
+      raw: () => repeated(['loghub_Apache_2k.log'], SMALL),
+    },
+    {
+      name: 'multi-line-text',
+      format: { type: 'multi-line-text', format: '%d{yyyy-MM-dd HH:mm:ss,SSS} %p [%t] %c: %m%n' },
+      input: 'loghub_Hadoop_2k ×N',
+      raw: () => repeated(['loghub_Hadoop_2k.log'], SMALL),
+    },
+  ];
+
+  console.log('\nparse throughput per log type: PARSE = gunzip + split + parse() per line/event (documents built, no serialization),');
+  console.log('FLOOR = gunzip + split of the same input in the same run; best of 3 by wall time, interleaved; MiB = raw MiB');
+  const cols: Array<[string, number]> = [
+    ['type', 17], ['input', 36], ['MiB', 6], ['FLOOR MiB/s', 12], ['PARSE MiB/s', 12], ['lines/s', 11], ['MiB/cpu-s', 10], ['PARSE/FLOOR', 12], ['parsed', 10], ['failed', 7],
+  ];
+  const row = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(cols[i][1]) : c.padStart(cols[i][1]))).join(' ');
+  console.log(`${row(cols.map(([h]) => h))}  target`);
+  const t = Date.now();
+  const verdicts: string[] = [];
+  for (const c of cases) {
+    const parser = compileParser(LogFormatSchema.parse(c.format));
+    const raw = c.raw();
+    const gz = raw === nginxInput.raw ? nginxInput.gz : gzipSync(raw, { level: 6 });
+    let floorBest: RunResult | undefined;
+    let parseBest: RunResult | undefined;
+    for (let rep = 0; rep < 3; rep++) {
+      const f = await floor(chunked(gz));
+      if (!floorBest || f.seconds < floorBest.seconds) floorBest = f;
+      const p = await parseRun(chunked(gz), parser);
+      if (!parseBest || p.seconds < parseBest.seconds) parseBest = p;
+    }
+    const rawMiB = raw.length / MiB;
+    const parseMiB = rawMiB / parseBest!.seconds;
+    let target = '';
+    if (c.target !== undefined) {
+      target = `≥ ${c.target} MiB/s: ${parseMiB >= c.target ? 'MET' : 'not met'}`;
+      verdicts.push(`${c.name} ≥ ${c.target} MiB/s: ${fmt(parseMiB)} MiB/s (${fmt(rawMiB / parseBest!.cpuSeconds)} per CPU-s) → ${parseMiB >= c.target ? 'MET' : 'not met'}`);
+    }
+    console.log(
+      `${row([
+        c.name,
+        c.input,
+        fmt(rawMiB, 0),
+        fmt(rawMiB / floorBest!.seconds),
+        fmt(parseMiB),
+        fmt(floorBest!.lines / parseBest!.seconds, 0),
+        fmt(rawMiB / parseBest!.cpuSeconds),
+        fmt(floorBest!.seconds / parseBest!.seconds, 2),
+        fmt(parseBest!.indexed, 0),
+        fmt(parseBest!.failed, 0),
+      ])}  ${target}`,
+    );
+  }
+  console.log(`(section took ${fmt((Date.now() - t) / 1000)} s; lines/s counts physical lines, also for multi-line events)`);
+  console.log(`targets per core (issue 3): ${verdicts.join('; ')}`);
 }
 
 /** ~size bytes of nginx-combined lines, generated chunk by chunk (never held whole). */
@@ -239,7 +377,8 @@ async function big(): Promise<void> {
 
 async function main(): Promise<void> {
   if (flag('--rss-child')) return rssChild();
-  await throughput();
+  const input = await throughput();
+  await formatThroughput(input);
   if (flag('--big')) await big();
 }
 
