@@ -656,14 +656,25 @@ function isHex(s: string, i: number): boolean {
 // ---------------------------------------------------------------------------------------------------------------
 // nginx log_format → template
 
+/** nginx.conf's escapes, in quoted and bare tokens alike: \" \' \\ \t \n \r; any other backslash stays. */
+function unescapeConf(s: string): string {
+  return s.replace(/\\(["'\\tnr])/g, (_m, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
+}
+
+const CONF_CHUNK = /'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/g;
+
 /**
- * Accepts the format as nginx.conf has it, too: `'$remote_addr - … ' '"$request" …'` (quoted pieces are joined).
+ * The format as nginx sees it: a named format, or the value of a `log_format` directive pasted as is — one or more
+ * single- or double-quoted chunks (`'$remote_addr - … ' '"$request" …'`, joined as nginx joins them) or a bare
+ * string — with nginx.conf escapes undone.
  */
 export function normaliseNginxFormat(format: string | undefined): string {
   const f = (format ?? 'combined').trim();
   if (NAMED_FORMATS[f]) return NAMED_FORMATS[f];
-  const pieces = /^(?:'[^']*'\s*)+$/.test(f) ? f.match(/'[^']*'/g) : null;
-  return pieces ? pieces.map((p) => p.slice(1, -1)).join('') : f;
+  if (/^(?:(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*)+$/.test(f)) {
+    return [...f.matchAll(CONF_CHUNK)].map((m) => unescapeConf(m[1] ?? m[2])).join('');
+  }
+  return unescapeConf(f);
 }
 
 export function nginxTemplate(format: string | undefined): Template {

@@ -32,6 +32,19 @@ describe('nginx combined (default format)', () => {
     ]);
   });
 
+  it('takes a log_format value pasted from nginx.conf: quoted chunks joined, nginx.conf escapes undone', () => {
+    const expected = '$remote_addr "$request" $status \'$host\'';
+    expect(normaliseNginxFormat(`'$remote_addr ' '"$request" $status \\'$host\\''`)).toBe(expected);
+    expect(normaliseNginxFormat(`"$remote_addr \\"$request\\" " '$status \\'$host\\''`)).toBe(expected);
+    expect(normaliseNginxFormat(`$remote_addr \\"$request\\" $status \\'$host\\'`)).toBe(expected);
+    // Backslashes that are not nginx.conf escapes stay literal.
+    expect(normaliseNginxFormat('$remote_addr \\x $status')).toBe('$remote_addr \\x $status');
+    const line = `10.1.2.3 [${TIME}] "GET / HTTP/1.1" 404 'example.com'`;
+    for (const format of [`"$remote_addr [$time_local] \\"$request\\" $status '$host'"`, `$remote_addr [$time_local] \\"$request\\" $status \\'$host\\'`]) {
+      expect(ok(nginx({ format, fields: {} }), line)).toMatchObject({ remote_addr: '10.1.2.3', request_uri: '/', status: 404, host: 'example.com' });
+    }
+  });
+
   it('parses a line field by field', () => {
     expect(ok(p, `83.149.9.216 - - [${TIME}] "GET /presentations/kibana-search.png HTTP/1.1" 200 203023 "http://semicomplete.com/" "Mozilla/5.0 (Macintosh)"`)).toEqual({
       '@timestamp': '2015-05-17T10:05:03.000Z',
