@@ -17,6 +17,46 @@ export function groupNames(source: string): string[] {
   return names;
 }
 
+export interface GroupField {
+  readonly name: string;
+  readonly type: FieldType;
+  readonly convert: Converter;
+  readonly isString: boolean;
+}
+
+/** One typed field per named group; dates without an offset are read in `zone`. */
+export function groupFields(names: string[], types: Record<string, FieldType>, zone: string): GroupField[] {
+  return names.map((name) => ({
+    name,
+    type: types[name],
+    convert: converterFor(types[name], zone),
+    isString: types[name] === 'keyword' || types[name] === 'text',
+  }));
+}
+
+/**
+ * Copies the groups of a match into `doc`, typed; a group that did not take part → null, and so does a non-string
+ * value equal to `nullValue` (log4j's `?`). Returns the reason of the first value that does not convert.
+ */
+export function assignGroups(fields: GroupField[], g: Record<string, string | undefined>, doc: Record<string, unknown>, nullValue?: string): string | undefined {
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    const raw = g[f.name];
+    if (raw === undefined) {
+      doc[f.name] = null;
+      continue;
+    }
+    if (f.isString) {
+      doc[f.name] = raw;
+      continue;
+    }
+    const v = raw === nullValue ? null : f.convert(raw);
+    if (v === INVALID) return invalidReason(f.name, f.type, raw);
+    doc[f.name] = v;
+  }
+  return undefined;
+}
+
 export function compileRegex(format: LogFormat): LineParser {
   if (!format.regex) throw new Error('logFormat.regex is required for type regex');
   const regex = new RegExp(format.regex);
@@ -24,12 +64,7 @@ export function compileRegex(format: LogFormat): LineParser {
   if (names.length === 0) throw new Error('logFormat.regex has no named groups ((?<name>…))');
   const zone = format.timeZone ?? 'UTC';
   const types = resolveFieldTypes(names, () => 'keyword', format.fields ?? {});
-  const groups: Array<{ name: string; type: FieldType; convert: Converter; isString: boolean }> = names.map((name) => ({
-    name,
-    type: types[name],
-    convert: converterFor(types[name], zone),
-    isString: types[name] === 'keyword' || types[name] === 'text',
-  }));
+  const groups = groupFields(names, types, zone);
   const timeKey = format.timeKey;
   if (timeKey && !names.includes(timeKey)) {
     throw new Error(`timeKey ${JSON.stringify(timeKey)} is not a named group of logFormat.regex (groups: ${names.join(', ')})`);
@@ -42,21 +77,8 @@ export function compileRegex(format: LogFormat): LineParser {
     if (!m) return { ok: false, reason: 'does not match the regex' };
     const g = m.groups!;
     const doc: Record<string, unknown> = timestamp ? { '@timestamp': null } : {};
-    for (let i = 0; i < groups.length; i++) {
-      const f = groups[i];
-      const raw = g[f.name];
-      if (raw === undefined) {
-        doc[f.name] = null;
-        continue;
-      }
-      if (f.isString) {
-        doc[f.name] = raw;
-        continue;
-      }
-      const v = f.convert(raw);
-      if (v === INVALID) return { ok: false, reason: invalidReason(f.name, f.type, raw) };
-      doc[f.name] = v;
-    }
+    const bad = assignGroups(groups, g, doc);
+    if (bad) return { ok: false, reason: bad };
     if (timestamp) {
       const raw = g[timeKey!];
       const ts = raw === undefined ? undefined : timestamp(raw);

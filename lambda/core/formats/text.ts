@@ -17,11 +17,11 @@
  * in the layout (`%d{HH:mm:ss.SSS, Asia/Shanghai}`), which wins. A time that does not parse fails the record.
  */
 import type { LogFormat } from '../../../lib/config/schema';
-import { INVALID, converterFor, invalidReason, resolveFieldTypes, type Converter, type FieldType } from '../fields';
+import { resolveFieldTypes, type FieldType } from '../fields';
 import { isFailed, type FailedLine, type LineBatch, type LineEntry } from '../lines';
 import { createTimestamper } from '../time';
 import type { LineParser, ParseResult } from './index';
-import { groupNames } from './regex';
+import { assignGroups, groupFields, groupNames } from './regex';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Java (SimpleDateFormat / Joda / DateTimeFormatter) time patterns
@@ -479,12 +479,7 @@ function compileFirstLine(format: LogFormat, extraFields: string[] = []): FirstL
   }
   const produced = [...names, ...extraFields.filter((f) => !names.includes(f))];
   const types = resolveFieldTypes(produced, defaultType, format.fields ?? {});
-  const groups: Array<{ name: string; type: FieldType; convert: Converter; isString: boolean }> = names.map((name) => ({
-    name,
-    type: types[name],
-    convert: converterFor(types[name], zone),
-    isString: types[name] === 'keyword' || types[name] === 'text',
-  }));
+  const groups = groupFields(names, types, zone);
   const shownFormat = timeFormat ?? 'iso8601';
   const timestamp = timeKey ? createTimestamper(toStrptimeFormat(shownFormat), zone) : undefined;
 
@@ -498,23 +493,8 @@ function compileFirstLine(format: LogFormat, extraFields: string[] = []): FirstL
       if (ts === undefined) return raw === undefined || raw === '' ? `${timeKey} is empty` : `${timeKey} ${JSON.stringify(raw)} does not match ${shownFormat}`;
       doc['@timestamp'] = ts;
     }
-    for (let i = 0; i < groups.length; i++) {
-      const f = groups[i];
-      const raw = g[f.name];
-      if (raw === undefined) {
-        doc[f.name] = null;
-        continue;
-      }
-      if (f.isString) {
-        doc[f.name] = raw;
-        continue;
-      }
-      // log4j prints `?` for an unknown line number / location
-      const v = raw === '?' ? null : f.convert(raw);
-      if (v === INVALID) return invalidReason(f.name, f.type, raw);
-      doc[f.name] = v;
-    }
-    return undefined;
+    // log4j prints `?` for an unknown line number / location
+    return assignGroups(groups, g, doc, '?');
   }
 
   return { regex, parse, fields: types, names, timeKey };

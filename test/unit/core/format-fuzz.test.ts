@@ -12,17 +12,8 @@ import { LogFormatSchema } from '../../../lib/config/schema';
 import { compileParser, type LineParser } from '../../../lambda/core/formats';
 import { isFailed, splitLines } from '../../../lambda/core/lines';
 import { corpusPath } from '../../corpora';
+import { rng } from './prng';
 
-/** mulberry32: deterministic, seeded. */
-function rng(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(t ^ (t >>> 15), 1 | t);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const corpusLines = (name: string, max: number): string[] =>
   readFileSync(corpusPath(name), 'utf8')

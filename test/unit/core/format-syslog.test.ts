@@ -4,6 +4,7 @@ import { compileSyslog, splitSyslogFrames, SYSLOG_FIELD_TYPES, type SyslogOption
 import type { LineParser } from '../../../lambda/core/formats';
 import { corpusPath } from '../../corpora';
 import { ok, reason } from './parse-helpers';
+import { rng } from './prng';
 
 const syslog = (f: Partial<LogFormat> = {}, o: SyslogOptions = {}): LineParser =>
   compileSyslog(LogFormatSchema.parse({ type: 'syslog', ...f }), o);
@@ -463,16 +464,6 @@ describe('splitSyslogFrames (RFC 6587)', () => {
 });
 
 describe('syslog parser: fuzz', () => {
-  // deterministic PRNG (mulberry32)
-  function rng(seed: number): () => number {
-    let t = seed >>> 0;
-    return () => {
-      t = (t + 0x6d2b79f5) >>> 0;
-      let r = Math.imul(t ^ (t >>> 15), 1 | t);
-      r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-      return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const VALID = [
     '<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \uFEFF\'su root\' failed',
     '<165>1 2003-10-11T22:14:15.003Z h evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="App\\"x\\]"][p@1 class="high"] msg',
