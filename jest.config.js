@@ -3,7 +3,10 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.tsx?$': ['@swc/jest'] },
+  transform: { '^.+\\.[cm]?[tj]sx?$': ['@swc/jest'] },
+  // hyparquet and hyparquet-writer (the Parquet reader/writer) ship ES modules only; jest on Node 20 runs CommonJS,
+  // so they are compiled like our own sources. Everything else in node_modules is left as it is.
+  transformIgnorePatterns: ['/node_modules/(?!(hyparquet|hyparquet-writer)/)'],
   // Integration suites start a real OpenSearch node; give them room without slowing unit feedback.
   testTimeout: 60_000,
   // 2-core machine: one worker per core keeps the OpenSearch JVM from starving.

@@ -1,13 +1,17 @@
 /** The `logtong` command line; every subcommand is a thin adapter over the same core the Lambdas run. */
 import { ConfigError } from '../lib/config/load';
+import { CONVERT_USAGE, runConvert } from '../lib/cli/convert-command';
 import { PARSE_USAGE, runParse, UsageError } from '../lib/cli/parse-command';
 
 const USAGE = `usage: logtong <command> [options]
 
 commands:
   parse    parse log lines with a pipeline's format (or flags) and print what would be indexed
+  convert  write the partitioned Parquet files the Light Engine would write for some log files
 
-${PARSE_USAGE}`;
+${PARSE_USAGE}
+
+${CONVERT_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -18,6 +22,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'parse') {
       await runParse(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+      return 0;
+    }
+    if (command === 'convert') {
+      await runConvert(rest, { stdout: process.stdout, stderr: process.stderr });
       return 0;
     }
     throw new UsageError(`unknown command ${command}`);

@@ -10,7 +10,7 @@ import { compileFilters } from '../../lambda/core/filters';
 import { compileParser, recordBatches } from '../../lambda/core/formats';
 import { decodeBody, splitLines } from '../../lambda/core/lines';
 import { ConfigError, loadConfig, parseConfig } from '../config/load';
-import { LOG_TYPES, type LogFormat } from '../config/schema';
+import { LOG_TYPES, type LogFormat, type Pipeline } from '../config/schema';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -38,14 +38,22 @@ export interface ParseSummary {
   filtered: number;
 }
 
+/** The pipeline named by --config/--pipeline, or undefined when neither is given. */
+export function pipelineFrom(values: Record<string, unknown>): Pipeline | undefined {
+  if (!values.config && !values.pipeline) return undefined;
+  if (!values.config || !values.pipeline) throw new UsageError('--config and --pipeline go together');
+  const pipeline = loadConfig(values.config as string).pipelines.find((p) => p.name === values.pipeline);
+  if (!pipeline) throw new UsageError(`${values.config} has no pipeline named ${values.pipeline}`);
+  return pipeline;
+}
+
+/** Flags naming a log format without a config file (shared by every command that parses). */
+export const FORMAT_FLAGS = ['type', 'format', 'regex', 'time-key', 'time-format', 'time-zone'] as const;
+
 /** The log format from either a pipeline of a config file or the flags; validated by the one schema. */
-function formatFrom(values: Record<string, string | undefined>): LogFormat {
-  if (values.config || values.pipeline) {
-    if (!values.config || !values.pipeline) throw new UsageError('--config and --pipeline go together');
-    const pipeline = loadConfig(values.config).pipelines.find((p) => p.name === values.pipeline);
-    if (!pipeline) throw new UsageError(`${values.config} has no pipeline named ${values.pipeline}`);
-    return pipeline.logFormat;
-  }
+export function formatFrom(values: Record<string, string | undefined>): LogFormat {
+  const pipeline = pipelineFrom(values);
+  if (pipeline) return pipeline.logFormat;
   if (!values.type) throw new UsageError('give --config and --pipeline, or --type');
   // Validated through a throw-away pipeline so that flags get exactly the checks a config file gets.
   const logFormat = Object.fromEntries(
@@ -95,7 +103,7 @@ export async function runParse(argv: string[], io: ParseIo): Promise<ParseSummar
     values = parseArgs({
       args: argv,
       options: Object.fromEntries(
-        ['config', 'pipeline', 'type', 'format', 'regex', 'time-key', 'time-format', 'time-zone', 'input', 'failed'].map((k) => [k, { type: 'string' }]),
+        ['config', 'pipeline', ...FORMAT_FLAGS, 'input', 'failed'].map((k) => [k, { type: 'string' }]),
       ),
       strict: true,
       allowPositionals: false,

@@ -219,12 +219,40 @@ const OpenSearchEngine = z
   })
   .meta({ title: 'engine (type opensearch)' });
 
+const GLUE_NAME = /^[a-z][a-z0-9_]{0,254}$/;
+
+const Compaction = z.strictObject({
+  schedule: z
+    .string()
+    .default('cron(30 1 * * ? *)')
+    .meta({ description: 'EventBridge Scheduler expression (UTC) of the compaction run; it catches up every partition not yet compacted.' }),
+  minAgeHours: z.number().int().min(1).default(24).meta({ description: 'Only partitions (event hours) at least this old are compacted.' }),
+  targetFileMb: z.number().int().min(16).max(1024).default(128).meta({ description: 'Size of the merged files (the whole partition when smaller).' }),
+});
+
 const LightEngine = z
   .strictObject({
     type: z.literal('light'),
     schedule: z.string().default('rate(5 minutes)').meta({ description: 'EventBridge Scheduler expression for the batch.' }),
-    retentionDays: z.number().int().min(1).default(365),
+    retentionDays: z.number().int().min(1).default(365).meta({ description: 'Lifetime of Parquet files in the centralized bucket.' }),
     region: z.string().optional().meta({ description: 'Value of the `region` partition; default the stack region.' }),
+    database: z
+      .string()
+      .regex(GLUE_NAME, mustMatch(GLUE_NAME))
+      .optional()
+      .meta({ description: 'Glue database the stack creates for the table (one per pipeline); default `logtong_<table>`.' }),
+    table: z
+      .string()
+      .regex(GLUE_NAME, mustMatch(GLUE_NAME))
+      .optional()
+      .meta({ description: 'Glue table, also the key prefix in the centralized bucket; default the pipeline name with `_` for `-`.' }),
+    batchMaxMb: z.number().int().min(1).max(10_240).default(512).meta({ description: 'Raw bytes of staged objects one Convert invocation takes.' }),
+    batchMaxObjects: z.number().int().min(1).max(10_000).default(1000),
+    maxConcurrency: z.number().int().min(1).max(40).default(4).meta({ description: 'Convert invocations in parallel (the Map state).' }),
+    convertMemoryMb: z.number().int().min(512).max(10_240).default(2048),
+    convertTimeoutSeconds: z.number().int().min(60).max(900).default(900),
+    notificationEmail: z.email().optional().meta({ description: 'Subscribed to the failure topic; unset: subscribe yourself.' }),
+    compaction: Compaction.prefault({}),
   })
   .meta({ title: 'engine (type light): Parquet on S3 + Athena' });
 
@@ -233,6 +261,17 @@ export const EngineSchema = z.discriminatedUnion('type', [OpenSearchEngine, Ligh
 });
 export type Engine = z.infer<typeof EngineSchema>;
 export type OpenSearchEngineConfig = z.infer<typeof OpenSearchEngine>;
+export type LightEngineConfig = z.infer<typeof LightEngine>;
+
+/** Glue database of a Light Engine pipeline: created by its stack, so never shared between pipelines. */
+export function lightDatabaseName(pipeline: Pick<Pipeline, 'name' | 'engine'>): string {
+  return (pipeline.engine.type === 'light' && pipeline.engine.database) || `logtong_${lightTableName(pipeline)}`;
+}
+
+/** Glue table (and centralized-bucket prefix) of a Light Engine pipeline. */
+export function lightTableName(pipeline: Pick<Pipeline, 'name' | 'engine'>): string {
+  return (pipeline.engine.type === 'light' && pipeline.engine.table) || pipeline.name.replace(/-/g, '_');
+}
 
 export const PipelineSchema = z
   .strictObject({
@@ -265,6 +304,15 @@ export const ConfigSchema = z
       const first = seen.get(p.name);
       if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'name'], message: `duplicates pipelines[${first}]` });
       else seen.set(p.name, i);
+    });
+    const databases = new Map<string, number>();
+    c.pipelines.forEach((p, i) => {
+      if (p.engine.type !== 'light') return;
+      const db = lightDatabaseName(p);
+      const first = databases.get(db);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'engine', 'database'], message: `${db} is already created by pipelines[${first}]; each Light Engine stack creates its own database` });
+      } else databases.set(db, i);
     });
     const ports = new Map<string, number>();
     c.pipelines.forEach((p, i) => {

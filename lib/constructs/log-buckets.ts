@@ -110,3 +110,18 @@ export class BackupBucket extends Bucket {
     });
   }
 }
+
+/**
+ * The Light Engine's Parquet files, queried by Athena through the Glue table. Not versioned: every file can be
+ * written again from the archived raw objects, and compaction replaces files it merged.
+ */
+export class CentralBucket extends Bucket {
+  constructor(scope: Construct, id: string, props: DataBucketProps) {
+    super(scope, id, {
+      ...secureDefaults(props),
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      serverAccessLogsPrefix: props.serverAccessLogsPrefix,
+      lifecycleRules: [abortIncompleteUploads, { id: 'expire-parquet', expiration: props.retention }],
+    });
+  }
+}

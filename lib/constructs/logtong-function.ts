@@ -146,6 +146,24 @@ export class LogtongFunction extends NodejsFunction {
 }
 
 /**
+ * Lambda allows 4 KiB for all environment variables together; the parsing settings travel in one of them, and the
+ * rest (endpoint, bucket, Powertools) needs well under 1 KiB.
+ */
+const MAX_PIPELINE_CONFIG_BYTES = 3 * 1024;
+
+/** The validated pipeline as the `PIPELINE_CONFIG` variable handlers read; too big a pipeline is a synth error. */
+export function pipelineConfigVariable(pipeline: { readonly name: string }): string {
+  const json = JSON.stringify(pipeline);
+  const bytes = Buffer.byteLength(json);
+  if (bytes > MAX_PIPELINE_CONFIG_BYTES) {
+    throw new Error(
+      `${pipeline.name}: the parsing settings are ${bytes} bytes as JSON, over the ${MAX_PIPELINE_CONFIG_BYTES} bytes that fit in a Lambda environment variable (shorten logFormat: fields, filters, regex)`,
+    );
+  }
+  return json;
+}
+
+/**
  * `lambda/handlers/<name>.ts` bundled in-process with esbuild's API: the same options NodejsFunction would pass
  * (minified CommonJS for Node.js 24 with source maps, the runtime's AWS SDK external), without the `npx esbuild`
  * process NodejsFunction starts per function, which costs over a second each. The asset hash is the bundle's, so

@@ -5,15 +5,9 @@ import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Pipeline } from '../config/schema';
-import { LogtongFunction } from './logtong-function';
+import { LogtongFunction, pipelineConfigVariable } from './logtong-function';
 import { connectionEnvironment, grantConnection, validateConnection, type OpenSearchConnection } from './opensearch-connection';
 import { WorkQueue } from './work-queue';
-
-/**
- * Lambda allows 4 KiB for all environment variables together; the parsing settings travel in one of them, and the
- * rest (endpoint, bucket, Powertools) needs well under 1 KiB.
- */
-const MAX_PIPELINE_CONFIG_BYTES = 3 * 1024;
 
 export interface ProcessorStageProps {
   /** Pipeline name: the staging key prefix and the backup key prefix. */
@@ -63,12 +57,7 @@ export class ProcessorStage extends Construct {
   constructor(scope: Construct, id: string, props: ProcessorStageProps) {
     super(scope, id);
     validateConnection(this.node.path, props.connection);
-    const pipelineConfig = JSON.stringify(props.pipelineConfig);
-    if (Buffer.byteLength(pipelineConfig) > MAX_PIPELINE_CONFIG_BYTES) {
-      throw new Error(
-        `${props.pipelineName}: the parsing settings are ${Buffer.byteLength(pipelineConfig)} bytes as JSON, over the ${MAX_PIPELINE_CONFIG_BYTES} bytes that fit in a Lambda environment variable (shorten logFormat: fields, filters, regex)`,
-      );
-    }
+    const pipelineConfig = pipelineConfigVariable(props.pipelineConfig);
     const timeout = props.timeout ?? Duration.minutes(5);
     const stagingPrefix = `${props.pipelineName}/`;
     const work = new WorkQueue(this, 'Queue', { consumerTimeout: timeout });

@@ -4,11 +4,17 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { OpenSearchEngineConfig, Pipeline, VpcRef } from '../config/schema';
+import { compileParser } from '../../lambda/core/formats';
+import { lightTable } from '../../lambda/core/light/table';
+import { lightDatabaseName, lightTableName, type LightEngineConfig, type OpenSearchEngineConfig, type Pipeline, type VpcRef } from '../config/schema';
+import { Compaction } from '../constructs/compaction';
 import { CopyStage } from '../constructs/copy-stage';
 import { DeadLetterBackup } from '../constructs/dlq-backup';
 import { IndexBootstrap } from '../constructs/index-bootstrap';
-import { AccessLogBucket, BackupBucket, StagingBucket } from '../constructs/log-buckets';
+import { FailureTopic } from '../constructs/failure-topic';
+import { GlueTable } from '../constructs/glue-table';
+import { LightEngineBatch } from '../constructs/light-engine-batch';
+import { AccessLogBucket, BackupBucket, CentralBucket, StagingBucket } from '../constructs/log-buckets';
 import type { FunctionNetwork } from '../constructs/logtong-function';
 import type { OpenSearchConnection } from '../constructs/opensearch-connection';
 import { ProcessorStage } from '../constructs/processor-stage';
@@ -28,6 +34,8 @@ export interface PipelineStackProps extends StackProps {
   /** Position in `pipelines`, so errors point at `pipelines[i] (name)` like config errors do. */
   readonly pipelineIndex: number;
 }
+
+type S3Source = Extract<Pipeline['source'], { type: 's3' }>;
 
 /** Objects in the staging bucket are copies read once; two weeks leaves room to replay after an outage. */
 const STAGING_RETENTION = Duration.days(14);
@@ -51,21 +59,19 @@ export class PipelineStack extends Stack {
 
     const where = `pipelines[${pipelineIndex}] (${pipeline.name})`;
     const { source, engine } = pipeline;
-    if (source.type === 's3' && engine.type === 'opensearch') {
+    if (source.type === 's3') {
       if (source.mode !== 'ongoing') {
-        throw new NotImplementedError(`${where}: source s3 with mode ${source.mode} and engine opensearch is not implemented yet`);
+        throw new NotImplementedError(`${where}: source s3 with mode ${source.mode} and engine ${engine.type} is not implemented yet`);
       }
-      this.s3ToOpenSearch(pipeline, source, engine);
+      if (engine.type === 'opensearch') this.s3ToOpenSearch(pipeline, source, engine);
+      else this.s3ToLight(pipeline, source, engine);
       return;
     }
     throw new NotImplementedError(`${where}: source ${source.type} with engine ${engine.type} is not implemented yet`);
   }
 
-  private s3ToOpenSearch(
-    pipeline: Pipeline,
-    source: Extract<Pipeline['source'], { type: 's3' }>,
-    engine: OpenSearchEngineConfig,
-  ): void {
+  /** Buckets and the copy stage every S3 source has, whatever the engine. */
+  private s3Ingest(pipeline: Pipeline, source: S3Source) {
     const accessLogs = new AccessLogBucket(this, 'AccessLogBucket');
     const staging = new StagingBucket(this, 'StagingBucket', {
       serverAccessLogsBucket: accessLogs,
@@ -86,7 +92,74 @@ export class PipelineStack extends Stack {
       sourceKey: source.kmsKeyArn ? Key.fromKeyArn(this, 'SourceKey', source.kmsKeyArn) : undefined,
       stagingBucket: staging,
     });
+    this.acknowledgeBucketNotificationsHandler();
+    new CfnOutput(this, 'StagingBucketName', { value: staging.bucketName });
+    new CfnOutput(this, 'BackupBucketName', { value: backup.bucketName });
+    new CfnOutput(this, 'AccessLogBucketName', { value: accessLogs.bucketName });
+    new CfnOutput(this, 'CopyQueueUrl', { value: copy.queue.queueUrl });
+    new CfnOutput(this, 'CopyDeadLetterQueueUrl', { value: copy.deadLetterQueue.queueUrl });
+    return { accessLogs, staging, backup, copy };
+  }
 
+  private s3ToLight(pipeline: Pipeline, source: S3Source, engine: LightEngineConfig): void {
+    const { accessLogs, staging, backup, copy } = this.s3Ingest(pipeline, source);
+    new DeadLetterBackup(this, 'DeadLetterBackup', {
+      pipelineName: pipeline.name,
+      deadLetterQueues: [copy.deadLetterQueue],
+      backupBucket: backup,
+    });
+    const central = new CentralBucket(this, 'CentralBucket', {
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'central/',
+      retention: Duration.days(engine.retentionDays),
+    });
+    const tableName = lightTableName(pipeline);
+    const region = engine.region ?? this.region;
+    const topic = new FailureTopic(this, 'FailureTopic', { pipelineName: pipeline.name, email: engine.notificationEmail });
+    const batch = new LightEngineBatch(this, 'LightEngine', {
+      pipelineName: pipeline.name,
+      pipelineConfig: pipeline,
+      stagingBucket: staging,
+      centralBucket: central,
+      backupBucket: backup,
+      tableName,
+      partitionRegion: region,
+      failureTopic: topic,
+      schedule: engine.schedule,
+      batchMaxBytes: engine.batchMaxMb * 1024 * 1024,
+      batchMaxObjects: engine.batchMaxObjects,
+      maxConcurrency: engine.maxConcurrency,
+      convertMemoryMb: engine.convertMemoryMb,
+      convertTimeout: Duration.seconds(engine.convertTimeoutSeconds),
+    });
+    const compaction = new Compaction(this, 'Compaction', {
+      pipelineName: pipeline.name,
+      pipelineConfig: pipeline,
+      centralBucket: central,
+      tableName,
+      failureTopic: topic,
+      schedule: engine.compaction.schedule,
+      minAgeHours: engine.compaction.minAgeHours,
+      targetFileBytes: engine.compaction.targetFileMb * 1024 * 1024,
+    });
+    new GlueTable(this, 'Table', {
+      databaseName: lightDatabaseName(pipeline),
+      tableName,
+      bucket: central,
+      prefix: `${tableName}/`,
+      columns: lightTable(pipeline.logFormat, compileParser(pipeline.logFormat).fields).columns,
+      regions: [region],
+      logType: pipeline.logFormat.type,
+    });
+    new CfnOutput(this, 'CentralBucketName', { value: central.bucketName });
+    new CfnOutput(this, 'GlueTable', { value: `${lightDatabaseName(pipeline)}.${tableName}` });
+    new CfnOutput(this, 'BatchStateMachineArn', { value: batch.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'CompactionStateMachineArn', { value: compaction.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'FailureTopicArn', { value: topic.topicArn });
+  }
+
+  private s3ToOpenSearch(pipeline: Pipeline, source: S3Source, engine: OpenSearchEngineConfig): void {
+    const { staging, backup, copy } = this.s3Ingest(pipeline, source);
     const connection = this.openSearchConnection(engine);
     const processor = new ProcessorStage(this, 'Processor', {
       pipelineName: pipeline.name,
@@ -115,13 +188,6 @@ export class PipelineStack extends Stack {
     // named like the alias with guessed mappings.
     processor.fn.node.addDependency(bootstrap.resource);
 
-    this.acknowledgeBucketNotificationsHandler();
-
-    new CfnOutput(this, 'StagingBucketName', { value: staging.bucketName });
-    new CfnOutput(this, 'BackupBucketName', { value: backup.bucketName });
-    new CfnOutput(this, 'AccessLogBucketName', { value: accessLogs.bucketName });
-    new CfnOutput(this, 'CopyQueueUrl', { value: copy.queue.queueUrl });
-    new CfnOutput(this, 'CopyDeadLetterQueueUrl', { value: copy.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'ProcessorQueueUrl', { value: processor.queue.queueUrl });
     new CfnOutput(this, 'ProcessorDeadLetterQueueUrl', { value: processor.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'ProcessorRoleArn', {

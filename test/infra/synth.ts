@@ -54,7 +54,7 @@ export function normaliseAssets(template: unknown): unknown {
 
 /**
  * Combinations the example file does not show: basic auth (complete and partial secret ARNs), a self-managed
- * cluster in a VPC, a source without prefix/suffix.
+ * cluster in a VPC, a source without prefix/suffix, a Light Engine table of JSON lines with its own names.
  */
 export function variantConfig(): Config {
   return configOf({
@@ -88,6 +88,24 @@ export function variantConfig(): Config {
             basicAuthSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:logtong/opensearch',
           },
           indexPrefix: 'partial',
+        },
+      },
+      {
+        name: 'json-parquet',
+        source: {
+          type: 's3',
+          bucketName: 'example-json-bucket',
+          kmsKeyArn: 'arn:aws:kms:eu-central-1:123456789012:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9',
+        },
+        logFormat: { type: 'json', timeKey: 'ts', timeFormat: 'epoch_ms', fields: { level: 'keyword', latencyMs: 'integer' } },
+        engine: {
+          type: 'light',
+          region: 'eu-central-1',
+          table: 'orders',
+          database: 'shop_logs',
+          schedule: 'rate(15 minutes)',
+          notificationEmail: 'ops@example.com',
+          maxConcurrency: 2,
         },
       },
     ],

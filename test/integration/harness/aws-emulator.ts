@@ -36,6 +36,11 @@ export interface AwsEmulator {
    */
   env: Record<string, string>;
   stop(): Promise<void>;
+  /**
+   * Makes matching S3 requests fail with 403 AccessDenied (which the SDK does not retry) until the returned function
+   * is called: a way to kill a handler at an exact step. `copySource` is set for CopyObject / UploadPartCopy.
+   */
+  failS3(match: (r: { method: string; bucket: string; key: string; copySource?: string }) => boolean): () => void;
 }
 
 export interface StartAwsEmulatorOptions {
@@ -246,11 +251,17 @@ export async function startAwsEmulator(opts: StartAwsEmulatorOptions = {}): Prom
     throw err;
   };
 
+  const faults = new Set<Parameters<AwsEmulator['failS3']>[0]>();
   app.addHook('preHandler', async (req, reply) => {
     const bucket = req.params.bucket;
     if (!bucket) return;
     const key = req.params['*'] ?? '';
     const q = req.query ?? {};
+    for (const match of faults) {
+      if (match({ method: req.method, bucket, key, copySource: header(req, 'x-amz-copy-source') })) {
+        return sendS3Error(reply, new fq.S3Error('AccessDenied', 'Access Denied (fault injected by the test)', 403));
+      }
+    }
 
     // UploadPartCopy
     const copySource = header(req, 'x-amz-copy-source');
@@ -386,6 +397,10 @@ export async function startAwsEmulator(opts: StartAwsEmulatorOptions = {}): Prom
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       LOGTONG_S3_FORCE_PATH_STYLE: 'true',
+    },
+    failS3(match) {
+      faults.add(match);
+      return () => faults.delete(match);
     },
     async stop() {
       if (stopped) return;

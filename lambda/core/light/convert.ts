@@ -1,0 +1,178 @@
+/**
+ * One Light Engine batch → Parquet: every staged object is decoded (gzip by magic bytes), split, parsed and filtered
+ * exactly as the OpenSearch processor does, and each record is appended to the Parquet file of its own event hour.
+ * Pure orchestration: reading objects, writing files and backing up failed records are injected.
+ */
+import { TIMESTAMP_FIELD } from '../fields';
+import { recordBatches, type LineParser } from '../formats';
+import { decodeBody, splitLines } from '../lines';
+import type { FailedRecord } from '../process-object';
+import type { Column } from '../parquet/columns';
+import { createParquetWriter, type ParquetSink, type RowWriter } from '../parquet/writer';
+import { eventHourOf, partitionPrefix } from './layout';
+
+/** A file being written: chunks in order, then close() (or abort() when the batch fails). */
+export interface FileSink extends ParquetSink {
+  close(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface ConvertInput {
+  readonly bucket: string;
+  readonly key: string;
+  /** Names this object's failed-record backups (deterministic per object content). */
+  readonly objectId: string;
+  readonly body: AsyncIterable<Uint8Array>;
+}
+
+export interface OutputFile {
+  readonly key: string;
+  readonly eventHour: string;
+  rows: number;
+}
+
+export interface ConvertCounts {
+  /** Records read (lines, or events for multi-line logs). */
+  recordsIn: number;
+  written: number;
+  filtered: number;
+  failed: number;
+  files: OutputFile[];
+}
+
+export interface ConvertBatchOptions {
+  /** Names the output files: `<table>/event_hour=H/region=R/<batchId>-<n>.parquet`. */
+  readonly batchId: string;
+  /** Opened one at a time, in order. */
+  readonly objects: AsyncIterable<ConvertInput> | Iterable<ConvertInput>;
+  readonly parser: LineParser;
+  readonly filter: (doc: Record<string, unknown>) => boolean;
+  readonly columns: readonly Column[];
+  /** Turns a document into the writer's row (see LightTable). @default the document itself */
+  readonly toRow?: (doc: Record<string, unknown>) => Record<string, unknown>;
+  readonly table: string;
+  readonly region: string;
+  readonly maxLineBytes: number;
+  readonly openFile: (key: string) => FileSink;
+  /** Persists failed records of an object; parts are numbered from 0 per object so a retry overwrites. */
+  readonly backup: (objectId: string, part: number, records: FailedRecord[]) => Promise<void>;
+  /**
+   * Files open at once; when a batch spans more event hours than this, the least recently used file is finished and
+   * a later record of its hour starts the next file (`-<n+1>`). Bounds memory for old, scattered logs.
+   * @default 16
+   */
+  readonly maxOpenFiles?: number;
+  /** @default the writer's */
+  readonly rowGroupRows?: number;
+  /** Failed records per backup object. @default 10000 */
+  readonly backupChunk?: number;
+}
+
+interface OpenFile {
+  readonly writer: RowWriter;
+  readonly sink: FileSink;
+  readonly file: OutputFile;
+}
+
+export async function convertBatch(o: ConvertBatchOptions): Promise<ConvertCounts> {
+  const counts: ConvertCounts = { recordsIn: 0, written: 0, filtered: 0, failed: 0, files: [] };
+  const maxOpen = o.maxOpenFiles ?? 16;
+  const backupChunk = o.backupChunk ?? 10_000;
+  // Map order is the LRU order: a file is moved to the end when its hour comes back after another hour.
+  const open = new Map<string, OpenFile>();
+  const nextSeq = new Map<string, number>();
+  let lastHour = '';
+  let last: OpenFile | undefined;
+
+  const finish = async (hour: string, f: OpenFile) => {
+    open.delete(hour);
+    if (last === f) last = undefined;
+    await f.writer.close();
+    await f.sink.close();
+  };
+
+  const fileFor = async (hour: string): Promise<OpenFile> => {
+    let f = open.get(hour);
+    if (f) {
+      open.delete(hour);
+      open.set(hour, f);
+      return f;
+    }
+    if (open.size >= maxOpen) {
+      const [oldest, file] = open.entries().next().value as [string, OpenFile];
+      await finish(oldest, file);
+    }
+    const seq = nextSeq.get(hour) ?? 0;
+    nextSeq.set(hour, seq + 1);
+    const key = `${partitionPrefix(o.table, hour, o.region)}${o.batchId}-${seq}.parquet`;
+    const sink = o.openFile(key);
+    const writer = createParquetWriter(o.columns, sink, o.rowGroupRows ? { rowGroupRows: o.rowGroupRows } : undefined);
+    f = { writer, sink, file: { key, eventHour: hour, rows: 0 } };
+    counts.files.push(f.file);
+    open.set(hour, f);
+    return f;
+  };
+
+  try {
+    for await (const input of o.objects) {
+      let failed: FailedRecord[] = [];
+      let part = 0;
+      const fail = async (line: number, raw: string, reason: string) => {
+        counts.failed++;
+        failed.push({ bucket: input.bucket, key: input.key, line, raw, reason });
+        if (failed.length >= backupChunk) {
+          await o.backup(input.objectId, part++, failed);
+          failed = [];
+        }
+      };
+      const lines = splitLines(decodeBody(input.body), { maxLineBytes: o.maxLineBytes });
+      for await (const batch of recordBatches(o.parser, lines)) {
+        for (const entry of batch) {
+          counts.recordsIn++;
+          if ('reason' in entry) {
+            await fail(entry.lineNo, entry.raw, entry.reason);
+            continue;
+          }
+          const r = o.parser.parse(entry.text);
+          if (!r.ok) {
+            await fail(entry.lineNo, entry.text, r.reason);
+            continue;
+          }
+          if (!o.filter(r.doc)) {
+            counts.filtered++;
+            continue;
+          }
+          const time = r.doc[TIMESTAMP_FIELD];
+          if (typeof time !== 'string') {
+            // Partitions are the record's own hour: without a time there is no right place for it.
+            await fail(entry.lineNo, entry.text, 'no record time: set logFormat.timeKey (and timeFormat) for the Light Engine');
+            continue;
+          }
+          const hour = eventHourOf(time);
+          let f = last;
+          if (hour !== lastHour || !f) {
+            f = await fileFor(hour);
+            last = f;
+            lastHour = hour;
+          }
+          const flushed = f.writer.append(o.toRow ? o.toRow(r.doc) : r.doc);
+          if (flushed) await flushed;
+          f.file.rows++;
+          counts.written++;
+        }
+      }
+      if (failed.length > 0) await o.backup(input.objectId, part, failed);
+    }
+    for (const [hour, f] of [...open]) await finish(hour, f);
+  } catch (e) {
+    // Unfinished files must not appear: their multipart uploads are dropped; a retry writes the same keys again.
+    await Promise.allSettled([...open.values()].map((f) => f.sink.abort()));
+    throw e;
+  }
+  return counts;
+}
+
+/** Every record is written, filtered or failed (backed up). */
+export function convertAccountedFor(c: ConvertCounts): boolean {
+  return c.recordsIn === c.written + c.filtered + c.failed && c.written === c.files.reduce((n, f) => n + f.rows, 0);
+}

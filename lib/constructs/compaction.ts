@@ -1,0 +1,111 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { DefinitionBody, Map as MapState, Succeed } from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { Pipeline } from '../config/schema';
+import { COMPACTION_JOURNAL_PREFIX } from '../../lambda/core/light/compaction';
+import { LoggedStateMachine, notifyAndFail, retryTask, singleRunGuard } from './logged-state-machine';
+import { LogtongFunction, pipelineConfigVariable } from './logtong-function';
+
+export interface CompactionProps {
+  readonly pipelineName: string;
+
+  /** The validated pipeline (`PIPELINE_CONFIG`): the table's columns come from its log format. */
+  readonly pipelineConfig: Pipeline;
+
+  /** Bucket of the table's Parquet files. */
+  readonly centralBucket: IBucket;
+
+  /** Table name = key prefix of its files. */
+  readonly tableName: string;
+
+  readonly failureTopic: ITopic;
+
+  /** @default 'cron(30 1 * * ? *)' */
+  readonly schedule?: string;
+
+  /** Hours after the end of an event hour before its files are merged. @default 24 */
+  readonly minAgeHours?: number;
+
+  /** @default 128 MiB */
+  readonly targetFileBytes?: number;
+
+  /** Partitions merged in parallel. @default 2 */
+  readonly maxConcurrency?: number;
+}
+
+/**
+ * Daily: merge the small Parquet files of every partition old enough (catching up all partitions not compacted yet,
+ * not only yesterday's) into files of at least the target size. Same guard, retries and failure topic as the batch.
+ */
+export class Compaction extends Construct {
+  readonly listFn: LogtongFunction;
+  readonly compactFn: LogtongFunction;
+  readonly stateMachine: LoggedStateMachine;
+  readonly schedule: Schedule;
+
+  constructor(scope: Construct, id: string, props: CompactionProps) {
+    super(scope, id);
+    const { pipelineName: name, centralBucket: bucket, tableName: table } = props;
+    const environment = {
+      CENTRAL_BUCKET: bucket.bucketName,
+      TABLE_NAME: table,
+      COMPACT_MIN_AGE_HOURS: String(props.minAgeHours ?? 24),
+      COMPACT_TARGET_BYTES: String(props.targetFileBytes ?? 128 * 1024 ** 2),
+    };
+    const tableObjects = bucket.arnForObjects(`${table}/*`);
+    const journal = bucket.arnForObjects(`${COMPACTION_JOURNAL_PREFIX}${table}/*`);
+
+    this.listFn = new LogtongFunction(this, 'ListFunction', {
+      handlerName: 'light-compact-list',
+      description: `Logtong ${name}: find partitions with small Parquet files to merge`,
+      timeout: Duration.minutes(5),
+      environment,
+    });
+    this.listFn.addScopedPolicy({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] });
+
+    this.compactFn = new LogtongFunction(this, 'CompactFunction', {
+      handlerName: 'light-compact',
+      description: `Logtong ${name}: merge the small Parquet files of one partition`,
+      timeout: Duration.minutes(15),
+      memorySize: 2048,
+      environment: { ...environment, PIPELINE_CONFIG: pipelineConfigVariable(props.pipelineConfig) },
+    });
+    this.compactFn.addScopedPolicy({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] });
+    this.compactFn.addScopedPolicy({
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+      resources: [tableObjects, journal],
+      reason: 'Reads, writes and deletes Parquet files of this pipeline table and its compaction journal only.',
+    });
+    bucket.encryptionKey?.grantEncryptDecrypt(this.compactFn);
+
+    const stateMachineName = `Logtong-${name}-compaction`;
+    const failed = notifyAndFail(this, props.failureTopic, `Logtong ${name}: Light Engine compaction failed`);
+    const list = retryTask(new LambdaInvoke(this, 'ListPartitions', { lambdaFunction: this.listFn, payloadResponseOnly: true, resultPath: '$.list' }));
+    const compact = retryTask(new LambdaInvoke(this, 'Compact', { lambdaFunction: this.compactFn, payloadResponseOnly: true }));
+    const map = new MapState(this, 'CompactPartitions', {
+      itemsPath: '$.list.partitions',
+      maxConcurrency: props.maxConcurrency ?? 2,
+      resultPath: '$.compacted',
+    }).itemProcessor(compact);
+    for (const step of [list, map]) step.addCatch(failed, { resultPath: '$.error' });
+
+    this.stateMachine = new LoggedStateMachine(this, 'StateMachine', {
+      stateMachineName,
+      definitionBody: DefinitionBody.fromChainable(singleRunGuard(this, stateMachineName, list.next(map).next(new Succeed(this, 'Done')), failed)),
+      timeout: Duration.hours(12),
+    });
+    this.stateMachine.acknowledgeInvokeVersions(this.listFn);
+    this.stateMachine.acknowledgeInvokeVersions(this.compactFn);
+
+    this.schedule = new Schedule(this, 'Schedule', {
+      description: `Logtong ${name}: compact Parquet partitions`,
+      schedule: ScheduleExpression.expression(props.schedule ?? 'cron(30 1 * * ? *)'),
+      target: new StepFunctionsStartExecution(this.stateMachine, { input: ScheduleTargetInput.fromObject({ trigger: 'schedule' }) }),
+    });
+  }
+}

@@ -1,0 +1,306 @@
+import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
+import { CfnNamedQuery } from 'aws-cdk-lib/aws-athena';
+import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { LogFormat } from '../config/schema';
+import { PARTITION_KEYS, TIME_COLUMN, type Column } from '../../lambda/core/parquet/columns';
+
+/** Log type of the pipeline (`logFormat.type`). */
+export type LogType = LogFormat['type'];
+
+/** Partition projection format of `event_hour`: the converter writes `event_hour=YYYYMMDDHH` (UTC). */
+export const EVENT_HOUR_FORMAT = 'yyyyMMddHH';
+
+/** First hour Athena projects when `projectionStartHour` is not given. */
+export const DEFAULT_PROJECTION_START_HOUR = '2020010100';
+
+/** Hours the named queries look back: one day of `event_hour` partitions. */
+export const QUERY_WINDOW_HOURS = 24;
+
+const PARQUET_SERDE = 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe';
+const PARQUET_INPUT_FORMAT = 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat';
+const PARQUET_OUTPUT_FORMAT = 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat';
+
+// Athena folds identifiers to lower case and needs quoting for anything beyond letters, digits and `_`; holding
+// names to this keeps hand-written SQL simple.
+const GLUE_NAME = /^[a-z][a-z0-9_]{0,254}$/;
+const COLUMN_NAME = /^[a-z_][a-z0-9_]*$/;
+
+export interface GlueTableProps {
+  /** Glue database created for this table (one per pipeline): lower-case letters, digits and `_`. */
+  readonly databaseName: string;
+
+  /** Lower-case letters, digits and `_`. */
+  readonly tableName: string;
+
+  /** Bucket the Parquet files are written to. */
+  readonly bucket: IBucket;
+
+  /**
+   * Key prefix of the table in `bucket`: no leading `/`, ends with `/` (`light/web-access/`). Files live under
+   * `<prefix>event_hour=YYYYMMDDHH/region=<region>/`.
+   */
+  readonly prefix: string;
+
+  /** Columns in file order, from `tableColumns(...)`: the same list the converter writes its Parquet schema from. */
+  readonly columns: readonly Column[];
+
+  /**
+   * Values of the `region` partition. Athena only reads the regions listed here: a partition written for any other
+   * value exists in S3 but is invisible to queries until the table is redeployed with it.
+   */
+  readonly regions: readonly string[];
+
+  /** The pipeline's log type: nginx and apache tables get named queries for the usual access-log questions. */
+  readonly logType: LogType;
+
+  /**
+   * First `event_hour` (UTC, `YYYYMMDDHH`) Athena projects. Records of earlier hours stay in S3 but no query sees
+   * them, so set this to the hour of the oldest logs you will load (a one-time load of an archive may go back years).
+   * A later start only makes queries without an `event_hour` filter cheaper: Athena lists every hour from here to now
+   * for each region.
+   * @default '2020010100'
+   */
+  readonly projectionStartHour?: string;
+
+  /** Athena workgroup the named queries are saved in. @default - the `primary` workgroup */
+  readonly workGroup?: string;
+}
+
+/** A saved Athena query, generated from the columns a table actually has. */
+export interface CommonQuery {
+  /** Construct id of the `AWS::Athena::NamedQuery`. */
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly sql: string;
+}
+
+/**
+ * Light Engine table: a Glue database and an external Parquet table over `s3://<bucket>/<prefix>`, partitioned by
+ * `event_hour` and `region` with Athena partition projection. Projection computes the partitions from the table
+ * parameters, so new hours are queryable as soon as their files land: no crawler, no `MSCK REPAIR`, no
+ * `BatchCreatePartition` from the converter, and no Glue partition list that grows by one entry per hour and region.
+ */
+export class GlueTable extends Construct {
+  readonly database: CfnDatabase;
+  readonly table: CfnTable;
+  readonly databaseName: string;
+  readonly tableName: string;
+  /** `arn:…:glue:<region>:<account>:catalog`: Glue actions on a table also need the catalog in the policy. */
+  readonly catalogArn: string;
+  readonly databaseArn: string;
+  readonly tableArn: string;
+  /** `s3://<bucket>/<prefix>` */
+  readonly location: string;
+  /** The named queries created, by construct id (empty for log types without common queries). */
+  readonly namedQueries: Readonly<Record<string, CfnNamedQuery>>;
+
+  constructor(scope: Construct, id: string, props: GlueTableProps) {
+    super(scope, id);
+    validate(props);
+    const stack = Stack.of(this);
+    const startHour = props.projectionStartHour ?? DEFAULT_PROJECTION_START_HOUR;
+    this.databaseName = props.databaseName;
+    this.tableName = props.tableName;
+    this.location = `s3://${props.bucket.bucketName}/${props.prefix}`;
+
+    this.database = new CfnDatabase(this, 'Database', {
+      catalogId: stack.account,
+      databaseInput: {
+        // Explicit name: without one Glue generates `<logicalId>-<random>`, which Athena cannot query.
+        name: props.databaseName,
+        description: 'Logtong Light Engine: Parquet log tables for Athena',
+      },
+    });
+
+    this.table = new CfnTable(this, 'Table', {
+      catalogId: stack.account,
+      // The Ref (the database name) orders the table after the database.
+      databaseName: this.database.ref,
+      tableInput: {
+        name: props.tableName,
+        description: `Logtong ${props.logType} logs, Parquet, partitioned by event_hour (UTC) and region`,
+        tableType: 'EXTERNAL_TABLE',
+        parameters: {
+          EXTERNAL: 'TRUE',
+          classification: 'parquet',
+          // Codec of files Athena itself writes (INSERT INTO / CTAS); readers take the codec from each file.
+          'parquet.compression': 'SNAPPY',
+          'projection.enabled': 'true',
+          'projection.event_hour.type': 'date',
+          'projection.event_hour.format': EVENT_HOUR_FORMAT,
+          'projection.event_hour.range': `${startHour},NOW`,
+          // Interval and unit are required when the format is finer than a day.
+          'projection.event_hour.interval': '1',
+          'projection.event_hour.interval.unit': 'HOURS',
+          'projection.region.type': 'enum',
+          'projection.region.values': props.regions.join(','),
+          // Athena builds each partition's location from this; `${…}` are the partition values (plain text to
+          // CloudFormation, which substitutes only inside Fn::Sub).
+          'storage.location.template': `${this.location}event_hour=\${event_hour}/region=\${region}/`,
+        },
+        partitionKeys: PARTITION_KEYS.map((name) => ({ name, type: 'string' })),
+        storageDescriptor: {
+          location: this.location,
+          inputFormat: PARQUET_INPUT_FORMAT,
+          outputFormat: PARQUET_OUTPUT_FORMAT,
+          serdeInfo: { serializationLibrary: PARQUET_SERDE, parameters: { 'serialization.format': '1' } },
+          columns: props.columns.map((c) => ({ name: c.name, type: c.type, ...columnComment(c) })),
+        },
+      },
+    });
+
+    this.catalogArn = stack.formatArn({ service: 'glue', resource: 'catalog', arnFormat: ArnFormat.NO_RESOURCE_NAME });
+    this.databaseArn = stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName });
+    this.tableArn = stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.databaseName}/${props.tableName}` });
+
+    const namedQueries: Record<string, CfnNamedQuery> = {};
+    for (const q of commonQueries(props.logType, props.columns, props.databaseName, props.tableName)) {
+      const query = new CfnNamedQuery(this, q.id, {
+        database: this.database.ref,
+        name: q.name,
+        description: q.description,
+        queryString: q.sql,
+        ...(props.workGroup ? { workGroup: props.workGroup } : {}),
+      });
+      // Athena does not check the SQL on save; the dependency only keeps a deploy from showing a query before its table.
+      query.addResourceDependency(this.table);
+      namedQueries[q.id] = query;
+    }
+    this.namedQueries = namedQueries;
+  }
+}
+
+/** The source field when the column was renamed, and how `object` values are stored. */
+function columnComment(c: Column): { comment?: string } {
+  const notes: string[] = [];
+  if (c.source !== c.name) notes.push(`field ${c.source}`);
+  if (c.fieldType === 'object') notes.push('JSON text');
+  return notes.length ? { comment: notes.join('; ') } : {};
+}
+
+const NUMERIC = new Set<Column['type']>(['int', 'bigint', 'float', 'double']);
+
+// Request duration columns, most precise first: nginx $request_time (seconds, ms resolution); Apache %D / %{us}T,
+// %{ms}T, %T / %{s}T.
+const DURATION_COLUMNS = ['request_time', 'request_time_us', 'request_time_ms', 'request_time_s'];
+
+/**
+ * Named queries for access logs (nginx, apache): top request URIs, status codes per hour, slowest requests. Each is
+ * built from the columns present (a custom `log_format` may lack `$request_time` or `$request`); a query whose
+ * required column is missing is left out. Every query restricts `event_hour` to the last `QUERY_WINDOW_HOURS` hours so
+ * Athena reads one day of partitions, not the whole projection range.
+ */
+export function commonQueries(logType: LogType, columns: readonly Column[], databaseName: string, tableName: string): CommonQuery[] {
+  if (logType !== 'nginx' && logType !== 'apache') return [];
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  const has = (name: string) => byName.has(name);
+  const from = `${quote(databaseName)}.${quote(tableName)}`;
+  // A string comparison is enough: YYYYMMDDHH sorts as time. Athena's session time zone is UTC, like the partitions.
+  const recent = `event_hour >= date_format(current_timestamp - INTERVAL '${QUERY_WINDOW_HOURS}' HOUR, '%Y%m%d%H')`;
+  const queries: CommonQuery[] = [];
+
+  if (has('request_uri')) {
+    queries.push({
+      id: 'TopRequestUris',
+      name: `${tableName}: top request URIs (last ${QUERY_WINDOW_HOURS} h)`,
+      description: `The 100 most requested URIs in the last ${QUERY_WINDOW_HOURS} hours, all regions.`,
+      sql: [
+        `SELECT ${quote('request_uri')}, count(*) AS requests`,
+        `FROM ${from}`,
+        `WHERE ${recent}`,
+        `GROUP BY ${quote('request_uri')}`,
+        'ORDER BY requests DESC',
+        'LIMIT 100',
+      ].join('\n'),
+    });
+  }
+
+  if (has('status')) {
+    queries.push({
+      id: 'StatusCodesPerHour',
+      name: `${tableName}: status codes per hour (last ${QUERY_WINDOW_HOURS} h)`,
+      description: `Requests per HTTP status and hour (UTC) in the last ${QUERY_WINDOW_HOURS} hours, all regions.`,
+      sql: [
+        `SELECT event_hour, ${quote('status')}, count(*) AS requests`,
+        `FROM ${from}`,
+        `WHERE ${recent}`,
+        `GROUP BY event_hour, ${quote('status')}`,
+        `ORDER BY event_hour, ${quote('status')}`,
+      ].join('\n'),
+    });
+  }
+
+  // A duration overridden to keyword would sort as text ("9" after "10"): only a numeric column qualifies.
+  const duration = DURATION_COLUMNS.find((name) => {
+    const column = byName.get(name);
+    return column !== undefined && NUMERIC.has(column.type);
+  });
+  if (duration) {
+    const context = [TIME_COLUMN, 'request_method', 'request_uri', 'status'].filter(has).map(quote);
+    queries.push({
+      id: 'SlowestRequests',
+      name: `${tableName}: slowest requests (last ${QUERY_WINDOW_HOURS} h)`,
+      description: `The 100 requests with the highest ${duration} in the last ${QUERY_WINDOW_HOURS} hours, all regions.`,
+      sql: [
+        `SELECT ${[...context, 'region', quote(duration)].join(', ')}`,
+        `FROM ${from}`,
+        `WHERE ${recent}`,
+        `  AND ${quote(duration)} IS NOT NULL`,
+        `ORDER BY ${quote(duration)} DESC`,
+        'LIMIT 100',
+      ].join('\n'),
+    });
+  }
+  return queries;
+}
+
+function quote(identifier: string): string {
+  return `"${identifier}"`;
+}
+
+/** Fails synth with the offending value rather than deploying a table Athena cannot read. */
+function validate(props: GlueTableProps): void {
+  const problems: string[] = [];
+  for (const [field, name] of [
+    ['databaseName', props.databaseName],
+    ['tableName', props.tableName],
+  ] as const) {
+    if (!Token.isUnresolved(name) && !GLUE_NAME.test(name)) {
+      problems.push(`${field} "${name}": must match ${GLUE_NAME.source} (Athena names: lower case, digits, _ instead of -)`);
+    }
+  }
+  if (!Token.isUnresolved(props.prefix) && (props.prefix.startsWith('/') || (props.prefix !== '' && !props.prefix.endsWith('/')) || props.prefix.includes('//'))) {
+    problems.push(`prefix "${props.prefix}": must not start with /, must end with / and must not contain //`);
+  }
+  if (props.columns.length === 0) problems.push('columns: at least one column is required');
+  const seen = new Set<string>();
+  for (const c of props.columns) {
+    if (!COLUMN_NAME.test(c.name)) problems.push(`column "${c.name}": must match ${COLUMN_NAME.source}`);
+    if ((PARTITION_KEYS as readonly string[]).includes(c.name)) problems.push(`column "${c.name}": is a partition key`);
+    if (seen.has(c.name)) problems.push(`column "${c.name}": appears twice`);
+    seen.add(c.name);
+  }
+  if (props.regions.length === 0) problems.push('regions: at least one region is required');
+  const regions = new Set<string>();
+  for (const r of props.regions) {
+    if (Token.isUnresolved(r)) continue;
+    // Enum values are comma-separated and white space counts as part of a value; `/` would change the path depth.
+    if (!/^[A-Za-z0-9_.-]+$/.test(r)) problems.push(`region "${r}": only letters, digits, ., _ and - are allowed`);
+    if (regions.has(r)) problems.push(`region "${r}": appears twice`);
+    regions.add(r);
+  }
+  const start = props.projectionStartHour;
+  if (start !== undefined && !isHour(start)) problems.push(`projectionStartHour "${start}": must be a UTC hour YYYYMMDDHH`);
+  if (problems.length) throw new Error(`GlueTable ${props.databaseName}.${props.tableName}: ${problems.join('; ')}`);
+}
+
+function isHour(value: string): boolean {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})$/.exec(value);
+  if (!m) return false;
+  const [y, mo, d, h] = m.slice(1).map(Number);
+  const date = new Date(Date.UTC(y, mo - 1, d, h));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && date.getUTCHours() === h;
+}

@@ -1,0 +1,162 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { DefinitionBody, Map as MapState, Succeed } from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { Pipeline } from '../config/schema';
+import { LogtongFunction, pipelineConfigVariable } from './logtong-function';
+import { LoggedStateMachine, notifyAndFail, retryTask, singleRunGuard } from './logged-state-machine';
+
+export interface LightEngineBatchProps {
+  /** Pipeline name: staging prefix `<name>/`, manifests `_batches/<name>/`, archive `archive/<name>/`. */
+  readonly pipelineName: string;
+
+  /** The validated pipeline, passed to the Convert function as `PIPELINE_CONFIG` (log format, filters). */
+  readonly pipelineConfig: Pipeline;
+
+  /** Raw objects staged by the copy stage. */
+  readonly stagingBucket: IBucket;
+
+  /** Parquet goes to `<tableName>/event_hour=…/region=…/` here. */
+  readonly centralBucket: IBucket;
+
+  /** Failed records go to `<pipelineName>/failed-records/…` here. */
+  readonly backupBucket: IBucket;
+
+  /** Glue table name, also the key prefix of its files. */
+  readonly tableName: string;
+
+  /** Value of the `region` partition. */
+  readonly partitionRegion: string;
+
+  /** Failure notifications. */
+  readonly failureTopic: ITopic;
+
+  /** EventBridge Scheduler expression. @default 'rate(5 minutes)' */
+  readonly schedule?: string;
+
+  /** @default 512 MiB */
+  readonly batchMaxBytes?: number;
+
+  /** @default 1000 */
+  readonly batchMaxObjects?: number;
+
+  /** Convert invocations in parallel. @default 4 */
+  readonly maxConcurrency?: number;
+
+  /** @default 2048 */
+  readonly convertMemoryMb?: number;
+
+  /** @default Duration.minutes(15) */
+  readonly convertTimeout?: Duration;
+}
+
+/**
+ * Schedule → state machine: guard (one run at a time) → List (batch manifests) → Map of Convert (Parquet), each task
+ * retried with backoff; any failure notifies the topic and fails the execution, leaving the unconverted objects and
+ * their manifests staged for the next run.
+ */
+export class LightEngineBatch extends Construct {
+  readonly listFn: LogtongFunction;
+  readonly convertFn: LogtongFunction;
+  readonly stateMachine: LoggedStateMachine;
+  readonly schedule: Schedule;
+
+  constructor(scope: Construct, id: string, props: LightEngineBatchProps) {
+    super(scope, id);
+    const { pipelineName: name, stagingBucket: staging } = props;
+    const convertTimeout = props.convertTimeout ?? Duration.minutes(15);
+
+    this.listFn = new LogtongFunction(this, 'ListFunction', {
+      handlerName: 'light-list',
+      description: `Logtong ${name}: group staged log files into batch manifests`,
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      environment: {
+        STAGING_BUCKET: staging.bucketName,
+        PIPELINE_NAME: name,
+        BATCH_MAX_BYTES: String(props.batchMaxBytes ?? 512 * 1024 ** 2),
+        BATCH_MAX_OBJECTS: String(props.batchMaxObjects ?? 1000),
+      },
+    });
+    this.listFn.addScopedPolicy({ actions: ['s3:ListBucket'], resources: [staging.bucketArn] });
+    this.listFn.addScopedPolicy({
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [staging.arnForObjects(`_batches/${name}/*`)],
+      reason: 'Reads and writes the batch manifests of this pipeline only: keys under _batches/<pipeline>/.',
+    });
+    staging.encryptionKey?.grantEncryptDecrypt(this.listFn);
+
+    this.convertFn = new LogtongFunction(this, 'ConvertFunction', {
+      handlerName: 'light-convert',
+      description: `Logtong ${name}: convert a batch of staged log files into partitioned Parquet`,
+      timeout: convertTimeout,
+      memorySize: props.convertMemoryMb ?? 2048,
+      environment: {
+        STAGING_BUCKET: staging.bucketName,
+        CENTRAL_BUCKET: props.centralBucket.bucketName,
+        BACKUP_BUCKET: props.backupBucket.bucketName,
+        TABLE_NAME: props.tableName,
+        PARTITION_REGION: props.partitionRegion,
+        PIPELINE_CONFIG: pipelineConfigVariable(props.pipelineConfig),
+      },
+    });
+    this.convertFn.addScopedPolicy({
+      actions: ['s3:GetObject'],
+      resources: [staging.arnForObjects(`${name}/*`), staging.arnForObjects(`archive/${name}/*`), staging.arnForObjects(`_batches/${name}/*`)],
+      reason: 'Reads the staged objects, their archived copies and the batch manifests of this pipeline only.',
+    });
+    this.convertFn.addScopedPolicy({
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      resources: [staging.arnForObjects(`archive/${name}/*`)],
+      reason: 'Moves converted objects of this pipeline to its archive prefix only: keys under archive/<pipeline>/.',
+    });
+    this.convertFn.addScopedPolicy({
+      actions: ['s3:DeleteObject'],
+      resources: [staging.arnForObjects(`${name}/*`), staging.arnForObjects(`_batches/${name}/*`)],
+      reason: 'Removes converted objects (after archiving) and finished manifests of this pipeline only.',
+    });
+    this.convertFn.addScopedPolicy({
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      resources: [props.centralBucket.arnForObjects(`${props.tableName}/*`)],
+      reason: 'Writes Parquet files of this pipeline table only: keys under <table>/ of the centralized bucket.',
+    });
+    this.convertFn.addScopedPolicy({
+      actions: ['s3:PutObject'],
+      resources: [props.backupBucket.arnForObjects(`${name}/*`)],
+      reason: 'Writes failed records of this pipeline only: every key under the backup bucket prefix <pipeline>/.',
+    });
+    staging.encryptionKey?.grantEncryptDecrypt(this.convertFn);
+    props.centralBucket.encryptionKey?.grantEncrypt(this.convertFn);
+    props.backupBucket.encryptionKey?.grantEncrypt(this.convertFn);
+
+    const stateMachineName = `Logtong-${name}-batch`;
+    const failed = notifyAndFail(this, props.failureTopic, `Logtong ${name}: Light Engine batch failed`);
+    const list = retryTask(new LambdaInvoke(this, 'List', { lambdaFunction: this.listFn, payloadResponseOnly: true, resultPath: '$.list' }));
+    const convert = retryTask(new LambdaInvoke(this, 'Convert', { lambdaFunction: this.convertFn, payloadResponseOnly: true }));
+    const map = new MapState(this, 'ConvertBatches', {
+      itemsPath: '$.list.batches',
+      maxConcurrency: props.maxConcurrency ?? 4,
+      resultPath: '$.converted',
+    }).itemProcessor(convert);
+    for (const step of [list, map]) step.addCatch(failed, { resultPath: '$.error' });
+    const definition = singleRunGuard(this, stateMachineName, list.next(map).next(new Succeed(this, 'Done')), failed);
+    this.stateMachine = new LoggedStateMachine(this, 'StateMachine', {
+      stateMachineName,
+      definitionBody: DefinitionBody.fromChainable(definition),
+      // Enough for a backlog of maxBatches Convert runs at maxConcurrency, each with its retries.
+      timeout: Duration.hours(6),
+    });
+    this.stateMachine.acknowledgeInvokeVersions(this.listFn);
+    this.stateMachine.acknowledgeInvokeVersions(this.convertFn);
+
+    this.schedule = new Schedule(this, 'Schedule', {
+      description: `Logtong ${name}: convert staged logs to Parquet`,
+      schedule: ScheduleExpression.expression(props.schedule ?? 'rate(5 minutes)'),
+      target: new StepFunctionsStartExecution(this.stateMachine, { input: ScheduleTargetInput.fromObject({ trigger: 'schedule' }) }),
+    });
+  }
+}

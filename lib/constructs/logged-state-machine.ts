@@ -1,0 +1,109 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import {
+  Choice,
+  Condition,
+  Fail,
+  Succeed,
+  JsonPath,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+  TaskInput,
+  type DefinitionBody,
+  type IChainable,
+  type TaskStateBase,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { CallAwsService, SnsPublish } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { acknowledgeWildcardResources } from './logtong-function';
+
+export interface LoggedStateMachineProps {
+  /** Fixed, so IAM statements can name the machine's ARN without a dependency cycle. */
+  readonly stateMachineName: string;
+  readonly definitionBody: DefinitionBody;
+  readonly timeout: Duration;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * A standard state machine as every Logtong batch job runs: every event logged (without execution data, which would
+ * copy log lines into CloudWatch Logs) and X-Ray tracing on.
+ */
+export class LoggedStateMachine extends StateMachine {
+  constructor(scope: Construct, id: string, props: LoggedStateMachineProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
+    super(scope, id, {
+      stateMachineName: props.stateMachineName,
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: props.definitionBody,
+      timeout: props.timeout,
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+    });
+    acknowledgeWildcardResources(
+      this.role,
+      ['*'],
+      'X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs delivery (logs:CreateLogDelivery, DescribeResourcePolicies, …) do not support resource-level permissions; CDK adds exactly these for tracing and logging.',
+    );
+  }
+
+  /**
+   * Lets the machine invoke the function through a Task: CDK grants `<arn>` and `<arn>:*` (any version or alias of
+   * that one function), and the latter is acknowledged here.
+   */
+  acknowledgeInvokeVersions(fn: IFunction): void {
+    acknowledgeWildcardResources(this.role, [`${fn.functionArn}:*`], `Versions and aliases of ${fn.node.id} only, the function this machine invokes (CDK's lambda:InvokeFunction grant).`);
+  }
+}
+
+/** Transient failures (throttling, a Lambda cold-start timeout, S3 500s) are retried with exponential backoff. */
+export function retryTask<T extends TaskStateBase>(task: T): T {
+  task.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 3 });
+  return task;
+}
+
+/** Publishes the error to the topic, then fails the execution (so it shows as failed in the console and metrics). */
+export function notifyAndFail(scope: Construct, topic: ITopic, subject: string): IChainable {
+  const notify = new SnsPublish(scope, 'NotifyFailure', {
+    topic,
+    subject: subject.slice(0, 99),
+    message: TaskInput.fromObject({
+      subject,
+      execution: JsonPath.stringAt('$$.Execution.Id'),
+      error: JsonPath.stringAt('$.error.Error'),
+      cause: JsonPath.stringAt('$.error.Cause'),
+    }),
+    resultPath: JsonPath.DISCARD,
+  });
+  notify.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 3 });
+  return notify.next(new Fail(scope, 'Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
+}
+
+/**
+ * Two executions of one machine must never work on the same objects: a run that finds another one running ends at
+ * once (successfully: the running one does the work). Equal start times may both stop; the next run catches up.
+ * `stateMachineName` names the ARN in IAM without a dependency cycle.
+ */
+export function singleRunGuard(scope: Construct, stateMachineName: string, work: IChainable, onError: IChainable): IChainable {
+  const guard = retryTask(
+    new CallAwsService(scope, 'FindRunningExecutions', {
+      service: 'sfn',
+      action: 'listExecutions',
+      parameters: { StateMachineArn: JsonPath.stringAt('$$.StateMachine.Id'), StatusFilter: 'RUNNING', MaxResults: 2 },
+      iamResources: [Stack.of(scope).formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      iamAction: 'states:ListExecutions',
+      resultSelector: { 'executions.$': '$.Executions' },
+      resultPath: '$.guard',
+    }),
+  );
+  guard.addCatch(onError, { resultPath: '$.error' });
+  return guard.next(
+    new Choice(scope, 'AnotherRunInProgress?')
+      .when(Condition.isPresent('$.guard.executions[1]'), new Succeed(scope, 'SkipWhileAnotherRuns'))
+      .otherwise(work),
+  );
+}

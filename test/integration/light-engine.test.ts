@@ -1,0 +1,314 @@
+/**
+ * Light Engine end to end: the state machine ASL exactly as `cdk synth` wrote it, run by aws-local-stepfunctions
+ * with every Lambda task bound to its real handler, against the S3/SQS emulator; the Parquet read back with DuckDB.
+ * Only ListExecutions (the AWS control plane behind the one-run-at-a-time guard) is a stand-in.
+ */
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { parseConfig } from '../../lib/config/load';
+import { build } from '../infra/synth';
+import { corpusPath } from '../corpora';
+import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
+import { runStateMachine, stateMachineDefinition, StateMachineExecutionError, type AslDefinition, type SnsPublishRequest, type TaskBindings } from './harness/local-sfn';
+import { drain, queueArn, type SqsHandler } from './harness/sqs-lambda';
+
+jest.setTimeout(300_000);
+
+const PIPELINE = 'web-light';
+const TABLE = 'web_light';
+const REGION = 'eu-west-3';
+const corpus = readFileSync(corpusPath('apache_combined_elastic_examples.log'));
+const lines = corpus.toString('utf8').split('\n').filter((l) => l.length > 0);
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Rows per UTC hour and the sum of %b, counted straight from the raw text (independent of the parser). */
+function expectedFromRaw(raw: string[]) {
+  const perHour = new Map<string, number>();
+  let bytes = 0n;
+  for (const l of raw) {
+    // A whole combined-format line: the corpus has one whose user agent was cut off (no closing quote).
+    const m = /^\S+ \S+ \S+ \[(\d{2})\/(\w{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})\] "[^"]*" \d{3} (\d+|-) "[^"]*" "[^"]*"$/.exec(l);
+    if (!m) continue;
+    const offsetMin = (m[7] === '-' ? -1 : 1) * (Number(m[8]) * 60 + Number(m[9]));
+    const t = new Date(Date.UTC(+m[3], MONTHS.indexOf(m[2]), +m[1], +m[4], +m[5], +m[6]) - offsetMin * 60_000);
+    const hour = t.toISOString().slice(0, 13).replace(/[-T]/g, '');
+    perHour.set(hour, (perHour.get(hour) ?? 0) + 1);
+    if (m[10] !== '-') bytes += BigInt(m[10]);
+  }
+  return { perHour, bytes, matched: [...perHour.values()].reduce((a, b) => a + b, 0) };
+}
+
+let aws: AwsEmulator;
+let copy: SqsHandler;
+let copyQueue = '';
+let definition: AslDefinition;
+let compaction: AslDefinition;
+let db: DuckDBConnection;
+const published: SnsPublishRequest[] = [];
+let listHandler: (e: unknown, c: unknown) => Promise<unknown>;
+let convertHandler: (e: unknown, c: unknown) => Promise<unknown>;
+let compactList: (e: unknown, c: unknown) => Promise<unknown>;
+let compact: (e: unknown, c: unknown) => Promise<unknown>;
+
+async function keys(bucket: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    out.push(...(page.Contents ?? []).map((o) => o.Key!));
+    token = page.NextContinuationToken;
+  } while (token);
+  return out.sort();
+}
+
+async function bytesOf(bucket: string, key: string): Promise<Buffer> {
+  const o = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await o.Body!.transformToByteArray());
+}
+
+/** Every Parquet file of the table, downloaded under one directory with its key path (Hive partitions intact). */
+async function parquetDir(): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'logtong-central-'));
+  for (const key of await keys('central', `${TABLE}/`)) {
+    mkdirSync(path.join(dir, path.dirname(key)), { recursive: true });
+    writeFileSync(path.join(dir, key), await bytesOf('central', key));
+  }
+  return dir;
+}
+
+async function query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+  return (await db.runAndReadAll(sql)).getRowObjectsJS() as T[];
+}
+
+async function tableStats() {
+  const dir = await parquetDir();
+  const src = `read_parquet('${dir}/${TABLE}/**/*.parquet', hive_partitioning = true)`;
+  const [{ n, bytes }] = await query<{ n: bigint; bytes: bigint }>(`select count(*) as n, sum(response_size_bytes)::BIGINT as bytes from ${src}`);
+  const hours = await query<{ event_hour: string; n: bigint }>(`select event_hour::VARCHAR as event_hour, count(*) as n from ${src} group by 1`);
+  const regions = await query<{ region: string }>(`select distinct region::VARCHAR as region from ${src}`);
+  const files = (await keys('central', `${TABLE}/`)).length;
+  rmSync(dir, { recursive: true, force: true });
+  return { rows: Number(n), bytes: BigInt(bytes), perHour: new Map(hours.map((h) => [h.event_hour, Number(h.n)])), regions: regions.map((r) => r.region), files };
+}
+
+async function failedRecords(): Promise<Array<{ line: number; raw: string; reason: string; key: string }>> {
+  const out = [];
+  for (const key of await keys('backup', `${PIPELINE}/failed-records/`)) {
+    out.push(...gunzipSync(await bytesOf('backup', key)).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+  }
+  return out;
+}
+
+function bindings(overrides: Partial<TaskBindings> = {}): TaskBindings {
+  return {
+    // Control plane stand-in: this execution is the only one running.
+    FindRunningExecutions: { raw: () => ({ Executions: [{ executionArn: 'arn:aws:states:::execution:this', status: 'RUNNING' }] }) },
+    List: (e, c) => listHandler(e, c),
+    Convert: (e, c) => convertHandler(e, c),
+    ListPartitions: (e, c) => compactList(e, c),
+    Compact: (e, c) => compact(e, c),
+    NotifyFailure: (req: SnsPublishRequest) => {
+      published.push(req);
+    },
+    ...overrides,
+  };
+}
+
+/** Source objects → S3 notification → copy queue → copy handler → staging. */
+async function ingest(objects: Array<[string, Buffer]>): Promise<void> {
+  for (const [key, body] of objects) await aws.s3.send(new PutObjectCommand({ Bucket: 'source', Key: key, Body: body }));
+  expect(await drain(aws.sqs, copyQueue, copy, 'copy')).toEqual({ received: objects.length, failed: 0 });
+}
+
+beforeAll(async () => {
+  aws = await startAwsEmulator({ region: REGION });
+  for (const b of ['source', 'staging', 'backup', 'central']) await aws.s3.send(new CreateBucketCommand({ Bucket: b }));
+  const dlq = await aws.sqs.send(new CreateQueueCommand({ QueueName: 'copy-dlq' }));
+  copyQueue = (
+    await aws.sqs.send(
+      new CreateQueueCommand({
+        QueueName: 'copy',
+        Attributes: { VisibilityTimeout: '1', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(aws.sqs, dlq.QueueUrl!), maxReceiveCount: 3 }) },
+      }),
+    )
+  ).QueueUrl!;
+  await aws.s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: 'source',
+      NotificationConfiguration: { QueueConfigurations: [{ QueueArn: await queueArn(aws.sqs, copyQueue), Events: ['s3:ObjectCreated:*'] }] },
+    }),
+  );
+
+  const config = parseConfig({
+    pipelines: [
+      {
+        name: PIPELINE,
+        source: { type: 's3', bucketName: 'source' },
+        logFormat: { type: 'apache', format: '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"' },
+        engine: { type: 'light', region: REGION, maxConcurrency: 2 },
+      },
+    ],
+  });
+  const { app, stacks } = build(config);
+  const template = app.synth().getStackByName(stacks[0].stackName).template;
+  definition = stateMachineDefinition(template, 'LightEngineStateMachine');
+  compaction = stateMachineDefinition(template, 'CompactionStateMachine');
+
+  Object.assign(process.env, aws.env, {
+    STAGING_BUCKET: 'staging',
+    STAGING_PREFIX: PIPELINE,
+    CENTRAL_BUCKET: 'central',
+    BACKUP_BUCKET: 'backup',
+    PIPELINE_NAME: PIPELINE,
+    TABLE_NAME: TABLE,
+    PARTITION_REGION: REGION,
+    PIPELINE_CONFIG: JSON.stringify(config.pipelines[0]),
+    // Small batches, so one run has several Convert iterations in its Map.
+    BATCH_MAX_BYTES: String(1024 * 1024),
+    BATCH_MAX_OBJECTS: '3',
+    // The corpus is from 2015, but its files were written just now: no waiting period for them in this test.
+    COMPACT_MIN_AGE_HOURS: '0',
+    COMPACT_TARGET_BYTES: String(96 * 1024),
+    POWERTOOLS_METRICS_NAMESPACE: 'Logtong',
+    POWERTOOLS_SERVICE_NAME: 'logtong-test',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+  });
+  copy = (require('../../lambda/handlers/copy') as { handler: SqsHandler }).handler;
+  listHandler = require('../../lambda/handlers/light-list').handler;
+  convertHandler = require('../../lambda/handlers/light-convert').handler;
+  compactList = require('../../lambda/handlers/light-compact-list').handler;
+  compact = require('../../lambda/handlers/light-compact').handler;
+  db = await (await DuckDBInstance.create(':memory:')).connect();
+});
+
+afterAll(async () => {
+  db?.closeSync();
+  await aws?.stop();
+});
+
+describe('logs in S3 → Light Engine (Parquet)', () => {
+  const expected = expectedFromRaw(lines);
+  // The corpus cut into 8 objects, every other one gzipped: several batches, both encodings.
+  const parts: Array<[string, Buffer]> = [];
+  const per = Math.ceil(lines.length / 8);
+  for (let i = 0; i < 8; i++) {
+    const text = Buffer.from(`${lines.slice(i * per, (i + 1) * per).join('\n')}\n`);
+    parts.push([`apache/part-${i}.log${i % 2 ? '.gz' : ''}`, i % 2 ? gzipSync(text) : text]);
+  }
+  let first: Awaited<ReturnType<typeof tableStats>>;
+
+  it('converts every staged object into event-hour partitions; what does not parse is backed up; counts are exact', async () => {
+    await ingest(parts);
+    expect(await keys('staging', `${PIPELINE}/`)).toHaveLength(8);
+    const run = await runStateMachine(definition, { trigger: 'schedule' }, bindings());
+    const converted = (run.output as { converted: Array<{ written: number; failed: number; objects: number }> }).converted;
+    expect(converted.length).toBeGreaterThan(1);
+    expect(converted.reduce((n, c) => n + c.objects, 0)).toBe(8);
+
+    first = await tableStats();
+    const failed = await failedRecords();
+    expect(first.rows + failed.length).toBe(lines.length);
+    expect(first.rows).toBe(expected.matched);
+    expect(first.perHour).toEqual(expected.perHour);
+    expect(first.bytes).toBe(expected.bytes);
+    expect(first.regions).toEqual([REGION]);
+    // The truncated user agent of the corpus: reported with its raw text and a reason, not lost.
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    for (const f of failed) {
+      expect(lines).toContain(f.raw);
+      expect(f.reason).toMatch(/\S/);
+    }
+    // Raw objects archived only after their Parquet exists; nothing left staged or claimed.
+    expect(await keys('staging', `${PIPELINE}/`)).toEqual([]);
+    expect(await keys('staging', `archive/${PIPELINE}/`)).toHaveLength(8);
+    expect(await keys('staging', '_batches/')).toEqual([]);
+  });
+
+  it('a run with nothing staged changes nothing', async () => {
+    const run = await runStateMachine(definition, {}, bindings());
+    expect((run.output as { converted: unknown[] }).converted).toEqual([]);
+    expect(await tableStats()).toEqual(first);
+  });
+
+  it('skips the run while another execution is running', async () => {
+    await ingest([['apache/late.log', Buffer.from(`${lines[0]}\n`)]]);
+    const busy = { raw: () => ({ Executions: [{ executionArn: 'a' }, { executionArn: 'b' }] }) };
+    const run = await runStateMachine(definition, {}, bindings({ FindRunningExecutions: busy }));
+    expect(run.invocations.map((i) => i.state)).toEqual(['FindRunningExecutions']);
+    expect(await keys('staging', `${PIPELINE}/`)).toEqual([`${PIPELINE}/source/apache/late.log`]);
+  });
+
+  it('a Convert killed mid-batch notifies and fails; the next run completes the same batch with exact counts', async () => {
+    published.length = 0;
+    await ingest([['apache/more.log', Buffer.from(`${lines.slice(0, 500).join('\n')}\n`)]]);
+    // Killed after its Parquet is written and the first object archived: the second archive copy is refused.
+    let archived = 0;
+    const heal = aws.failS3((r) => r.method === 'PUT' && r.key.startsWith(`archive/${PIPELINE}/`) && archived++ >= 1);
+    const failedRun = await runStateMachine(definition, {}, bindings()).catch((e) => e);
+    heal();
+    expect(failedRun).toBeInstanceOf(StateMachineExecutionError);
+    expect(failedRun.state).toBe('Failed');
+    expect(published).toHaveLength(1);
+    expect(JSON.parse(published[0].Message as string)).toMatchObject({ error: expect.any(String), cause: expect.stringContaining('Access Denied') });
+    expect(await keys('staging', '_batches/')).toHaveLength(1);
+    expect(await keys('staging', `${PIPELINE}/`)).toHaveLength(1);
+
+    await runStateMachine(definition, {}, bindings());
+    const after = await tableStats();
+    expect(after.rows).toBe(first.rows + 1 + 500);
+    expect(await keys('staging', `${PIPELINE}/`)).toEqual([]);
+    expect(await keys('staging', `archive/${PIPELINE}/`)).toHaveLength(10);
+    expect(await keys('staging', '_batches/')).toEqual([]);
+  });
+
+  it('a Convert whose reply was lost (the batch is done) is retried without effect', async () => {
+    await ingest([['apache/once.log', Buffer.from(`${lines.slice(500, 600).join('\n')}\n`)]]);
+    let calls = 0;
+    const lostReply = async (e: unknown, c: unknown) => {
+      const r = await convertHandler(e, c);
+      if (calls++ === 0) throw new Error('Lambda timed out after finishing');
+      return r;
+    };
+    const before = await tableStats();
+    const run = await runStateMachine(definition, {}, bindings({ Convert: lostReply }));
+    expect(calls).toBe(2);
+    expect((run.output as { converted: Array<{ written: number }> }).converted).toEqual([expect.objectContaining({ written: 0, alreadyConverted: true })]);
+    expect((await tableStats()).rows).toBe(before.rows + 100);
+  });
+
+  it('compaction merges the small files of each partition into fewer, larger ones with exactly the same rows', async () => {
+    const before = await tableStats();
+    const run = await runStateMachine(compaction, { trigger: 'schedule' }, bindings());
+    const compacted = (run.output as { compacted: Array<{ merges: number; filesIn: number; rows: number }> }).compacted;
+    expect(compacted.length).toBeGreaterThan(0);
+    const after = await tableStats();
+    expect(after.files).toBeLessThan(before.files);
+    expect({ ...after, files: 0 }).toEqual({ ...before, files: 0 });
+    expect(await keys('central', '_logtong/')).toEqual([]);
+    // Nothing left to merge: a second run finds no partition due.
+    const again = await runStateMachine(compaction, {}, bindings());
+    expect((again.output as { compacted: unknown[] }).compacted).toEqual([]);
+  });
+
+  it('a compaction killed after writing its output is finished by the next run, never doubling rows', async () => {
+    // New small files in old partitions (a late batch), then a merge that dies while deleting its inputs.
+    await ingest([['apache/late-2.log', Buffer.from(`${lines.slice(1000, 1400).join('\n')}\n`)], ['apache/late-3.log', Buffer.from(`${lines.slice(1400, 1800).join('\n')}\n`)]]);
+    await runStateMachine(definition, {}, bindings());
+    const before = await tableStats();
+    const heal = aws.failS3((r) => r.method === 'DELETE' && r.bucket === 'central' && r.key.startsWith(`${TABLE}/`));
+    const failedRun = await runStateMachine(compaction, {}, bindings()).catch((e) => e);
+    heal();
+    expect(failedRun).toBeInstanceOf(StateMachineExecutionError);
+    expect((await keys('central', '_logtong/')).length).toBeGreaterThan(0);
+    await runStateMachine(compaction, {}, bindings());
+    const after = await tableStats();
+    expect({ ...after, files: 0 }).toEqual({ ...before, files: 0 });
+    expect(after.files).toBeLessThan(before.files);
+    expect(await keys('central', '_logtong/')).toEqual([]);
+  });
+});
