@@ -1,0 +1,86 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { runConvert } from '../../../lib/cli/convert-command';
+import { UsageError } from '../../../lib/cli/parse-command';
+import { corpusPath } from '../../corpora';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const APACHE = corpusPath('apache_combined_elastic_examples.log');
+const COMBINED = '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"';
+const lines = readFileSync(APACHE, 'utf8').split('\n').filter(Boolean);
+
+async function run(argv: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (c) => out.push(c));
+  stderr.on('data', (c) => err.push(c));
+  const counts = await runConvert(argv, { stdout, stderr });
+  const text = (b: Buffer[]) => Buffer.concat(b).toString('utf8').split('\n').filter(Boolean);
+  return { counts, out: text(out), err: text(err) };
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
+describe('logtong convert', () => {
+  it('writes Hive-partitioned Parquet, failed.ndjson and one row count per partition (flags, plain + gzipped inputs)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'logtong-convert-'));
+    const half = Math.floor(lines.length / 2);
+    const a = path.join(dir, 'a.log');
+    const b = path.join(dir, 'b.log.gz');
+    writeFileSync(a, `${lines.slice(0, half).join('\n')}\n`);
+    writeFileSync(b, gzipSync(`${lines.slice(half).join('\n')}\n`));
+    const out = path.join(dir, 'out');
+    const r = await run(['--type', 'apache', '--format', COMBINED, '--table', 'web', '--region', 'eu-west-1', '--input', a, '--input', b, '--output', out]);
+
+    expect(r.counts).toMatchObject({ recordsIn: 10_000, written: 9999, failed: 1, filtered: 0 });
+    const failed = readFileSync(path.join(out, 'failed.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    // Line 8899 of the corpus (a cut-off user agent) is line 8899 - half of the second, gzipped file.
+    expect(failed).toEqual([expect.objectContaining({ file: b, line: 8899 - half, raw: lines[8898], reason: expect.stringMatching(/\S/) })]);
+
+    const files = walk(path.join(out, 'web')).map((f) => path.relative(out, f));
+    expect(files.every((f) => /^web\/event_hour=\d{10}\/region=eu-west-1\/[0-9a-f]{24}-\d+\.parquet$/.test(f))).toBe(true);
+    // One summary line per partition, rows adding up to what was written; DuckDB reads back the same counts.
+    const perPartition = new Map(r.out.map((l) => [l.split('\t')[0], Number(/rows=(\d+)/.exec(l)![1])]));
+    expect([...perPartition.values()].reduce((x, y) => x + y, 0)).toBe(9999);
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const rows = (await db.runAndReadAll(`select event_hour::VARCHAR as h, count(*) as n from read_parquet('${out}/web/**/*.parquet', hive_partitioning = true) group by 1`)).getRowObjectsJS();
+    expect(new Map(rows.map((x) => [`web/event_hour=${x.h}/region=eu-west-1`, Number(x.n)]))).toEqual(perPartition);
+    db.closeSync();
+    expect(r.err.at(-1)).toBe(`written=9999 failed=1 filtered=0 files=${files.length}`);
+  });
+
+  it('takes table, region and format from a pipeline of a config file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'logtong-convert-'));
+    const config = path.join(dir, 'p.yaml');
+    writeFileSync(
+      config,
+      `pipelines:\n  - name: app-logs\n    source: { type: s3, bucketName: app-bucket }\n    logFormat: { type: json, timeKey: t, timeFormat: epoch_s }\n    engine: { type: light, region: ap-east-1 }\n`,
+    );
+    const input = path.join(dir, 'in.jsonl');
+    writeFileSync(input, '{"t": 1700000000, "msg": "a"}\n{"t": 1700003600, "msg": "b"}\nnot json\n');
+    const r = await run(['--config', config, '--pipeline', 'app-logs', '--input', input, '--output', path.join(dir, 'out')]);
+    expect(r.counts).toMatchObject({ written: 2, failed: 1 });
+    expect(r.out).toEqual(['app_logs/event_hour=2023111422/region=ap-east-1\trows=1', 'app_logs/event_hour=2023111423/region=ap-east-1\trows=1']);
+  });
+
+  it('names the missing argument', async () => {
+    await expect(run(['--type', 'nginx', '--output', '/tmp/x'])).rejects.toThrow(new UsageError('--input FILE is required (repeat it for several files)'));
+    await expect(run(['--type', 'nginx', '--input', APACHE])).rejects.toThrow('--output DIR is required');
+  });
+
+  it('is wired into bin/logtong', () => {
+    const r = spawnSync('node', ['bin/logtong.js', 'convert', '--type', 'nginx'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--input FILE is required');
+    expect(r.stderr).toContain('logtong convert --config pipelines.yaml');
+  });
+});
