@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseConfig, parseConfigText } from '../../../lib/config/load';
 import { configJsonSchema, withConfigReference } from '../../../lib/config/docs';
+import { lightDatabaseName, lightTableName } from '../../../lib/config/schema';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -81,6 +82,29 @@ describe('config schema', () => {
       /^pipelines\[0\] \(web-access\)\.logFormat: .*bogus/,
     );
     expect(() => parseConfig({ pipelines: [pipeline({ logFormat: { type: 'syslog' } })] })).not.toThrow();
+  });
+
+  it('Light Engine: defaults, table and database names, one database per stack', () => {
+    const c = parseConfig({ pipelines: [pipeline({ name: 'web-parquet', engine: { type: 'light' } })] });
+    const p = c.pipelines[0];
+    expect(p.engine).toMatchObject({ schedule: 'rate(5 minutes)', batchMaxMb: 512, maxConcurrency: 4, compaction: { minAgeHours: 24, targetFileMb: 128 } });
+    expect(lightTableName(p)).toBe('web_parquet');
+    expect(lightDatabaseName(p)).toBe('logtong_web_parquet');
+    expect(
+      problems({
+        pipelines: [
+          pipeline({ name: 'a', engine: { type: 'light', database: 'logs' } }),
+          pipeline({ name: 'b', engine: { type: 'light', database: 'logs', table: 'Bad-Name', notificationEmail: 'nope' } }),
+        ],
+      }),
+    ).toEqual([
+      'pipelines[1] (b).engine.table: must match ^[a-z][a-z0-9_]{0,254}$',
+      expect.stringMatching(/^pipelines\[1\] \(b\)\.engine\.notificationEmail: /),
+      'pipelines[1] (b).engine.database: logs is already created by pipelines[0]; each Light Engine stack creates its own database',
+    ]);
+    expect(
+      problems({ pipelines: [pipeline({ name: 'a', engine: { type: 'light', database: 'logs' } }), pipeline({ name: 'b', engine: { type: 'light', database: 'logs' } })] }),
+    ).toEqual(['pipelines[1] (b).engine.database: logs is already created by pipelines[0]; each Light Engine stack creates its own database']);
   });
 
   it('orders lifecycle phases', () => {
