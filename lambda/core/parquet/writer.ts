@@ -3,9 +3,12 @@
  * the sink every `rowGroupRows` rows, and `close()` writes the footer. Memory is one row group of column values plus
  * the encoded bytes of that row group, whatever the size of the input.
  *
- * Encoding is hyparquet-writer's `ParquetWriter` (pure JS, no native code): Snappy pages (data page v2), dictionary
- * encoding chosen per column chunk (kept when it at least halves the size: low-cardinality strings get it), min/max
- * statistics, and an offset index. Chosen by benchmark over parquetjs-lite and parquet-wasm (bench/light-engine.ts).
+ * Encoding: our own row-group encoder on hyparquet-writer's low-level pieces (page headers, footer thrift, RLE/bit
+ * packing, Snappy: pure JS, no native code). Per column chunk: a dictionary (strings, INT32) built while rows are
+ * appended and kept when it is smaller than plain encoding (low-cardinality strings get it; it is given up past
+ * 64k distinct values / 1 MiB), V1 data pages of ~1 MiB (the page version every reader, Athena's included, reads),
+ * Snappy, min/max + null-count statistics (strings truncated to 64 bytes), no page indexes. Chosen by benchmark over
+ * hyparquet-writer's own ParquetWriter, parquet-wasm and parquetjs-lite (bench/light-engine.ts).
  *
  * Schema (every column OPTIONAL):
  *   string    BYTE_ARRAY UTF8 (logical STRING)       int     INT32
@@ -17,7 +20,7 @@
  *   string    strings as they are; numbers / booleans / bigints → their decimal text; objects and arrays → JSON text
  *   int       integers in 32-bit range (numbers, or strings holding one)
  *   bigint    integers in 64-bit range (numbers, bigints, or strings holding one)
- *   float / double   finite numbers (or strings holding one)
+ *   float / double   numbers (NaN → null; FLOAT: beyond float32 range → null), or strings holding a finite one
  *   boolean   booleans, `true`/`false` strings (any case), 0/1
  *   timestamp ISO-8601 strings (`2015-05-17T10:05:03.000Z` fast path; any offset), epoch millis, Date
  */
@@ -54,9 +57,9 @@ export interface RowWriter {
 }
 
 /**
- * Default rows per row group. 128k nginx rows is ~30 MiB raw, ~4-6 MiB of Parquet, and ~150 MiB of JS heap while it
- * is buffered and encoded: what keeps a 2 GiB object under 300 MB RSS. Compaction merges small files into 128 MiB
- * ones with the same row-group size.
+ * Default rows per row group. 128k nginx rows is ~30 MiB raw and ~1 MiB of Parquet; the writer's buffers for it
+ * (typed arrays + dictionaries) stay small, and a 2 GiB object streams at < 200 MB RSS (bench/light-engine.ts).
+ * Compaction rewrites partitions into ~128 MiB files with bigger row groups (pass rowGroupRows).
  */
 export const DEFAULT_ROW_GROUP_ROWS = 131_072;
 

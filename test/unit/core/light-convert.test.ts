@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import { parquetMetadata } from 'hyparquet';
-import type { LogFormat } from '../../../lib/config/schema';
 import { LogFormatSchema } from '../../../lib/config/schema';
 import { compileFilters } from '../../../lambda/core/filters';
 import { compileParser } from '../../../lambda/core/formats';
@@ -13,7 +12,7 @@ interface MemFile {
   state: 'open' | 'closed' | 'aborted';
 }
 
-function setup(format: Partial<LogFormat>, text: string, extra: Partial<ConvertBatchOptions> = {}) {
+function setup(format: Record<string, unknown>, text: string, extra: Partial<ConvertBatchOptions> = {}) {
   const logFormat = LogFormatSchema.parse(format);
   const parser = compileParser(logFormat);
   const table = lightTable(logFormat, parser.fields);
