@@ -11,7 +11,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough } from 'node:stream';
 import { MAX_SINGLE_COPY_BYTES, copyPartRanges } from '../core/s3-event';
-import type { FileSink } from '../core/light/convert';
+import { writableFileSink, type FileSink } from '../core/light/convert';
 
 export interface CopySource {
   readonly bucket: string;
@@ -80,21 +80,8 @@ export async function moveObject(s3: S3Client, o: CopySource, key: string, opts:
 export function s3FileSink(s3: S3Client, bucket: string, key: string, contentType = 'application/vnd.apache.parquet'): FileSink {
   const body = new PassThrough({ highWaterMark: 1024 * 1024 });
   const upload = new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType }, queueSize: 2 });
-  const done = upload.done();
-  // Observed through close(); without this an abort would surface as an unhandled rejection.
-  done.catch(() => undefined);
-  return {
-    write(chunk): void | Promise<void> {
-      if (body.write(chunk)) return;
-      return new Promise<void>((resolve) => body.once('drain', resolve));
-    },
-    async close() {
-      body.end();
-      await done;
-    },
-    async abort() {
-      await upload.abort().catch(() => undefined);
-      body.destroy();
-    },
-  };
+  return writableFileSink(body, upload.done(), async () => {
+    await upload.abort().catch(() => undefined);
+    body.destroy();
+  });
 }

@@ -9,7 +9,7 @@ import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { compileFilters } from '../../lambda/core/filters';
 import { compileParser } from '../../lambda/core/formats';
-import { convertBatch, type ConvertCounts, type FileSink } from '../../lambda/core/light/convert';
+import { convertBatch, writableFileSink, type ConvertCounts, type FileSink } from '../../lambda/core/light/convert';
 import { batchIdOf } from '../../lambda/core/light/layout';
 import { lightTable } from '../../lambda/core/light/table';
 import { lightTableName } from '../config/schema';
@@ -25,23 +25,11 @@ Writes DIR/<table>/event_hour=YYYYMMDDHH/region=R/*.parquet and DIR/failed.ndjso
 function fileSink(file: string): FileSink {
   mkdirSync(path.dirname(file), { recursive: true });
   const out = createWriteStream(file);
-  const ended = new Promise<void>((resolve, reject) => {
+  const finished = new Promise<void>((resolve, reject) => {
     out.once('finish', resolve);
     out.once('error', reject);
   });
-  return {
-    write(chunk): void | Promise<void> {
-      if (out.write(chunk)) return;
-      return new Promise<void>((resolve) => out.once('drain', resolve));
-    },
-    async close() {
-      out.end();
-      await ended;
-    },
-    async abort() {
-      out.destroy();
-    },
-  };
+  return writableFileSink(out, finished, async () => void out.destroy());
 }
 
 export async function runConvert(argv: string[], io: { stdout: Writable; stderr: Writable }): Promise<ConvertCounts> {

@@ -1,14 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
-import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { DefinitionBody, Map as MapState, Succeed } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { Pipeline } from '../config/schema';
 import { COMPACTION_JOURNAL_PREFIX } from '../../lambda/core/light/compaction';
-import { LoggedStateMachine, notifyAndFail, retryTask, singleRunGuard } from './logged-state-machine';
+import { scheduledFanOut, type LoggedStateMachine } from './logged-state-machine';
 import { LogtongFunction, pipelineConfigVariable } from './logtong-function';
 
 export interface CompactionProps {
@@ -83,29 +80,21 @@ export class Compaction extends Construct {
     });
     bucket.encryptionKey?.grantEncryptDecrypt(this.compactFn);
 
-    const stateMachineName = `Logtong-${name}-compaction`;
-    const failed = notifyAndFail(this, props.failureTopic, `Logtong ${name}: Light Engine compaction failed`);
-    const list = retryTask(new LambdaInvoke(this, 'ListPartitions', { lambdaFunction: this.listFn, payloadResponseOnly: true, resultPath: '$.list' }));
-    const compact = retryTask(new LambdaInvoke(this, 'Compact', { lambdaFunction: this.compactFn, payloadResponseOnly: true }));
-    const map = new MapState(this, 'CompactPartitions', {
-      itemsPath: '$.list.partitions',
-      maxConcurrency: props.maxConcurrency ?? 2,
-      resultPath: '$.compacted',
-    }).itemProcessor(compact);
-    for (const step of [list, map]) step.addCatch(failed, { resultPath: '$.error' });
-
-    this.stateMachine = new LoggedStateMachine(this, 'StateMachine', {
-      stateMachineName,
-      definitionBody: DefinitionBody.fromChainable(singleRunGuard(this, stateMachineName, list.next(map).next(new Succeed(this, 'Done')), failed)),
-      timeout: Duration.hours(12),
-    });
-    this.stateMachine.acknowledgeInvokeVersions(this.listFn);
-    this.stateMachine.acknowledgeInvokeVersions(this.compactFn);
-
-    this.schedule = new Schedule(this, 'Schedule', {
+    ({ stateMachine: this.stateMachine, schedule: this.schedule } = scheduledFanOut(this, {
+      stateMachineName: `Logtong-${name}-compaction`,
       description: `Logtong ${name}: compact Parquet partitions`,
-      schedule: ScheduleExpression.expression(props.schedule ?? 'cron(30 1 * * ? *)'),
-      target: new StepFunctionsStartExecution(this.stateMachine, { input: ScheduleTargetInput.fromObject({ trigger: 'schedule' }) }),
-    });
+      schedule: props.schedule ?? 'cron(30 1 * * ? *)',
+      timeout: Duration.hours(12),
+      listFn: this.listFn,
+      listState: 'ListPartitions',
+      itemFn: this.compactFn,
+      itemState: 'Compact',
+      mapState: 'CompactPartitions',
+      itemsField: 'partitions',
+      resultPath: '$.compacted',
+      maxConcurrency: props.maxConcurrency ?? 2,
+      failureTopic: props.failureTopic,
+      failureSubject: `Logtong ${name}: Light Engine compaction failed`,
+    }));
   }
 }

@@ -1,14 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
-import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { DefinitionBody, Map as MapState, Succeed } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { Pipeline } from '../config/schema';
 import { LogtongFunction, pipelineConfigVariable } from './logtong-function';
-import { LoggedStateMachine, notifyAndFail, retryTask, singleRunGuard } from './logged-state-machine';
+import { scheduledFanOut, type LoggedStateMachine } from './logged-state-machine';
 
 export interface LightEngineBatchProps {
   /** Pipeline name: staging prefix `<name>/`, manifests `_batches/<name>/`, archive `archive/<name>/`. */
@@ -133,30 +130,22 @@ export class LightEngineBatch extends Construct {
     props.centralBucket.encryptionKey?.grantEncrypt(this.convertFn);
     props.backupBucket.encryptionKey?.grantEncrypt(this.convertFn);
 
-    const stateMachineName = `Logtong-${name}-batch`;
-    const failed = notifyAndFail(this, props.failureTopic, `Logtong ${name}: Light Engine batch failed`);
-    const list = retryTask(new LambdaInvoke(this, 'List', { lambdaFunction: this.listFn, payloadResponseOnly: true, resultPath: '$.list' }));
-    const convert = retryTask(new LambdaInvoke(this, 'Convert', { lambdaFunction: this.convertFn, payloadResponseOnly: true }));
-    const map = new MapState(this, 'ConvertBatches', {
-      itemsPath: '$.list.batches',
-      maxConcurrency: props.maxConcurrency ?? 4,
-      resultPath: '$.converted',
-    }).itemProcessor(convert);
-    for (const step of [list, map]) step.addCatch(failed, { resultPath: '$.error' });
-    const definition = singleRunGuard(this, stateMachineName, list.next(map).next(new Succeed(this, 'Done')), failed);
-    this.stateMachine = new LoggedStateMachine(this, 'StateMachine', {
-      stateMachineName,
-      definitionBody: DefinitionBody.fromChainable(definition),
+    ({ stateMachine: this.stateMachine, schedule: this.schedule } = scheduledFanOut(this, {
+      stateMachineName: `Logtong-${name}-batch`,
+      description: `Logtong ${name}: convert staged logs to Parquet`,
+      schedule: props.schedule ?? 'rate(5 minutes)',
       // Enough for a backlog of maxBatches Convert runs at maxConcurrency, each with its retries.
       timeout: Duration.hours(6),
-    });
-    this.stateMachine.acknowledgeInvokeVersions(this.listFn);
-    this.stateMachine.acknowledgeInvokeVersions(this.convertFn);
-
-    this.schedule = new Schedule(this, 'Schedule', {
-      description: `Logtong ${name}: convert staged logs to Parquet`,
-      schedule: ScheduleExpression.expression(props.schedule ?? 'rate(5 minutes)'),
-      target: new StepFunctionsStartExecution(this.stateMachine, { input: ScheduleTargetInput.fromObject({ trigger: 'schedule' }) }),
-    });
+      listFn: this.listFn,
+      listState: 'List',
+      itemFn: this.convertFn,
+      itemState: 'Convert',
+      mapState: 'ConvertBatches',
+      itemsField: 'batches',
+      resultPath: '$.converted',
+      maxConcurrency: props.maxConcurrency ?? 4,
+      failureTopic: props.failureTopic,
+      failureSubject: `Logtong ${name}: Light Engine batch failed`,
+    }));
   }
 }

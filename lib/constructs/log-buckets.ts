@@ -77,13 +77,18 @@ export interface DataBucketProps {
  */
 export class StagingBucket extends Bucket {
   constructor(scope: Construct, id: string, props: DataBucketProps) {
-    super(scope, id, {
-      ...secureDefaults(props),
-      serverAccessLogsBucket: props.serverAccessLogsBucket,
-      serverAccessLogsPrefix: props.serverAccessLogsPrefix,
-      lifecycleRules: [abortIncompleteUploads, { id: 'expire-staged-objects', expiration: props.retention }],
-    });
+    super(scope, id, expiringBucket(props, 'expire-staged-objects'));
   }
+}
+
+/** A logged, unversioned data bucket whose objects expire `retention` after they were written. */
+function expiringBucket(props: DataBucketProps, ruleId: string): BucketProps {
+  return {
+    ...secureDefaults(props),
+    serverAccessLogsBucket: props.serverAccessLogsBucket,
+    serverAccessLogsPrefix: props.serverAccessLogsPrefix,
+    lifecycleRules: [abortIncompleteUploads, { id: ruleId, expiration: props.retention }],
+  };
 }
 
 /**
@@ -117,11 +122,6 @@ export class BackupBucket extends Bucket {
  */
 export class CentralBucket extends Bucket {
   constructor(scope: Construct, id: string, props: DataBucketProps) {
-    super(scope, id, {
-      ...secureDefaults(props),
-      serverAccessLogsBucket: props.serverAccessLogsBucket,
-      serverAccessLogsPrefix: props.serverAccessLogsPrefix,
-      lifecycleRules: [abortIncompleteUploads, { id: 'expire-parquet', expiration: props.retention }],
-    });
+    super(scope, id, expiringBucket(props, 'expire-parquet'));
   }
 }

@@ -11,11 +11,14 @@ import {
   StateMachine,
   StateMachineType,
   TaskInput,
-  type DefinitionBody,
+  DefinitionBody,
+  Map as MapState,
   type IChainable,
   type TaskStateBase,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { CallAwsService, SnsPublish } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import { CallAwsService, LambdaInvoke, SnsPublish } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from './logtong-function';
@@ -106,4 +109,55 @@ export function singleRunGuard(scope: Construct, stateMachineName: string, work:
       .when(Condition.isPresent('$.guard.executions[1]'), new Succeed(scope, 'SkipWhileAnotherRuns'))
       .otherwise(work),
   );
+}
+
+export interface ScheduledFanOutProps {
+  /** Fixed name of the state machine (IAM names its ARN). */
+  readonly stateMachineName: string;
+  readonly description: string;
+  /** EventBridge Scheduler expression. */
+  readonly schedule: string;
+  readonly timeout: Duration;
+  /** Returns `{ <itemsField>: [...] }`; its state is named `listState`. */
+  readonly listFn: IFunction;
+  readonly listState: string;
+  /** Called once per item, in a Map state named `mapState`, as the task `itemState`. */
+  readonly itemFn: IFunction;
+  readonly itemState: string;
+  readonly mapState: string;
+  readonly itemsField: string;
+  /** Where the Map's results go in the state. */
+  readonly resultPath: string;
+  readonly maxConcurrency: number;
+  readonly failureTopic: ITopic;
+  readonly failureSubject: string;
+}
+
+/**
+ * The shape of every Logtong batch job, created in `scope`: schedule → state machine: one-run guard → list task →
+ * Map of the item task (bounded concurrency), every task retried with backoff, any failure → topic → Fail.
+ */
+export function scheduledFanOut(scope: Construct, props: ScheduledFanOutProps): { stateMachine: LoggedStateMachine; schedule: Schedule } {
+  const failed = notifyAndFail(scope, props.failureTopic, props.failureSubject);
+  const list = retryTask(new LambdaInvoke(scope, props.listState, { lambdaFunction: props.listFn, payloadResponseOnly: true, resultPath: '$.list' }));
+  const item = retryTask(new LambdaInvoke(scope, props.itemState, { lambdaFunction: props.itemFn, payloadResponseOnly: true }));
+  const map = new MapState(scope, props.mapState, {
+    itemsPath: `$.list.${props.itemsField}`,
+    maxConcurrency: props.maxConcurrency,
+    resultPath: props.resultPath,
+  }).itemProcessor(item);
+  for (const step of [list, map]) step.addCatch(failed, { resultPath: '$.error' });
+  const stateMachine = new LoggedStateMachine(scope, 'StateMachine', {
+    stateMachineName: props.stateMachineName,
+    definitionBody: DefinitionBody.fromChainable(singleRunGuard(scope, props.stateMachineName, list.next(map).next(new Succeed(scope, 'Done')), failed)),
+    timeout: props.timeout,
+  });
+  stateMachine.acknowledgeInvokeVersions(props.listFn);
+  stateMachine.acknowledgeInvokeVersions(props.itemFn);
+  const schedule = new Schedule(scope, 'Schedule', {
+    description: props.description,
+    schedule: ScheduleExpression.expression(props.schedule),
+    target: new StepFunctionsStartExecution(stateMachine, { input: ScheduleTargetInput.fromObject({ trigger: 'schedule' }) }),
+  });
+  return { stateMachine, schedule };
 }

@@ -3,6 +3,7 @@
  * exactly as the OpenSearch processor does, and each record is appended to the Parquet file of its own event hour.
  * Pure orchestration: reading objects, writing files and backing up failed records are injected.
  */
+import type { Writable } from 'node:stream';
 import { TIMESTAMP_FIELD } from '../fields';
 import { recordBatches, type LineParser } from '../formats';
 import { decodeBody, splitLines } from '../lines';
@@ -15,6 +16,26 @@ import { eventHourOf, partitionPrefix } from './layout';
 export interface FileSink extends ParquetSink {
   close(): Promise<void>;
   abort(): Promise<void>;
+}
+
+/**
+ * A FileSink over a Writable: writes wait for 'drain' (backpressure), close() ends the stream and waits for
+ * `finished` (the upload or the file being complete), abort() runs `abort`.
+ */
+export function writableFileSink(out: Writable, finished: Promise<unknown>, abort: () => Promise<void>): FileSink {
+  // Observed through close(); without this an aborted upload would surface as an unhandled rejection.
+  finished.catch(() => undefined);
+  return {
+    write(chunk): void | Promise<void> {
+      if (out.write(chunk)) return;
+      return new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    },
+    async close() {
+      out.end();
+      await finished;
+    },
+    abort,
+  };
 }
 
 export interface ConvertInput {
