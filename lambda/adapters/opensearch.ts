@@ -51,7 +51,7 @@ export async function connectOpenSearch(env: OpenSearchEnv = process.env): Promi
   }
 
   // Answers every HTTP status as data; only network failures and timeouts throw.
-  const request = async (params: { method: string; path: string; body?: unknown; bulkBody?: string; querystring?: Record<string, string> }) => {
+  const request = async (params: { method: string; path: string; body?: unknown; bulkBody?: Buffer; querystring?: Record<string, string> }) => {
     try {
       const res = await client.transport.request(params as never);
       return { status: res.statusCode ?? 200, body: typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '') };

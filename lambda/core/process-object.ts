@@ -93,8 +93,8 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
   const inFlight: Array<Promise<void>> = [];
   const dispatch = async (batch: BulkRequest<ItemRef>) => {
     const outcome = await o.send(batch);
-    counts.indexed += outcome.indexed.length;
-    counts.duplicates += outcome.duplicates.length;
+    counts.indexed += outcome.indexed;
+    counts.duplicates += outcome.duplicates;
     for (const f of outcome.failed) {
       if (f.transient && !finalAttempt) counts.deferred++;
       else {

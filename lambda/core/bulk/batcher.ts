@@ -3,17 +3,14 @@
  *
  * Each document is written as `{"create":{"_index":…,"_id":…}}\n<doc>\n`: `create`, not `index`, so a redelivered
  * object (same deterministic _id) never overwrites or duplicates a document — the caller treats 409 as already
- * indexed. `bytes` is the UTF-8 size of the whole body.
+ * indexed. A batch is its body's bytes (UTF-8, as sent) and its items' refs, made only when asked for: a sender
+ * needs the refs of the items that did not go in, nothing per item that did.
  */
-import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { JsonWriter } from '../formats';
+import type { BulkRequest } from './sender';
 
-export interface BulkBatch<T> {
-  body: string;
-  bytes: number;
-  items: Array<{ id: string; ref: T }>;
-}
+export type BulkBatch<T> = BulkRequest<T>;
 
 export interface BulkBatcherOptions<T = unknown> {
   /** Index or write alias. */
@@ -27,8 +24,8 @@ export interface BulkBatcherOptions<T = unknown> {
    */
   stringify?: (doc: Record<string, unknown>) => string;
   /**
-   * For addRange(): ids are `${idPrefix}-${lineNo}` and item refs are made by rangeRef when the batch's items are
-   * first read (nothing per line is allocated while the batch is built).
+   * For addRange(): ids are `${idPrefix}-${lineNo}` and item refs are made by rangeRef when a batch's ref(i) is
+   * called (nothing per line is allocated while the batch is built).
    */
   idPrefix?: string;
   rangeRef?: (lineNo: number, src: Buffer, start: number, end: number) => T;
@@ -44,7 +41,7 @@ export class BulkBatcher<T = unknown> {
    * The body being built is UTF-8 encoded into one reused buffer: each entry string dies young and the batch is
    * off the JS heap until it is complete. Keeping thousands of entry strings alive for the life of a batch made
    * every young-generation GC copy them, which cost as much as parsing; measuring each one (Buffer.byteLength)
-   * cost as much again. Here the byte count comes from the encode, and the body string is decoded once per batch.
+   * cost as much again. Here the byte count comes from the encode, and the body is copied out once per batch.
    */
   private buf: Buffer;
   private off = 0;
@@ -54,18 +51,21 @@ export class BulkBatcher<T = unknown> {
    */
   private limit: number;
   private staged: Buffer | undefined;
-  private view: DataView | undefined;
-  private items: Array<{ id: string; ref: T }> = [];
-  // addRange() items: line number, source buffer (index into srcs) and range; line -1 = next of `items`
+  /** A DataView of buf (same offsets), for the writer's word stores. */
+  private view: DataView;
+  // per item: addRange() items have their line number, source buffer (index into srcs) and range; add() and
+  // addLine() items have line -1 and their ref at refs[srcIdx]
+  private refs: T[] = [];
   private count = 0;
   private lines = new Int32Array(1024);
   private srcIdx = new Int32Array(1024);
   private starts = new Int32Array(1024);
   private ends = new Int32Array(1024);
   private srcs: Buffer[] = [];
-  private readonly idHead: Buffer | undefined;
+  /** The action line up to the line number (`{"create":…,"_id":"<prefix>-`) as little-endian words, zero-padded. */
+  private readonly idHead: Int32Array | undefined;
+  private readonly idHeadLength: number;
   private readonly rangeRef: ((lineNo: number, src: Buffer, start: number, end: number) => T) | undefined;
-  private readonly idPrefix: string;
 
   constructor(opts: BulkBatcherOptions<T>) {
     if (!opts.index) throw new Error('BulkBatcher: index is required');
@@ -77,10 +77,13 @@ export class BulkBatcher<T = unknown> {
     this.stringify = opts.stringify ?? JSON.stringify;
     this.limit = this.defaultCapacity();
     this.buf = Buffer.allocUnsafe(this.limit);
-    this.idPrefix = opts.idPrefix ?? '';
+    this.view = viewOf(this.buf);
     if (opts.idPrefix !== undefined && !isPlainId(opts.idPrefix)) throw new Error('BulkBatcher: idPrefix must be base64url');
-    // the action line up to the line number, written with one native copy
-    this.idHead = opts.idPrefix !== undefined ? Buffer.from(`${this.actionHead}"${opts.idPrefix}-`, 'utf8') : undefined;
+    const head = Buffer.from(`${this.actionHead}"${opts.idPrefix ?? ''}-`, 'utf8');
+    const padded = Buffer.alloc(Math.ceil(head.length / 4) * 4);
+    head.copy(padded);
+    this.idHead = opts.idPrefix !== undefined ? Int32Array.from({ length: padded.length / 4 }, (_, i) => padded.readInt32LE(4 * i)) : undefined;
+    this.idHeadLength = head.length;
     this.rangeRef = opts.rangeRef;
   }
 
@@ -99,7 +102,7 @@ export class BulkBatcher<T = unknown> {
     // A UTF-16 code unit never takes more than 3 UTF-8 bytes.
     if (start + 3 * entry.length > this.limit) this.grow(start + 3 * entry.length);
     const n = (this.buf as FastBuffer).utf8Write(entry, start, this.limit - start);
-    return this.commit(start, n, id, ref);
+    return this.commit(start, n, ref);
   }
 
   /**
@@ -128,7 +131,7 @@ export class BulkBatcher<T = unknown> {
     const end = writer.write(line, buf, o);
     if (end < 0) return false;
     buf[end] = 10;
-    return this.commit(start, end + 1 - start, id, ref);
+    return this.commit(start, end + 1 - start, ref);
   }
 
   /**
@@ -138,23 +141,22 @@ export class BulkBatcher<T = unknown> {
   addRange(lineNo: number, src: Buffer, start: number, end: number, writer: JsonWriter): BulkBatch<T> | undefined | false {
     const at = this.off;
     const idHead = this.idHead!;
-    const need = idHead.length + 16 + writer.maxBytes(end - start);
+    // (+ 4 * idHead.length: the padding of the last word is written too, then overwritten)
+    const need = 4 * idHead.length + 16 + writer.maxBytes(end - start);
     if (at + need > this.limit) this.grow(at + need);
     if (src !== this.staged) this.stage(src);
     const buf = this.buf;
-    let o = at;
-    buf.set(idHead, o);
-    o += idHead.length;
+    const view = this.view;
+    for (let i = 0; i < idHead.length; i++) view.setInt32(at + 4 * i, idHead[i], true);
+    let o = at + this.idHeadLength;
+    // line numbers are below 2^31: integer division
     let digits = 1;
-    for (let v = lineNo; v >= 10; v = Math.floor(v / 10)) digits++;
-    for (let i = digits - 1, v = lineNo; i >= 0; i--, v = Math.floor(v / 10)) buf[o + i] = 48 + (v % 10);
+    for (let v = lineNo; v >= 10; v = (v / 10) | 0) digits++;
+    for (let i = digits - 1, v = lineNo; i >= 0; i--, v = (v / 10) | 0) buf[o + i] = 48 + (v % 10);
     o += digits;
-    buf[o++] = 34;
-    buf[o++] = 125;
-    buf[o++] = 125;
-    buf[o++] = 10;
-    let view = this.view;
-    if (view === undefined || view.buffer !== buf.buffer) view = this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    // `"}}` and the newline
+    view.setInt32(o, 0x0a7d7d22, true);
+    o += 4;
     const e = writer.writeRange!(this.limit, start, end, buf, o, view);
     if (e < 0) return false;
     buf[e] = 10;
@@ -175,13 +177,14 @@ export class BulkBatcher<T = unknown> {
   }
 
   /** Adds the entry just written at buf[start..start+n), cutting the batch before it when it does not fit. */
-  private commit(start: number, n: number, id: string, ref: T): BulkBatch<T> | undefined {
+  private commit(start: number, n: number, ref: T): BulkBatch<T> | undefined {
     const full = this.cut(start, n);
     const k = this.count;
     if (k === this.lines.length) this.growItems();
     this.lines[k] = -1;
+    this.srcIdx[k] = this.refs.length;
+    this.refs.push(ref);
     this.count = k + 1;
-    this.items.push({ id, ref });
     return full;
   }
 
@@ -217,41 +220,13 @@ export class BulkBatcher<T = unknown> {
     return batch;
   }
 
-  /** The batch of buf[0..end) and its items; what follows `end` (if anything) is the caller's. */
+  /** The batch of buf[0..end) (copied out) and its items; what follows `end` (if anything) is the caller's. */
   private take(end: number): BulkBatch<T> {
-    const bytes = this.buf.subarray(0, end);
-    // ASCII (the usual body) decodes as latin1 — a plain copy, ~4× faster than the UTF-8 decoder.
-    const body = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+    const body = Buffer.allocUnsafe(end);
+    this.buf.copy(body, 0, 0, end);
     const n = this.count;
-    const objs = this.items;
-    let batch: BulkBatch<T>;
-    if (objs.length === n) batch = { body, bytes: end, items: objs };
-    else {
-      // range items: their ids and refs are made only if someone reads them (a sender does, once)
-      const lines = this.lines.slice(0, n);
-      const srcIdx = this.srcIdx.slice(0, n);
-      const starts = this.starts.slice(0, n);
-      const ends = this.ends.slice(0, n);
-      const srcs = this.srcs;
-      const prefix = this.idPrefix;
-      const rangeRef = this.rangeRef!;
-      let items: Array<{ id: string; ref: T }> | undefined;
-      batch = {
-        body,
-        bytes: end,
-        get items() {
-          if (items === undefined) {
-            items = new Array(n);
-            for (let k = 0, j = 0; k < n; k++) {
-              const line = lines[k];
-              items[k] = line < 0 ? objs[j++] : { id: `${prefix}-${line}`, ref: rangeRef(line, srcs[srcIdx[k]], starts[k], ends[k]) };
-            }
-          }
-          return items;
-        },
-      };
-    }
-    this.items = [];
+    const batch = new Batch<T>(body, n, this.lines.slice(0, n), this.srcIdx.slice(0, n), this.starts.slice(0, n), this.ends.slice(0, n), this.srcs, this.refs, this.rangeRef);
+    this.refs = [];
     this.srcs = [];
     this.count = 0;
     this.off = 0;
@@ -266,8 +241,13 @@ export class BulkBatcher<T = unknown> {
     this.limit = Math.max(need, 2 * this.limit);
     const next = Buffer.allocUnsafe(this.limit);
     this.buf.copy(next, 0, 0, this.off);
-    this.buf = next;
+    this.setBuffer(next);
     this.staged = undefined;
+  }
+
+  private setBuffer(buf: Buffer): void {
+    this.buf = buf;
+    this.view = viewOf(buf);
   }
 
   /** Puts src's bytes at buf[limit..]. */
@@ -275,7 +255,7 @@ export class BulkBatcher<T = unknown> {
     if (this.limit + src.length > this.buf.length) {
       const next = Buffer.allocUnsafe(this.limit + Math.max(src.length, 512 * 1024));
       this.buf.copy(next, 0, 0, this.off);
-      this.buf = next;
+      this.setBuffer(next);
     }
     src.copy(this.buf, this.limit);
     this.staged = src;
@@ -287,13 +267,38 @@ export class BulkBatcher<T = unknown> {
     if (this.limit > 2 * dflt && 3 * len <= dflt) {
       const next = Buffer.allocUnsafe(dflt);
       this.buf.copy(next, 0, from, from + len);
-      this.buf = next;
+      this.setBuffer(next);
       this.limit = dflt;
       this.staged = undefined;
     } else if (from > 0) {
       this.buf.copy(this.buf, 0, from, from + len);
     }
   }
+}
+
+/** A built batch: item k's ref comes from the batcher's refs (add, addLine) or is made from its line range. */
+class Batch<T> implements BulkBatch<T> {
+  constructor(
+    readonly body: Buffer,
+    readonly count: number,
+    private readonly lines: Int32Array,
+    private readonly srcIdx: Int32Array,
+    private readonly starts: Int32Array,
+    private readonly ends: Int32Array,
+    private readonly srcs: Buffer[],
+    private readonly refs: T[],
+    private readonly rangeRef: ((lineNo: number, src: Buffer, start: number, end: number) => T) | undefined,
+  ) {}
+
+  ref(i: number): T {
+    const line = this.lines[i];
+    if (line < 0) return this.refs[this.srcIdx[i]];
+    return this.rangeRef!(line, this.srcs[this.srcIdx[i]], this.starts[i], this.ends[i]);
+  }
+}
+
+function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.length);
 }
 
 /**

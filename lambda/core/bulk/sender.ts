@@ -10,12 +10,15 @@ export interface BulkResponse {
   readonly body: string;
 }
 
-/** POST `/_bulk`. Throws on network errors and timeouts (treated as retryable). */
-export type BulkTransport = (body: string) => Promise<BulkResponse>;
+/** POST `/_bulk` with an NDJSON body. Throws on network errors and timeouts (treated as retryable). */
+export type BulkTransport = (body: Buffer) => Promise<BulkResponse>;
 
 export interface BulkRequest<T> {
-  readonly body: string;
-  readonly items: ReadonlyArray<{ readonly id: string; readonly ref: T }>;
+  /** NDJSON (UTF-8): per item an action line and a document line, in item order. */
+  readonly body: Buffer;
+  readonly count: number;
+  /** Item i's ref, made when asked for: only the items that do not go in need one. */
+  ref(i: number): T;
 }
 
 export interface FailedItem<T> {
@@ -26,9 +29,10 @@ export interface FailedItem<T> {
 }
 
 export interface BulkOutcome<T> {
-  indexed: T[];
-  /** `create` answered 409: a document with this deterministic _id exists (redelivery). */
-  duplicates: T[];
+  /** Items created. */
+  indexed: number;
+  /** Items whose `create` answered 409: a document with this deterministic _id exists (redelivery). */
+  duplicates: number;
   failed: FailedItem<T>[];
   /** HTTP requests made, including retries and splits. */
   requests: number;
@@ -59,18 +63,24 @@ export function backoffDelay(attempt: number, policy: RetryPolicy = {}): number 
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** One NDJSON pair per item: JSON escapes newlines, so the body splits cleanly on '\n'. */
-function itemChunks(body: string, count: number): string[] {
-  const lines = body.split('\n');
-  const chunks: string[] = new Array(count);
-  for (let i = 0; i < count; i++) chunks[i] = `${lines[2 * i]}\n${lines[2 * i + 1]}\n`;
-  return chunks;
+/**
+ * Where each item's NDJSON pair starts in the body (and, at [count], where the last one ends): JSON escapes
+ * newlines, so the body splits cleanly on them. Needed only to resend part of a request.
+ */
+function itemStarts(body: Buffer, count: number): Int32Array {
+  const starts = new Int32Array(count + 1);
+  let pos = 0;
+  for (let i = 0; i < count; i++) {
+    starts[i] = pos;
+    pos = body.indexOf(10, body.indexOf(10, pos) + 1) + 1;
+  }
+  starts[count] = pos;
+  return starts;
 }
 
-interface Pending<T> {
-  readonly chunk: string;
-  readonly id: string;
-  readonly ref: T;
+/** The body of some of a request's items (indices into it, in order). */
+function bodyOf(body: Buffer, starts: Int32Array, items: number[]): Buffer {
+  return Buffer.concat(items.map((i) => body.subarray(starts[i], starts[i + 1])));
 }
 
 interface ItemResult {
@@ -86,17 +96,21 @@ function itemReason(r: ItemResult): string {
 }
 
 export async function sendBulk<T>(request: BulkRequest<T>, transport: BulkTransport, policy: RetryPolicy = {}): Promise<BulkOutcome<T>> {
-  const outcome: BulkOutcome<T> = { indexed: [], duplicates: [], failed: [], requests: 0 };
-  if (request.items.length === 0) return outcome;
-  const chunks = itemChunks(request.body, request.items.length);
-  const pending = request.items.map((it, i) => ({ chunk: chunks[i], id: it.id, ref: it.ref }));
-  await sendPending(pending, request.body, transport, policy, outcome);
+  const outcome: BulkOutcome<T> = { indexed: 0, duplicates: 0, failed: [], requests: 0 };
+  if (request.count === 0) return outcome;
+  let starts: Int32Array | undefined;
+  const part = (items: number[]) => bodyOf(request.body, (starts ??= itemStarts(request.body, request.count)), items);
+  const all = Array.from({ length: request.count }, (_, i) => i);
+  await sendPending(request, all, request.body, part, transport, policy, outcome);
   return outcome;
 }
 
+/** Sends the items (indices into the request) whose body is `body`; `part` makes the body of a subset. */
 async function sendPending<T>(
-  items: Pending<T>[],
-  body: string,
+  request: BulkRequest<T>,
+  items: number[],
+  body: Buffer,
+  part: (items: number[]) => Buffer,
   transport: BulkTransport,
   policy: RetryPolicy,
   outcome: BulkOutcome<T>,
@@ -118,13 +132,13 @@ async function sendPending<T>(
     }
     if (res.status === 413) {
       if (current.length === 1) {
-        outcome.failed.push({ ref: current[0].ref, reason: '413 request entity too large: the document alone exceeds the domain limit', transient: false });
+        outcome.failed.push({ ref: request.ref(current[0]), reason: '413 request entity too large: the document alone exceeds the domain limit', transient: false });
         return;
       }
       // Halve and send each half on its own; each half gets a fresh retry budget.
       const mid = current.length >> 1;
       for (const half of [current.slice(0, mid), current.slice(mid)]) {
-        await sendPending(half, half.map((p) => p.chunk).join(''), transport, policy, outcome);
+        await sendPending(request, half, part(half), part, transport, policy, outcome);
       }
       return;
     }
@@ -134,7 +148,7 @@ async function sendPending<T>(
     }
     if (res.status < 200 || res.status >= 300) {
       const reason = `bulk request rejected: HTTP ${res.status} ${res.body.slice(0, 500)}`;
-      for (const p of current) outcome.failed.push({ ref: p.ref, reason, transient: false });
+      for (const i of current) outcome.failed.push({ ref: request.ref(i), reason, transient: false });
       return;
     }
     let parsed: { errors?: boolean; items?: Array<Record<string, ItemResult>> };
@@ -149,20 +163,20 @@ async function sendPending<T>(
       lastProblem = `bulk response has ${results.length} items for ${current.length} sent`;
       continue;
     }
-    const retry: Pending<T>[] = [];
-    for (let i = 0; i < current.length; i++) {
-      const r = Object.values(results[i])[0];
-      if (r.status >= 200 && r.status < 300) outcome.indexed.push(current[i].ref);
-      else if (r.status === 409) outcome.duplicates.push(current[i].ref);
+    const retry: number[] = [];
+    for (let k = 0; k < current.length; k++) {
+      const r = Object.values(results[k])[0];
+      if (r.status >= 200 && r.status < 300) outcome.indexed++;
+      else if (r.status === 409) outcome.duplicates++;
       else if (RETRYABLE_ITEM_STATUS.has(r.status)) {
-        retry.push(current[i]);
+        retry.push(current[k]);
         lastProblem = itemReason(r);
-      } else outcome.failed.push({ ref: current[i].ref, reason: itemReason(r), transient: false });
+      } else outcome.failed.push({ ref: request.ref(current[k]), reason: itemReason(r), transient: false });
     }
     current = retry;
-    currentBody = retry.map((p) => p.chunk).join('');
+    if (retry.length > 0) currentBody = part(retry);
   }
-  for (const p of current) {
-    outcome.failed.push({ ref: p.ref, reason: `${lastProblem} (gave up after ${maxAttempts} attempts)`, transient: true });
+  for (const i of current) {
+    outcome.failed.push({ ref: request.ref(i), reason: `${lastProblem} (gave up after ${maxAttempts} attempts)`, transient: true });
   }
 }

@@ -176,13 +176,12 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
         c += `}\nif (end === -1) ${miss(i, 'pos')};\n`;
       } else {
         if (range) {
-          // the chunk's bytes are at B[X..]: a short loop for the first byte (values are often short), then native
-          // memchr; the rest compared in place. A `"` that does not start the literal is inside the value: declined.
+          // the chunk's bytes are at B[X..]: the first byte of the literal found a word at a time (FIND), the rest
+          // compared in place. A `"` that does not start the literal is inside the value: declined.
           const lb = Array.from(Buffer.from(lit, 'latin1'));
           const rest = lb.slice(1).map((b, k) => ` && B[X + end + ${k + 1}] === ${b}`).join('');
           c += `end = pos;\nfor (const lim = len - ${lb.length}; ; end++) {\n`;
-          c += `  const stop = end + 16 < lim ? end + 16 : lim;\n  while (end <= stop && B[X + end] !== ${lb[0]}) end++;\n`;
-          c += `  if (end > stop) {\n    if (stop === lim) { end = -1; break; }\n    end = B.indexOf(${lb[0]}, X + end) - X;\n    if (end < 0 || end > lim) { end = -1; break; }\n  }\n`;
+          c += `  end = FIND(B, DV, X + end, X + lim, ${lb[0]}, ${lb[0] * 0x01010101});\n  if (end < 0) break;\n  end -= X;\n`;
           c += `  if (true${rest}) break;\n${lb[0] === 34 ? '  end = -1;\n  break;\n' : ''}}\n`;
         } else c += `end = line.indexOf(K[${i + 1}], pos);\n`;
         if (before.endsWith('"') && lit.startsWith('"')) {
@@ -334,16 +333,16 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
       .replace(/line\.charCodeAt\(([^()]*)\)/g, 'B[X + $1]')
       .replace(/line\.startsWith\('HTTP\/', b \+ 1\)/g, `(true${bytesAt('HTTP/', 'b + 1')})`)
       .replace(/((?:B\[o(?: \+ \d+)?\] = \d+; ?)+)\no \+= (\d+);/g, (_, stores: string, n: string) => wordStores(stores, Number(n)))
-      .replace(/\/\*QUOTE\(([^,]*), ([^)]*)\)\*\//g, (_, a, b) => `if (HAS_QUOTE(B, X + ${a}, X + ${b})) return -1;`)
-            // value copies inline (the writer is too big for the compiler to inline calls into it): a loop for short
-      // values, a native copy for others
+      .replace(/\/\*QUOTE\(([^,]*), ([^)]*)\)\*\//g, (_, a, b) => `if (FIND(B, DV, X + ${a}, X + ${b} - 1, 34, ${34 * 0x01010101}) >= 0) return -1;`)
+      // value copies inline (the writer is too big for the compiler to inline calls into it): a loop for short
+      // values, a native copy for others (a word-at-a-time copy function measured slower than both)
       .replace(
         /B\.copyWithin\(o, X \+ ([^,]*), X \+ ([^)]*)\);\no \+= [^;]*;/g,
         (_, a, b) => `if (${b} - ${a} <= 16) for (let i = X + ${a}; i < X + ${b}; i++) B[o++] = B[i];\nelse {\n  B.copyWithin(o, X + ${a}, X + ${b});\n  o += ${b} - ${a};\n}`,
       );
   let rcode = scan(true, true) + onBytes(split(wfields, true));
   if (/\bline\b/.test(rcode)) rangeable = false;
-  rcode += `${wConst('{"@timestamp":"')}o = TS_RANGE(B, X, a${timeIndex}, b${timeIndex}, o);\nif (o < 0) return -1;\n${wConst('"')}`;
+  rcode += `${wConst('{"@timestamp":"')}o = TS_RANGE(B, DV, X, a${timeIndex}, b${timeIndex}, o);\nif (o < 0) return -1;\n${wConst('"')}`;
   for (const [, e] of entries) rcode += onBytes(e.emit);
   rcode += `${wConst('}')}return o;\n`;
 
@@ -394,7 +393,7 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
 
   const factory = new Function(
     'K', 'C', 'M', 'INVALID', 'TIMESTAMP', 'UNESCAPE', 'IS_METHOD', 'ESCAPED', 'LIST_SEPARATOR', 'MISMATCH', 'BAD', 'BAD_TIME', 'NEEDS_ESCAPE', 'DIRTY', 'QUOTES',
-    'RC', 'WS', 'IPV4_AT', 'DIGITS_AT', 'IS_METHOD_AT', 'PLAIN_QUOTES', 'FIXED', 'TS_WRITE', 'TS_RANGE', 'IPV4_B', 'DIGITS_B', 'METHOD_B', 'RC_B', 'SLICE', 'HAS_QUOTE',
+    'RC', 'WS', 'IPV4_AT', 'DIGITS_AT', 'IS_METHOD_AT', 'PLAIN_QUOTES', 'FIXED', 'TS_WRITE', 'TS_RANGE', 'IPV4_B', 'DIGITS_B', 'METHOD_B', 'RC_B', 'SLICE', 'FIND',
     `"use strict";
 let LAST_DOC = null, LAST_LINE = '';
 function isClean(line) {
@@ -415,7 +414,7 @@ return { parse, stringify, write, writeRange };`,
   );
   const { parse, stringify, write, writeRange } = factory(
     K, C, M, INVALID, timestamp, unescapeLogValue, isMethod, isEscaped, isListSeparator, mismatch, bad, badTime, JSON_NEEDS_ESCAPE, LINE_DIRTY, quotes,
-    copyRaw, writeAscii, isIPv4At, isPlainDigitsAt, isMethodAt, plainQuotes, writerFixed, timestampWriter, timestampRangeWriter, isIPv4Staged, isPlainDigitsBytes, isMethodBytes, copyDigits, sliceLatin1, hasQuote,
+    copyRaw, writeAscii, isIPv4At, isPlainDigitsAt, isMethodAt, plainQuotes, writerFixed, timestampWriter, timestampRangeWriter, isIPv4Staged, isPlainDigitsBytes, isMethodBytes, copyDigits, sliceLatin1, findByte,
   ) as {
     parse: (line: string) => ParseResult;
     stringify: (doc: Record<string, unknown>) => string;
@@ -515,14 +514,19 @@ function copyDigits(B: Uint8Array, X: number, a: number, b: number, o: number): 
   return o;
 }
 
-/** Is there a `"` in B[a..b)? A loop for short values, native memchr for others. */
-function hasQuote(B: Buffer, a: number, b: number): boolean {
-  if (b - a <= 24) {
-    for (let i = a; i < b; i++) if (B[i] === 34) return true;
-    return false;
+/**
+ * The first position p in [from, last] with B[p] === c (`pattern`: c in every byte of a word), or -1. A word at a
+ * time through the DataView DV of B: values are tens of bytes, where a native search costs more in its call than
+ * in its work. (A zero byte of w ^ pattern is a c; the test may flag a word wrongly only above a real zero byte.)
+ */
+function findByte(B: Buffer, DV: DataView, from: number, last: number, c: number, pattern: number): number {
+  let p = from;
+  for (; p + 3 <= last; p += 4) {
+    const w = DV.getInt32(p, true) ^ pattern;
+    if (((w - 0x01010101) & ~w & 0x80808080) !== 0) break;
   }
-  const q = B.indexOf(34, a);
-  return q !== -1 && q < b;
+  for (; p <= last; p++) if (B[p] === c) return p;
+  return -1;
 }
 
 function sliceLatin1(B: Buffer, X: number, a: number, b: number): string {

@@ -1,12 +1,15 @@
 import { BulkBatcher, objectIdPrefix, type BulkBatch } from '../../../lambda/core/bulk/batcher';
 
-function parseBody(body: string): Array<[unknown, unknown]> {
-  const lines = body.split('\n');
+function parseBody(body: Buffer): Array<[unknown, unknown]> {
+  const lines = body.toString('utf8').split('\n');
   expect(lines.pop()).toBe(''); // NDJSON ends with a newline
   const out: Array<[unknown, unknown]> = [];
   for (let i = 0; i < lines.length; i += 2) out.push([JSON.parse(lines[i]), JSON.parse(lines[i + 1])]);
   return out;
 }
+
+/** The refs of a batch's items, in order. */
+const refsOf = <T>(batch: BulkBatch<T>): T[] => Array.from({ length: batch.count }, (_, i) => batch.ref(i));
 
 describe('BulkBatcher', () => {
   it('writes create actions with _index and _id, then the document, as NDJSON', () => {
@@ -19,11 +22,7 @@ describe('BulkBatcher', () => {
       [{ create: { _index: 'web-logs', _id: 'abc-1' } }, { status: 200, msg: 'hi' }],
       [{ create: { _index: 'web-logs', _id: 'abc-2' } }, { status: 404, msg: 'é "quoted" \\ 中' }],
     ]);
-    expect(batch.bytes).toBe(Buffer.byteLength(batch.body));
-    expect(batch.items).toEqual([
-      { id: 'abc-1', ref: 1 },
-      { id: 'abc-2', ref: 2 },
-    ]);
+    expect(refsOf(batch)).toEqual([1, 2]);
     expect(b.flush()).toBeUndefined();
     expect(b.size).toBe(0);
   });
@@ -42,8 +41,8 @@ describe('BulkBatcher', () => {
       if (full) out.push(full);
     }
     out.push(b.flush()!);
-    expect(out.map((x) => x.items.map((it) => it.ref))).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
-    for (const x of out) expect(x.bytes).toBe(Buffer.byteLength(x.body));
+    expect(out.map(refsOf)).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+    for (const x of out) expect(parseBody(x.body)).toHaveLength(x.count);
   });
 
   it('never exceeds maxBytes (multi-byte text counted in UTF-8 bytes)', () => {
@@ -55,18 +54,17 @@ describe('BulkBatcher', () => {
       if (full) batches.push(full);
     }
     batches.push(b.flush()!);
-    const refs = batches.flatMap((x) => x.items.map((it) => it.ref));
+    const refs = batches.flatMap(refsOf);
     expect(refs).toEqual(Array.from({ length: 200 }, (_, i) => i));
     for (const x of batches) {
-      expect(x.bytes).toBe(Buffer.byteLength(x.body));
-      expect(x.bytes).toBeLessThanOrEqual(maxBytes);
-      expect(parseBody(x.body)).toHaveLength(x.items.length);
+      expect(x.body.length).toBeLessThanOrEqual(maxBytes);
+      expect(parseBody(x.body)).toHaveLength(x.count);
     }
     // and the batches are reasonably full: adding the next doc would have overflowed
     for (let k = 0; k < batches.length - 1; k++) {
-      const nextDoc = { text: '中文'.repeat(batches[k + 1].items[0].ref % 37), i: batches[k + 1].items[0].ref };
+      const nextDoc = { text: '中文'.repeat(batches[k + 1].ref(0) % 37), i: batches[k + 1].ref(0) };
       const nextEntry = `{"create":{"_index":"i","_id":"id-${nextDoc.i}"}}\n${JSON.stringify(nextDoc)}\n`;
-      expect(batches[k].bytes + Buffer.byteLength(nextEntry)).toBeGreaterThan(maxBytes);
+      expect(batches[k].body.length + Buffer.byteLength(nextEntry)).toBeGreaterThan(maxBytes);
     }
   });
 
@@ -74,13 +72,13 @@ describe('BulkBatcher', () => {
     const b = new BulkBatcher<string>({ index: 'i', maxBytes: 500, maxDocs: 100 });
     expect(b.add('a', { v: 'small' }, 'a')).toBeUndefined();
     const first = b.add('big', { v: 'x'.repeat(5000) }, 'big');
-    expect(first?.items.map((x) => x.ref)).toEqual(['a']);
+    expect(refsOf(first!)).toEqual(['a']);
     const second = b.add('c', { v: 'small' }, 'c');
-    expect(second?.items.map((x) => x.ref)).toEqual(['big']);
-    expect(second!.bytes).toBeGreaterThan(5000);
+    expect(refsOf(second!)).toEqual(['big']);
+    expect(second!.body.length).toBeGreaterThan(5000);
     expect(parseBody(second!.body)[0][1]).toEqual({ v: 'x'.repeat(5000) });
     const last = b.flush();
-    expect(last?.items.map((x) => x.ref)).toEqual(['c']);
+    expect(refsOf(last!)).toEqual(['c']);
     expect(parseBody(last!.body)).toEqual([[{ create: { _index: 'i', _id: 'c' } }, { v: 'small' }]]);
   });
 
@@ -88,16 +86,29 @@ describe('BulkBatcher', () => {
     const b = new BulkBatcher<number>({ index: 'i', maxBytes: 65_536, maxDocs: 100 });
     expect(b.add('h', { v: 'y'.repeat(1_000_000) }, 0)).toBeUndefined();
     const big = b.add('n1', { v: 1 }, 1)!;
-    expect(big.items).toHaveLength(1);
-    expect(big.bytes).toBe(Buffer.byteLength(big.body));
+    expect(big.count).toBe(1);
+    expect(parseBody(big.body)).toEqual([[{ create: { _index: 'i', _id: 'h' } }, { v: 'y'.repeat(1_000_000) }]]);
     const rest = b.flush()!;
     expect(parseBody(rest.body)).toEqual([[{ create: { _index: 'i', _id: 'n1' } }, { v: 1 }]]);
+  });
+
+  it('a batch keeps its body while the batcher goes on (the body is a copy, not the batcher buffer)', () => {
+    const b = new BulkBatcher<number>({ index: 'i', maxBytes: 1_000_000, maxDocs: 2 });
+    b.add('a', { v: 'first' }, 1);
+    b.add('b', { v: 'second' }, 2);
+    const first = b.add('c', { v: 'third, and longer than the others' }, 3)!;
+    const before = first.body.toString();
+    b.add('d', { v: 'fourth' }, 4);
+    b.flush();
+    expect(first.body.toString()).toBe(before);
+    expect(parseBody(first.body).map(([, doc]) => doc)).toEqual([{ v: 'first' }, { v: 'second' }]);
+    expect(refsOf(first)).toEqual([1, 2]);
   });
 
   it('uses a custom serializer when given', () => {
     const b = new BulkBatcher({ index: 'i', maxBytes: 1000, maxDocs: 10, stringify: () => '{"custom":true}' });
     b.add('x', { ignored: 1 }, 0);
-    expect(b.flush()!.body).toBe('{"create":{"_index":"i","_id":"x"}}\n{"custom":true}\n');
+    expect(b.flush()!.body.toString()).toBe('{"create":{"_index":"i","_id":"x"}}\n{"custom":true}\n');
   });
 
   it('validates its options', () => {

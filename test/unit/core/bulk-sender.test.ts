@@ -1,10 +1,12 @@
 import { backoffDelay, sendBulk, type BulkResponse } from '../../../lambda/core/bulk/sender';
 
+/** n items, item i's ref is i (and its document `{"n":i}`; one with a `中` to check byte offsets). */
 const request = (n: number) => ({
-  body: Array.from({ length: n }, (_, i) => `{"create":{"_index":"x","_id":"id${i}"}}\n{"n":${i}}\n`).join(''),
-  items: Array.from({ length: n }, (_, i) => ({ id: `id${i}`, ref: i })),
+  body: Buffer.from(Array.from({ length: n }, (_, i) => `{"create":{"_index":"x","_id":"id${i}"}}\n{"n":${i},"s":"中"}\n`).join('')),
+  count: n,
+  ref: (i: number) => i,
 });
-const ids = (body: string) => [...body.matchAll(/"_id":"(id\d+)"/g)].map((m) => m[1]);
+const ids = (body: Buffer) => [...body.toString().matchAll(/"_id":"(id\d+)"/g)].map((m) => m[1]);
 const ok = (statuses: number[], errors: Record<number, object> = {}): BulkResponse => ({
   status: 200,
   body: JSON.stringify({ errors: statuses.some((s) => s >= 300), items: statuses.map((status, i) => ({ create: { status, ...(errors[i] ? { error: errors[i] } : {}) } })) }),
@@ -14,19 +16,20 @@ const noSleep = { sleep: async () => undefined };
 describe('sendBulk', () => {
   it('accounts every item: created, duplicate, mapping error', async () => {
     const out = await sendBulk(request(3), async () => ok([201, 409, 400], { 2: { type: 'mapper_parsing_exception', reason: 'failed to parse field [status]', caused_by: { reason: 'For input string: "abc"' } } }), noSleep);
-    expect(out.indexed).toEqual([0]);
-    expect(out.duplicates).toEqual([1]);
+    expect(out.indexed).toBe(1);
+    expect(out.duplicates).toBe(1);
     expect(out.failed).toEqual([{ ref: 2, transient: false, reason: '400 mapper_parsing_exception: failed to parse field [status] (For input string: "abc")' }]);
   });
 
   it('retries only the items that answered 429/503', async () => {
-    const bodies: string[] = [];
+    const bodies: Buffer[] = [];
     const out = await sendBulk(request(4), async (body) => {
       bodies.push(body);
       return bodies.length === 1 ? ok([201, 429, 201, 503]) : ok([201, 201]);
     }, noSleep);
     expect(ids(bodies[1])).toEqual(['id1', 'id3']);
-    expect(out.indexed.sort()).toEqual([0, 1, 2, 3]);
+    expect(bodies[1].toString()).toBe('{"create":{"_index":"x","_id":"id1"}}\n{"n":1,"s":"中"}\n{"create":{"_index":"x","_id":"id3"}}\n{"n":3,"s":"中"}\n');
+    expect(out.indexed).toBe(4);
     expect(out.requests).toBe(2);
   });
 
@@ -47,7 +50,7 @@ describe('sendBulk', () => {
   it('recovers when the cluster comes back within the budget', async () => {
     let calls = 0;
     const out = await sendBulk(request(2), async () => (++calls < 3 ? { status: 502, body: '' } : ok([201, 201])), noSleep);
-    expect(out.indexed).toEqual([0, 1]);
+    expect(out.indexed).toBe(2);
     expect(out.failed).toEqual([]);
   });
 
@@ -56,11 +59,12 @@ describe('sendBulk', () => {
     const out = await sendBulk(request(5), async (body) => {
       const n = ids(body);
       sizes.push(n.length);
+      expect(body.toString()).toBe(n.map((id) => `{"create":{"_index":"x","_id":"${id}"}}\n{"n":${id.slice(2)},"s":"中"}\n`).join(''));
       // id4 alone is over the limit; so is any request of more than two documents.
       return n.includes('id4') || n.length > 2 ? { status: 413, body: '' } : ok(n.map(() => 201));
     }, noSleep);
     expect(sizes).toEqual([5, 2, 3, 1, 2, 1, 1]);
-    expect(out.indexed.sort()).toEqual([0, 1, 2, 3]);
+    expect(out.indexed).toBe(4);
     expect(out.failed).toEqual([{ ref: 4, transient: false, reason: expect.stringMatching(/^413/) }]);
   });
 
@@ -69,6 +73,23 @@ describe('sendBulk', () => {
     const out = await sendBulk(request(2), async () => (calls++, { status: 403, body: '{"message":"no permissions for [indices:data/write/bulk]"}' }), noSleep);
     expect(calls).toBe(1);
     expect(out.failed.map((f) => f.reason)).toEqual(Array(2).fill('bulk request rejected: HTTP 403 {"message":"no permissions for [indices:data/write/bulk]"}'));
+  });
+
+  it('asks for the refs of the items that did not go in only', async () => {
+    const asked: number[] = [];
+    const req = { ...request(4), ref: (i: number) => (asked.push(i), i) };
+    const out = await sendBulk(req, async () => ok([201, 409, 400, 201]), noSleep);
+    expect(out).toMatchObject({ indexed: 2, duplicates: 1, requests: 1 });
+    expect(out.failed.map((f) => f.ref)).toEqual([2]);
+    expect(asked).toEqual([2]);
+  });
+
+  it('sends the request body itself when nothing is retried', async () => {
+    const req = request(3);
+    const sent: Buffer[] = [];
+    await sendBulk(req, async (body) => (sent.push(body), ok([201, 201, 201])), noSleep);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toBe(req.body);
   });
 
   it('jitters within the exponential cap', () => {

@@ -160,7 +160,7 @@ describe('JsonWriter.writeRange', () => {
 });
 
 describe('BulkBatcher.addRange', () => {
-  it('makes ids from the prefix and line number, refs only when items are read', () => {
+  it('makes ids from the prefix and line number, refs only when asked for', () => {
     const p = compileParser(LogFormatSchema.parse({ type: 'nginx' }));
     const made: number[] = [];
     const b = new BulkBatcher<{ line: number; raw: string }>({
@@ -181,17 +181,20 @@ describe('BulkBatcher.addRange', () => {
     const full = b.addRange(1234567, src, nl1 + 1, nl2, p.json!) as BulkBatch<{ line: number; raw: string }>;
     expect(full).toBeTruthy();
     expect(made).toEqual([]);
-    expect(full.items).toEqual([
-      { id: 'abc_DEF-1-7', ref: { line: 7, raw: corpus[0] } },
-      { id: 'plain-id', ref: { line: 8, raw: 'r' } },
+    expect([full.ref(0), full.ref(1)]).toEqual([
+      { line: 7, raw: corpus[0] },
+      { line: 8, raw: 'r' },
     ]);
-    expect(full.body).toBe(
+    expect(made).toEqual([7]);
+    expect(full.count).toBe(2);
+    expect(full.body.toString()).toBe(
       `{"create":{"_index":"logs","_id":"abc_DEF-1-7"}}\n${JSON.stringify((p.parse(corpus[0]) as { doc: object }).doc)}\n` +
         `{"create":{"_index":"logs","_id":"plain-id"}}\n{"a":1}\n`,
     );
     const last = b.flush()!;
-    expect(last.items).toEqual([{ id: 'abc_DEF-1-1234567', ref: { line: 1234567, raw: corpus[1] } }]);
-    expect(last.body.startsWith('{"create":{"_index":"logs","_id":"abc_DEF-1-1234567"}}\n')).toBe(true);
+    expect(last.count).toBe(1);
+    expect(last.ref(0)).toEqual({ line: 1234567, raw: corpus[1] });
+    expect(last.body.toString().startsWith('{"create":{"_index":"logs","_id":"abc_DEF-1-1234567"}}\n')).toBe(true);
   });
 });
 
@@ -203,12 +206,15 @@ describe('processObject byte path', () => {
     const ids: string[] = [];
     const failed: FailedRecord[] = [];
     const send = async (req: BulkRequest<ItemRef>): Promise<BulkOutcome<ItemRef>> => {
-      bodies.push(req.body);
-      const out: BulkOutcome<ItemRef> = { indexed: [], duplicates: [], failed: [], requests: 1 };
-      for (const it of req.items) {
-        ids.push(it.id);
-        if (reject?.(it.ref.line)) out.failed.push({ ref: it.ref, reason: '400 mapper_parsing_exception: nope', transient: false });
-        else out.indexed.push(it.ref);
+      const body = req.body.toString('utf8');
+      bodies.push(body);
+      const lines = body.split('\n');
+      const out: BulkOutcome<ItemRef> = { indexed: 0, duplicates: 0, failed: [], requests: 1 };
+      for (let i = 0; i < req.count; i++) {
+        ids.push(JSON.parse(lines[2 * i]).create._id);
+        const ref = req.ref(i);
+        if (reject?.(ref.line)) out.failed.push({ ref, reason: '400 mapper_parsing_exception: nope', transient: false });
+        else out.indexed++;
       }
       return out;
     };
