@@ -26,7 +26,6 @@
  */
 import { ByteWriter } from 'hyparquet-writer';
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
-import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
 import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import type { Column, ColumnType } from './columns';
@@ -245,17 +244,54 @@ export function isoMillis(s: string): number | null {
   return Number.isNaN(t) ? null : t;
 }
 
-let lastIso = '';
-let lastMillis: number | null = null;
+// Fast path of the time column: consecutive records mostly share their hour. The ms of the last fixed-shape
+// `YYYY-MM-DDTHH:` prefix (validated by a full parse) is kept; a value with the same prefix only adds its own
+// `MM:SS.mmm` (checked digits, minutes and seconds 00-59, as the full parse would).
+let tsPrefix = '\0';
+let tsBase = 0;
+
+/** Epoch millis of a string time value: the hour-prefix fast path, else isoMillis. */
+export function isoMillisCached(s: string): number | null {
+  if (s.length === 24 && s.charCodeAt(23) === 90 && s.startsWith(tsPrefix)) {
+    const i1 = s.charCodeAt(14) - 48;
+    const i2 = s.charCodeAt(15) - 48;
+    const s1 = s.charCodeAt(17) - 48;
+    const s2 = s.charCodeAt(18) - 48;
+    const m1 = s.charCodeAt(20) - 48;
+    const m2 = s.charCodeAt(21) - 48;
+    const m3 = s.charCodeAt(22) - 48;
+    if (
+      s.charCodeAt(16) === 58 &&
+      s.charCodeAt(19) === 46 &&
+      i1 >>> 0 <= 5 &&
+      i2 >>> 0 <= 9 &&
+      s1 >>> 0 <= 5 &&
+      s2 >>> 0 <= 9 &&
+      m1 >>> 0 <= 9 &&
+      m2 >>> 0 <= 9 &&
+      m3 >>> 0 <= 9
+    ) {
+      return tsBase + (i1 * 10 + i2) * 60_000 + (s1 * 10 + s2) * 1000 + m1 * 100 + m2 * 10 + m3;
+    }
+    return null; // a valid hour with impossible minutes/seconds/millis: the full parse says null too
+  }
+  const t = isoMillis(s);
+  if (t !== null && s.length === 24 && s.charCodeAt(23) === 90) {
+    // the fixed shape (isoMillis validated every part of it): remember its hour
+    tsPrefix = s.slice(0, 14);
+    tsBase = t - digits(s, 14, 16) * 60_000 - digits(s, 17, 19) * 1000 - digits(s, 20, 23);
+  }
+  return t;
+}
+
+/** Forgets the time fast path's minute (tests). */
+export function resetTimestampCache(): void {
+  tsPrefix = '\0';
+  tsBase = 0;
+}
 
 export function toTimestampMillis(v: unknown): number | null {
-  if (typeof v === 'string') {
-    // consecutive log lines mostly share their timestamp
-    if (v === lastIso) return lastMillis;
-    lastMillis = isoMillis(v);
-    lastIso = v;
-    return lastMillis;
-  }
+  if (typeof v === 'string') return isoMillisCached(v);
   if (typeof v === 'number') return Number.isFinite(v) && Math.abs(v) <= MAX_MS ? Math.trunc(v) : null;
   if (v instanceof Date) {
     const t = v.getTime();
@@ -314,6 +350,7 @@ const KIND: Record<ColumnType, Kind> = {
 /** ByteWriter with a UTF-8 string append that writes straight into the buffer. */
 class PageBytes extends ByteWriter {
   private nodeView: Buffer = Buffer.alloc(0);
+  private u8 = new Uint8Array(0);
 
   reset(): void {
     this.index = 0;
@@ -329,6 +366,49 @@ class PageBytes extends ByteWriter {
     this.offset += 4 + n;
   }
 
+  /**
+   * RLE/bit-packed hybrid of values[from, to) (`bitWidth` ≤ 24): runs of 8+ equal values as RLE runs, the rest in
+   * bit-packed groups of 8 (the last one padded with zeros), written straight into the buffer.
+   */
+  appendHybrid(values: Int32Array | Uint8Array, from: number, to: number, bitWidth: number): void {
+    this.ensure(((to - from + 7) >>> 3) * (bitWidth + 6) + 16);
+    if (this.u8.buffer !== this.buffer) this.u8 = new Uint8Array(this.buffer);
+    const buf = this.u8;
+    const start = this.index;
+    let o = start;
+    const width = (bitWidth + 7) >>> 3;
+    let bpStart = from;
+    let groups = 0;
+    let i = from;
+    while (i < to) {
+      const first = values[i];
+      let run = 1;
+      while (i + run < to && values[i + run] === first) run++;
+      if (run >= 8) {
+        if (groups > 0) {
+          o = packGroups(buf, o, values, bpStart, groups, to, bitWidth);
+          groups = 0;
+        }
+        // RLE run: varint(count << 1), then the value in `width` bytes
+        let h = run << 1;
+        while (h > 0x7f) {
+          buf[o++] = (h & 0x7f) | 0x80;
+          h >>>= 7;
+        }
+        buf[o++] = h;
+        for (let b = 0; b < width; b++) buf[o++] = (first >>> (b << 3)) & 0xff;
+        i += run;
+      } else {
+        if (groups === 0) bpStart = i;
+        groups++;
+        i += 8;
+      }
+    }
+    if (groups > 0) o = packGroups(buf, o, values, bpStart, groups, to, bitWidth);
+    this.offset += o - start;
+    this.index = o;
+  }
+
   /** INT64 from a safe-integer number (epoch millis) without a BigInt. */
   appendInt64Number(v: number): void {
     this.ensure(8);
@@ -338,6 +418,30 @@ class PageBytes extends ByteWriter {
     this.index += 8;
     this.offset += 8;
   }
+}
+
+/** Bit-packed groups of 8 values from values[from] (zeros past `to`), header first; returns the new offset. */
+function packGroups(buf: Uint8Array, o: number, values: Int32Array | Uint8Array, from: number, groups: number, to: number, bitWidth: number): number {
+  let h = (groups << 1) | 1;
+  while (h > 0x7f) {
+    buf[o++] = (h & 0x7f) | 0x80;
+    h >>>= 7;
+  }
+  buf[o++] = h;
+  const end = from + groups * 8;
+  let acc = 0;
+  let bits = 0;
+  for (let i = from; i < end; i++) {
+    acc |= (i < to ? values[i] : 0) << bits;
+    bits += bitWidth;
+    while (bits >= 8) {
+      buf[o++] = acc & 0xff;
+      acc >>>= 8;
+      bits -= 8;
+    }
+  }
+  if (bits > 0) buf[o++] = acc & 0xff;
+  return o;
 }
 
 /** Unsigned UTF-8 byte order of two strings (what Parquet min/max of BYTE_ARRAY means), without encoding them. */
@@ -365,24 +469,69 @@ interface ChunkStats {
   max_value?: unknown;
 }
 
+/** Rows of the first row group after which a string column decides whether a dictionary is worth building. */
+export const DICT_SAMPLE_ROWS = 8192;
+/** Longest probe of the string dictionary's hash table before it is given up (many values with one sampled hash). */
+const MAX_PROBE = 64;
+
+/**
+ * Hash of a string from its length and at most ~24 of its characters: all of a short string; of a long one the last
+ * 12 (where URIs, query strings and versions differ), the first 4 and 8 spread over the rest. Cheaper than the
+ * engine's hash of every character of a freshly parsed string; equal hashes are told apart by comparing the strings,
+ * and a probe longer than MAX_PROBE gives the dictionary up (plain encoding), so adversarial values cost no more
+ * than plain encoding.
+ */
+export function sampleHash(s: string): number {
+  const n = s.length;
+  let h = Math.imul(n, 0x9e3779b1);
+  if (n <= 24) {
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  } else {
+    for (let i = n - 12; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    const rest = n - 12;
+    const step = rest >>> 3;
+    for (let i = 4; i < rest; i += step) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ s.charCodeAt(0), 0x01000193);
+    h = Math.imul(h ^ s.charCodeAt(1), 0x01000193);
+    h = Math.imul(h ^ s.charCodeAt(2), 0x01000193);
+    h = Math.imul(h ^ s.charCodeAt(3), 0x01000193);
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
 /** One column's values of the row group being filled. */
 class ColumnBuffer {
   readonly kind: Kind;
   readonly convert: Convert;
+  readonly dictionary: boolean;
   /** 1 = value present, 0 = null (the definition levels). */
   defs: Uint8Array;
   nulls = 0;
   // values, by kind
   strings: (string | null)[] = [];
+  /** INT32, FLOAT, BOOLEAN, DOUBLE, TIMESTAMP, and INT64 while every value of the row group is a safe integer */
   nums: Float64Array | Int32Array | Float32Array | Uint8Array;
-  bigs: BigInt64Array;
-  // dictionary (string, int32, int64)
+  /** INT64 once a value beyond ±2^53 came (then `bigMode`) */
+  bigs: BigInt64Array = new BigInt64Array(0);
+  bigMode = false;
+  // dictionary (string, int32): ints in a Map, strings in an open-addressing table (keys/hashes/ids)
   dict: Map<unknown, number> | null = null;
+  /** whether this row group still builds a dictionary */
+  dictOn = false;
+  private keys: (string | undefined)[] = [];
+  private hashes = new Int32Array(0);
+  private ids = new Int32Array(0);
+  private mask = 0;
   dictValues: unknown[] = [];
   dictBytes = 0;
   /** dictionary index per row (-1 for null) */
   idx: Int32Array;
   valueBytes = 0;
+  /** Set once a row group gave its dictionary up (or did not use it): plain for the rest of the file. */
+  plainForFile = false;
+  /** row groups finished */
+  groups = 0;
   private lastValue: unknown = undefined;
   private lastIndex = 0;
 
@@ -396,52 +545,139 @@ class ColumnBuffer {
     this.defs = new Uint8Array(capacity);
     const k = this.kind;
     this.nums =
-      k === Kind.Int32 ? new Int32Array(capacity) : k === Kind.Float ? new Float32Array(capacity) : k === Kind.Boolean ? new Uint8Array(capacity) : k === Kind.Double || k === Kind.Timestamp ? new Float64Array(capacity) : new Float64Array(0);
-    this.bigs = k === Kind.Int64 ? new BigInt64Array(capacity) : new BigInt64Array(0);
-    // INT64 columns (byte counts, durations, ids) are mostly high-cardinality, and BigInt keys hash slowly: plain.
-    const dictionary = k === Kind.String || k === Kind.Int32;
-    this.idx = dictionary ? new Int32Array(capacity) : new Int32Array(0);
-    if (dictionary) this.dict = new Map();
+      k === Kind.Int32 ? new Int32Array(capacity) : k === Kind.Float ? new Float32Array(capacity) : k === Kind.Boolean ? new Uint8Array(capacity) : new Float64Array(k === Kind.String ? 0 : capacity);
+    // INT64 columns (byte counts, durations, ids) are mostly high-cardinality: plain.
+    this.dictionary = k === Kind.String || k === Kind.Int32;
+    this.idx = this.dictionary ? new Int32Array(capacity) : new Int32Array(0);
+    this.startDictionary();
   }
 
-  reset(): void {
-    this.nulls = 0;
-    this.strings = [];
+  /** Row capacity grows with the row group (a file of a few rows keeps small buffers). */
+  grow(capacity: number): void {
+    const copy = <T extends { length: number; set(a: ArrayLike<number> | ArrayLike<bigint>): void }>(a: T, make: (n: number) => T): T => {
+      if (a.length === 0) return a;
+      const b = make(capacity);
+      b.set(a as never);
+      return b;
+    };
+    this.defs = copy(this.defs, (n) => new Uint8Array(n));
+    this.idx = copy(this.idx, (n) => new Int32Array(n));
+    const nums = this.nums;
+    this.nums = copy(nums, (n) => new (nums.constructor as new (n: number) => typeof nums)(n));
+    if (this.bigMode) this.bigs = copy(this.bigs, (n) => new BigInt64Array(n));
+  }
+
+  private startDictionary(): void {
     this.dictValues = [];
     this.dictBytes = 0;
-    this.valueBytes = 0;
-    this.dict = this.idx.length > 0 ? new Map() : null;
     this.lastValue = undefined;
+    this.dictOn = this.dictionary && !this.plainForFile;
+    this.dict = this.dictOn && this.kind === Kind.Int32 ? new Map() : null;
+    if (this.dictOn && this.kind === Kind.String) {
+      if (this.keys.length !== 1024) {
+        this.keys = new Array<string | undefined>(1024).fill(undefined);
+        this.hashes = new Int32Array(1024);
+        this.ids = new Int32Array(1024);
+      } else {
+        this.keys.fill(undefined);
+      }
+      this.mask = 1023;
+    } else {
+      this.keys = [];
+    }
+  }
+
+  /** After a row group was written; `usedDictionary`: whether it was dictionary-encoded. */
+  reset(usedDictionary: boolean): void {
+    if (this.dictionary && !usedDictionary) this.plainForFile = true;
+    this.groups++;
+    this.nulls = 0;
+    this.strings = [];
+    this.valueBytes = 0;
+    if (this.bigMode) {
+      this.bigMode = false;
+      this.bigs = new BigInt64Array(0);
+    }
+    this.startDictionary();
+  }
+
+  /** Name of the method that adds a value of this column (the generated row appender calls it directly). */
+  get adder(): 'addString' | 'addInt64' | 'addTime' | 'addOther' {
+    return this.kind === Kind.String ? 'addString' : this.kind === Kind.Int64 ? 'addInt64' : this.kind === Kind.Timestamp ? 'addTime' : 'addOther';
   }
 
   add(row: number, raw: unknown): void {
+    this[this.adder](row, raw);
+  }
+
+  addTime(row: number, raw: unknown): void {
+    const t = typeof raw === 'string' ? isoMillisCached(raw) : raw === null || raw === undefined ? null : toTimestampMillis(raw);
+    if (t === null) {
+      this.defs[row] = 0;
+      this.nulls++;
+      return;
+    }
+    this.defs[row] = 1;
+    (this.nums as Float64Array)[row] = t;
+  }
+
+  addString(row: number, raw: unknown): void {
+    const s = typeof raw === 'string' ? raw : raw === null || raw === undefined ? null : toStringValue(raw);
+    if (s === null) {
+      this.defs[row] = 0;
+      this.nulls++;
+      if (!this.dictOn) this.strings[row] = null;
+      return;
+    }
+    this.defs[row] = 1;
+    this.valueBytes += s.length + 4;
+    // While the dictionary holds, a row's string is not kept (it dies young): the dictionary has it.
+    if (this.dictOn) {
+      this.lookupString(row, s);
+      if (this.dictOn) {
+        if (row === DICT_SAMPLE_ROWS - 1 && this.groups === 0) this.sample(row + 1);
+        return;
+      }
+      this.materialize(row); // dictionary just given up: rows so far back as strings
+    }
+    this.strings[row] = s;
+  }
+
+  addInt64(row: number, raw: unknown): void {
+    if (typeof raw === 'number' && Number.isSafeInteger(raw) && !this.bigMode) {
+      this.defs[row] = 1;
+      (this.nums as Float64Array)[row] = raw;
+      return;
+    }
+    const b = raw === null || raw === undefined ? null : toInt64(raw);
+    if (b === null) {
+      this.defs[row] = 0;
+      this.nulls++;
+      return;
+    }
+    this.defs[row] = 1;
+    if (!this.bigMode) {
+      if (b >= -9007199254740991n && b <= 9007199254740991n) {
+        (this.nums as Float64Array)[row] = Number(b);
+        return;
+      }
+      this.toBigMode(row);
+    }
+    this.bigs[row] = b;
+  }
+
+  addOther(row: number, raw: unknown): void {
     const v = raw === null || raw === undefined ? null : this.convert(raw);
     if (v === null) {
       this.defs[row] = 0;
       this.nulls++;
-      if (this.kind === Kind.String && this.dict === null) this.strings[row] = null;
       return;
     }
     this.defs[row] = 1;
     switch (this.kind) {
-      case Kind.String: {
-        const s = v as string;
-        this.valueBytes += s.length + 4;
-        // While the dictionary holds, a row's string is not kept (it dies young): the dictionary has it.
-        if (this.dict !== null) {
-          this.lookup(row, s, s.length + 4);
-          if (this.dict !== null) return;
-          this.materialize(row); // dictionary just given up: rows so far back as strings
-        }
-        this.strings[row] = s;
-        return;
-      }
       case Kind.Int32:
         (this.nums as Int32Array)[row] = v as number;
-        this.lookup(row, v, 4);
-        return;
-      case Kind.Int64:
-        this.bigs[row] = v as bigint;
+        this.lookupInt(row, v as number);
         return;
       case Kind.Boolean:
         (this.nums as Uint8Array)[row] = v ? 1 : 0;
@@ -451,7 +687,31 @@ class ColumnBuffer {
     }
   }
 
-  private lookup(row: number, v: unknown, bytes: number): void {
+  /** INT64 values beyond ±2^53 from now on in this row group: rows so far move to a BigInt64Array. */
+  private toBigMode(rows: number): void {
+    const bigs = new BigInt64Array(this.defs.length);
+    const nums = this.nums as Float64Array;
+    for (let i = 0; i < rows; i++) if (this.defs[i] === 1) bigs[i] = BigInt(nums[i]);
+    this.bigs = bigs;
+    this.bigMode = true;
+  }
+
+  /** First DICT_SAMPLE_ROWS rows of the file: distinct values over half of the bytes → plain for the whole file. */
+  private sample(rows: number): void {
+    const present = rows - this.nulls;
+    if (present > 0 && this.dictBytes * 2 > this.valueBytes) {
+      this.giveUp();
+      this.materialize(rows);
+    }
+  }
+
+  private giveUp(): void {
+    this.dictOn = false;
+    this.dict = null;
+    this.plainForFile = true;
+  }
+
+  private lookupInt(row: number, v: number): void {
     const dict = this.dict;
     if (dict === null) return;
     // runs of one value (same client, same status…) skip the hash lookup
@@ -462,9 +722,9 @@ class ColumnBuffer {
     let i = dict.get(v);
     if (i === undefined) {
       i = this.dictValues.length;
-      this.dictBytes += bytes;
-      if (i >= MAX_DICT_ENTRIES || this.dictBytes > MAX_DICT_BYTES) {
-        this.dict = null; // too many distinct values: plain encoding for this row group
+      this.dictBytes += 4;
+      if (i >= MAX_DICT_ENTRIES) {
+        this.giveUp(); // too many distinct values: plain encoding for the rest of the file
         return;
       }
       dict.set(v, i);
@@ -475,20 +735,88 @@ class ColumnBuffer {
     this.lastIndex = i;
   }
 
+  private lookupString(row: number, s: string): void {
+    if (s === this.lastValue) {
+      this.idx[row] = this.lastIndex;
+      return;
+    }
+    const h = sampleHash(s);
+    const keys = this.keys;
+    const hashes = this.hashes;
+    let q = h & this.mask;
+    let probes = 0;
+    let i = -1;
+    for (;;) {
+      const k = keys[q];
+      if (k === undefined) break;
+      if (hashes[q] === h && k === s) {
+        i = this.ids[q];
+        break;
+      }
+      q = (q + 1) & this.mask;
+      if (++probes > MAX_PROBE) {
+        this.giveUp();
+        return;
+      }
+    }
+    if (i < 0) {
+      i = this.dictValues.length;
+      this.dictBytes += s.length + 4;
+      if (i >= MAX_DICT_ENTRIES || this.dictBytes > MAX_DICT_BYTES) {
+        this.giveUp(); // too many distinct values / bytes: plain encoding for the rest of the file
+        return;
+      }
+      keys[q] = s;
+      hashes[q] = h;
+      this.ids[q] = i;
+      this.dictValues.push(s);
+      if ((i + 1) * 2 > keys.length) this.rehash();
+    }
+    this.idx[row] = i;
+    this.lastValue = s;
+    this.lastIndex = i;
+  }
+
+  private rehash(): void {
+    const oldKeys = this.keys;
+    const oldHashes = this.hashes;
+    const oldIds = this.ids;
+    const cap = oldKeys.length * 2;
+    const keys = new Array<string | undefined>(cap).fill(undefined);
+    const hashes = new Int32Array(cap);
+    const ids = new Int32Array(cap);
+    const mask = cap - 1;
+    for (let j = 0; j < oldKeys.length; j++) {
+      const k = oldKeys[j];
+      if (k === undefined) continue;
+      let q = oldHashes[j] & mask;
+      while (keys[q] !== undefined) q = (q + 1) & mask;
+      keys[q] = k;
+      hashes[q] = oldHashes[j];
+      ids[q] = oldIds[j];
+    }
+    this.keys = keys;
+    this.hashes = hashes;
+    this.ids = ids;
+    this.mask = mask;
+  }
+
   /** Strings of rows [0, rows) from the dictionary (plain encoding after all). */
   materialize(rows: number): void {
     const strings: (string | null)[] = new Array(rows);
     const values = this.dictValues as string[];
     for (let i = 0; i < rows; i++) strings[i] = this.defs[i] === 1 ? values[this.idx[i]] : null;
     this.strings = strings;
+    this.dictValues = [];
+    this.keys = [];
   }
 
   /** Whether the finished chunk is written dictionary-encoded. */
   useDictionary(rows: number): boolean {
-    if (this.dict === null || this.dictValues.length === 0) return false;
+    if (!this.dictOn || this.dictValues.length === 0) return false;
     const present = rows - this.nulls;
     const bitWidth = Math.max(1, Math.ceil(Math.log2(this.dictValues.length)));
-    const plain = this.kind === Kind.String ? this.valueBytes : present * (this.kind === Kind.Int32 ? 4 : 8);
+    const plain = this.kind === Kind.String ? this.valueBytes : present * 4;
     return this.dictBytes + Math.ceil((present * bitWidth) / 8) < plain;
   }
 }
@@ -519,8 +847,11 @@ function physicalBytes(kind: Kind): number {
   return kind === Kind.Int32 || kind === Kind.Float ? 4 : kind === Kind.Boolean ? 1 : 8;
 }
 
+/** Scratch for the dictionary indexes of a page's present rows. */
+let scratch = new Int32Array(0);
+
 /** Encodes one column chunk (dictionary page + V1 data pages, Snappy) into `out`; returns its metadata. */
-function writeChunk(out: ByteWriter, page: PageBytes, levels: PageBytes, col: ColumnBuffer, rows: number): ColumnChunk {
+function writeChunk(out: ByteWriter, page: PageBytes, col: ColumnBuffer, rows: number): ColumnChunk {
   const { kind, element } = col;
   const type = element.type!;
   const start = out.offset;
@@ -566,7 +897,7 @@ function writeChunk(out: ByteWriter, page: PageBytes, levels: PageBytes, col: Co
     out.appendBytes(compressed);
   };
 
-  if (!useDict && kind === Kind.String && col.dict !== null) col.materialize(rows);
+  if (!useDict && kind === Kind.String && col.dictOn) col.materialize(rows);
   if (useDict) {
     dictionary_page_offset = BigInt(out.offset);
     page.reset();
@@ -606,16 +937,17 @@ function writeChunk(out: ByteWriter, page: PageBytes, levels: PageBytes, col: Co
     }
     page.reset();
     // definition levels: 4-byte length + RLE/bit-packed hybrid, bit width 1
-    levels.reset();
-    writeRleBitPackedHybrid(levels, defs.subarray(from, to), 1);
-    page.appendUint32(levels.offset);
-    page.appendBytes(levels.getBytes());
+    page.appendUint32(0);
+    page.appendHybrid(defs, from, to, 1);
+    page.view.setUint32(0, page.index - 4, true);
     if (useDict) {
-      const present: number[] = [];
+      // indexes of the present rows, packed in place at the front of a scratch copy
+      const present = scratch.length >= to - from ? scratch : (scratch = new Int32Array(to - from));
       const idx = col.idx;
-      for (let i = from; i < to; i++) if (defs[i] === 1) present.push(idx[i]);
+      let m = 0;
+      for (let i = from; i < to; i++) if (defs[i] === 1) present[m++] = idx[i];
       page.appendUint8(bitWidth);
-      writeRleBitPackedHybrid(page, present, bitWidth);
+      page.appendHybrid(present, 0, m, bitWidth);
     } else {
       switch (kind) {
         case Kind.String:
@@ -633,8 +965,13 @@ function writeChunk(out: ByteWriter, page: PageBytes, levels: PageBytes, col: Co
           break;
         }
         case Kind.Int64: {
-          const a = col.bigs;
-          for (let i = from; i < to; i++) if (defs[i] === 1) (consider(a[i]), page.appendInt64(a[i]));
+          if (col.bigMode) {
+            const a = col.bigs;
+            for (let i = from; i < to; i++) if (defs[i] === 1) (consider(a[i]), page.appendInt64(a[i]));
+          } else {
+            const a = col.nums as Float64Array;
+            for (let i = from; i < to; i++) if (defs[i] === 1) (consider(a[i]), page.appendInt64Number(a[i]));
+          }
           break;
         }
         case Kind.Float: {
@@ -678,8 +1015,9 @@ function writeChunk(out: ByteWriter, page: PageBytes, levels: PageBytes, col: Co
 
   const statistics: ChunkStats = { null_count: BigInt(col.nulls) };
   if (min !== undefined) {
-    statistics.min_value = min;
-    statistics.max_value = max;
+    // INT64 kept as numbers (safe integers) has number min/max: the footer wants BigInt
+    statistics.min_value = kind === Kind.Int64 && typeof min === 'number' ? BigInt(min) : min;
+    statistics.max_value = kind === Kind.Int64 && typeof max === 'number' ? BigInt(max as number) : max;
   }
   return {
     file_offset: BigInt(start),
@@ -717,10 +1055,16 @@ export function createParquetWriter(columns: readonly Column[], sink: ParquetSin
   const schema = parquetSchema(columns);
   const out = new SinkWriter(sink);
   const page = new PageBytes(1 << 16);
-  const levels = new PageBytes(1 << 12);
-  const buffers = columns.map((c, j) => new ColumnBuffer(c, schema[j + 1], rowGroupRows));
-  const sources = columns.map((c) => c.source);
-  const n = columns.length;
+  // buffers start small and double up to a row group: a file of a few rows (an hour with little traffic, one of
+  // many files open at once) holds little memory
+  let capacity = Math.min(rowGroupRows, 1024);
+  const buffers = columns.map((c, j) => new ColumnBuffer(c, schema[j + 1], capacity));
+  // One generated function per file: named property loads and direct calls per column, where a loop over
+  // doc[sources[j]] would be a megamorphic keyed load per value.
+  const addRow = new Function(
+    'B',
+    `"use strict";\nreturn function addRow(doc, row) {\n${columns.map((c, j) => `  B[${j}].${buffers[j].adder}(row, doc[${JSON.stringify(c.source)}]);`).join('\n')}\n};`,
+  )(buffers) as (doc: Record<string, unknown>, row: number) => void;
   const rowGroups: RowGroup[] = [];
   let pending = 0;
   let rows = 0;
@@ -732,10 +1076,10 @@ export function createParquetWriter(columns: readonly Column[], sink: ParquetSin
     const chunks: ColumnChunk[] = [];
     let totalBytes = 0n;
     for (const b of buffers) {
-      const chunk = writeChunk(out, page, levels, b, pending);
+      const chunk = writeChunk(out, page, b, pending);
       totalBytes += chunk.meta_data!.total_uncompressed_size;
       chunks.push(chunk);
-      b.reset();
+      b.reset(chunk.meta_data!.dictionary_page_offset !== undefined);
     }
     rowGroups.push({
       columns: chunks,
@@ -752,7 +1096,11 @@ export function createParquetWriter(columns: readonly Column[], sink: ParquetSin
     append(doc: Record<string, unknown>): void | Promise<void> {
       if (closed) throw new Error('append after close');
       const row = pending;
-      for (let j = 0; j < n; j++) buffers[j].add(row, doc[sources[j]]);
+      if (row === capacity) {
+        capacity = Math.min(rowGroupRows, capacity * 2);
+        for (const b of buffers) b.grow(capacity);
+      }
+      addRow(doc, row);
       rows++;
       if (++pending >= rowGroupRows) return flushGroup();
     },

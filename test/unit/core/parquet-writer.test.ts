@@ -289,3 +289,41 @@ describe('value helpers', () => {
     expect([...words].sort(compareUtf8)).toEqual(byBytes);
   });
 });
+
+describe('createParquetWriter: dictionary and INT64 edge paths', () => {
+  it('strings whose sampled hashes collide still round-trip, with and without the dictionary', async () => {
+    // 100-char strings that differ only at index 5, which the sampled hash does not read: every value collides
+    const colliding = (n: number) => Array.from({ length: n }, (_, i) => ({ s: `abcde${String.fromCharCode(0x4e00 + i)}${'y'.repeat(94)}` }));
+    for (const [name, n] of [
+      ['collide-few.parquet', 40],
+      ['collide-many.parquet', 500],
+    ] as const) {
+      const docs = Array.from({ length: 3000 }, (_, r) => colliding(n)[r % n]);
+      const { file } = await writeFile(name, [col('s', 'string')], docs, 1000);
+      const rows = await query(`select s, count(*)::int as c from read_parquet('${file}') group by s order by s`);
+      expect(rows).toHaveLength(n);
+      expect(rows.reduce((a, r) => a + (r.c as number), 0)).toBe(3000);
+      expect(rows.map((r) => r.s)).toEqual(colliding(n).map((d) => d.s).sort(compareUtf8));
+    }
+  });
+
+  it('INT64 beyond 2^53 arriving mid row group, and across row groups, keeps every value exact', async () => {
+    const big = (i: number) => (i % 7 === 3 ? `${9007199254740993n + BigInt(i)}` : i * 1000);
+    const docs = Array.from({ length: 2500 }, (_, i) => ({ b: big(i) }));
+    const { file } = await writeFile('int64.parquet', [col('b', 'bigint')], docs, 1000);
+    const rows = await query(`select b::varchar as b from read_parquet('${file}')`);
+    expect(rows.map((r) => r.b)).toEqual(docs.map((d) => String(d.b)));
+    const [{ mn, mx }] = await query(`select min(b)::varchar as mn, max(b)::varchar as mx from read_parquet('${file}')`);
+    const bigs = docs.map((d) => BigInt(d.b));
+    expect([mn, mx]).toEqual(['0', String(bigs.reduce((a, b) => (b > a ? b : a)))]);
+  });
+
+  it('a file that grows past its first buffers (1024 rows) and spans row groups keeps row order', async () => {
+    const docs = Array.from({ length: 5000 }, (_, i) => ({ i, s: `v${i % 10}`, t: new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString() }));
+    const { file } = await writeFile('grow.parquet', [col('i', 'int'), col('s', 'string'), col('t', 'timestamp')], docs, 2048);
+    const rows = await query(`select i, s, epoch_ms(t)::bigint as t from read_parquet('${file}')`);
+    expect(rows.map((r) => r.i)).toEqual(docs.map((d) => d.i));
+    expect(rows.map((r) => r.s)).toEqual(docs.map((d) => d.s));
+    expect(rows.map((r) => Number(r.t))).toEqual(docs.map((d) => Date.parse(d.t)));
+  });
+});
