@@ -19,10 +19,14 @@
  * line / assembled event (documents built, not serialized) beside FLOOR measured on the same input, best of 3 each,
  * with the issue-3 targets (nginx/apache ≥ 100 MiB/s, JSON ≥ 60 MiB/s per core).
  *
+ * Last, the Light Engine core (bench/light-engine.ts): the same nginx lines → parse → Parquet with the chosen writer,
+ * the other candidates and the parquetjs-lite baseline, each in its own child process (rows/s, MiB/s, peak RSS).
+ *
  * Flags:
  *   --lines N    lines to generate (default 1,000,000)
  *   --big        also stream ~2 GiB (generated on the fly, gzipped as it is read) through FULL in a child process
- *                and print its peak RSS (process.resourceUsage().maxRSS); --big-gib G changes the size
+ *                and print its peak RSS (process.resourceUsage().maxRSS); --big-gib G changes the size; the Light
+ *                Engine part then also streams 9M lines (~2 GiB raw) through the chosen Parquet writer
  *   --rss-child  (internal) the child process of --big
  */
 import { spawnSync } from 'node:child_process';
@@ -36,6 +40,7 @@ import { compileFilters } from '../lambda/core/filters';
 import { compileParser, recordBatches, type LineParser } from '../lambda/core/formats';
 import { decodeBody, isFailed, splitLines, type LineEntry } from '../lambda/core/lines';
 import { processObject, type ItemRef } from '../lambda/core/process-object';
+import { lightEngineBench } from './light-engine';
 
 const CORPORA = path.resolve(__dirname, '..', '..', 'shared', 'corpora');
 const CORPUS = path.join(CORPORA, 'apache_combined_elastic_examples.log');
@@ -377,6 +382,7 @@ async function main(): Promise<void> {
   const input = await throughput();
   await formatThroughput(input);
   if (flag('--big')) await big();
+  await lightEngineBench({ lines: option('--lines', 1_000_000), bigLines: flag('--big') ? 9_000_000 : 0 });
 }
 
 main().catch((e) => {
