@@ -1,0 +1,160 @@
+/**
+ * ECS Fargate entry of the one-time S3 load (lambda/core/scan.ts has the rules): wires the scan to S3 and SQS, logs
+ * progress as JSON lines, and turns SIGTERM (ECS StopTask, a deployment) into a graceful stop with a checkpoint.
+ *
+ * Environment: SOURCE_BUCKET, SOURCE_PREFIX, SOURCE_SUFFIX (both may be empty), COPY_QUEUE_URL, CHECKPOINT_BUCKET,
+ * CHECKPOINT_KEY, PROGRESS_INTERVAL_SECONDS (default 5), SEND_CONCURRENCY (batches in flight, default 8).
+ *
+ * Logging uses the Powertools Logger like the Lambdas, so scanner lines have the same shape (level, message,
+ * service, timestamp) and the same Logs Insights queries work across the pipeline; POWERTOOLS_LOG_LEVEL applies.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { requireEnv, s3Client } from '../adapters/aws';
+import { decodeS3Key } from '../core/s3-event';
+import { progressLine, runScan, type Progress, type ScanDeps, type ScanTarget } from '../core/scan';
+
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'logtong-scanner' });
+
+interface Settings {
+  target: ScanTarget;
+  queueUrl: string;
+  checkpointBucket: string;
+  checkpointKey: string;
+  progressIntervalMs: number;
+  concurrency: number;
+}
+
+function positiveNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!(n > 0)) throw new Error(`environment variable ${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function settings(): Settings {
+  return {
+    // Prefix and suffix may be empty (the whole bucket, every key): requireEnv would refuse ''.
+    target: { bucket: requireEnv('SOURCE_BUCKET'), prefix: process.env.SOURCE_PREFIX ?? '', suffix: process.env.SOURCE_SUFFIX ?? '' },
+    queueUrl: requireEnv('COPY_QUEUE_URL'),
+    checkpointBucket: requireEnv('CHECKPOINT_BUCKET'),
+    checkpointKey: requireEnv('CHECKPOINT_KEY'),
+    progressIntervalMs: positiveNumber('PROGRESS_INTERVAL_SECONDS', 5) * 1000,
+    concurrency: Math.floor(positiveNumber('SEND_CONCURRENCY', 8)),
+  };
+}
+
+function deps(s3: S3Client, sqs: SQSClient, s: Settings): ScanDeps {
+  const checkpointUrl = `s3://${s.checkpointBucket}/${s.checkpointKey}`;
+  return {
+    async listPage(cursor) {
+      const res = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: s.target.bucket,
+          Prefix: s.target.prefix || undefined,
+          StartAfter: cursor.startAfter,
+          ContinuationToken: cursor.continuationToken,
+          // Keys may hold characters XML 1.0 cannot carry; S3 then url-encodes them (space as '+'). An endpoint that
+          // ignores the request does not echo EncodingType, and its keys are taken as they are.
+          EncodingType: 'url',
+        }),
+      );
+      const encoded = res.EncodingType === 'url';
+      return {
+        objects: (res.Contents ?? []).map((o) => ({ key: encoded ? decodeS3Key(o.Key!) : o.Key!, size: o.Size ?? 0, etag: o.ETag })),
+        nextContinuationToken: res.IsTruncated ? res.NextContinuationToken : undefined,
+      };
+    },
+    async sendBatch(entries) {
+      const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl: s.queueUrl, Entries: entries.map((e) => ({ Id: e.id, MessageBody: e.body })) }));
+      return {
+        successful: (res.Successful ?? []).map((r) => r.Id!),
+        failed: (res.Failed ?? []).map((f) => ({ id: f.Id!, code: f.Code, message: f.Message, senderFault: f.SenderFault })),
+      };
+    },
+    async loadCheckpoint() {
+      try {
+        const res = await s3.send(new GetObjectCommand({ Bucket: s.checkpointBucket, Key: s.checkpointKey }));
+        return await res.Body!.transformToString('utf8');
+      } catch (err) {
+        const name = (err as { name?: string }).name;
+        if (name === 'NoSuchKey') return undefined;
+        if (name === 'AccessDenied') {
+          throw new Error(
+            `cannot read the checkpoint ${checkpointUrl}: AccessDenied. S3 also answers 403 for a missing object unless the task role ` +
+              'may s3:ListBucket the checkpoint bucket; a scan never starts over on an unreadable checkpoint',
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+    },
+    async saveCheckpoint(body) {
+      await s3.send(new PutObjectCommand({ Bucket: s.checkpointBucket, Key: s.checkpointKey, Body: body, ContentType: 'application/json' }));
+    },
+    clock: { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
+  };
+}
+
+async function main(): Promise<number> {
+  const s = settings();
+  const checkpointUrl = `s3://${s.checkpointBucket}/${s.checkpointKey}`;
+  const source = `s3://${s.target.bucket}/${s.target.prefix}`;
+  const s3 = s3Client();
+  const sqs = new SQSClient({});
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) return logger.info('already stopping', { signal });
+    logger.info('stopping: finishing the sends in flight, then writing the checkpoint', { signal });
+    stop.abort();
+  };
+  // As PID 1 in a container node would otherwise ignore SIGTERM, and ECS would SIGKILL it after stopTimeout.
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  let progress: Progress | undefined;
+  const timer = setInterval(() => progress && logger.info('progress', progressLine(progress, Date.now())), s.progressIntervalMs);
+  logger.info('scan starting', { source, suffix: s.target.suffix, queue: s.queueUrl, checkpoint: checkpointUrl });
+  try {
+    const result = await runScan(s.target, deps(s3, sqs, s), {
+      signal: stop.signal,
+      concurrency: s.concurrency,
+      onEvent: (e) => {
+        if (e.type === 'start') {
+          progress = e.progress;
+          logger.info(e.resumeAfter === null ? 'listing from the start' : 'resuming from the checkpoint', { startAfter: e.resumeAfter });
+        } else if (e.type === 'retry') logger.warn('retrying messages SQS did not accept', { ...e });
+        else logger.debug('checkpoint written', { startAfter: e.checkpoint.startAfter, objectsSent: e.checkpoint.objectsSent });
+      },
+    });
+    const cp = result.checkpoint;
+    const totals = { objectsSentAllRuns: cp.objectsSent, bytesSentAllRuns: cp.bytesSent, startAfter: cp.startAfter };
+    if (result.outcome === 'already-done') {
+      logger.info(`nothing to send: the checkpoint ${checkpointUrl} says this scan finished (${cp.updatedAt}); delete it to scan again`, totals);
+    } else {
+      const line = progressLine(result.progress, Date.now());
+      if (result.outcome === 'completed') logger.info('scan complete; a rerun sends nothing unless the checkpoint is deleted', { ...line, ...totals });
+      else {
+        const at = cp.startAfter === null ? 'before the first key' : `at ${JSON.stringify(cp.startAfter)}`;
+        logger.info(`stopped; checkpoint written ${at}: a rerun resumes after it and sends no object twice`, { ...line, ...totals });
+      }
+    }
+    return 0;
+  } finally {
+    clearInterval(timer);
+    s3.destroy();
+    sqs.destroy();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    // A ScanError carries the checkpoint written on the way out; otherwise the previous one (if any) stands.
+    const checkpoint = (err as { checkpoint?: unknown }).checkpoint;
+    logger.error('scan failed; a rerun resumes from the last checkpoint written', { error: err as Error, ...(checkpoint ? { checkpoint } : {}) });
+    process.exit(1);
+  },
+);
