@@ -1,5 +1,6 @@
 /** The `logtong` command line; every subcommand is a thin adapter over the same core the Lambdas run. */
 import { ConfigError } from '../lib/config/load';
+import { AGENT_CONFIG_USAGE, runAgentConfig } from '../lib/cli/agent-config-command';
 import { CONVERT_USAGE, runConvert } from '../lib/cli/convert-command';
 import { PARSE_USAGE, runParse, UsageError } from '../lib/cli/parse-command';
 
@@ -8,10 +9,13 @@ const USAGE = `usage: logtong <command> [options]
 commands:
   parse    parse log lines with a pipeline's format (or flags) and print what would be indexed
   convert  write the partitioned Parquet files the Light Engine would write for some log files
+  agent-config  print the Fluent Bit configuration (ec2) or Kubernetes manifest (eks) of a fluent-bit pipeline
 
 ${PARSE_USAGE}
 
-${CONVERT_USAGE}`;
+${CONVERT_USAGE}
+
+${AGENT_CONFIG_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -26,6 +30,10 @@ async function main(argv: string[]): Promise<number> {
     }
     if (command === 'convert') {
       await runConvert(rest, { stdout: process.stdout, stderr: process.stderr });
+      return 0;
+    }
+    if (command === 'agent-config') {
+      runAgentConfig(rest, { stdout: process.stdout });
       return 0;
     }
     throw new UsageError(`unknown command ${command}`);

@@ -1,0 +1,320 @@
+/**
+ * The Fluent Bit agent configuration (YAML format, Fluent Bit 3.x/4.x as in AWS for Fluent Bit) of a pipeline with a
+ * `fluent-bit` source. Pure: the CDK stack (SSM parameter, ConfigMap) and `logtong agent-config` both call it with
+ * the deployment values as plain strings (CDK tokens at synth, `${ENV}` placeholders, or stack outputs).
+ *
+ * Two shapes:
+ * - buffer kinesis / s3 (and every Light Engine pipeline): the agent forwards each raw line — or multi-line event,
+ *   joined exactly where the processor would join it — unchanged. The processor parses, filters and backs up
+ *   failures with their reason; if the agent parsed or dropped anything, a line its regex cannot read would be lost
+ *   instead of reaching the backup bucket.
+ * - buffer none: the agent parses with the processor's own regex (parser-regex.ts), applies logFormat.filters as
+ *   grep filters with the processor's semantics, and indexes into the write alias. A line that does not parse is
+ *   not dropped: it goes, raw and with a reason, to the backup bucket.
+ * Storage: every input and output uses Fluent Bit's filesystem buffer, so an outage of the domain, stream or bucket
+ * fills the disk (up to storage.total_limit_size per output) instead of losing records on restart.
+ */
+import { stringify } from 'yaml';
+import type { LogFormat, Pipeline } from '../config/schema';
+import type { FieldType } from '../../lambda/core/fields';
+import { AgentConfigError, agentParsing, multilineParser, type FluentBitMultilineParser, type FluentBitParser } from './parser-regex';
+import { ConversionError, toOnigmo } from './onigmo';
+
+export { AgentConfigError } from './parser-regex';
+
+/** Deployment values, all plain strings (tokens or placeholders welcome). */
+export interface AgentTargets {
+  region: string;
+  /** buffer s3 / light: the bucket the agent uploads to, and the key prefix (default `<pipeline>/`). */
+  bucketName?: string;
+  keyPrefix?: string;
+  /** buffer kinesis. */
+  streamName?: string;
+  /** buffer none: lines the agent cannot parse go there (`agent-failed/<pipeline>/…`). */
+  backupBucketName?: string;
+  /** buffer none: where to index; default from engine.domain (endpoint / url). */
+  opensearch?: { host: string; port: string; tls: boolean; httpUser?: string; httpPasswd?: string };
+}
+
+/** Deployment values as placeholders (the CLI without --outputs, the manifest in cdk.out): Fluent Bit substitutes `${NAME}` from its environment at start. */
+export const AGENT_PLACEHOLDERS = {
+  region: '${LOGTONG_REGION}',
+  bucketName: '${LOGTONG_BUFFER_BUCKET}',
+  streamName: '${LOGTONG_BUFFER_STREAM}',
+  backupBucketName: '${LOGTONG_BACKUP_BUCKET}',
+  roleArn: '${LOGTONG_AGENT_ROLE_ARN}',
+} as const;
+
+/** Host paths: the offsets DB and the filesystem buffer (a hostPath volume on EKS). */
+export const AGENT_STATE_DIR = '/var/fluent-bit/state';
+/** Fluent Bit's HTTP server (health checks, metrics). */
+export const AGENT_HTTP_PORT = 2020;
+
+/** Per-output cap of the on-disk buffer: the oldest chunks are dropped beyond it. */
+const STORAGE_LIMIT = '5G';
+/**
+ * Retries per chunk, with exponential backoff capped at scheduler.cap (600 s): about two hours of outage before a
+ * chunk is given up. Bounded so that one poisoned chunk cannot be retried forever.
+ */
+const RETRY_LIMIT = 15;
+
+const FAILED_REASON = 'does not match the log format at the agent';
+
+type Plugin = Record<string, string | number | boolean | string[] | undefined>;
+
+export interface FluentBitConfigDocument {
+  service: Plugin;
+  parsers?: FluentBitParser[];
+  multiline_parsers?: FluentBitMultilineParser[];
+  pipeline: { inputs: Plugin[]; filters?: Plugin[]; outputs: Plugin[] };
+}
+
+function fail(pipeline: Pipeline, message: string): never {
+  throw new AgentConfigError(`pipeline ${pipeline.name}: ${message}`);
+}
+
+/** `$a['b']['c']` for a dotted path (Fluent Bit record accessor), the plain name otherwise. */
+function recordKey(field: string): string {
+  const parts = field.split('.');
+  return parts.length === 1 ? `$${field}` : `$${parts[0]}${parts.slice(1).map((p) => `['${p}']`).join('')}`;
+}
+
+/**
+ * logFormat.filters as grep filters, one per condition: a record passes a `regex` grep only if the key exists and
+ * matches, and is dropped by an `exclude` grep if it matches; chained filters therefore give exactly the
+ * processor's "every include holds and no exclude matches" (filters.ts), without relying on logical_op. A
+ * condition is refused where Fluent Bit would test something else than the processor: grep reads string values only,
+ * while the processor also tests numbers, booleans, JSON of objects and any element of arrays.
+ */
+export function grepFilters(pipeline: Pipeline, fields: Record<string, FieldType>, match: string): Plugin[] {
+  const format = pipeline.logFormat;
+  const out: Plugin[] = [];
+  const render = (kind: 'regex' | 'exclude', c: { field: string; regex: string }) => {
+    const type = fields[c.field] ?? (format.type === 'json' ? undefined : 'keyword');
+    if (type !== 'keyword' && type !== 'text' && type !== 'ip' && type !== 'date') {
+      fail(
+        pipeline,
+        `filter on ${c.field}: ${type ? `a ${type} value` : 'a JSON value of unknown type'} is tested by the processor as text, but Fluent Bit's grep only tests string values${type ? '' : ' (declare the field keyword or text in logFormat.fields)'}; use buffer s3 or kinesis`,
+      );
+    }
+    let regex: string;
+    try {
+      regex = toOnigmo(c.regex);
+    } catch (e) {
+      if (e instanceof ConversionError) fail(pipeline, `filter on ${c.field}: ${e.message}`);
+      throw e;
+    }
+    out.push({ name: 'grep', match, [kind]: `${recordKey(c.field)} ${regex}` });
+  };
+  for (const c of format.filters.include) render('regex', c);
+  for (const c of format.filters.exclude) render('exclude', c);
+  return out;
+}
+
+function tailInput(pipeline: Pipeline, tag: string, multiline: FluentBitMultilineParser | undefined): Plugin {
+  const source = pipeline.source;
+  if (source.type !== 'fluent-bit') fail(pipeline, `source type ${source.type} has no Fluent Bit agent config`);
+  const containerLogs = source.platform === 'eks' && source.logPaths.some((p) => /^\/var\/log\/(containers|pods)\//.test(p));
+  const multilineParsers = [...(containerLogs ? ['cri'] : []), ...(multiline && !containerLogs ? [multiline.name] : [])];
+  return {
+    name: 'tail',
+    tag,
+    path: source.logPaths.join(','),
+    db: `${AGENT_STATE_DIR}/logtong-${pipeline.name}.db`,
+    'db.locking': true,
+    // A new agent also ships what the files held before it started (the DB resumes from the offset afterwards):
+    // those are lines of the log too. On a host with large old files, the first start backfills them.
+    read_from_head: true,
+    'storage.type': 'filesystem',
+    // With filesystem storage this bounds memory only: beyond it chunks wait on disk, the input is not paused.
+    mem_buf_limit: '64MB',
+    buffer_chunk_size: '64KB',
+    // Room for any line the processor could parse or back up (maxLineBytes), twice over. Longer lines are skipped
+    // with a warning in the agent's log: with skip_long_lines off Fluent Bit would instead stop reading the whole
+    // file, losing every line after it.
+    buffer_max_size: `${Math.ceil((2 * pipeline.logFormat.maxLineBytes) / 1024)}KB`,
+    skip_long_lines: 'on',
+    refresh_interval: 10,
+    rotate_wait: 30,
+    ...(multilineParsers.length ? { 'multiline.parser': multilineParsers.join(',') } : {}),
+  };
+}
+
+/**
+ * The whole frame as `log`: the receivers parse nothing, so a frame that is not valid RFC 5424/3164 (or the pipeline's
+ * format) still reaches the processor, which parses it with the same core as every other source and backs up what
+ * fails, with the reason. Fluent Bit's own syslog parsers would drop such frames at the receiver.
+ */
+const RAW_FRAME_PARSER: FluentBitParser = { name: 'logtong-raw-frame', format: 'regex', regex: '^(?<log>[\\s\\S]*)$' };
+
+/** Logtong's syslog receivers (ECS behind the NLB): frames on the pipeline's port, newline-delimited over TCP. */
+function syslogInput(pipeline: Pipeline, tag: string): Plugin {
+  const source = pipeline.source;
+  if (source.type !== 'syslog') fail(pipeline, 'not a syslog source');
+  return {
+    name: 'syslog',
+    tag,
+    mode: source.protocol,
+    listen: '0.0.0.0',
+    port: source.port,
+    parser: RAW_FRAME_PARSER.name,
+    'storage.type': 'filesystem',
+    mem_buf_limit: '64MB',
+    buffer_chunk_size: '64KB',
+    // The longest frame the processor accepts (maxLineBytes), so none is cut by the receiver.
+    buffer_max_size: `${Math.ceil(pipeline.logFormat.maxLineBytes / 1024)}KB`,
+    ...(source.protocol === 'udp' ? { receive_buffer_size: '4MB' } : {}),
+  };
+}
+
+/** The multiline filter, when tail's own multiline parser is taken by the container runtime's (cri) framing. */
+function multilineFilter(pipeline: Pipeline, tag: string, multiline: FluentBitMultilineParser | undefined): Plugin[] {
+  const source = pipeline.source;
+  if (!multiline || source.type !== 'fluent-bit' || source.platform !== 'eks') return [];
+  if (!source.logPaths.some((p) => /^\/var\/log\/(containers|pods)\//.test(p))) return [];
+  return [{ name: 'multiline', match: tag, 'multiline.key_content': 'log', 'multiline.parser': multiline.name, buffer: true, flush_ms: 2000, emitter_storage_type: 'filesystem', emitter_mem_buf_limit: '64MB' }];
+}
+
+function opensearchTarget(pipeline: Pipeline, targets: AgentTargets): NonNullable<AgentTargets['opensearch']> {
+  if (targets.opensearch) return targets.opensearch;
+  if (pipeline.engine.type !== 'opensearch') fail(pipeline, 'no OpenSearch engine');
+  const domain = pipeline.engine.domain;
+  const url = new URL(domain.type === 'aws' ? domain.endpoint : domain.url);
+  const tls = url.protocol === 'https:';
+  return { host: url.hostname, port: url.port || (tls ? '443' : '80'), tls };
+}
+
+const common = (match: string): Plugin => ({ match, retry_limit: RETRY_LIMIT, 'storage.total_limit_size': STORAGE_LIMIT });
+
+function s3Output(match: string, region: string, bucket: string, keyFormat: string, storeDir: string, logKey?: string): Plugin {
+  return {
+    name: 's3',
+    ...common(match),
+    bucket,
+    region,
+    // One PUT per finished file: an object exists only when complete (the processor reacts to its creation) and no
+    // multipart upload state has to survive an agent restart.
+    use_put_object: 'on',
+    compression: 'gzip',
+    total_file_size: '50M',
+    upload_timeout: '60s',
+    // Keys never collide: date partitions plus a random UUID per object.
+    s3_key_format: keyFormat,
+    store_dir: storeDir,
+    store_dir_limit_size: STORAGE_LIMIT,
+    ...(logKey ? { log_key: logKey } : {}),
+    auto_retry_requests: true,
+  };
+}
+
+export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTargets): FluentBitConfigDocument {
+  if (pipeline.source.type === 's3') fail(pipeline, 'source type s3 has no Fluent Bit agent config');
+  if (!targets.region) fail(pipeline, 'targets.region is required');
+  const syslog = pipeline.source.type === 'syslog';
+  const tag = `logtong.${pipeline.name}`;
+  const buffer = pipeline.engine.type === 'light' ? 's3' : pipeline.engine.buffer;
+  const format: LogFormat = pipeline.logFormat;
+  if (syslog && buffer === 'none') fail(pipeline, 'syslog receivers forward raw frames to the processor: buffer none is not available');
+  let multiline: FluentBitMultilineParser | undefined;
+  try {
+    multiline = syslog ? undefined : multilineParser(pipeline.name, format);
+  } catch (e) {
+    if (e instanceof AgentConfigError) fail(pipeline, e.message);
+    throw e;
+  }
+  const service: Plugin = {
+    flush: 5,
+    log_level: 'info',
+    http_server: 'on',
+    http_listen: '0.0.0.0',
+    http_port: AGENT_HTTP_PORT,
+    health_check: 'on',
+    'storage.path': `${AGENT_STATE_DIR}/storage`,
+    'storage.sync': 'normal',
+    'storage.checksum': 'on',
+    'storage.backlog.mem_limit': '64MB',
+    'storage.max_chunks_up': 128,
+    'scheduler.base': 5,
+    'scheduler.cap': 600,
+  };
+  const inputs = [syslog ? syslogInput(pipeline, tag) : tailInput(pipeline, tag, multiline)];
+  const filters: Plugin[] = [...multilineFilter(pipeline, tag, multiline)];
+  const outputs: Plugin[] = [];
+  let parsers: FluentBitParser[] | undefined = syslog ? [RAW_FRAME_PARSER] : undefined;
+
+  if (buffer === 'kinesis') {
+    if (!targets.streamName) fail(pipeline, 'buffer kinesis needs targets.streamName');
+    // log_key: the record put is the raw line (or joined event) itself, not a JSON envelope.
+    outputs.push({ name: 'kinesis_streams', ...common(tag), region: targets.region, stream: targets.streamName, log_key: 'log', auto_retry_requests: true });
+  } else if (buffer === 's3') {
+    if (!targets.bucketName) fail(pipeline, 'buffer s3 needs targets.bucketName');
+    const prefix = targets.keyPrefix ?? `${pipeline.name}/`;
+    // log_key: the object holds the raw lines, one per line, as the files had them (a joined event keeps its \n, and
+    // the processor re-joins it with the same first-line regex).
+    outputs.push(s3Output(tag, targets.region, targets.bucketName, `/${prefix}%Y/%m/%d/%H/%M%S-$UUID.log.gz`, `${AGENT_STATE_DIR}/s3`, 'log'));
+  } else {
+    if (pipeline.engine.type !== 'opensearch') fail(pipeline, 'buffer none needs an OpenSearch engine');
+    if (!targets.backupBucketName) fail(pipeline, 'buffer none needs targets.backupBucketName (lines the agent cannot parse are kept there)');
+    let parsing;
+    try {
+      parsing = agentParsing(pipeline.name, format);
+    } catch (e) {
+      if (e instanceof AgentConfigError) fail(pipeline, `buffer none: ${e.message}`);
+      throw e;
+    }
+    parsers = [parsing.main, ...(parsing.request?.parsers ?? [])];
+    const failedTag = `failed.${pipeline.name}`;
+    filters.push({ name: 'parser', match: tag, key_name: 'log', parser: parsing.main.name, reserve_data: false, preserve_key: false });
+    // A record that still holds `log` did not parse (a parsed one lost the key): re-tagged, it leaves this
+    // pipeline's filters and outputs for the backup bucket.
+    filters.push({ name: 'rewrite_tag', match: tag, rule: `$log ^[\\s\\S]*$ ${failedTag} false`, emitter_name: `logtong_${pipeline.name.replace(/-/g, '_')}_failed`, emitter_storage_type: 'filesystem', emitter_mem_buf_limit: '64MB' });
+    // The processor's backup records: the raw text and why it is there.
+    filters.push({ name: 'modify', match: failedTag, rename: 'log raw', add: `reason ${FAILED_REASON}` });
+    if (parsing.request) {
+      // Two filters in turn, not one with two parsers: a split line has lost its `request` key, so the second
+      // finds nothing to do; an unsplit one keeps `request` as the processor keeps it.
+      for (const p of parsing.request.parsers) {
+        filters.push({ name: 'parser', match: tag, key_name: 'request', parser: p.name, reserve_data: true, preserve_key: parsing.request.keepRaw });
+      }
+    }
+    filters.push(...grepFilters(pipeline, parsing.fields, tag));
+    const os = opensearchTarget(pipeline, targets);
+    const domain = pipeline.engine.domain;
+    if (domain.type === 'self-managed' && domain.auth === 'basic' && !(os.httpUser && os.httpPasswd)) {
+      fail(pipeline, 'a self-managed domain with basic auth needs targets.opensearch.httpUser and httpPasswd');
+    }
+    outputs.push({
+      name: 'opensearch',
+      ...common(tag),
+      host: os.host,
+      port: os.port,
+      tls: os.tls ? 'on' : 'off',
+      ...(os.tls ? { 'tls.verify': 'on' } : {}),
+      ...(domain.type === 'aws' ? { aws_auth: 'on', aws_region: targets.region, aws_service_name: 'es' } : {}),
+      ...(os.httpUser ? { http_user: os.httpUser, http_passwd: os.httpPasswd } : {}),
+      index: pipeline.engine.indexPrefix,
+      suppress_type_name: 'on',
+      // Names as the processor writes them (the index template maps those); no `_type` on OpenSearch 2.
+      replace_dots: 'off',
+      trace_error: 'on',
+      // `@timestamp` from the parsed time, as the processor writes it (ISO 8601 UTC, milliseconds).
+      time_key: '@timestamp',
+      buffer_size: '512KB',
+      compress: 'gzip',
+    });
+    outputs.push(s3Output(failedTag, targets.region, targets.backupBucketName, `/agent-failed/${pipeline.name}/%Y/%m/%d/%H/%M%S-$UUID.json.gz`, `${AGENT_STATE_DIR}/s3-failed`));
+  }
+
+  // (no empty `filters:` list: older 3.x readers of the YAML format reject an empty section)
+  const doc: FluentBitConfigDocument = { service, pipeline: { inputs, ...(filters.length ? { filters } : {}), outputs } as FluentBitConfigDocument['pipeline'] };
+  if (parsers) doc.parsers = parsers;
+  if (multiline) doc.multiline_parsers = [multiline];
+  return doc;
+}
+
+/** The Fluent Bit YAML configuration file of a pipeline. */
+export function fluentBitConfig(pipeline: Pipeline, targets: AgentTargets): string {
+  const doc = fluentBitConfigDocument(pipeline, targets);
+  // Long regexes on one line: no folding, so that what Fluent Bit reads is exactly the generated pattern.
+  return `# Fluent Bit configuration of Logtong pipeline ${pipeline.name} (generated: logtong agent-config)\n${stringify(doc, { lineWidth: 0 })}`;
+}

@@ -1,0 +1,90 @@
+/**
+ * `logtong agent-config`: the Fluent Bit configuration (ec2) or the Kubernetes manifest (eks) of a pipeline with a
+ * fluent-bit source, on stdout. The same generator as the stack's SSM parameter / ConfigMap (lib/agent/).
+ */
+import { readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { AGENT_PLACEHOLDERS, AgentConfigError, fluentBitConfig, type AgentTargets } from '../agent/fluent-bit-config';
+
+export { AGENT_PLACEHOLDERS };
+import { eksManifest } from '../agent/eks-manifest';
+import { loadConfig } from '../config/load';
+import type { Pipeline } from '../config/schema';
+import { UsageError } from './parse-command';
+
+export const AGENT_CONFIG_USAGE = `usage:
+  logtong agent-config --config pipelines.yaml --pipeline NAME --platform ec2|eks
+                       [--outputs cdk-outputs.json] [--region REGION]
+Prints the Fluent Bit YAML configuration (ec2) or the Namespace/ServiceAccount/ConfigMap/DaemonSet manifest (eks)
+of a pipeline with a fluent-bit source. --outputs: the file of \`cdk deploy --outputs-file\`; the values are taken
+from the outputs of stack Logtong-NAME (BufferBucketName, BufferStreamName, BackupBucketName, AgentRoleArn).
+Without it they are placeholders that Fluent Bit reads from its environment: LOGTONG_BUFFER_BUCKET (buffer s3,
+light engine), LOGTONG_BUFFER_STREAM (buffer kinesis), LOGTONG_BACKUP_BUCKET (buffer none), LOGTONG_REGION, and
+in the manifest LOGTONG_AGENT_ROLE_ARN: the DaemonSet sets none of them, so substitute them before applying
+(envsubst). The region is --region, else the config's region, else \${LOGTONG_REGION}.`;
+
+export interface AgentConfigIo {
+  readonly stdout: Writable;
+}
+
+function stackOutputs(file: string, stack: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--outputs ${file}: ${(e as Error).message}`);
+  }
+  const outputs = (parsed as Record<string, unknown> | null)?.[stack];
+  if (!outputs || typeof outputs !== 'object') throw new UsageError(`--outputs ${file} has no stack ${stack} (deploy it with --outputs-file)`);
+  return outputs as Record<string, string>;
+}
+
+/** The deployment values for this pipeline: from stack outputs, or placeholders. */
+export function agentTargets(pipeline: Pipeline, region: string, outputs?: { file: string; values: Record<string, string> }): AgentTargets & { roleArn?: string } {
+  const need = (key: string): string => {
+    if (!outputs) return '';
+    const v = outputs.values[key];
+    if (typeof v !== 'string' || v === '') throw new UsageError(`--outputs ${outputs.file}: stack Logtong-${pipeline.name} has no output ${key}`);
+    return v;
+  };
+  const buffer = pipeline.engine.type === 'light' ? 's3' : pipeline.engine.buffer;
+  const t: AgentTargets & { roleArn?: string } = { region };
+  if (buffer === 's3') t.bucketName = outputs ? need('BufferBucketName') : AGENT_PLACEHOLDERS.bucketName;
+  if (buffer === 'kinesis') t.streamName = outputs ? need('BufferStreamName') : AGENT_PLACEHOLDERS.streamName;
+  if (buffer === 'none') t.backupBucketName = outputs ? need('BackupBucketName') : AGENT_PLACEHOLDERS.backupBucketName;
+  if (pipeline.source.type === 'fluent-bit' && pipeline.source.platform === 'eks') t.roleArn = outputs ? need('AgentRoleArn') : AGENT_PLACEHOLDERS.roleArn;
+  return t;
+}
+
+export function runAgentConfig(argv: string[], io: AgentConfigIo): void {
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: Object.fromEntries(['config', 'pipeline', 'platform', 'outputs', 'region'].map((k) => [k, { type: 'string' }])),
+      strict: true,
+      allowPositionals: false,
+    }).values as Record<string, string | undefined>;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (!values.config || !values.pipeline) throw new UsageError('agent-config needs --config and --pipeline');
+  if (values.platform !== 'ec2' && values.platform !== 'eks') throw new UsageError('--platform must be ec2 or eks');
+  const config = loadConfig(values.config);
+  const pipeline = config.pipelines.find((p) => p.name === values.pipeline);
+  if (!pipeline) throw new UsageError(`${values.config} has no pipeline named ${values.pipeline}`);
+  if (pipeline.source.type !== 'fluent-bit') throw new UsageError(`pipeline ${pipeline.name} has a ${pipeline.source.type} source, not fluent-bit`);
+  if (values.platform === 'eks' && pipeline.source.platform !== 'eks') throw new UsageError(`pipeline ${pipeline.name} runs its agent on ${pipeline.source.platform}, not eks`);
+  const stack = `Logtong-${pipeline.name}`;
+  const outputs = values.outputs ? { file: values.outputs, values: stackOutputs(values.outputs, stack) } : undefined;
+  const targets = agentTargets(pipeline, values.region ?? config.region ?? AGENT_PLACEHOLDERS.region, outputs);
+  try {
+    const yaml = fluentBitConfig(pipeline, targets);
+    io.stdout.write(values.platform === 'eks' ? eksManifest(pipeline, { roleArn: targets.roleArn!, configYaml: yaml }) : yaml);
+  } catch (e) {
+    // A config the agent cannot run as the processor would is the user's to change.
+    if (e instanceof AgentConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+}
