@@ -1,0 +1,107 @@
+/**
+ * Kinesis event source mapping (Fluent Bit → stream) → parse each line into OpenSearch. Every line ends indexed,
+ * filtered, or in the backup bucket with a reason; lines hit by transient indexing failures are handed back to the
+ * mapping through batchItemFailures (ReportBatchItemFailures), and any unexpected error is thrown so that the
+ * mapping retries or bisects the batch — a batch is never answered "done" when it is not.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { PipelineSchema } from '../../lib/config/schema';
+import { writeFailedRecords } from '../adapters/backup-store';
+import { requireEnv, s3Client } from '../adapters/aws';
+import { connectOpenSearch, type OpenSearchConnection } from '../adapters/opensearch';
+import { sendBulk } from '../core/bulk/sender';
+import { toOpenSearchMappings } from '../core/fields';
+import { compileFilters } from '../core/filters';
+import { compileParser } from '../core/formats';
+import { shardIdOf, streamArnOf } from '../core/kinesis';
+import { ensureIndexLayout } from '../core/opensearch/index-layout';
+import { layoutSettings, openSearchEngine } from '../core/opensearch/settings';
+import { accountedFor, type FailedRecord } from '../core/process-object';
+import { processRecords } from '../core/process-records';
+
+const logger = new Logger();
+const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Logtong' });
+
+const pipeline = PipelineSchema.parse(JSON.parse(requireEnv('PIPELINE_CONFIG')));
+const engine = openSearchEngine(pipeline);
+const parser = compileParser(pipeline.logFormat);
+const filter = compileFilters(pipeline.logFormat.filters);
+const text = {
+  jsonKey: process.env.KINESIS_LOG_KEY ?? 'log',
+  unescape: process.env.KINESIS_UNESCAPE === 'never' ? ('never' as const) : ('auto' as const),
+};
+
+// Kept short by default: a batch the mapping retries is better than an invocation that runs into its timeout.
+const retryPolicy = {
+  maxAttempts: Number(process.env.BULK_MAX_ATTEMPTS ?? 4),
+  baseDelayMs: Number(process.env.BULK_BASE_DELAY_MS ?? 200),
+  maxDelayMs: Number(process.env.BULK_MAX_DELAY_MS ?? 5_000),
+};
+
+let connection: Promise<OpenSearchConnection> | undefined;
+
+function openSearch(): Promise<OpenSearchConnection> {
+  connection ??= (async () => {
+    const conn = await connectOpenSearch();
+    const layout = await ensureIndexLayout(conn.http, layoutSettings(pipeline), toOpenSearchMappings(parser.fields));
+    logger.info('index layout checked', { ...layout });
+    return conn;
+  })().catch((e) => {
+    connection = undefined;
+    throw e;
+  });
+  return connection;
+}
+
+export const handler = async (event: KinesisStreamEvent, context: Context): Promise<KinesisStreamBatchResponse> => {
+  logger.addContext(context);
+  try {
+    const records = event.Records ?? [];
+    if (records.length === 0) return { batchItemFailures: [] };
+    const backupBucket = requireEnv('BACKUP_BUCKET');
+    const conn = await openSearch();
+    // A mapping's batch comes from one shard of one stream.
+    const streamArn = streamArnOf(records[0].eventSourceARN);
+    const shardId = shardIdOf(records[0].eventID);
+    const result = await processRecords({
+      streamArn,
+      shardId,
+      records: records.map((r) => ({ sequenceNumber: r.kinesis.sequenceNumber, partitionKey: r.kinesis.partitionKey, data: Buffer.from(r.kinesis.data, 'base64') })),
+      parser,
+      filter,
+      index: engine.indexPrefix,
+      bulkMaxBytes: engine.bulkMaxBytes,
+      bulkMaxDocs: engine.bulkMaxDocs,
+      maxLineBytes: pipeline.logFormat.maxLineBytes,
+      text,
+      send: (req) => sendBulk(req, conn.bulk, retryPolicy),
+      // The backup writer's record type names S3 fields; Kinesis failures carry stream/shard/sequence instead.
+      backup: (objectId, failed) => writeFailedRecords(s3Client(), backupBucket, pipeline.name, objectId, 1, failed as unknown as FailedRecord[]),
+    });
+    const { counts } = result;
+    const balanced = accountedFor(counts);
+    logger[balanced ? 'info' : 'error']('batch processed', {
+      streamArn,
+      shardId,
+      records: records.length,
+      firstSequenceNumber: records[0].kinesis.sequenceNumber,
+      lastSequenceNumber: records[records.length - 1].kinesis.sequenceNumber,
+      ...counts,
+      balanced,
+      retryFrom: result.retryFrom,
+    });
+    metrics.addMetric('RecordsIn', MetricUnit.Count, counts.recordsIn);
+    metrics.addMetric('Indexed', MetricUnit.Count, counts.indexed);
+    metrics.addMetric('Duplicates', MetricUnit.Count, counts.duplicates);
+    metrics.addMetric('Filtered', MetricUnit.Count, counts.filtered);
+    metrics.addMetric('BackedUp', MetricUnit.Count, counts.backedUp);
+    metrics.addMetric('Deferred', MetricUnit.Count, counts.deferred);
+    // An unbalanced count is a bug: throwing keeps the batch for a retry rather than risking a silent loss.
+    if (!balanced) throw new Error(`counts do not balance: ${JSON.stringify(counts)}`);
+    return { batchItemFailures: result.retryFrom ? [{ itemIdentifier: result.retryFrom }] : [] };
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};
