@@ -2,6 +2,10 @@ import { Validations, type App, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Config } from './config/schema';
 import { PipelineStack } from './stacks/pipeline-stack';
+import { SyslogSharedStack } from './stacks/syslog-shared-stack';
+
+/** Stack of the load balancer and cluster the syslog pipelines share. */
+export const SYSLOG_SHARED_STACK = 'LogtongSyslog';
 
 export interface BuildAppOptions {
   /** Run the cdk-nag AwsSolutions pack at synth; unacknowledged errors fail synthesis. @default false */
@@ -20,8 +24,14 @@ export function buildApp(app: App, config: Config, options: BuildAppOptions = {}
   const region = config.region ?? options.defaultEnv?.region;
   const env = account || region ? { account, region } : undefined;
 
+  // Only while a syslog pipeline exists; the name cannot clash with a `Logtong-<pipeline>` stack.
+  const syslog =
+    config.syslog && config.pipelines.some((p) => p.source.type === 'syslog')
+      ? new SyslogSharedStack(app, SYSLOG_SHARED_STACK, { network: config.syslog, env })
+      : undefined;
   const stacks = config.pipelines.map(
-    (pipeline, pipelineIndex) => new PipelineStack(app, `Logtong-${pipeline.name}`, { pipeline, pipelineIndex, env }),
+    (pipeline, pipelineIndex) =>
+      new PipelineStack(app, `Logtong-${pipeline.name}`, { pipeline, pipelineIndex, env, ...(pipeline.source.type === 'syslog' ? { syslog } : {}) }),
   );
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stacks;

@@ -99,14 +99,42 @@ export const LogFormatSchema = z
   });
 export type LogFormat = z.infer<typeof LogFormatSchema>;
 
+export const VpcSchema = z.strictObject({
+  vpcId: z.string().regex(VPC_ID, mustMatch(VPC_ID)),
+  subnetIds: z.array(z.string().regex(SUBNET_ID, mustMatch(SUBNET_ID))).min(1).meta({ description: 'Private subnets the functions (or tasks) are placed in.' }),
+  securityGroupIds: z.array(z.string().regex(SG_ID, mustMatch(SG_ID))).min(1).meta({ description: 'Security groups of their network interfaces (allowed to reach the domain, or S3 and SQS).' }),
+});
+export type VpcRef = z.infer<typeof VpcSchema>;
+
+const Scanner = z
+  .strictObject({
+    vpc: VpcSchema.meta({
+      description: 'Where the scanner task runs: private subnets with a route to S3 and SQS (gateway/interface endpoints or NAT), and its security groups (egress to those).',
+    }),
+    cpu: z
+      .number()
+      .int()
+      .refine((v) => [256, 512, 1024].includes(v), { error: 'must be 256, 512 or 1024' })
+      .default(256)
+      .meta({ description: 'Fargate CPU units of the task: 256, 512 or 1024 (it lists and enqueues; it copies nothing).' }),
+    memoryMb: z.number().int().min(512).max(8192).default(512),
+    startOnDeploy: z.boolean().default(true).meta({ description: 'Start the task once when the stack is created; either way the RunTaskCommand output runs it by hand.' }),
+  })
+  .meta({ title: 'source.scanner (mode one-time)' });
+
 const S3Source = z
   .strictObject({
     type: z.literal('s3'),
     mode: z.enum(['ongoing', 'one-time']).default('ongoing').meta({ description: 'ongoing: S3 event notifications; one-time: an ECS task lists the bucket.' }),
+    scanner: Scanner.optional().meta({ description: 'Required for mode one-time: the ECS Fargate task that lists the bucket.' }),
     bucketName: z.string().regex(BUCKET_NAME, mustMatch(BUCKET_NAME)).meta({ description: 'Existing bucket that holds the logs.' }),
     prefix: z.string().default('').meta({ description: 'Only objects under this key prefix.' }),
     suffix: z.string().default('').meta({ description: 'Only objects whose key ends with this.' }),
     kmsKeyArn: z.string().regex(KMS_KEY_ARN, mustMatch(KMS_KEY_ARN)).optional().meta({ description: 'KMS key of the source bucket, if SSE-KMS.' }),
+  })
+  .superRefine((s, ctx) => {
+    if (s.mode === 'one-time' && !s.scanner) ctx.addIssue({ code: 'custom', path: ['scanner'], message: 'is required for mode one-time' });
+    if (s.mode === 'ongoing' && s.scanner) ctx.addIssue({ code: 'custom', path: ['scanner'], message: 'is only used with mode one-time' });
   })
   .meta({ title: 'source (type s3)' });
 
@@ -135,20 +163,40 @@ const SyslogSource = z
     protocol: z.enum(['tcp', 'udp']),
     port: z.number().int().min(1).max(65535),
     clientCidrs: z.array(z.string().regex(CIDR, mustMatch(CIDR))).min(1).meta({ description: 'Only these networks reach the port.' }),
+    minTasks: z.number().int().min(1).max(100).default(2).meta({ description: 'Fluent Bit tasks behind the listener at least (two zones for availability).' }),
+    maxTasks: z.number().int().min(1).max(100).default(6).meta({ description: 'Upper bound of CPU-based scaling.' }),
+    cpu: z
+      .number()
+      .int()
+      .refine((v) => [256, 512, 1024, 2048].includes(v), { error: 'must be 256, 512, 1024 or 2048' })
+      .default(512)
+      .meta({ description: 'Fargate CPU units per task: 256, 512, 1024 or 2048.' }),
+    memoryMb: z.number().int().min(512).max(16_384).default(1024),
+  })
+  .superRefine((s, ctx) => {
+    if (s.maxTasks < s.minTasks) ctx.addIssue({ code: 'custom', path: ['maxTasks'], message: 'must be at least minTasks' });
+    // Fluent Bit's HTTP server (health checks) listens there.
+    if (s.port === SYSLOG_HEALTH_PORT) ctx.addIssue({ code: 'custom', path: ['port'], message: `${SYSLOG_HEALTH_PORT} is the receivers' health-check port` });
   })
   .meta({ title: 'source (type syslog)' });
+
+/** Port of Fluent Bit's HTTP server in the syslog receiver tasks: the target groups' health checks. */
+export const SYSLOG_HEALTH_PORT = 2020;
+
+const SyslogNetwork = z
+  .strictObject({
+    vpcId: z.string().regex(VPC_ID, mustMatch(VPC_ID)),
+    subnetIds: z
+      .array(z.string().regex(SUBNET_ID, mustMatch(SUBNET_ID)))
+      .min(1)
+      .meta({ description: 'Private subnets of the internal load balancer and the receiver tasks (with a route to S3/Kinesis/OpenSearch and ECR: endpoints or NAT).' }),
+  })
+  .meta({ title: 'syslog (shared by every syslog pipeline)' });
 
 export const SourceSchema = z.discriminatedUnion('type', [S3Source, FluentBitSource, SyslogSource], {
   error: (iss) => (iss.code === 'invalid_union' ? 'must be one of "s3", "fluent-bit", "syslog"' : undefined),
 });
 export type Source = z.infer<typeof SourceSchema>;
-
-export const VpcSchema = z.strictObject({
-  vpcId: z.string().regex(VPC_ID, mustMatch(VPC_ID)),
-  subnetIds: z.array(z.string().regex(SUBNET_ID, mustMatch(SUBNET_ID))).min(1).meta({ description: 'Private subnets for the Lambdas.' }),
-  securityGroupIds: z.array(z.string().regex(SG_ID, mustMatch(SG_ID))).min(1).meta({ description: 'Security groups allowed to reach the domain.' }),
-});
-export type VpcRef = z.infer<typeof VpcSchema>;
 
 const AwsDomain = z
   .strictObject({
@@ -202,6 +250,23 @@ const IndexSettings = z
     }
   });
 
+const KinesisBuffer = z.strictObject({
+  shards: z.number().int().min(1).max(500).optional().meta({ description: 'Provisioned shards; unset: on-demand capacity.' }),
+  retentionHours: z.number().int().min(24).max(8760).default(24).meta({ description: 'How long records stay readable (also for replaying failed batches into the backup bucket).' }),
+  batchSize: z.number().int().min(1).max(10_000).default(500).meta({ description: 'Records per processor invocation.' }),
+  parallelizationFactor: z.number().int().min(1).max(10).default(1).meta({ description: 'Concurrent batches per shard.' }),
+  retryAttempts: z.number().int().min(0).max(10_000).default(5).meta({ description: 'Retries of a failing batch (halved each time) before it goes to the backup bucket.' }),
+  maxRecordAgeSeconds: z.number().int().min(60).max(604_800).default(21_600).meta({ description: 'Records older than this go to the backup bucket instead of being retried.' }),
+}).superRefine((k, ctx) => {
+  // A failed batch is read back from the stream into the backup bucket: its records must still be there.
+  if (k.maxRecordAgeSeconds >= k.retentionHours * 3600) {
+    ctx.addIssue({ code: 'custom', path: ['maxRecordAgeSeconds'], message: `must be shorter than retentionHours (${k.retentionHours * 3600} s)` });
+  }
+});
+
+/** The stream settings of a pipeline with buffer kinesis that sets none. */
+export const KINESIS_DEFAULTS = KinesisBuffer.parse({});
+
 const OpenSearchEngine = z
   .strictObject({
     type: z.literal('opensearch'),
@@ -213,6 +278,7 @@ const OpenSearchEngine = z
       .enum(['none', 'kinesis', 's3'])
       .default('s3')
       .meta({ description: 'fluent-bit/syslog: where the agent sends logs. Sources in S3 always use the staging bucket (s3).' }),
+    kinesis: KinesisBuffer.optional().meta({ description: 'buffer kinesis: the stream and how the processor reads it (defaults below when unset).' }),
     bulkMaxBytes: z.number().int().min(65_536).max(104_857_600).default(5_242_880).meta({ description: 'Bulk request body cap; Amazon OpenSearch rejects > 10 MiB on small instances.' }),
     bulkMaxDocs: z.number().int().min(1).default(10_000),
     index: IndexSettings.prefault({}),
@@ -288,6 +354,9 @@ export const PipelineSchema = z
     if (p.source.type === 's3' && p.engine.type === 'opensearch' && p.engine.buffer !== 's3') {
       ctx.addIssue({ code: 'custom', path: ['engine', 'buffer'], message: 'must be s3 (the staging bucket) for a source of type s3' });
     }
+    if (p.source.type === 'syslog' && p.engine.type === 'opensearch' && p.engine.buffer === 'none') {
+      ctx.addIssue({ code: 'custom', path: ['engine', 'buffer'], message: 'must be kinesis or s3 for a syslog source (the receivers forward raw frames to the processor)' });
+    }
   });
 export type Pipeline = z.infer<typeof PipelineSchema>;
 
@@ -296,6 +365,7 @@ export const ConfigSchema = z
     version: z.literal(1).default(1),
     account: z.string().regex(/^\d{12}$/, mustMatch(/^\d{12}$/)).optional().meta({ description: 'Target account; default: the CLI environment.' }),
     region: z.string().optional().meta({ description: 'Target region; default: the CLI environment.' }),
+    syslog: SyslogNetwork.optional().meta({ description: 'Required when a pipeline has a syslog source: where the shared internal NLB (stack Logtong-syslog) and the receivers run.' }),
     pipelines: z.array(PipelineSchema).min(1),
   })
   .superRefine((c, ctx) => {
@@ -314,13 +384,19 @@ export const ConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'engine', 'database'], message: `${db} is already created by pipelines[${first}]; each Light Engine stack creates its own database` });
       } else databases.set(db, i);
     });
+    const firstSyslog = c.pipelines.findIndex((p) => p.source.type === 'syslog');
+    if (firstSyslog >= 0 && !c.syslog) {
+      ctx.addIssue({ code: 'custom', path: ['syslog'], message: `is required: pipelines[${firstSyslog}] has a syslog source` });
+    }
     const ports = new Map<string, number>();
     c.pipelines.forEach((p, i) => {
       if (p.source.type !== 'syslog') return;
-      const key = `${p.source.protocol}/${p.source.port}`;
+      // One load balancer for all: a port has one listener, whatever the protocol.
+      const key = String(p.source.port);
       const first = ports.get(key);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'source', 'port'], message: `${key} is already used by pipelines[${first}]` });
-      else ports.set(key, i);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'source', 'port'], message: `${key} is already a listener of the shared load balancer (pipelines[${first}])` });
+      } else ports.set(key, i);
     });
   });
 export type Config = z.infer<typeof ConfigSchema>;

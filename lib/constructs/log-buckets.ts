@@ -125,3 +125,14 @@ export class CentralBucket extends Bucket {
     super(scope, id, expiringBucket(props, 'expire-parquet'));
   }
 }
+
+/**
+ * Where agents (Fluent Bit's `s3` output) put gzipped chunks of raw lines, under `<pipeline>/…`; the copy stage
+ * moves each new object to staging like any S3 source. Not versioned: every key is unique (Fluent Bit adds a UUID),
+ * and a chunk is only read once, by the copy stage.
+ */
+export class BufferBucket extends Bucket {
+  constructor(scope: Construct, id: string, props: DataBucketProps) {
+    super(scope, id, expiringBucket(props, 'expire-buffered-objects'));
+  }
+}

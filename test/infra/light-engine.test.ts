@@ -61,10 +61,10 @@ describe.each(light.map((p) => [p.name, p] as const))('Light Engine pipeline %s'
     });
   }
 
-  it('has four encrypted, TLS-only buckets; the centralized one expires Parquet after retentionDays', () => {
+  it('has four encrypted, TLS-only buckets (five with an agent buffer); the centralized one expires Parquet after retentionDays', () => {
     const { json, template } = get();
     const buckets = Object.entries(json.Resources as Record<string, Json>).filter(([, r]) => r.Type === 'AWS::S3::Bucket');
-    expect(buckets).toHaveLength(4);
+    expect(buckets).toHaveLength(pipeline.source.type === 's3' ? 4 : 5);
     for (const [bucketId, b] of buckets) {
       expect(b.Properties.BucketEncryption).toBeDefined();
       template.hasResourceProperties('AWS::S3::BucketPolicy', {

@@ -11,7 +11,7 @@ import type { DeadLetterBackup } from '../../lib/constructs/dlq-backup';
 import type { IndexBootstrap } from '../../lib/constructs/index-bootstrap';
 import { flattenForNag } from '../../lib/constructs/logtong-function';
 import type { ProcessorStage } from '../../lib/constructs/processor-stage';
-import { NotImplementedError, type PipelineStack } from '../../lib/stacks/pipeline-stack';
+import type { PipelineStack } from '../../lib/stacks/pipeline-stack';
 import { build, configOf, exampleConfig, normaliseAssets, ROOT, variantConfig } from './synth';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -107,11 +107,12 @@ const ENI_ACTIONS = [
   'ec2:UnassignPrivateIpAddresses',
 ];
 
-const toOpenSearch = [...examples, ...variants].filter((p) => p.engine.type === 'opensearch');
+// Sources in S3 (ongoing and one-time); agent and syslog sources: sources.test.ts.
+const toOpenSearch = [...examples, ...variants].filter((p) => p.engine.type === 'opensearch' && p.source.type === 's3');
 
 // Light Engine stacks: light-engine.test.ts.
 describe.each(toOpenSearch.map((p) => [p.name, p] as const))('pipeline %s', (name, pipeline: Pipeline) => {
-  if (pipeline.source.type !== 's3' || pipeline.engine.type !== 'opensearch') throw new Error('only s3 sources are implemented');
+  if (pipeline.source.type !== 's3' || pipeline.engine.type !== 'opensearch') throw new Error('s3 sources into OpenSearch only');
   const source = pipeline.source;
   const engine = pipeline.engine;
   const domain = engine.domain;
@@ -216,7 +217,10 @@ describe.each(toOpenSearch.map((p) => [p.name, p] as const))('pipeline %s', (nam
       ...(source.suffix ? [{ Name: 'suffix', Value: source.suffix }] : []),
       ...(source.prefix ? [{ Name: 'prefix', Value: source.prefix }] : []),
     ];
-    s.template.hasResourceProperties('Custom::S3BucketNotifications', {
+    if (source.mode === 'one-time') {
+      // the scanner sends the events instead; the source bucket is left as it is
+      s.template.resourcePropertiesCountIs('Custom::S3BucketNotifications', { BucketName: source.bucketName }, 0);
+    } else s.template.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: source.bucketName,
       Managed: false,
       NotificationConfiguration: {
@@ -341,12 +345,12 @@ describe.each(toOpenSearch.map((p) => [p.name, p] as const))('pipeline %s', (nam
     );
   });
 
-  it('grants no wildcard resource except the ENI actions of a VPC function', () => {
+  it('grants no wildcard resource except the ENI actions of a VPC function (and the ECR token of a scanner task)', () => {
     const s = get(name);
     for (const [roleId] of ofType(s, 'AWS::IAM::Role')) {
       for (const st of statementsOf(s, roleId)) {
         for (const action of st.actions) expect(action).not.toContain('*');
-        if (st.resources.includes('*')) expect(st.actions).toEqual(ENI_ACTIONS);
+        if (st.resources.includes('*')) expect([ENI_ACTIONS, ['ecr:GetAuthorizationToken']]).toContainEqual(st.actions);
       }
     }
     expect(ofType(s, 'AWS::IAM::ManagedPolicy')).toHaveLength(0);
@@ -382,6 +386,7 @@ describe.each(toOpenSearch.map((p) => [p.name, p] as const))('pipeline %s', (nam
         'ProcessorQueueUrl',
         'ProcessorRoleArn',
         'StagingBucketName',
+        ...(source.mode === 'one-time' ? ['ScannerRunTaskCommand'] : []),
       ].sort(),
     );
   });
@@ -410,39 +415,6 @@ describe('index bootstrap configHash', () => {
   });
 });
 
-describe('combinations that are not implemented yet', () => {
-  const s3Source = { type: 's3' as const, bucketName: 'example-bucket' };
-  const osEngine = { type: 'opensearch' as const, domain: { type: 'self-managed' as const, url: 'https://os.example:9200' }, indexPrefix: 'x' };
-  const ok = { name: 'fine', source: s3Source, logFormat: { type: 'json' as const }, engine: osEngine };
-  const cases: Array<[string, object, string]> = [
-    [
-      'fluent-bit → opensearch',
-      { source: { type: 'fluent-bit', platform: 'ec2', logPaths: ['/var/log/app/*.log'] }, engine: { ...osEngine, buffer: 's3' } },
-      'pipelines[1] (app-logs): source fluent-bit with engine opensearch is not implemented yet',
-    ],
-    [
-      's3 one-time → light',
-      { source: { ...s3Source, mode: 'one-time' }, engine: { type: 'light' } },
-      'pipelines[1] (app-logs): source s3 with mode one-time and engine light is not implemented yet',
-    ],
-    [
-      's3 one-time → opensearch',
-      { source: { ...s3Source, mode: 'one-time' }, engine: osEngine },
-      'pipelines[1] (app-logs): source s3 with mode one-time and engine opensearch is not implemented yet',
-    ],
-    [
-      'syslog → light',
-      { source: { type: 'syslog', protocol: 'udp', port: 514, clientCidrs: ['10.0.0.0/8'] }, engine: { type: 'light' } },
-      'pipelines[1] (app-logs): source syslog with engine light is not implemented yet',
-    ],
-  ];
-  it.each(cases)('%s fails synth naming the pipeline', (_title, parts, message) => {
-    const config = configOf({ pipelines: [ok, { name: 'app-logs', logFormat: { type: 'json' }, ...parts } as never] });
-    expect(() => build(config)).toThrow(NotImplementedError);
-    expect(() => build(config)).toThrow(message);
-  });
-});
-
 describe('bin/app.ts', () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'logtong-cli-'));
   const env = { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' };
@@ -455,20 +427,5 @@ describe('bin/app.ts', () => {
     expect(r.stderr).toContain(`${bad}: invalid configuration`);
     expect(r.stderr).toContain('pipelines[0] (web-access).engine.indexPrefix: must match ^[a-z][a-z0-9-]*$');
     expect(r.stderr).not.toMatch(/^\s+at /m);
-  });
-
-  it('exits 1 with the not-implemented message and no stack trace', () => {
-    const config = path.join(tmp, 'syslog.yaml');
-    writeFileSync(
-      config,
-      'pipelines:\n  - name: app-logs\n    source: { type: syslog, protocol: tcp, port: 5140, clientCidrs: ["10.0.0.0/8"] }\n    logFormat: { type: syslog }\n    engine: { type: light }\n',
-    );
-    const r = spawnSync('npx', ['tsx', 'bin/app.ts'], {
-      cwd: ROOT,
-      env: { ...env, CDK_CONTEXT_JSON: JSON.stringify({ config }), CDK_OUTDIR: path.join(tmp, 'out-syslog') },
-      encoding: 'utf8',
-    });
-    expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe('pipelines[0] (app-logs): source syslog with engine light is not implemented yet');
   });
 });

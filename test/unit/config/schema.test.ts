@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseConfig, parseConfigText } from '../../../lib/config/load';
 import { configJsonSchema, withConfigReference } from '../../../lib/config/docs';
-import { lightDatabaseName, lightTableName } from '../../../lib/config/schema';
+import { KINESIS_DEFAULTS, lightDatabaseName, lightTableName } from '../../../lib/config/schema';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -58,10 +58,18 @@ describe('config schema', () => {
   });
 
   it('rejects duplicate names, duplicate syslog ports and type-specific omissions', () => {
-    const syslog = (name: string) =>
-      pipeline({ name, source: { type: 'syslog', protocol: 'udp', port: 514, clientCidrs: ['10.0.0.0/16'] }, engine: { type: 'light' } });
+    const syslog = (name: string, protocol = 'udp') =>
+      pipeline({ name, source: { type: 'syslog', protocol, port: 514, clientCidrs: ['10.0.0.0/16'] }, engine: { type: 'light' } });
+    const network = { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d'] };
     expect(problems({ pipelines: [pipeline(), pipeline()] })).toEqual(['pipelines[1] (web-access).name: duplicates pipelines[0]']);
-    expect(problems({ pipelines: [syslog('a'), syslog('b')] })).toEqual(['pipelines[1] (b).source.port: udp/514 is already used by pipelines[0]']);
+    expect(problems({ syslog: network, pipelines: [syslog('a'), syslog('b', 'tcp')] })).toEqual([
+      'pipelines[1] (b).source.port: 514 is already a listener of the shared load balancer (pipelines[0])',
+    ]);
+    expect(problems({ pipelines: [pipeline(), syslog('a')] })).toEqual(['syslog: is required: pipelines[1] has a syslog source']);
+    expect(problems({ syslog: network, pipelines: [pipeline({ name: 'c', source: { type: 'syslog', protocol: 'tcp', port: 2020, clientCidrs: ['10.0.0.0/16'], minTasks: 3, maxTasks: 2 }, engine: { type: 'light' } })] })).toEqual([
+      'pipelines[0] (c).source.maxTasks: must be at least minTasks',
+      "pipelines[0] (c).source.port: 2020 is the receivers' health-check port",
+    ]);
     expect(problems({ pipelines: [pipeline({ logFormat: { type: 'regex' } })] })).toEqual([
       'pipelines[0] (web-access).logFormat.regex: is required for type regex',
     ]);
@@ -71,6 +79,26 @@ describe('config schema', () => {
     expect(problems({ pipelines: [pipeline({ engine: { type: 'opensearch', indexPrefix: 'x', domain, buffer: 'kinesis' } })] })).toEqual([
       'pipelines[0] (web-access).engine.buffer: must be s3 (the staging bucket) for a source of type s3',
     ]);
+  });
+
+  it('one-time sources need their scanner network; kinesis record age must fit in the stream retention', () => {
+    const vpc = { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d'], securityGroupIds: ['sg-0a1b2c3d'] };
+    expect(problems({ pipelines: [pipeline({ source: { type: 's3', bucketName: 'my-logs', mode: 'one-time' } })] })).toEqual([
+      'pipelines[0] (web-access).source.scanner: is required for mode one-time',
+    ]);
+    expect(problems({ pipelines: [pipeline({ source: { type: 's3', bucketName: 'my-logs', scanner: { vpc } } })] })).toEqual([
+      'pipelines[0] (web-access).source.scanner: is only used with mode one-time',
+    ]);
+    expect(problems({ pipelines: [pipeline({ source: { type: 's3', bucketName: 'my-logs', mode: 'one-time', scanner: { vpc, cpu: 300 } } })] })).toHaveLength(1);
+    const agent = { type: 'fluent-bit', platform: 'ec2', logPaths: ['/var/log/app/*.log'] };
+    expect(
+      problems({
+        pipelines: [pipeline({ source: agent, engine: { type: 'opensearch', indexPrefix: 'x', domain, buffer: 'kinesis', kinesis: { retentionHours: 24, maxRecordAgeSeconds: 86_400 } } })],
+      }),
+    ).toEqual(['pipelines[0] (web-access).engine.kinesis.maxRecordAgeSeconds: must be shorter than retentionHours (86400 s)']);
+    const ok = parseConfig({ pipelines: [pipeline({ source: agent, engine: { type: 'opensearch', indexPrefix: 'x', domain, buffer: 'kinesis', kinesis: { shards: 2 } } })] });
+    expect(ok.pipelines[0].engine).toMatchObject({ kinesis: { shards: 2, retentionHours: 24, maxRecordAgeSeconds: 21_600, batchSize: 500 } });
+    expect(KINESIS_DEFAULTS).toEqual({ retentionHours: 24, batchSize: 500, parallelizationFactor: 1, retryAttempts: 5, maxRecordAgeSeconds: 21_600 });
   });
 
   it('compiles each log format at load time, so a bad format string stops synth', () => {

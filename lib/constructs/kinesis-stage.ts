@@ -1,0 +1,139 @@
+import { Duration } from 'aws-cdk-lib';
+import { Stream, StreamEncryption, StreamMode, type IStream } from 'aws-cdk-lib/aws-kinesis';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { KinesisEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Pipeline } from '../config/schema';
+import { LogtongFunction, pipelineConfigVariable } from './logtong-function';
+import { connectionEnvironment, grantConnection, validateConnection, type OpenSearchConnection } from './opensearch-connection';
+import { WorkQueue } from './work-queue';
+
+export interface KinesisStageProps {
+  /** Pipeline name: the backup key prefix. */
+  readonly pipelineName: string;
+
+  /** The validated pipeline, passed to the handlers as `PIPELINE_CONFIG` (parser, filters, index settings). */
+  readonly pipelineConfig: Pipeline;
+
+  readonly backupBucket: IBucket;
+  readonly connection: OpenSearchConnection;
+
+  /** Provisioned shards. @default - on-demand capacity */
+  readonly shards?: number;
+
+  /** @default Duration.hours(24) */
+  readonly retention?: Duration;
+
+  /** Records per invocation. @default 500 */
+  readonly batchSize?: number;
+
+  /** Concurrent batches per shard. @default 1 */
+  readonly parallelizationFactor?: number;
+
+  /** Retries of a failing batch (bisected each time) before its records go to the backup bucket. @default 5 */
+  readonly retryAttempts?: number;
+
+  /** Records older than this go to the backup bucket instead of being retried. @default Duration.hours(6) */
+  readonly maxRecordAge?: Duration;
+
+  /** @default Duration.minutes(5) */
+  readonly timeout?: Duration;
+
+  /** @default 1024 */
+  readonly memorySize?: number;
+}
+
+/**
+ * The Kinesis buffer of agent sources: an encrypted stream the agents put raw lines into → `kinesis-process`
+ * through an event source mapping that reports item failures, bisects failing batches and bounds retries and record
+ * age. A batch that still fails lands in an on-failure queue whose consumer (`kinesis-failure`) reads the records
+ * back from the stream into the backup bucket: the mapping's failure record holds only sequence numbers, so without
+ * that read the data would expire with the stream's retention.
+ */
+export class KinesisStage extends Construct {
+  readonly stream: IStream;
+  readonly fn: LogtongFunction;
+  readonly failureFn: LogtongFunction;
+  /** Dead-letter queue of the on-failure queue, for `DeadLetterBackup`. */
+  readonly deadLetterQueue: IQueue;
+
+  constructor(scope: Construct, id: string, props: KinesisStageProps) {
+    super(scope, id);
+    validateConnection(this.node.path, props.connection);
+    const timeout = props.timeout ?? Duration.minutes(5);
+    const retention = props.retention ?? Duration.hours(24);
+    const maxRecordAge = props.maxRecordAge ?? Duration.hours(6);
+    if (maxRecordAge.toSeconds() >= retention.toSeconds()) {
+      // A record must still be in the stream when its failure is handled, or it cannot be backed up.
+      throw new Error(`${this.node.path}: maxRecordAge (${maxRecordAge.toHumanString()}) must be shorter than the stream retention (${retention.toHumanString()})`);
+    }
+    const stream = new Stream(this, 'Stream', {
+      encryption: StreamEncryption.MANAGED,
+      retentionPeriod: retention,
+      ...(props.shards ? { streamMode: StreamMode.PROVISIONED, shardCount: props.shards } : { streamMode: StreamMode.ON_DEMAND }),
+    });
+    this.stream = stream;
+    const backupPrefix = `${props.pipelineName}/*`;
+
+    this.fn = new LogtongFunction(this, 'Function', {
+      handlerName: 'kinesis-process',
+      description: `Logtong ${props.pipelineName}: parse log lines from the Kinesis buffer and bulk-index them into OpenSearch`,
+      timeout,
+      memorySize: props.memorySize ?? 1024,
+      network: props.connection.network,
+      environment: {
+        ...connectionEnvironment(props.connection),
+        BACKUP_BUCKET: props.backupBucket.bucketName,
+        PIPELINE_CONFIG: pipelineConfigVariable(props.pipelineConfig),
+      },
+    });
+    grantConnection(this.fn, props.connection);
+    this.fn.addScopedPolicy({
+      actions: ['s3:PutObject'],
+      resources: [props.backupBucket.arnForObjects(backupPrefix)],
+      reason: 'Writes failed records of this pipeline only: every key under the backup bucket prefix <pipeline>/.',
+    });
+    props.backupBucket.encryptionKey?.grantEncrypt(this.fn);
+
+    const failures = new WorkQueue(this, 'FailureQueue', { consumerTimeout: timeout });
+    this.deadLetterQueue = failures.deadLetterQueue;
+    this.fn.addEventSource(
+      new KinesisEventSource(stream, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: props.batchSize ?? 500,
+        maxBatchingWindow: Duration.seconds(5),
+        parallelizationFactor: props.parallelizationFactor ?? 1,
+        reportBatchItemFailures: true,
+        bisectBatchOnError: true,
+        retryAttempts: props.retryAttempts ?? 5,
+        maxRecordAge,
+        onFailure: new SqsDlq(failures.queue),
+      }),
+    );
+
+    this.failureFn = new LogtongFunction(this, 'FailureFunction', {
+      handlerName: 'kinesis-failure',
+      description: `Logtong ${props.pipelineName}: read batches the processor gave up on back from the stream into the backup bucket`,
+      timeout,
+      memorySize: 512,
+      environment: {
+        BACKUP_BUCKET: props.backupBucket.bucketName,
+        PIPELINE_NAME: props.pipelineName,
+      },
+    });
+    this.failureFn.addScopedPolicy({
+      actions: ['kinesis:GetShardIterator', 'kinesis:GetRecords'],
+      resources: [stream.streamArn],
+    });
+    stream.encryptionKey?.grantDecrypt(this.failureFn);
+    this.failureFn.addScopedPolicy({
+      actions: ['s3:PutObject'],
+      resources: [props.backupBucket.arnForObjects(backupPrefix)],
+      reason: 'Writes failed records of this pipeline only: every key under the backup bucket prefix <pipeline>/.',
+    });
+    props.backupBucket.encryptionKey?.grantEncrypt(this.failureFn);
+    this.failureFn.addEventSource(new SqsEventSource(failures.queue, { batchSize: 10, reportBatchItemFailures: true }));
+  }
+}
