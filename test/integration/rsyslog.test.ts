@@ -10,11 +10,25 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
-import { LogFormatSchema } from '../../lib/config/schema';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { fluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
+import { parseConfig } from '../../lib/config/load';
+import { LogFormatSchema, type Pipeline } from '../../lib/config/schema';
+import { recordBatches } from '../../lambda/core/formats';
+import { decodeBody, splitLines } from '../../lambda/core/lines';
 import { compileSyslog, splitSyslogFrames } from '../../lambda/core/formats/syslog';
 import { findLogger, findRsyslogd, RSYSLOG_SETUP_HINT, startRsyslog, type Capture, type RsyslogInstance } from './harness/rsyslog';
 
 const ZONE = 'America/New_York';
+
+/** A syslog pipeline as the receivers' config generator sees it. */
+function syslogPipeline(protocol: 'tcp' | 'udp'): Pipeline {
+  return parseConfig({
+    syslog: { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d'] },
+    pipelines: [{ name: 'net', source: { type: 'syslog', protocol, port: 5140, clientCidrs: ['10.0.0.0/8'] }, logFormat: { type: 'syslog', timeZone: ZONE }, engine: { type: 'light' } }],
+  }).pipelines[0];
+}
 const parser = compileSyslog(LogFormatSchema.parse({ type: 'syslog', timeZone: ZONE }));
 const RUN = `r${process.pid}x${Date.now().toString(36)}`;
 
@@ -184,6 +198,34 @@ describe('real rsyslog → splitSyslogFrames → compileSyslog', () => {
         if (out5424 && m.proto === '5424') expect(gotMs).toBe(origMs);
         else expect(gotMs).toBe(Math.floor(origMs / 1000) * 1000);
       }
+    });
+  }
+
+  // The syslog receiver (lib/agent/fluent-bit-config.ts) takes each frame whole with its raw-frame parser and the S3
+  // buffer holds one `log` per line; the processor then parses those lines. Fluent Bit itself cannot run here: its
+  // in_syslog framing (TCP: LF-delimited, the LF dropped; UDP: one datagram one message) is modelled, the parser regex
+  // and the buffer object layout are the generated ones.
+  for (const name of ['tcp5424lf', 'tcp3164lf', 'udp5424', 'udp3164'] as const) {
+    it(`${name}: through the receiver's generated parser and the S3 buffer, the processor parses what rsyslog sent`, async () => {
+      const doc = fluentBitConfigDocument(syslogPipeline(name.startsWith('udp') ? 'udp' : 'tcp'), { region: 'us-east-1', bucketName: 'buffer' });
+      const input = doc.pipeline.inputs[0];
+      const rawParser = doc.parsers!.find((p) => p.name === input.parser)!;
+      const re = new RegExp(rawParser.regex!);
+      const c = rs.captures[name];
+      const messages = name.startsWith('udp') ? c.reads.map((b) => b.toString('utf8').replace(/\n$/, '')) : c.streams().flatMap((st) => st.split('\n').filter((l) => l.length > 0));
+      // the s3 output with log_key log: each record's `log`, one per line, gzipped
+      const body = gzipSync(Buffer.from(messages.map((m) => `${re.exec(m)!.groups!.log}\n`).join('')));
+      const viaBuffer: Record<string, unknown>[] = [];
+      for await (const batch of recordBatches(parser, splitLines(decodeBody(Readable.from([body])), { maxLineBytes: 1 << 20 }))) {
+        for (const l of batch) {
+          if ('reason' in l) throw new Error(`line ${l.lineNo}: ${l.reason}`);
+          const r = parser.parse(l.text);
+          if (!r.ok) throw new Error(`buffered line ${JSON.stringify(l.text)} does not parse: ${r.reason}`);
+          viaBuffer.push(r.doc);
+        }
+      }
+      expect(viaBuffer).toEqual(framesOf(c).map(parsed));
+      expect(viaBuffer.filter((d) => MESSAGES.some((m) => String(d.message).includes(m.token)))).toHaveLength(MESSAGES.length);
     });
   }
 
