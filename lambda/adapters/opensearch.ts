@@ -75,3 +75,32 @@ export async function connectOpenSearch(env: OpenSearchEnv = process.env): Promi
       }),
   };
 }
+
+/**
+ * One connection per container, made once the index layout (template, policy, write alias) is known to exist, so
+ * that nothing is indexed into an index OpenSearch would create with guessed mappings. A failed attempt is
+ * forgotten, so the next invocation tries again.
+ */
+export function layoutCheckedConnection(check: (conn: OpenSearchConnection) => Promise<void>): () => Promise<OpenSearchConnection> {
+  let connection: Promise<OpenSearchConnection> | undefined;
+  return () => {
+    connection ??= (async () => {
+      const conn = await connectOpenSearch();
+      await check(conn);
+      return conn;
+    })().catch((e) => {
+      connection = undefined;
+      throw e;
+    });
+    return connection;
+  };
+}
+
+/** The bulk retry policy, from BULK_MAX_ATTEMPTS / BULK_BASE_DELAY_MS / BULK_MAX_DELAY_MS over the handler's defaults. */
+export function bulkRetryPolicy(defaults: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number }, env: NodeJS.ProcessEnv = process.env) {
+  return {
+    maxAttempts: Number(env.BULK_MAX_ATTEMPTS ?? defaults.maxAttempts),
+    baseDelayMs: Number(env.BULK_BASE_DELAY_MS ?? defaults.baseDelayMs),
+    maxDelayMs: Number(env.BULK_MAX_DELAY_MS ?? defaults.maxDelayMs),
+  };
+}

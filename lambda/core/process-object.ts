@@ -38,9 +38,8 @@ export interface ObjectCounts {
   deferred: number;
 }
 
-export interface ProcessObjectOptions {
-  readonly body: AsyncIterable<Uint8Array>;
-  readonly source: { readonly bucket: string; readonly key: string; readonly etag?: string };
+/** How lines become bulk items, whatever brought them (an S3 object, Kinesis records). */
+export interface IndexingOptions {
   readonly parser: LineParser;
   readonly filter: (doc: Record<string, unknown>) => boolean;
   /** Write alias. */
@@ -48,6 +47,11 @@ export interface ProcessObjectOptions {
   readonly bulkMaxBytes: number;
   readonly bulkMaxDocs: number;
   readonly maxLineBytes: number;
+}
+
+export interface ProcessObjectOptions extends IndexingOptions {
+  readonly body: AsyncIterable<Uint8Array>;
+  readonly source: { readonly bucket: string; readonly key: string; readonly etag?: string };
   readonly send: (request: BulkRequest<ItemRef>) => Promise<BulkOutcome<ItemRef>>;
   /** Persists failed records; `part` numbers are deterministic per object so a redelivery overwrites. */
   readonly backup: (part: number, records: FailedRecord[]) => Promise<void>;

@@ -11,10 +11,10 @@
 import { BulkBatcher, type BulkBatch } from './bulk/batcher';
 import type { BulkOutcome, BulkRequest } from './bulk/sender';
 import { isKeepAll } from './filters';
-import { recordBatches, type LineParser } from './formats';
+import { recordBatches } from './formats';
 import { decodeRecord, documentId, recordText, shardIdPrefix, streamNameOf, type TextOptions } from './kinesis';
 import { splitLines, type LineEntry } from './lines';
-import type { ObjectCounts } from './process-object';
+import type { IndexingOptions, ObjectCounts } from './process-object';
 
 export interface KinesisRecordIn {
   readonly sequenceNumber: string;
@@ -44,16 +44,10 @@ interface Ref {
   readonly raw: string;
 }
 
-export interface ProcessRecordsOptions {
+export interface ProcessRecordsOptions extends IndexingOptions {
   readonly streamArn: string;
   readonly shardId: string;
   readonly records: readonly KinesisRecordIn[];
-  readonly parser: LineParser;
-  readonly filter: (doc: Record<string, unknown>) => boolean;
-  readonly index: string;
-  readonly bulkMaxBytes: number;
-  readonly bulkMaxDocs: number;
-  readonly maxLineBytes: number;
   readonly text?: TextOptions;
   readonly send: (request: BulkRequest<Ref>) => Promise<BulkOutcome<Ref>>;
   /** Persists failed records under `objectId` (deterministic: same first line → same object). */

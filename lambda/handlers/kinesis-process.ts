@@ -10,7 +10,7 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aw
 import { PipelineSchema } from '../../lib/config/schema';
 import { writeFailedRecords } from '../adapters/backup-store';
 import { requireEnv, s3Client } from '../adapters/aws';
-import { connectOpenSearch, type OpenSearchConnection } from '../adapters/opensearch';
+import { bulkRetryPolicy, layoutCheckedConnection } from '../adapters/opensearch';
 import { sendBulk } from '../core/bulk/sender';
 import { toOpenSearchMappings } from '../core/fields';
 import { compileFilters } from '../core/filters';
@@ -34,26 +34,12 @@ const text = {
 };
 
 // Kept short by default: a batch the mapping retries is better than an invocation that runs into its timeout.
-const retryPolicy = {
-  maxAttempts: Number(process.env.BULK_MAX_ATTEMPTS ?? 4),
-  baseDelayMs: Number(process.env.BULK_BASE_DELAY_MS ?? 200),
-  maxDelayMs: Number(process.env.BULK_MAX_DELAY_MS ?? 5_000),
-};
+const retryPolicy = bulkRetryPolicy({ maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 });
 
-let connection: Promise<OpenSearchConnection> | undefined;
-
-function openSearch(): Promise<OpenSearchConnection> {
-  connection ??= (async () => {
-    const conn = await connectOpenSearch();
-    const layout = await ensureIndexLayout(conn.http, layoutSettings(pipeline), toOpenSearchMappings(parser.fields));
-    logger.info('index layout checked', { ...layout });
-    return conn;
-  })().catch((e) => {
-    connection = undefined;
-    throw e;
-  });
-  return connection;
-}
+const openSearch = layoutCheckedConnection(async (conn) => {
+  const layout = await ensureIndexLayout(conn.http, layoutSettings(pipeline), toOpenSearchMappings(parser.fields));
+  logger.info('index layout checked', { ...layout });
+});
 
 export const handler = async (event: KinesisStreamEvent, context: Context): Promise<KinesisStreamBatchResponse> => {
   logger.addContext(context);

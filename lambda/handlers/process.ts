@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { PipelineSchema } from '../../lib/config/schema';
 import { writeFailedRecords } from '../adapters/backup-store';
 import { requireEnv, s3Client } from '../adapters/aws';
-import { connectOpenSearch, type OpenSearchConnection } from '../adapters/opensearch';
+import { bulkRetryPolicy, layoutCheckedConnection } from '../adapters/opensearch';
 import { objectIdPrefix } from '../core/bulk/batcher';
 import { sendBulk } from '../core/bulk/sender';
 import { toOpenSearchMappings } from '../core/fields';
@@ -33,27 +33,12 @@ const parser = compileParser(pipeline.logFormat);
 const filter = compileFilters(pipeline.logFormat.filters);
 
 // Operators can trade patience for latency; the defaults ride out a blue/green domain change of a few seconds.
-const retryPolicy = {
-  maxAttempts: Number(process.env.BULK_MAX_ATTEMPTS ?? 6),
-  baseDelayMs: Number(process.env.BULK_BASE_DELAY_MS ?? 200),
-  maxDelayMs: Number(process.env.BULK_MAX_DELAY_MS ?? 10_000),
-};
+const retryPolicy = bulkRetryPolicy({ maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 10_000 });
 
-let connection: Promise<OpenSearchConnection> | undefined;
-
-/** Connects once per container and makes sure the alias, template and policy exist (cheap when they do). */
-function openSearch(): Promise<OpenSearchConnection> {
-  connection ??= (async () => {
-    const conn = await connectOpenSearch();
-    const layout = await ensureIndexLayout(conn.http, layoutSettings(pipeline), toOpenSearchMappings(parser.fields));
-    logger.info('index layout checked', { ...layout });
-    return conn;
-  })().catch((e) => {
-    connection = undefined;
-    throw e;
-  });
-  return connection;
-}
+const openSearch = layoutCheckedConnection(async (conn) => {
+  const layout = await ensureIndexLayout(conn.http, layoutSettings(pipeline), toOpenSearchMappings(parser.fields));
+  logger.info('index layout checked', { ...layout });
+});
 
 async function processRecord(record: SQSRecord): Promise<void> {
   const backupBucket = requireEnv('BACKUP_BUCKET');
