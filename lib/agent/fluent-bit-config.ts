@@ -147,7 +147,7 @@ function tailInput(pipeline: Pipeline, tag: string, multiline: FluentBitMultilin
  */
 const RAW_FRAME_PARSER: FluentBitParser = { name: 'logtong-raw-frame', format: 'regex', regex: '^(?<log>[\\s\\S]*)$' };
 
-/** Logtong's syslog receivers (ECS behind the NLB): frames on the pipeline's port, newline-delimited over TCP. */
+/** Logtong's syslog receivers (ECS behind the NLB): frames on the pipeline's port, over TCP newline-delimited or octet-counted. */
 function syslogInput(pipeline: Pipeline, tag: string): Plugin {
   const source = pipeline.source;
   if (source.type !== 'syslog') fail(pipeline, 'not a syslog source');
@@ -157,6 +157,8 @@ function syslogInput(pipeline: Pipeline, tag: string): Plugin {
     mode: source.protocol,
     listen: '0.0.0.0',
     port: source.port,
+    // RFC 6587 octet counting: Fluent Bit 4.2+ (the pinned AWS for Fluent Bit 3.2.1 has 4.2.2).
+    ...(source.protocol === 'tcp' && source.framing === 'octet-counting' ? { format: 'octet_counting' } : {}),
     parser: RAW_FRAME_PARSER.name,
     'storage.type': 'filesystem',
     mem_buf_limit: '64MB',

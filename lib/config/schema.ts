@@ -163,6 +163,10 @@ const SyslogSource = z
     protocol: z.enum(['tcp', 'udp']),
     port: z.number().int().min(1).max(65535),
     clientCidrs: z.array(z.string().regex(CIDR, mustMatch(CIDR))).min(1).meta({ description: 'Only these networks reach the port.' }),
+    framing: z
+      .enum(['newline', 'octet-counting'])
+      .default('newline')
+      .meta({ description: 'tcp: how clients delimit frames (RFC 6587): newline (rsyslog\'s default "traditional") or octet-counting (`LEN SP MSG`).' }),
     minTasks: z.number().int().min(1).max(100).default(2).meta({ description: 'Fluent Bit tasks behind the listener at least (two zones for availability).' }),
     maxTasks: z.number().int().min(1).max(100).default(6).meta({ description: 'Upper bound of CPU-based scaling.' }),
     cpu: z
@@ -175,6 +179,7 @@ const SyslogSource = z
   })
   .superRefine((s, ctx) => {
     if (s.maxTasks < s.minTasks) ctx.addIssue({ code: 'custom', path: ['maxTasks'], message: 'must be at least minTasks' });
+    if (s.protocol === 'udp' && s.framing !== 'newline') ctx.addIssue({ code: 'custom', path: ['framing'], message: 'applies to tcp only (a UDP datagram is one frame)' });
     // Fluent Bit's HTTP server (health checks) listens there.
     if (s.port === SYSLOG_HEALTH_PORT) ctx.addIssue({ code: 'custom', path: ['port'], message: `${SYSLOG_HEALTH_PORT} is the receivers' health-check port` });
   })

@@ -23,10 +23,10 @@ import { findLogger, findRsyslogd, RSYSLOG_SETUP_HINT, startRsyslog, type Captur
 const ZONE = 'America/New_York';
 
 /** A syslog pipeline as the receivers' config generator sees it. */
-function syslogPipeline(protocol: 'tcp' | 'udp'): Pipeline {
+function syslogPipeline(protocol: 'tcp' | 'udp', framing: 'newline' | 'octet-counting'): Pipeline {
   return parseConfig({
     syslog: { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d'] },
-    pipelines: [{ name: 'net', source: { type: 'syslog', protocol, port: 5140, clientCidrs: ['10.0.0.0/8'] }, logFormat: { type: 'syslog', timeZone: ZONE }, engine: { type: 'light' } }],
+    pipelines: [{ name: 'net', source: { type: 'syslog', protocol, port: 5140, clientCidrs: ['10.0.0.0/8'], framing }, logFormat: { type: 'syslog', timeZone: ZONE }, engine: { type: 'light' } }],
   }).pipelines[0];
 }
 const parser = compileSyslog(LogFormatSchema.parse({ type: 'syslog', timeZone: ZONE }));
@@ -205,14 +205,24 @@ describe('real rsyslog → splitSyslogFrames → compileSyslog', () => {
   // buffer holds one `log` per line; the processor then parses those lines. Fluent Bit itself cannot run here: its
   // in_syslog framing (TCP: LF-delimited, the LF dropped; UDP: one datagram one message) is modelled, the parser regex
   // and the buffer object layout are the generated ones.
-  for (const name of ['tcp5424lf', 'tcp3164lf', 'udp5424', 'udp3164'] as const) {
+  // Octet counting (input `format: octet_counting`, Fluent Bit 4.2+) is modelled by splitSyslogFrames.
+  for (const name of ['tcp5424lf', 'tcp3164lf', 'tcp5424octet', 'udp5424', 'udp3164'] as const) {
     it(`${name}: through the receiver's generated parser and the S3 buffer, the processor parses what rsyslog sent`, async () => {
-      const doc = fluentBitConfigDocument(syslogPipeline(name.startsWith('udp') ? 'udp' : 'tcp'), { region: 'us-east-1', bucketName: 'buffer' });
+      const octet = name === 'tcp5424octet';
+      const doc = fluentBitConfigDocument(syslogPipeline(name.startsWith('udp') ? 'udp' : 'tcp', octet ? 'octet-counting' : 'newline'), {
+        region: 'us-east-1',
+        bucketName: 'buffer',
+      });
       const input = doc.pipeline.inputs[0];
+      expect(input.format).toBe(octet ? 'octet_counting' : undefined);
       const rawParser = doc.parsers!.find((p) => p.name === input.parser)!;
       const re = new RegExp(rawParser.regex!);
       const c = rs.captures[name];
-      const messages = name.startsWith('udp') ? c.reads.map((b) => b.toString('utf8').replace(/\n$/, '')) : c.streams().flatMap((st) => st.split('\n').filter((l) => l.length > 0));
+      const messages = name.startsWith('udp')
+        ? c.reads.map((b) => b.toString('utf8').replace(/\n$/, ''))
+        : octet
+          ? framesOf(c)
+          : c.streams().flatMap((st) => st.split('\n').filter((l) => l.length > 0));
       // the s3 output with log_key log: each record's `log`, one per line, gzipped
       const body = gzipSync(Buffer.from(messages.map((m) => `${re.exec(m)!.groups!.log}\n`).join('')));
       const viaBuffer: Record<string, unknown>[] = [];
