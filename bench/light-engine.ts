@@ -5,7 +5,7 @@
  *
  * Input: the Apache combined corpus (../shared/corpora, same shape as nginx combined) cycled to N lines, parsed with
  * the nginx parser (default combined log_format), written with each writer to a sink that only counts bytes.
- * Every writer runs in its own child process so peak RSS (process.resourceUsage().maxRSS) is that writer's alone.
+ * Every writer runs in its own child process so peak RSS (VmHWM, bench/peak-rss.ts) is that writer's alone.
  * Times include parsing (what the converter Lambda pays); "parse only" is the floor. MiB/s counts raw line bytes;
  * MiB/cpu-s divides by the CPU time of the child (the per-core figure on a shared machine).
  *
@@ -21,6 +21,7 @@
  * chosen writer and prints its peak RSS (target ≤ 300 MB).
  */
 import { spawnSync } from 'node:child_process';
+import { peakRssMiB } from './peak-rss';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LogFormatSchema } from '../lib/config/schema';
@@ -236,7 +237,7 @@ async function child(writer: WriterName, lines: number): Promise<ChildResult> {
     outBytes,
     seconds: Number(process.hrtime.bigint() - t0) / 1e9,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
-    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    maxRssMiB: peakRssMiB(),
   };
 }
 

@@ -25,7 +25,7 @@
  * Flags:
  *   --lines N    lines to generate (default 1,000,000)
  *   --big        also stream ~2 GiB (generated on the fly, gzipped as it is read) through FULL in a child process
- *                and print its peak RSS (process.resourceUsage().maxRSS); --big-gib G changes the size; the Light
+ *                and print its peak RSS (VmHWM, bench/peak-rss.ts); --big-gib G changes the size; the Light
  *                Engine part then also streams 9M lines (~2 GiB raw) through the chosen Parquet writer
  *   --rss-child  (internal) the child process of --big
  */
@@ -41,6 +41,7 @@ import { compileParser, recordBatches, type LineParser } from '../lambda/core/fo
 import { decodeBody, isFailed, splitLines, type LineEntry } from '../lambda/core/lines';
 import { processObject, type ItemRef } from '../lambda/core/process-object';
 import { lightEngineBench } from './light-engine';
+import { peakRssMiB } from './peak-rss';
 
 const CORPORA = path.resolve(__dirname, '..', '..', 'shared', 'corpora');
 const CORPUS = path.join(CORPORA, 'apache_combined_elastic_examples.log');
@@ -349,7 +350,7 @@ async function rssChild(): Promise<void> {
   const t0 = Date.now();
   const r = await full(gzipped, parser, 'writer');
   const secs = (Date.now() - t0) / 1000;
-  const maxRssMiB = process.resourceUsage().maxRSS / 1024; // KiB → MiB
+  const maxRssMiB = peakRssMiB();
   console.log(
     JSON.stringify({ rawGiB: size / 1024 / MiB, seconds: secs, lines: r.lines, indexed: r.indexed, failed: r.failed, bulks: r.bulks, maxRssMiB }),
   );
