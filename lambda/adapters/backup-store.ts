@@ -2,6 +2,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
 import type { FailedRecord } from '../core/process-object';
+import type { KinesisFailedRecord } from '../core/process-records';
 
 export function failedRecordsKey(pipeline: string, objectId: string, part: number): string {
   return `${pipeline}/failed-records/${objectId}/part-${String(part).padStart(5, '0')}.ndjson.gz`;
@@ -13,7 +14,8 @@ export async function writeFailedRecords(
   pipeline: string,
   objectId: string,
   part: number,
-  records: FailedRecord[],
+  // any record with a reason: S3 lines (bucket/key/line) and Kinesis lines (stream/shard/sequence) alike
+  records: ReadonlyArray<FailedRecord | KinesisFailedRecord>,
 ): Promise<void> {
   const failedAt = new Date().toISOString();
   const body = records.map((r) => JSON.stringify({ pipeline, failedAt, ...r })).join('\n') + '\n';

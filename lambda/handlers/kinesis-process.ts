@@ -18,7 +18,7 @@ import { compileParser } from '../core/formats';
 import { shardIdOf, streamArnOf } from '../core/kinesis';
 import { ensureIndexLayout } from '../core/opensearch/index-layout';
 import { layoutSettings, openSearchEngine } from '../core/opensearch/settings';
-import { accountedFor, type FailedRecord } from '../core/process-object';
+import { accountedFor } from '../core/process-object';
 import { processRecords } from '../core/process-records';
 
 const logger = new Logger();
@@ -63,8 +63,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
       maxLineBytes: pipeline.logFormat.maxLineBytes,
       text,
       send: (req) => sendBulk(req, conn.bulk, retryPolicy),
-      // The backup writer's record type names S3 fields; Kinesis failures carry stream/shard/sequence instead.
-      backup: (objectId, failed) => writeFailedRecords(s3Client(), backupBucket, pipeline.name, objectId, 1, failed as unknown as FailedRecord[]),
+      backup: (objectId, failed) => writeFailedRecords(s3Client(), backupBucket, pipeline.name, objectId, 1, failed),
     });
     const { counts } = result;
     const balanced = accountedFor(counts);
