@@ -147,26 +147,30 @@ function tailInput(pipeline: Pipeline, tag: string, multiline: FluentBitMultilin
  */
 const RAW_FRAME_PARSER: FluentBitParser = { name: 'logtong-raw-frame', format: 'regex', regex: '^(?<log>[\\s\\S]*)$' };
 
-/** Logtong's syslog receivers (ECS behind the NLB): frames on the pipeline's port, over TCP newline-delimited or octet-counted. */
-function syslogInput(pipeline: Pipeline, tag: string): Plugin {
+/**
+ * Logtong's syslog receivers (ECS behind the NLB): frames on the pipeline's port, over TCP newline-delimited or
+ * octet-counted; tcp_udp listens with one input per protocol on the same port.
+ */
+function syslogInputs(pipeline: Pipeline, tag: string): Plugin[] {
   const source = pipeline.source;
   if (source.type !== 'syslog') fail(pipeline, 'not a syslog source');
-  return {
+  const modes: Array<'tcp' | 'udp'> = source.protocol === 'tcp_udp' ? ['tcp', 'udp'] : [source.protocol];
+  return modes.map((mode) => ({
     name: 'syslog',
     tag,
-    mode: source.protocol,
+    mode,
     listen: '0.0.0.0',
     port: source.port,
     // RFC 6587 octet counting: Fluent Bit 4.2+ (the pinned AWS for Fluent Bit 3.2.1 has 4.2.2).
-    ...(source.protocol === 'tcp' && source.framing === 'octet-counting' ? { format: 'octet_counting' } : {}),
+    ...(mode === 'tcp' && source.framing === 'octet-counting' ? { format: 'octet_counting' } : {}),
     parser: RAW_FRAME_PARSER.name,
     'storage.type': 'filesystem',
     mem_buf_limit: '64MB',
     buffer_chunk_size: '64KB',
     // The longest frame the processor accepts (maxLineBytes), so none is cut by the receiver.
     buffer_max_size: `${Math.ceil(pipeline.logFormat.maxLineBytes / 1024)}KB`,
-    ...(source.protocol === 'udp' ? { receive_buffer_size: '4MB' } : {}),
-  };
+    ...(mode === 'udp' ? { receive_buffer_size: '4MB' } : {}),
+  }));
 }
 
 /** The multiline filter, when tail's own multiline parser is taken by the container runtime's (cri) framing. */
@@ -239,7 +243,7 @@ export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTarget
     'scheduler.base': 5,
     'scheduler.cap': 600,
   };
-  const inputs = [syslog ? syslogInput(pipeline, tag) : tailInput(pipeline, tag, multiline)];
+  const inputs = syslog ? syslogInputs(pipeline, tag) : [tailInput(pipeline, tag, multiline)];
   const filters: Plugin[] = [...multilineFilter(pipeline, tag, multiline)];
   const outputs: Plugin[] = [];
   let parsers: FluentBitParser[] | undefined = syslog ? [RAW_FRAME_PARSER] : undefined;

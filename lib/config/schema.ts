@@ -160,13 +160,13 @@ const FluentBitSource = z
 const SyslogSource = z
   .strictObject({
     type: z.literal('syslog'),
-    protocol: z.enum(['tcp', 'udp']),
+    protocol: z.enum(['tcp', 'udp', 'tcp_udp']).meta({ description: 'tcp_udp: one listener taking both on the same port (the common case for port 514).' }),
     port: z.number().int().min(1).max(65535),
     clientCidrs: z.array(z.string().regex(CIDR, mustMatch(CIDR))).min(1).meta({ description: 'Only these networks reach the port.' }),
     framing: z
       .enum(['newline', 'octet-counting'])
       .default('newline')
-      .meta({ description: 'tcp: how clients delimit frames (RFC 6587): newline (rsyslog\'s default "traditional") or octet-counting (`LEN SP MSG`).' }),
+      .meta({ description: 'TCP: how clients delimit frames (RFC 6587): newline (rsyslog\'s default "traditional") or octet-counting (`LEN SP MSG`).' }),
     minTasks: z.number().int().min(1).max(100).default(2).meta({ description: 'Fluent Bit tasks behind the listener at least (two zones for availability).' }),
     maxTasks: z.number().int().min(1).max(100).default(6).meta({ description: 'Upper bound of CPU-based scaling.' }),
     cpu: z

@@ -29,7 +29,8 @@ import { SYSLOG_HEALTH_PORT } from '../config/schema';
 
 export interface SyslogReceiverProps {
   readonly pipelineName: string;
-  readonly protocol: 'tcp' | 'udp';
+  /** tcp_udp: one listener and target group for both, on the same port. */
+  readonly protocol: 'tcp' | 'udp' | 'tcp_udp';
   readonly port: number;
   /** Only these networks reach the listener. */
   readonly clientCidrs: string[];
@@ -68,6 +69,9 @@ export class SyslogReceiver extends Construct {
   constructor(scope: Construct, id: string, props: SyslogReceiverProps) {
     super(scope, id);
     const udp = props.protocol === 'udp';
+    const both = props.protocol === 'tcp_udp';
+    const lbProtocol = both ? Protocol.TCP_UDP : udp ? Protocol.UDP : Protocol.TCP;
+    const ipProtocols: Array<'tcp' | 'udp'> = both ? ['tcp', 'udp'] : [udp ? 'udp' : 'tcp'];
     const task = new FargateTaskDefinition(this, 'Task', {
       cpu: props.cpu ?? 512,
       memoryLimitMiB: props.memoryMiB ?? 1024,
@@ -87,7 +91,7 @@ export class SyslogReceiver extends Construct {
       entryPoint: ['/bin/sh', '-c'],
       command: ['printf "%s" "$FLUENT_BIT_CONFIG" > /work/fluent-bit.yaml && exec /fluent-bit/bin/fluent-bit -c /work/fluent-bit.yaml'],
       portMappings: [
-        { containerPort: props.port, protocol: udp ? EcsProtocol.UDP : EcsProtocol.TCP },
+        ...ipProtocols.map((p) => ({ containerPort: props.port, protocol: p === 'udp' ? EcsProtocol.UDP : EcsProtocol.TCP })),
         { containerPort: SYSLOG_HEALTH_PORT, protocol: EcsProtocol.TCP },
       ],
     });
@@ -104,21 +108,23 @@ export class SyslogReceiver extends Construct {
       allowAllOutbound: true,
     });
     const lbGroupId = props.loadBalancerSecurityGroup.securityGroupId;
-    const ipProtocol = udp ? 'udp' : 'tcp';
     for (const [i, cidr] of props.clientCidrs.entries()) {
-      new CfnSecurityGroupIngress(this, `ClientIngress${i}`, {
-        groupId: lbGroupId,
-        ipProtocol,
-        fromPort: props.port,
-        toPort: props.port,
-        cidrIp: cidr,
-        description: `syslog clients of ${props.pipelineName}`,
-      });
+      for (const proto of ipProtocols) {
+        new CfnSecurityGroupIngress(this, `ClientIngress${i}${both ? proto.toUpperCase() : ''}`, {
+          groupId: lbGroupId,
+          ipProtocol: proto,
+          fromPort: props.port,
+          toPort: props.port,
+          cidrIp: cidr,
+          description: `syslog clients of ${props.pipelineName}`,
+        });
+      }
     }
-    for (const [name, proto, port] of [
-      ['Traffic', ipProtocol, props.port],
+    const paths: Array<[string, string, number]> = [
+      ...ipProtocols.map((proto): [string, string, number] => [both ? `Traffic${proto.toUpperCase()}` : 'Traffic', proto, props.port]),
       ['Health', 'tcp', SYSLOG_HEALTH_PORT],
-    ] as const) {
+    ];
+    for (const [name, proto, port] of paths) {
       new CfnSecurityGroupEgress(this, `LoadBalancer${name}Egress`, {
         groupId: lbGroupId,
         ipProtocol: proto,
@@ -153,19 +159,20 @@ export class SyslogReceiver extends Construct {
     const targets = new NetworkTargetGroup(this, 'Targets', {
       vpc: props.vpc,
       port: props.port,
-      protocol: udp ? Protocol.UDP : Protocol.TCP,
+      protocol: lbProtocol,
       targetType: TargetType.IP,
       deregistrationDelay: Duration.seconds(30),
       // Fluent Bit's own health endpoint: a UDP port cannot be probed, and it also fails when outputs keep failing.
       healthCheck: { protocol: Protocol.HTTP, port: String(SYSLOG_HEALTH_PORT), path: '/api/v1/health', interval: Duration.seconds(10) },
     });
     targets.addTarget(
+      // the task's IP is what an IP target group registers; for tcp_udp its TCP mapping names it
       this.service.loadBalancerTarget({ containerName: container.containerName, containerPort: props.port, protocol: udp ? EcsProtocol.UDP : EcsProtocol.TCP }),
     );
     new NetworkListener(this, 'Listener', {
       loadBalancer: props.loadBalancer,
       port: props.port,
-      protocol: udp ? Protocol.UDP : Protocol.TCP,
+      protocol: lbProtocol,
       defaultTargetGroups: [targets],
     });
 

@@ -275,6 +275,10 @@ describe('syslog', () => {
     expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
   });
 
+  it('the examples show a TCP, and a TCP and UDP, listener', () => {
+    expect(syslogPipelines.map((n) => (byName(n).source as { protocol: string }).protocol).sort()).toEqual(['tcp', 'tcp_udp']);
+  });
+
   it.each(syslogPipelines)('%s: a listener on its port, clients only from its CIDRs, tasks only from the NLB', (name) => {
     const source = byName(name).source as Extract<Pipeline['source'], { type: 'syslog' }>;
     const s = get(name);
@@ -283,12 +287,18 @@ describe('syslog', () => {
     expect(listener.Properties).toMatchObject({ Port: source.port, Protocol: source.protocol.toUpperCase() });
     const [, tg] = one(s, 'AWS::ElasticLoadBalancingV2::TargetGroup');
     expect(tg.Properties).toMatchObject({ Port: source.port, Protocol: source.protocol.toUpperCase(), TargetType: 'ip', HealthCheckProtocol: 'HTTP', HealthCheckPort: '2020', HealthCheckPath: '/api/v1/health' });
+    const protocols = source.protocol === 'tcp_udp' ? ['tcp', 'udp'] : [source.protocol];
     const ingress = ofType(s, 'AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties);
     const fromClients = ingress.filter((r) => r.CidrIp);
-    expect(fromClients.map((r) => r.CidrIp).sort()).toEqual([...source.clientCidrs].sort());
-    for (const r of fromClients) expect(r).toMatchObject({ IpProtocol: source.protocol, FromPort: source.port, ToPort: source.port });
+    expect(fromClients.map((r) => `${r.IpProtocol} ${r.CidrIp} ${r.FromPort}-${r.ToPort}`).sort()).toEqual(
+      source.clientCidrs.flatMap((c) => protocols.map((p) => `${p} ${c} ${source.port}-${source.port}`)).sort(),
+    );
     const toTasks = ingress.filter((r) => r.SourceSecurityGroupId);
-    expect(toTasks.map((r) => [r.IpProtocol, r.FromPort]).sort()).toEqual([[source.protocol, source.port], ['tcp', 2020]].sort());
+    expect(toTasks.map((r) => [r.IpProtocol, r.FromPort]).sort()).toEqual([...protocols.map((p) => [p, source.port]), ['tcp', 2020]].sort());
+    const [, task0] = one(s, 'AWS::ECS::TaskDefinition');
+    expect(task0.Properties.ContainerDefinitions[0].PortMappings.map((m: Json) => `${m.Protocol}/${m.ContainerPort}`).sort()).toEqual(
+      [...protocols.map((p) => `${p}/${source.port}`), 'tcp/2020'].sort(),
+    );
     for (const r of toTasks) expect(JSON.stringify(r.SourceSecurityGroupId)).toContain(`${SYSLOG_SHARED_STACK}:`);
     const [, service] = one(s, 'AWS::ECS::Service');
     expect(service.Properties).toMatchObject({ DesiredCount: source.minTasks, LaunchType: 'FARGATE' });

@@ -165,6 +165,11 @@ describe('fluentBitConfig', () => {
     expect(doc.pipeline.outputs).toEqual([expect.objectContaining({ name: 'kinesis_streams', stream: 'buf-stream', log_key: 'log' })]);
     expect(doc.pipeline.filters).toBeUndefined();
     expect(read(syslog('tcp', { type: 'light' })).pipeline.outputs).toEqual([expect.objectContaining({ name: 's3', bucket: 'buf-bucket', log_key: 'log' })]);
+    const both = read(syslog('tcp_udp', { type: 'light' })).pipeline.inputs;
+    expect(both.map((i) => [i.name, i.mode, i.port])).toEqual([
+      ['syslog', 'tcp', 5140],
+      ['syslog', 'udp', 5140],
+    ]);
     expect(() => parseConfig({ syslog: { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d'] }, pipelines: [{ name: 'n', source: { type: 'syslog', protocol: 'tcp', port: 1514, clientCidrs: ['10.0.0.0/8'] }, logFormat: { type: 'syslog' }, engine: { type: 'opensearch', buffer: 'none', indexPrefix: 'n', domain: DOMAIN } }] })).toThrow(
       /buffer: must be kinesis or s3 for a syslog source/,
     );
