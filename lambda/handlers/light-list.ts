@@ -4,11 +4,11 @@
  * duplicating; the rest of the staged objects are grouped into new manifests. Returns only manifest keys: the
  * state's payload stays small whatever the backlog.
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { requireEnv, s3Client } from '../adapters/aws';
-import { MANIFEST_PREFIX, batchIdOf, manifestKey, planBatches, type BatchManifest, type StagedObject } from '../core/light/layout';
+import { MANIFEST_PREFIX, archiveKey, batchIdOf, manifestKey, planBatches, type BatchManifest, type StagedObject } from '../core/light/layout';
 
 const logger = new Logger();
 
@@ -19,7 +19,38 @@ export interface ListResult {
   readonly stagedBytes: number;
   /** Batches of earlier runs retried in this one. */
   readonly resumed: number;
+  /** Staged objects whose identical copy (same key and ETag) a finished batch had archived: dropped, not converted again. */
+  readonly alreadyConverted: number;
 }
+
+/**
+ * An object staged again after its batch finished (a redelivered copy message, a rescan) has its archived twin
+ * under `archive/`: same key, same ETag, same bytes. Converting it again would add its rows a second time, so the
+ * staged copy is deleted instead. Unclaimed objects only: a pending manifest's objects may be half-archived on purpose.
+ */
+async function withoutConverted(bucket: string, objects: StagedObject[]): Promise<{ fresh: StagedObject[]; converted: number }> {
+  const s3 = s3Client();
+  const fresh: StagedObject[] = [];
+  let converted = 0;
+  const check = async (o: StagedObject): Promise<void> => {
+    let twin: string | undefined;
+    try {
+      twin = (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: archiveKey(o.key) }))).ETag;
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status !== 404) throw e;
+    }
+    if (twin !== undefined && twin === o.etag) {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.key }));
+      converted++;
+      logger.info('staged again after its batch was archived: dropped', { key: o.key, etag: o.etag });
+    } else fresh.push(o);
+  };
+  for (let i = 0; i < objects.length; i += HEAD_CONCURRENCY) await Promise.all(objects.slice(i, i + HEAD_CONCURRENCY).map(check));
+  return { fresh, converted };
+}
+
+const HEAD_CONCURRENCY = 16;
 
 async function* listObjects(bucket: string, prefix: string, limit: number): AsyncGenerator<StagedObject> {
   let token: string | undefined;
@@ -53,16 +84,17 @@ export async function listBatches(): Promise<ListResult> {
   }
 
   // ListObjectsV2 returns keys in order, so stopping after enough objects for this run keeps the oldest keys first.
-  const staged: StagedObject[] = [];
+  const listed: StagedObject[] = [];
   let stagedBytes = 0;
   for await (const o of listObjects(bucket, `${pipeline}/`, claimed.size + maxBatches * maxObjects)) {
     stagedBytes += o.size;
-    if (!claimed.has(o.key)) staged.push(o);
+    if (!claimed.has(o.key)) listed.push(o);
   }
+  const { fresh: staged, converted } = await withoutConverted(bucket, listed);
   const room = Math.max(0, maxBatches - pending.length);
-  const fresh = room > 0 ? planBatches(staged, { maxBytes, maxObjects, maxBatches: room }) : [];
+  const batchesToPlan = room > 0 ? planBatches(staged, { maxBytes, maxObjects, maxBatches: room }) : [];
   const created: string[] = [];
-  for (const objects of fresh) {
+  for (const objects of batchesToPlan) {
     const id = batchIdOf(objects);
     const key = manifestKey(pipeline, id);
     const manifest: BatchManifest = { id, pipeline, objects };
@@ -74,6 +106,7 @@ export async function listBatches(): Promise<ListResult> {
     staged: staged.length + claimed.size,
     stagedBytes,
     resumed: Math.min(pending.length, maxBatches),
+    alreadyConverted: converted,
   };
   logger.info('batches listed', { ...result, batches: result.batches.length, created: created.length });
   return result;

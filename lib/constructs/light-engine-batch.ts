@@ -85,6 +85,16 @@ export class LightEngineBatch extends Construct {
       resources: [staging.arnForObjects(`_batches/${name}/*`)],
       reason: 'Reads and writes the batch manifests of this pipeline only: keys under _batches/<pipeline>/.',
     });
+    this.listFn.addScopedPolicy({
+      actions: ['s3:GetObject'],
+      resources: [staging.arnForObjects(`archive/${name}/*`)],
+      reason: 'Looks up (HEAD) the archived twin of a staged object of this pipeline: keys under archive/<pipeline>/.',
+    });
+    this.listFn.addScopedPolicy({
+      actions: ['s3:DeleteObject'],
+      resources: [staging.arnForObjects(`${name}/*`)],
+      reason: 'Drops staged objects of this pipeline whose identical copy was already converted and archived: keys under <pipeline>/.',
+    });
     staging.encryptionKey?.grantEncryptDecrypt(this.listFn);
 
     this.convertFn = new LogtongFunction(this, 'ConvertFunction', {

@@ -144,6 +144,8 @@ describe.each(light.map((p) => [p.name, p] as const))('Light Engine pipeline %s'
     const table = lightTableName(pipeline);
     expect(resourcesFor(json, role(b.listFn), 's3:ListBucket')).toEqual([staging]);
     expect(resourcesFor(json, role(b.listFn), 's3:PutObject')).toEqual([`${staging}/_batches/${name}/*`]);
+    expect(resourcesFor(json, role(b.listFn), 's3:GetObject')).toEqual([`${staging}/_batches/${name}/*`, `${staging}/archive/${name}/*`].sort());
+    expect(resourcesFor(json, role(b.listFn), 's3:DeleteObject')).toEqual([`${staging}/${name}/*`]);
     expect(resourcesFor(json, role(b.convertFn), 's3:GetObject')).toEqual(
       [`${staging}/${name}/*`, `${staging}/archive/${name}/*`, `${staging}/_batches/${name}/*`].sort(),
     );

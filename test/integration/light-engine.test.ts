@@ -281,6 +281,23 @@ describe('logs in S3 → Light Engine (Parquet)', () => {
     expect((await tableStats()).rows).toBe(before.rows + 100);
   });
 
+  it('an object staged again after its batch finished (a redelivered copy, a rescan) is dropped, not converted twice', async () => {
+    const before = await tableStats();
+    const archived = await keys('staging', `archive/${PIPELINE}/`);
+    // The same bytes under the same source key: the copy stage stages it again with the same ETag.
+    await ingest([['apache/once.log', Buffer.from(`${lines.slice(500, 600).join('\n')}\n`)]]);
+    expect(await keys('staging', `${PIPELINE}/`)).toHaveLength(1);
+    const run = await runStateMachine(definition, {}, bindings());
+    expect((run.output as { converted: unknown[] }).converted).toEqual([]);
+    expect(await tableStats()).toEqual(before);
+    expect(await keys('staging', `${PIPELINE}/`)).toEqual([]);
+    expect(await keys('staging', `archive/${PIPELINE}/`)).toEqual(archived);
+    // New content under that key is new data: converted.
+    await ingest([['apache/once.log', Buffer.from(`${lines.slice(600, 650).join('\n')}\n`)]]);
+    await runStateMachine(definition, {}, bindings());
+    expect((await tableStats()).rows).toBe(before.rows + 50);
+  });
+
   it('compaction merges the small files of each partition into fewer, larger ones with exactly the same rows', async () => {
     const before = await tableStats();
     const run = await runStateMachine(compaction, { trigger: 'schedule' }, bindings());
