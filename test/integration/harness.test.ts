@@ -110,6 +110,23 @@ describe('AWS emulator harness', () => {
     await aws?.stop();
   });
 
+  test('lists keys in UTF-8 byte order, paged by StartAfter and continuation tokens without skipping any (as S3)', async () => {
+    await aws.s3.send(new CreateBucketCommand({ Bucket: 'order' }));
+    const keys = ['a/B', 'a/a', 'a/b', 'a/A+1', 'a/a b', 'a/a-b', 'a/a_b', 'a/Ä', 'a/z', 'a/é'];
+    for (const Key of keys) await aws.s3.send(new PutObjectCommand({ Bucket: 'order', Key, Body: 'x' }));
+    const byteOrder = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    const paged: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await aws.s3.send(new ListObjectsV2Command({ Bucket: 'order', Prefix: 'a/', MaxKeys: 2, ContinuationToken: token }));
+      paged.push(...(page.Contents ?? []).map((o) => o.Key!));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    expect(paged).toEqual(byteOrder);
+    const after = await aws.s3.send(new ListObjectsV2Command({ Bucket: 'order', Prefix: 'a/', StartAfter: 'a/a' }));
+    expect(after.Contents!.map((o) => o.Key)).toEqual(byteOrder.slice(byteOrder.indexOf('a/a') + 1));
+  });
+
   test('exposes endpoint env for Lambda handlers', () => {
     expect(aws.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(aws.env).toEqual({

@@ -100,6 +100,14 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 /** Max request body (PutObject / UploadPart) the emulator accepts. */
 const BODY_LIMIT = 256 * 1024 * 1024;
 
+/** Key comparisons of fauxqs's ListObjects made UTF-8 byte order (what S3 uses), for sorting and for paging. */
+const BYTE_ORDER = (a: string, b: string) => `Buffer.compare(Buffer.from(${a}), Buffer.from(${b}))`;
+const LISTING_ORDER_PATCHES: Array<[string, string]> = [
+  ['.sort((a, b) => a.key.localeCompare(b.key))', `.sort((a, b) => ${BYTE_ORDER('a.key', 'b.key')})`],
+  ['obj.key <= startAfter', `${BYTE_ORDER('obj.key', 'startAfter')} <= 0`],
+  ['commonPrefix <= startAfter', `${BYTE_ORDER('commonPrefix', 'startAfter')} <= 0`],
+];
+
 function findFauxqsDist(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'node_modules', 'fauxqs');
@@ -123,7 +131,7 @@ function loadFauxqs(): FauxqsBundle {
     "export { S3Store } from './s3/s3Store.js';",
     "export { S3Error } from './common/errors.js';",
   ].join('\n');
-  const hash = createHash('sha1').update(version).update(entry).update(String(BODY_LIMIT)).digest('hex').slice(0, 10);
+  const hash = createHash('sha1').update(version).update(entry).update(String(BODY_LIMIT)).update(JSON.stringify(LISTING_ORDER_PATCHES)).digest('hex').slice(0, 10);
   const cacheDir = path.join(REPO_ROOT, '.cache');
   const out = path.join(cacheDir, `fauxqs-${version}-${hash}.cjs`);
   if (!fs.existsSync(out)) {
@@ -139,7 +147,13 @@ function loadFauxqs(): FauxqsBundle {
       logLevel: 'error',
     });
     // fauxqs caps request bodies at 11 MiB (PutObject of a bigger file -> 413); raise the cap.
-    const code = result.outputFiles[0].text.replace(/bodyLimit:\s*11 \* 1_?048_?576/, `bodyLimit: ${BODY_LIMIT}`);
+    let code = result.outputFiles[0].text.replace(/bodyLimit:\s*11 \* 1_?048_?576/, `bodyLimit: ${BODY_LIMIT}`);
+    // S3 lists keys in UTF-8 byte order; fauxqs sorts with localeCompare but pages by plain string comparison, so a
+    // paged listing of mixed-case or punctuated keys skipped some. Both become byte order (UTF-8, as S3 does).
+    for (const [from, to] of LISTING_ORDER_PATCHES) {
+      if (!code.includes(from)) throw new Error(`aws-emulator harness: fauxqs ${version} no longer contains ${JSON.stringify(from)}; review the listing-order patch`);
+      code = code.split(from).join(to);
+    }
     fs.mkdirSync(cacheDir, { recursive: true });
     const tmp = `${out}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, code);
