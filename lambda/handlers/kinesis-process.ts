@@ -5,11 +5,12 @@
  * mapping retries or bisects the batch — a batch is never answered "done" when it is not.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { PipelineSchema } from '../../lib/config/schema';
 import { writeFailedRecords } from '../adapters/backup-store';
 import { requireEnv, s3Client } from '../adapters/aws';
+import { addIndexingMetrics } from '../adapters/metrics';
 import { bulkRetryPolicy, layoutCheckedConnection } from '../adapters/opensearch';
 import { sendBulk } from '../core/bulk/sender';
 import { toOpenSearchMappings } from '../core/fields';
@@ -77,12 +78,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
       balanced,
       retryFrom: result.retryFrom,
     });
-    metrics.addMetric('RecordsIn', MetricUnit.Count, counts.recordsIn);
-    metrics.addMetric('Indexed', MetricUnit.Count, counts.indexed);
-    metrics.addMetric('Duplicates', MetricUnit.Count, counts.duplicates);
-    metrics.addMetric('Filtered', MetricUnit.Count, counts.filtered);
-    metrics.addMetric('BackedUp', MetricUnit.Count, counts.backedUp);
-    metrics.addMetric('Deferred', MetricUnit.Count, counts.deferred);
+    addIndexingMetrics(metrics, counts);
     // An unbalanced count is a bug: throwing keeps the batch for a retry rather than risking a silent loss.
     if (!balanced) throw new Error(`counts do not balance: ${JSON.stringify(counts)}`);
     return { batchItemFailures: result.retryFrom ? [{ itemIdentifier: result.retryFrom }] : [] };

@@ -6,12 +6,13 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Readable } from 'node:stream';
 import { PipelineSchema } from '../../lib/config/schema';
 import { writeFailedRecords } from '../adapters/backup-store';
 import { requireEnv, s3Client } from '../adapters/aws';
+import { addIndexingMetrics } from '../adapters/metrics';
 import { bulkRetryPolicy, layoutCheckedConnection } from '../adapters/opensearch';
 import { objectIdPrefix } from '../core/bulk/batcher';
 import { sendBulk } from '../core/bulk/sender';
@@ -69,12 +70,7 @@ async function processRecord(record: SQSRecord): Promise<void> {
     });
     const balanced = accountedFor(counts);
     logger[balanced ? 'info' : 'error']('object processed', { source: `s3://${origin.bucket}/${origin.key}`, ...counts, balanced, finalAttempt });
-    metrics.addMetric('RecordsIn', MetricUnit.Count, counts.recordsIn);
-    metrics.addMetric('Indexed', MetricUnit.Count, counts.indexed);
-    metrics.addMetric('Duplicates', MetricUnit.Count, counts.duplicates);
-    metrics.addMetric('Filtered', MetricUnit.Count, counts.filtered);
-    metrics.addMetric('BackedUp', MetricUnit.Count, counts.backedUp);
-    metrics.addMetric('Deferred', MetricUnit.Count, counts.deferred);
+    addIndexingMetrics(metrics, counts);
     deferred += counts.deferred;
   }
   // Redelivery is safe: documents are created with deterministic ids, backups land at deterministic keys.

@@ -36,6 +36,11 @@ const WORD_CHARS = 'A-Za-z0-9_';
 const DOT = '[^\\n\\r\\u2028\\u2029]';
 const START = '(?<![\\s\\S])';
 const END = '(?![\\s\\S])';
+/**
+ * Characters outside classes and escapes that are rewritten: `}` and `/` escaped (`/` because Fluent Bit strips a
+ * `/…/` around the pattern), `.` `^` `$` as their JS meaning.
+ */
+const SINGLE: Record<string, string | undefined> = { '}': '\\}', '/': '\\/', '.': DOT, '^': START, '$': END };
 const WORD_BOUNDARY = `(?:(?<=[${WORD_CHARS}])(?![${WORD_CHARS}])|(?<![${WORD_CHARS}])(?=[${WORD_CHARS}]))`;
 const NOT_WORD_BOUNDARY = `(?:(?<=[${WORD_CHARS}])(?=[${WORD_CHARS}])|(?<![${WORD_CHARS}])(?![${WORD_CHARS}]))`;
 
@@ -198,32 +203,8 @@ export function toOnigmo(source: string): string {
       }
       continue;
     }
-    if (ch === '}') {
-      out += '\\}';
-      i++;
-      continue;
-    }
-    if (ch === '/') {
-      out += '\\/';
-      i++;
-      continue;
-    }
-    if (ch === '.') {
-      out += DOT;
-      i++;
-      continue;
-    }
-    if (ch === '^') {
-      out += START;
-      i++;
-      continue;
-    }
-    if (ch === '$') {
-      out += END;
-      i++;
-      continue;
-    }
-    out += ch;
+    // one character spelled the same for both engines (or the plain character)
+    out += SINGLE[ch] ?? ch;
     i++;
   }
   for (const b of bodyChecks) {

@@ -6,8 +6,9 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Pipeline } from '../config/schema';
-import { LogtongFunction, pipelineConfigVariable } from './logtong-function';
-import { connectionEnvironment, grantConnection, validateConnection, type OpenSearchConnection } from './opensearch-connection';
+import { indexingFunction } from './indexing-function';
+import { LogtongFunction } from './logtong-function';
+import { validateConnection, type OpenSearchConnection } from './opensearch-connection';
 import { WorkQueue } from './work-queue';
 
 export interface KinesisStageProps {
@@ -75,27 +76,17 @@ export class KinesisStage extends Construct {
       ...(props.shards ? { streamMode: StreamMode.PROVISIONED, shardCount: props.shards } : { streamMode: StreamMode.ON_DEMAND }),
     });
     this.stream = stream;
-    const backupPrefix = `${props.pipelineName}/*`;
 
-    this.fn = new LogtongFunction(this, 'Function', {
+    this.fn = indexingFunction(this, 'Function', {
       handlerName: 'kinesis-process',
       description: `Logtong ${props.pipelineName}: parse log lines from the Kinesis buffer and bulk-index them into OpenSearch`,
+      pipelineName: props.pipelineName,
+      pipelineConfig: props.pipelineConfig,
+      connection: props.connection,
+      backupBucket: props.backupBucket,
       timeout,
-      memorySize: props.memorySize ?? 1024,
-      network: props.connection.network,
-      environment: {
-        ...connectionEnvironment(props.connection),
-        BACKUP_BUCKET: props.backupBucket.bucketName,
-        PIPELINE_CONFIG: pipelineConfigVariable(props.pipelineConfig),
-      },
+      memorySize: props.memorySize,
     });
-    grantConnection(this.fn, props.connection);
-    this.fn.addScopedPolicy({
-      actions: ['s3:PutObject'],
-      resources: [props.backupBucket.arnForObjects(backupPrefix)],
-      reason: 'Writes failed records of this pipeline only: every key under the backup bucket prefix <pipeline>/.',
-    });
-    props.backupBucket.encryptionKey?.grantEncrypt(this.fn);
 
     const failures = new WorkQueue(this, 'FailureQueue', { consumerTimeout: timeout });
     this.deadLetterQueue = failures.deadLetterQueue;
@@ -130,7 +121,7 @@ export class KinesisStage extends Construct {
     stream.encryptionKey?.grantDecrypt(this.failureFn);
     this.failureFn.addScopedPolicy({
       actions: ['s3:PutObject'],
-      resources: [props.backupBucket.arnForObjects(backupPrefix)],
+      resources: [props.backupBucket.arnForObjects(`${props.pipelineName}/*`)],
       reason: 'Writes failed records of this pipeline only: every key under the backup bucket prefix <pipeline>/.',
     });
     props.backupBucket.encryptionKey?.grantEncrypt(this.failureFn);

@@ -5,8 +5,9 @@ import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Pipeline } from '../config/schema';
-import { LogtongFunction, pipelineConfigVariable } from './logtong-function';
-import { connectionEnvironment, grantConnection, validateConnection, type OpenSearchConnection } from './opensearch-connection';
+import { indexingFunction } from './indexing-function';
+import type { LogtongFunction } from './logtong-function';
+import { validateConnection, type OpenSearchConnection } from './opensearch-connection';
 import { WorkQueue } from './work-queue';
 
 export interface ProcessorStageProps {
@@ -57,40 +58,25 @@ export class ProcessorStage extends Construct {
   constructor(scope: Construct, id: string, props: ProcessorStageProps) {
     super(scope, id);
     validateConnection(this.node.path, props.connection);
-    const pipelineConfig = pipelineConfigVariable(props.pipelineConfig);
     const timeout = props.timeout ?? Duration.minutes(5);
     const stagingPrefix = `${props.pipelineName}/`;
     const work = new WorkQueue(this, 'Queue', { consumerTimeout: timeout });
     this.queue = work.queue;
     this.deadLetterQueue = work.deadLetterQueue;
 
-    this.fn = new LogtongFunction(this, 'Function', {
+    this.fn = indexingFunction(this, 'Function', {
       handlerName: 'process',
       description: `Logtong ${props.pipelineName}: parse staged log files and bulk-index them into OpenSearch`,
+      pipelineName: props.pipelineName,
+      pipelineConfig: props.pipelineConfig,
+      connection: props.connection,
+      backupBucket: props.backupBucket,
+      stagingBucket: props.stagingBucket,
       timeout,
-      memorySize: props.memorySize ?? 1024,
-      network: props.connection.network,
-      environment: {
-        ...connectionEnvironment(props.connection),
-        BACKUP_BUCKET: props.backupBucket.bucketName,
-        PIPELINE_CONFIG: pipelineConfig,
-        // On the last delivery the handler backs records up instead of leaving them to the DLQ.
-        MAX_RECEIVE_COUNT: String(work.maxReceiveCount),
-      },
+      memorySize: props.memorySize,
+      // On the last delivery the handler backs records up instead of leaving them to the DLQ.
+      environment: { MAX_RECEIVE_COUNT: String(work.maxReceiveCount) },
     });
-    grantConnection(this.fn, props.connection);
-    this.fn.addScopedPolicy({
-      actions: ['s3:GetObject'],
-      resources: [props.stagingBucket.arnForObjects(`${stagingPrefix}*`)],
-      reason: 'Reads staged objects of this pipeline only: every key under the staging bucket prefix <pipeline>/.',
-    });
-    this.fn.addScopedPolicy({
-      actions: ['s3:PutObject'],
-      resources: [props.backupBucket.arnForObjects(`${props.pipelineName}/*`)],
-      reason: 'Writes failed records of this pipeline only: every key under the backup bucket prefix <pipeline>/.',
-    });
-    props.stagingBucket.encryptionKey?.grantDecrypt(this.fn);
-    props.backupBucket.encryptionKey?.grantEncrypt(this.fn);
 
     props.stagingBucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.queue), { prefix: stagingPrefix });
     this.fn.addEventSource(

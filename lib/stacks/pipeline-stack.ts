@@ -21,7 +21,7 @@ import { AGENT_PLACEHOLDERS, AgentConfigError, fluentBitConfig, type AgentTarget
 import { agentServiceAccountName, eksManifest } from '../agent/eks-manifest';
 import { ConfigError } from '../config/load';
 import { KinesisStage } from '../constructs/kinesis-stage';
-import type { FunctionNetwork } from '../constructs/logtong-function';
+import type { FunctionNetwork, LogtongFunction } from '../constructs/logtong-function';
 import type { OpenSearchConnection } from '../constructs/opensearch-connection';
 import { ProcessorStage } from '../constructs/processor-stage';
 import { S3Scanner } from '../constructs/s3-scanner';
@@ -59,9 +59,9 @@ interface StagedIngest {
 const STAGING_RETENTION = Duration.days(14);
 
 /**
- * One pipeline: picks the constructs for its source × engine. Implemented: S3 (ongoing) → OpenSearch.
- * Light Engine will reuse `CopyStage` and the staging bucket; Fluent Bit and Syslog sources will reuse
- * `ProcessorStage` over their S3 buffer.
+ * One pipeline: picks the constructs for its source × engine. Every source that stages files (S3 ongoing or
+ * one-time, an agent or syslog S3 buffer) shares `CopyStage` and the staging bucket with both engines; agents and
+ * syslog receivers with a Kinesis buffer use `KinesisStage`, without a buffer only the index layout.
  */
 export class PipelineStack extends Stack {
   readonly pipeline: Pipeline;
@@ -148,18 +148,27 @@ export class PipelineStack extends Stack {
       notifyOnObjectCreated: from.notify,
     });
     new CfnOutput(this, 'StagingBucketName', { value: staging.bucketName });
-    new CfnOutput(this, 'BackupBucketName', { value: backup.bucketName });
-    new CfnOutput(this, 'AccessLogBucketName', { value: accessLogs.bucketName });
     new CfnOutput(this, 'CopyQueueUrl', { value: copy.queue.queueUrl });
     new CfnOutput(this, 'CopyDeadLetterQueueUrl', { value: copy.deadLetterQueue.queueUrl });
     return { accessLogs, staging, backup, copyQueue: copy.queue, deadLetterQueues: [copy.deadLetterQueue] };
   }
 
+  /** The backup bucket, logging to `accessLogs`; both names are stack outputs. */
   private backupBucket(pipeline: Pipeline, accessLogs: IBucket): BackupBucket {
-    return new BackupBucket(this, 'BackupBucket', {
+    const backup = new BackupBucket(this, 'BackupBucket', {
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'backup/',
       retention: Duration.days(pipeline.backupRetentionDays),
+    });
+    new CfnOutput(this, 'BackupBucketName', { value: backup.bucketName });
+    new CfnOutput(this, 'AccessLogBucketName', { value: accessLogs.bucketName });
+    return backup;
+  }
+
+  private processorRoleOutput(fn: LogtongFunction): void {
+    new CfnOutput(this, 'ProcessorRoleArn', {
+      value: fn.executionRole.roleArn,
+      description: 'Map as a backend role in OpenSearch (fine-grained access control) so the processor may index.',
     });
   }
 
@@ -246,10 +255,7 @@ export class PipelineStack extends Stack {
 
     new CfnOutput(this, 'ProcessorQueueUrl', { value: processor.queue.queueUrl });
     new CfnOutput(this, 'ProcessorDeadLetterQueueUrl', { value: processor.deadLetterQueue.queueUrl });
-    new CfnOutput(this, 'ProcessorRoleArn', {
-      value: processor.fn.executionRole.roleArn,
-      description: 'Map as a backend role in OpenSearch (fine-grained access control) so the processor may index.',
-    });
+    this.processorRoleOutput(processor.fn);
   }
 
   /** Template, ISM policy and write alias, created at deploy time before anything is indexed. */
@@ -325,12 +331,7 @@ export class PipelineStack extends Stack {
       targets = { region: this.region, streamName: kinesis.stream.streamName };
       grants.push({ actions: ['kinesis:PutRecord', 'kinesis:PutRecords', 'kinesis:DescribeStream'], resources: [kinesis.stream.streamArn] });
       new CfnOutput(this, 'BufferStreamName', { value: kinesis.stream.streamName });
-      new CfnOutput(this, 'BackupBucketName', { value: backup.bucketName });
-      new CfnOutput(this, 'AccessLogBucketName', { value: accessLogs.bucketName });
-      new CfnOutput(this, 'ProcessorRoleArn', {
-        value: kinesis.fn.executionRole.roleArn,
-        description: 'Map as a backend role in OpenSearch (fine-grained access control) so the processor may index.',
-      });
+      this.processorRoleOutput(kinesis.fn);
     } else if (engine.type === 'opensearch') {
       const connection = this.openSearchConnection(engine);
       this.indexBootstrap(pipeline, engine, connection);
@@ -356,8 +357,6 @@ export class PipelineStack extends Stack {
           reason: 'Agents index through the bulk API into this pipeline’s alias and the indices behind it only.',
         });
       }
-      new CfnOutput(this, 'BackupBucketName', { value: backup.bucketName });
-      new CfnOutput(this, 'AccessLogBucketName', { value: accessLogs.bucketName });
     } else {
       throw new Error('unreachable: a Light Engine pipeline always buffers in S3');
     }

@@ -1,0 +1,62 @@
+import type { Duration } from 'aws-cdk-lib';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import type { Pipeline } from '../config/schema';
+import { LogtongFunction, pipelineConfigVariable } from './logtong-function';
+import { connectionEnvironment, grantConnection, type OpenSearchConnection } from './opensearch-connection';
+
+export interface IndexingFunctionProps {
+  /** Handler module in `lambda/handlers/` (`process`, `kinesis-process`). */
+  readonly handlerName: string;
+  readonly description: string;
+  readonly pipelineName: string;
+  /** Parser, filters and index settings, as `PIPELINE_CONFIG`. */
+  readonly pipelineConfig: Pipeline;
+  readonly connection: OpenSearchConnection;
+  /** Failed records go under `<pipelineName>/` here. */
+  readonly backupBucket: IBucket;
+  /** Staged objects it reads: `<pipelineName>/` of this bucket. @default - none (records arrive in the event) */
+  readonly stagingBucket?: IBucket;
+  readonly timeout: Duration;
+  /** @default 1024 */
+  readonly memorySize?: number;
+  /** Handler-specific variables on top of the connection, backup bucket and pipeline config. @default - none */
+  readonly environment?: Record<string, string>;
+}
+
+/**
+ * A processor: parses lines with the pipeline's format and bulk-indexes them through `connection` (in the domain's
+ * VPC when it has one), writing what fails to the backup bucket. What feeds it (SQS of staged objects, a Kinesis
+ * stream) is the caller's.
+ */
+export function indexingFunction(scope: Construct, id: string, props: IndexingFunctionProps): LogtongFunction {
+  const fn = new LogtongFunction(scope, id, {
+    handlerName: props.handlerName,
+    description: props.description,
+    timeout: props.timeout,
+    memorySize: props.memorySize ?? 1024,
+    network: props.connection.network,
+    environment: {
+      ...connectionEnvironment(props.connection),
+      BACKUP_BUCKET: props.backupBucket.bucketName,
+      PIPELINE_CONFIG: pipelineConfigVariable(props.pipelineConfig),
+      ...props.environment,
+    },
+  });
+  grantConnection(fn, props.connection);
+  if (props.stagingBucket) {
+    fn.addScopedPolicy({
+      actions: ['s3:GetObject'],
+      resources: [props.stagingBucket.arnForObjects(`${props.pipelineName}/*`)],
+      reason: 'Reads staged objects of this pipeline only: every key under the staging bucket prefix <pipeline>/.',
+    });
+    props.stagingBucket.encryptionKey?.grantDecrypt(fn);
+  }
+  fn.addScopedPolicy({
+    actions: ['s3:PutObject'],
+    resources: [props.backupBucket.arnForObjects(`${props.pipelineName}/*`)],
+    reason: 'Writes failed records of this pipeline only: every key under the backup bucket prefix <pipeline>/.',
+  });
+  props.backupBucket.encryptionKey?.grantEncrypt(fn);
+  return fn;
+}
