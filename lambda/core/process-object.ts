@@ -52,6 +52,7 @@ export interface IndexingOptions {
 export interface ProcessObjectOptions extends IndexingOptions {
   readonly body: AsyncIterable<Uint8Array>;
   readonly source: { readonly bucket: string; readonly key: string; readonly etag?: string };
+  /** Indexes one bulk request. Its body's memory is reused once the promise resolves: copy it to keep it. */
   readonly send: (request: BulkRequest<ItemRef>) => Promise<BulkOutcome<ItemRef>>;
   /** Persists failed records; `part` numbers are deterministic per object so a redelivery overwrites. */
   readonly backup: (part: number, records: FailedRecord[]) => Promise<void>;
@@ -97,6 +98,7 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
   const inFlight: Array<Promise<void>> = [];
   const dispatch = async (batch: BulkRequest<ItemRef>) => {
     const outcome = await o.send(batch);
+    batcher.release(batch);
     counts.indexed += outcome.indexed;
     counts.duplicates += outcome.duplicates;
     for (const f of outcome.failed) {

@@ -92,7 +92,7 @@ describe('BulkBatcher', () => {
     expect(parseBody(rest.body)).toEqual([[{ create: { _index: 'i', _id: 'n1' } }, { v: 1 }]]);
   });
 
-  it('a batch keeps its body while the batcher goes on (the body is a copy, not the batcher buffer)', () => {
+  it('a batch keeps its body while the batcher goes on, until it is released', () => {
     const b = new BulkBatcher<number>({ index: 'i', maxBytes: 1_000_000, maxDocs: 2 });
     b.add('a', { v: 'first' }, 1);
     b.add('b', { v: 'second' }, 2);
@@ -103,6 +103,40 @@ describe('BulkBatcher', () => {
     expect(first.body.toString()).toBe(before);
     expect(parseBody(first.body).map(([, doc]) => doc)).toEqual([{ v: 'first' }, { v: 'second' }]);
     expect(refsOf(first)).toEqual([1, 2]);
+  });
+
+  it('builds the next batches in released buffers, and only in those', () => {
+    const b = new BulkBatcher<number>({ index: 'i', maxBytes: 1_000_000, maxDocs: 1 });
+    const batches: BulkBatch<number>[] = [];
+    for (let i = 0; i < 8; i++) {
+      const full = b.add(`id-${i}`, { v: i }, i);
+      if (full) batches.push(full);
+    }
+    // nothing released: seven bodies in seven different buffers, each intact
+    expect(batches.map((x) => parseBody(x.body)[0][1])).toEqual(Array.from({ length: 7 }, (_, i) => ({ v: i })));
+    expect(new Set(batches.map((x) => x.body.buffer)).size).toBe(7);
+    const released = batches[2];
+    b.release(released);
+    b.release(released); // twice: still one spare
+    const next: BulkBatch<number>[] = [];
+    for (let i = 8; i < 11; i++) {
+      const full = b.add(`id-${i}`, { v: i }, i);
+      if (full) next.push(full);
+    }
+    // the batch in the buffer that was being built when it was released ({v: 7}), then {v: 8} in the released one
+    expect(parseBody(next[0].body)[0][1]).toEqual({ v: 7 });
+    expect(next[1].body.buffer).toBe(released.body.buffer);
+    expect(parseBody(next[1].body)[0][1]).toEqual({ v: 8 });
+    expect(next[2].body.buffer).not.toBe(released.body.buffer);
+    expect(parseBody(next[2].body)[0][1]).toEqual({ v: 9 });
+    for (const [k, x] of batches.entries()) if (k !== 2) expect(parseBody(x.body)[0][1]).toEqual({ v: k });
+    // a buffer of another size (another batcher's) is not taken
+    const other = new BulkBatcher<number>({ index: 'i', maxBytes: 1000, maxDocs: 10 });
+    other.add('x', {}, 0);
+    const foreign = other.flush()!;
+    b.release(foreign);
+    const after = b.add('id-11', { v: 11 }, 11)!;
+    expect(after.body.buffer).not.toBe(foreign.body.buffer);
   });
 
   it('uses a custom serializer when given', () => {
