@@ -247,12 +247,20 @@ export function isoMillis(s: string): number | null {
 // Fast path of the time column: consecutive records mostly share their hour. The ms of the last fixed-shape
 // `YYYY-MM-DDTHH:` prefix (validated by a full parse) is kept; a value with the same prefix only adds its own
 // `MM:SS.mmm` (checked digits, minutes and seconds 00-59, as the full parse would).
-let tsPrefix = '\0';
+// (the prefix as char codes: startsWith with a string cost ~100 ns a call, more than the rest of the fast path)
+const tsPrefix = new Uint16Array(14);
+let tsValid = false;
 let tsBase = 0;
+
+function samePrefix(s: string): boolean {
+  const p = tsPrefix;
+  for (let i = 13; i >= 0; i--) if (s.charCodeAt(i) !== p[i]) return false;
+  return true;
+}
 
 /** Epoch millis of a string time value: the hour-prefix fast path, else isoMillis. */
 export function isoMillisCached(s: string): number | null {
-  if (s.length === 24 && s.charCodeAt(23) === 90 && s.startsWith(tsPrefix)) {
+  if (tsValid && s.length === 24 && s.charCodeAt(23) === 90 && samePrefix(s)) {
     const i1 = s.charCodeAt(14) - 48;
     const i2 = s.charCodeAt(15) - 48;
     const s1 = s.charCodeAt(17) - 48;
@@ -278,7 +286,8 @@ export function isoMillisCached(s: string): number | null {
   const t = isoMillis(s);
   if (t !== null && s.length === 24 && s.charCodeAt(23) === 90) {
     // the fixed shape (isoMillis validated every part of it): remember its hour
-    tsPrefix = s.slice(0, 14);
+    for (let i = 0; i < 14; i++) tsPrefix[i] = s.charCodeAt(i);
+    tsValid = true;
     tsBase = t - digits(s, 14, 16) * 60_000 - digits(s, 17, 19) * 1000 - digits(s, 20, 23);
   }
   return t;
@@ -286,7 +295,7 @@ export function isoMillisCached(s: string): number | null {
 
 /** Forgets the time fast path's minute (tests). */
 export function resetTimestampCache(): void {
-  tsPrefix = '\0';
+  tsValid = false;
   tsBase = 0;
 }
 
@@ -471,35 +480,6 @@ interface ChunkStats {
 
 /** Rows of the first row group after which a string column decides whether a dictionary is worth building. */
 export const DICT_SAMPLE_ROWS = 8192;
-/** Longest probe of the string dictionary's hash table before it is given up (many values with one sampled hash). */
-const MAX_PROBE = 64;
-
-/**
- * Hash of a string from its length and at most ~24 of its characters: all of a short string; of a long one the last
- * 12 (where URIs, query strings and versions differ), the first 4 and 8 spread over the rest. Cheaper than the
- * engine's hash of every character of a freshly parsed string; equal hashes are told apart by comparing the strings,
- * and a probe longer than MAX_PROBE gives the dictionary up (plain encoding), so adversarial values cost no more
- * than plain encoding.
- */
-export function sampleHash(s: string): number {
-  const n = s.length;
-  let h = Math.imul(n, 0x9e3779b1);
-  if (n <= 24) {
-    for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  } else {
-    for (let i = n - 12; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-    const rest = n - 12;
-    const step = rest >>> 3;
-    for (let i = 4; i < rest; i += step) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-    h = Math.imul(h ^ s.charCodeAt(0), 0x01000193);
-    h = Math.imul(h ^ s.charCodeAt(1), 0x01000193);
-    h = Math.imul(h ^ s.charCodeAt(2), 0x01000193);
-    h = Math.imul(h ^ s.charCodeAt(3), 0x01000193);
-  }
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  return h ^ (h >>> 13);
-}
-
 /** One column's values of the row group being filled. */
 class ColumnBuffer {
   readonly kind: Kind;
@@ -515,14 +495,14 @@ class ColumnBuffer {
   /** INT64 once a value beyond ±2^53 came (then `bigMode`) */
   bigs: BigInt64Array = new BigInt64Array(0);
   bigMode = false;
-  // dictionary (string, int32): ints in a Map, strings in an open-addressing table (keys/hashes/ids)
+  /**
+   * The dictionary of a string or int32 column, value → index. A Map: the engine hashes a string natively and keeps
+   * the hash in it, where a hash computed in JS (charCodeAt per character) cost more than the whole lookup does
+   * now; its hash is seeded per process, so crafted values cannot make it probe long.
+   */
   dict: Map<unknown, number> | null = null;
   /** whether this row group still builds a dictionary */
   dictOn = false;
-  private keys: (string | undefined)[] = [];
-  private hashes = new Int32Array(0);
-  private ids = new Int32Array(0);
-  private mask = 0;
   dictValues: unknown[] = [];
   dictBytes = 0;
   /** dictionary index per row (-1 for null) */
@@ -572,19 +552,7 @@ class ColumnBuffer {
     this.dictBytes = 0;
     this.lastValue = undefined;
     this.dictOn = this.dictionary && !this.plainForFile;
-    this.dict = this.dictOn && this.kind === Kind.Int32 ? new Map() : null;
-    if (this.dictOn && this.kind === Kind.String) {
-      if (this.keys.length !== 1024) {
-        this.keys = new Array<string | undefined>(1024).fill(undefined);
-        this.hashes = new Int32Array(1024);
-        this.ids = new Int32Array(1024);
-      } else {
-        this.keys.fill(undefined);
-      }
-      this.mask = 1023;
-    } else {
-      this.keys = [];
-    }
+    this.dict = this.dictOn ? new Map() : null;
   }
 
   /** After a row group was written; `usedDictionary`: whether it was dictionary-encoded. */
@@ -740,65 +708,21 @@ class ColumnBuffer {
       this.idx[row] = this.lastIndex;
       return;
     }
-    const h = sampleHash(s);
-    const keys = this.keys;
-    const hashes = this.hashes;
-    let q = h & this.mask;
-    let probes = 0;
-    let i = -1;
-    for (;;) {
-      const k = keys[q];
-      if (k === undefined) break;
-      if (hashes[q] === h && k === s) {
-        i = this.ids[q];
-        break;
-      }
-      q = (q + 1) & this.mask;
-      if (++probes > MAX_PROBE) {
-        this.giveUp();
-        return;
-      }
-    }
-    if (i < 0) {
+    const dict = this.dict!;
+    let i = dict.get(s);
+    if (i === undefined) {
       i = this.dictValues.length;
       this.dictBytes += s.length + 4;
       if (i >= MAX_DICT_ENTRIES || this.dictBytes > MAX_DICT_BYTES) {
         this.giveUp(); // too many distinct values / bytes: plain encoding for the rest of the file
         return;
       }
-      keys[q] = s;
-      hashes[q] = h;
-      this.ids[q] = i;
+      dict.set(s, i);
       this.dictValues.push(s);
-      if ((i + 1) * 2 > keys.length) this.rehash();
     }
     this.idx[row] = i;
     this.lastValue = s;
     this.lastIndex = i;
-  }
-
-  private rehash(): void {
-    const oldKeys = this.keys;
-    const oldHashes = this.hashes;
-    const oldIds = this.ids;
-    const cap = oldKeys.length * 2;
-    const keys = new Array<string | undefined>(cap).fill(undefined);
-    const hashes = new Int32Array(cap);
-    const ids = new Int32Array(cap);
-    const mask = cap - 1;
-    for (let j = 0; j < oldKeys.length; j++) {
-      const k = oldKeys[j];
-      if (k === undefined) continue;
-      let q = oldHashes[j] & mask;
-      while (keys[q] !== undefined) q = (q + 1) & mask;
-      keys[q] = k;
-      hashes[q] = oldHashes[j];
-      ids[q] = oldIds[j];
-    }
-    this.keys = keys;
-    this.hashes = hashes;
-    this.ids = ids;
-    this.mask = mask;
   }
 
   /** Strings of rows [0, rows) from the dictionary (plain encoding after all). */
@@ -808,7 +732,7 @@ class ColumnBuffer {
     for (let i = 0; i < rows; i++) strings[i] = this.defs[i] === 1 ? values[this.idx[i]] : null;
     this.strings = strings;
     this.dictValues = [];
-    this.keys = [];
+    this.dict = null;
   }
 
   /** Whether the finished chunk is written dictionary-encoded. */

@@ -291,8 +291,8 @@ describe('value helpers', () => {
 });
 
 describe('createParquetWriter: dictionary and INT64 edge paths', () => {
-  it('strings whose sampled hashes collide still round-trip, with and without the dictionary', async () => {
-    // 100-char strings that differ only at index 5, which the sampled hash does not read: every value collides
+  it('strings that differ in one character only still round-trip, with and without the dictionary', async () => {
+    // 100-char strings that differ only at index 5
     const colliding = (n: number) => Array.from({ length: n }, (_, i) => ({ s: `abcde${String.fromCharCode(0x4e00 + i)}${'y'.repeat(94)}` }));
     for (const [name, n] of [
       ['collide-few.parquet', 40],
