@@ -220,11 +220,12 @@ export class BulkBatcher<T = unknown> {
 
   /**
    * Gives back the buffer of a batch this batcher made, once nothing reads its body any more (the send settled):
-   * the next batch is built in it instead of in fresh memory.
+   * the next batch is built in it instead of in fresh memory. Releasing it again once it is back in use (the
+   * buffer being built) is ignored.
    */
   release(batch: BulkBatch<T>): void {
     const buf = batch instanceof Batch ? batch.buffer : undefined;
-    if (buf && buf.length === this.buf.length && this.spare.length < MAX_SPARE && !this.spare.includes(buf)) this.spare.push(buf);
+    if (buf && buf !== this.buf && buf.length === this.buf.length && this.spare.length < MAX_SPARE && !this.spare.includes(buf)) this.spare.push(buf);
   }
 
   /**

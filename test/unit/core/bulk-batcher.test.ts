@@ -130,6 +130,17 @@ describe('BulkBatcher', () => {
     expect(next[2].body.buffer).not.toBe(released.body.buffer);
     expect(parseBody(next[2].body)[0][1]).toEqual({ v: 9 });
     for (const [k, x] of batches.entries()) if (k !== 2) expect(parseBody(x.body)[0][1]).toEqual({ v: k });
+    // released again once its buffer is the one being built: ignored, so no batch is built over another
+    b.release(next[2]);
+    const c1 = b.add('id-x', { v: 'x' }, 99)!; // {v: 10} out; next[2]'s buffer now holds {v: 'x'}
+    expect(parseBody(c1.body)[0][1]).toEqual({ v: 10 });
+    b.release(next[2]);
+    const c2 = b.add('id-y', { v: 'y' }, 100)!;
+    const c3 = b.add('id-z', { v: 'z' }, 101)!;
+    expect(c2.body.buffer).toBe(next[2].body.buffer);
+    expect(c3.body.buffer).not.toBe(c2.body.buffer);
+    expect(parseBody(c2.body)[0][1]).toEqual({ v: 'x' });
+    expect(parseBody(c3.body)[0][1]).toEqual({ v: 'y' });
     // a buffer of another size (another batcher's) is not taken
     const other = new BulkBatcher<number>({ index: 'i', maxBytes: 1000, maxDocs: 10 });
     other.add('x', {}, 0);
