@@ -1,7 +1,6 @@
 /**
- * Light Engine writer benchmark: raw nginx-combined lines → parse → Parquet, per candidate writer.
- *
- *   npx tsx bench/light-engine.ts --lines 1000000 [--big-lines 9000000] [--baseline-lines 100000]
+ * Light Engine writer benchmark: raw nginx-combined lines → parse → Parquet, per candidate writer; the last part of
+ * `npm run bench` (`npm run bench -- --only light` runs it alone; one measurement: `--le-child logtong --lines N`).
  *
  * Input: the Apache combined corpus (../shared/corpora, same shape as nginx combined) cycled to N lines, parsed with
  * the nginx parser (default combined log_format), written with each writer to a sink that only counts bytes.
@@ -17,8 +16,8 @@
  *                    per row group (its streaming transformParquetStream stalled under Node: same encoding work)
  *   parquetjs-lite   the baseline (0.8.7, Snappy), fewer lines (--baseline-lines, default 100k): it is ~15k rows/s
  *
- * `--big-lines N` (default 9,000,000 ≈ 2 GiB raw when run standalone; 0 skips) also streams N lines through the
- * chosen writer and prints its peak RSS (target ≤ 300 MB).
+ * With `--big`, 9,000,000 lines (≈ 2 GiB raw) are also streamed through the chosen writer, and its peak RSS printed
+ * (target ≤ 300 MB).
  */
 import { spawnSync } from 'node:child_process';
 import { peakRssMiB } from './peak-rss';
@@ -32,7 +31,8 @@ import { converterOf, createParquetWriter, DEFAULT_ROW_GROUP_ROWS, parquetSchema
 const CORPUS = path.resolve(__dirname, '..', '..', 'shared', 'corpora', 'apache_combined_elastic_examples.log');
 const MiB = 1024 * 1024;
 
-type WriterName = 'parse-only' | 'logtong' | 'hyparquet-writer' | 'parquet-wasm' | 'parquetjs-lite';
+const WRITERS = ['parse-only', 'logtong', 'hyparquet-writer', 'parquet-wasm', 'parquetjs-lite'] as const;
+type WriterName = (typeof WRITERS)[number];
 
 interface ChildResult {
   writer: WriterName;
@@ -187,6 +187,12 @@ async function parquetjsLite(columns: Column[], sink: Sink): Promise<Candidate> 
   };
 }
 
+/** One measurement, in this process: prints its ChildResult as the last line of stdout. */
+export async function leChild(writer: string, lines: number): Promise<void> {
+  if (!WRITERS.includes(writer as WriterName)) throw new Error(`--le-child: unknown writer ${writer} (${WRITERS.join(', ')})`);
+  console.log(JSON.stringify(await child(writer as WriterName, lines)));
+}
+
 async function child(writer: WriterName, lines: number): Promise<ChildResult> {
   const corpus = readFileSync(CORPUS, 'utf8').split('\n').filter((l) => l.length > 0);
   const parser = compileParser(LogFormatSchema.parse({ type: 'nginx' }));
@@ -241,8 +247,9 @@ async function child(writer: WriterName, lines: number): Promise<ChildResult> {
   };
 }
 
+/** The child process of one measurement: run.ts (or its bundle) dispatches `--le-child` to leChild(). */
 function runChild(writer: WriterName, lines: number): ChildResult {
-  const r = spawnSync(process.execPath, [...process.execArgv, __filename, '--le-child', writer, '--lines', String(lines)], {
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], '--le-child', writer, '--lines', String(lines)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 16 * MiB,
@@ -295,25 +302,4 @@ export async function lightEngineBench(opts: { lines: number; baselineLines?: nu
         `${r.maxRssMiB <= 300 ? 'OK (≤ 300 MB)' : 'OVER 300 MB'}`,
     );
   }
-}
-
-if (require.main === module) {
-  const args = process.argv.slice(2);
-  const option = (name: string, dflt: number) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? Number(args[i + 1]) : dflt;
-  };
-  const i = args.indexOf('--le-child');
-  const run =
-    i >= 0
-      ? child(args[i + 1] as WriterName, option('--lines', 1_000_000)).then((r) => console.log(JSON.stringify(r)))
-      : lightEngineBench({
-          lines: option('--lines', 1_000_000),
-          baselineLines: option('--baseline-lines', 100_000),
-          bigLines: option('--big-lines', 9_000_000),
-        });
-  run.catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
 }

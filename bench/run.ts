@@ -40,7 +40,7 @@ import { compileFilters } from '../lambda/core/filters';
 import { compileParser, recordBatches, type LineParser } from '../lambda/core/formats';
 import { decodeBody, isFailed, splitLines, type LineEntry } from '../lambda/core/lines';
 import { processObject, type ItemRef } from '../lambda/core/process-object';
-import { lightEngineBench } from './light-engine';
+import { leChild, lightEngineBench } from './light-engine';
 import { peakRssMiB } from './peak-rss';
 
 const CORPORA = path.resolve(__dirname, '..', '..', 'shared', 'corpora');
@@ -145,7 +145,8 @@ interface BenchInput {
   gz: Buffer;
 }
 
-async function throughput(): Promise<BenchInput> {
+/** Builds the 1M-line input; with `measure`, the processor table (FLOOR, FULL, FULL/doc, NAIVE). */
+async function throughput(measure: boolean): Promise<BenchInput> {
   const want = option('--lines', 1_000_000);
   const corpus = corpusLines();
   const parts: string[] = [];
@@ -156,8 +157,9 @@ async function throughput(): Promise<BenchInput> {
   const gz = gzipSync(raw);
   console.log(
     `input: ${fmt(want, 0)} nginx-combined lines, ${fmt(raw.length / MiB)} MiB raw, ${fmt(gz.length / MiB)} MiB gzipped ` +
-      `(gzip took ${fmt((Date.now() - t) / 1000)} s); node ${process.version}`,
+      `(gzip took ${fmt((Date.now() - t) / 1000)} s)`,
   );
+  if (!measure) return { lines: want, raw, gz };
   const rawMiB = raw.length / MiB;
   const parser = nginxParser();
 
@@ -378,12 +380,24 @@ async function big(): Promise<void> {
   );
 }
 
+const SECTIONS = ['processor', 'formats', 'light'] as const;
+
 async function main(): Promise<void> {
   if (flag('--rss-child')) return rssChild();
-  const input = await throughput();
-  await formatThroughput(input);
-  if (flag('--big')) await big();
-  await lightEngineBench({ lines: option('--lines', 1_000_000), bigLines: flag('--big') ? 9_000_000 : 0 });
+  const le = args.indexOf('--le-child');
+  if (le >= 0) return leChild(args[le + 1], option('--lines', 1_000_000));
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  if (only !== undefined && !SECTIONS.includes(only as (typeof SECTIONS)[number])) {
+    throw new Error(`--only: one of ${SECTIONS.join(', ')}, not ${only}`);
+  }
+  const runs = (section: (typeof SECTIONS)[number]) => only === undefined || only === section;
+  console.log(`code: ${process.env.LOGTONG_BENCH_BUNDLE ?? `${path.relative(process.cwd(), __filename)} as tsx runs it (not bundled)`}; node ${process.version}`);
+  if (runs('processor') || runs('formats')) {
+    const input = await throughput(runs('processor'));
+    if (runs('formats')) await formatThroughput(input);
+    if (runs('processor') && flag('--big')) await big();
+  }
+  if (runs('light')) await lightEngineBench({ lines: option('--lines', 1_000_000), bigLines: flag('--big') ? 9_000_000 : 0 });
 }
 
 main().catch((e) => {

@@ -7,6 +7,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
+import { lambdaEsbuildOptions } from '../build/lambda-esbuild';
 
 /** Repository root: entries and tsconfig are resolved from here, never from the caller's cwd. */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -164,9 +165,8 @@ export function pipelineConfigVariable(pipeline: { readonly name: string }): str
 }
 
 /**
- * `lambda/handlers/<name>.ts` bundled in-process with esbuild's API: the same options NodejsFunction would pass
- * (minified CommonJS for Node.js 24 with source maps, the runtime's AWS SDK external), without the `npx esbuild`
- * process NodejsFunction starts per function, which costs over a second each. The asset hash is the bundle's, so
+ * `lambda/handlers/<name>.ts` bundled in-process with esbuild's API (lambdaEsbuildOptions: the options NodejsFunction
+ * would pass), without the `npx esbuild` process NodejsFunction starts per function, which costs over a second each. The asset hash is the bundle's, so
  * only a change in what is deployed changes the template.
  */
 function bundle(handlerName: string): Code {
@@ -181,22 +181,7 @@ function bundle(handlerName: string): Code {
       environment: { LOGTONG_HANDLER: handlerName },
       local: {
         tryBundle(outputDir: string): boolean {
-          buildSync({
-            entryPoints: [entry],
-            outfile: path.join(outputDir, 'index.js'),
-            absWorkingDir: PROJECT_ROOT,
-            tsconfig: path.join(PROJECT_ROOT, 'tsconfig.json'),
-            bundle: true,
-            platform: 'node',
-            target: 'node24',
-            format: 'cjs',
-            minify: true,
-            sourcemap: true,
-            sourcesContent: false,
-            // Both ship with the Node.js runtime; bundling @smithy/* next to an external @aws-sdk/* mixes versions.
-            external: ['@aws-sdk/*', '@smithy/*'],
-            logLevel: 'error',
-          });
+          buildSync(lambdaEsbuildOptions({ entry, outfile: path.join(outputDir, 'index.js'), projectRoot: PROJECT_ROOT }));
           return true;
         },
       },
