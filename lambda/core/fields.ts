@@ -92,6 +92,7 @@ export const APACHE_FIELD_TYPES: Readonly<FieldTypes> = Object.freeze({
   request_path: 'keyword',
   query_string: 'keyword',
   status: 'integer',
+  original_status: 'integer',
   response_size_bytes: 'long',
   bytes_received: 'long',
   bytes_sent: 'long',

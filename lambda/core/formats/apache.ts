@@ -5,8 +5,10 @@
  * Directive → field:
  *   %h remote_addr (ip: with HostnameLookups On, override it to keyword)  %a client_ip  %{c}a peer_ip  %A server_ip
  *   %l remote_ident  %u remote_user  %t time_local (the brackets are literal)  %{fmt}t time_local (strftime fmt, or
- *   sec/msec/usec → epoch formats)  %r request → request_method / request_uri / request_protocol (as nginx $request)
- *   %m request_method  %U request_path  %q query_string  %H request_protocol  %>s %<s %s status
+ *   sec/msec/usec → epoch formats; consecutive %{fmt}t pieces, such as Apache's own
+ *   `%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t`, are one time_local with msec_frac → %L and usec_frac → %f)  %r request → request_method / request_uri / request_protocol (as nginx $request)
+ *   %m request_method  %U request_path  %q query_string  %H request_protocol  %>s %<s %s status (with %>s in the
+ *   same format, %s / %<s is original_status: the status before internal redirects)
  *   %b response_size_bytes (`-` → 0: CLF writes `-` for a zero-byte body)  %B response_size_bytes
  *   %D request_time_us  %T request_time_s  %{ms}T request_time_ms  %{us}T request_time_us  %{s}T request_time_s
  *   %I bytes_received  %O bytes_sent  %S bytes_transferred  %v server_name  %V host
@@ -76,6 +78,8 @@ interface Resolved {
   role: FieldRole;
   /** For %{fmt}t: the time format it implies. */
   timeFormat?: string;
+  /** A strftime piece of %{fmt}t, which joins the piece before it (see apacheTemplate). */
+  piece?: boolean;
 }
 
 function resolveDirective(letter: string, arg: string | undefined, label: string): Resolved {
@@ -96,8 +100,10 @@ function resolveDirective(letter: string, arg: string | undefined, label: string
       const fmt = arg.replace(/^(begin|end):/, '');
       const epoch: Record<string, string> = { sec: 'epoch_s', msec: 'epoch_ms', usec: 'epoch_us' };
       if (epoch[fmt]) return { name: 'time_local', role: 'value', timeFormat: epoch[fmt] };
-      if (/^(msec|usec)_frac$/.test(fmt)) bad();
-      return { name: 'time_local', role: 'value', timeFormat: fmt === '' ? TIME_LOCAL_FORMAT : fmt };
+      if (fmt === 'msec_frac') return { name: 'time_local', role: 'value', timeFormat: '%L', piece: true };
+      if (fmt === 'usec_frac') return { name: 'time_local', role: 'value', timeFormat: '%f', piece: true };
+      if (fmt === '') return { name: 'time_local', role: 'value', timeFormat: TIME_LOCAL_FORMAT };
+      return { name: 'time_local', role: 'value', timeFormat: fmt, piece: true };
     }
     case 'T':
       if (arg === undefined || arg === 's') return { name: 'request_time_s', role: 'value' };
@@ -135,6 +141,9 @@ export function apacheTemplate(format: string | undefined): { template: Template
   let prefix = '';
   let lit = '';
   let timeFormat: string | undefined;
+  /** The last field, when it is a %{fmt}t piece: the next piece with only a literal between joins it. */
+  let openPiece: TemplateField | undefined;
+  const statusLabels: { final: TemplateField[]; original: TemplateField[] } = { final: [], original: [] };
   // % [<>]? [!]?[0-9,]* [<>]? ({arg})? [<>]? letter   (the ^ti / ^to trailer directives are not supported)
   const re = /%([<>]?)(!?[0-9,]*)([<>]?)(?:\{([^}]*)\})?([<>]?)([A-Za-z%^])/g;
   let last = 0;
@@ -147,6 +156,17 @@ export function apacheTemplate(format: string | undefined): { template: Template
     }
     lit += src.slice(last, m.index);
     const r = resolveDirective(letter, m[4], m[0]);
+    if (r.piece && openPiece && lit !== '' && !lit.includes('%')) {
+      // `%{%d/%b/%Y %T}t.%{msec_frac}t`: one value, its literal part of the time format
+      timeFormat = `${timeFormat}${lit}${r.timeFormat}`;
+      openPiece.label += lit + m[0];
+      lit = '';
+      last = m.index + m[0].length;
+      continue;
+    }
+    if (r.piece && /^%[Lf]$/.test(r.timeFormat!)) {
+      throw new Error(`apache format: ${m[0]} (a fraction of a second) must follow a %{…}t time with a literal between, as in %{%d/%b/%Y %T}t.${m[0]}`);
+    }
     if (fields.length === 0) prefix = lit;
     else literals.push(lit);
     lit = '';
@@ -159,9 +179,13 @@ export function apacheTemplate(format: string | undefined): { template: Template
       }
       timeFormat ??= r.timeFormat;
     }
-    fields.push({ name: r.name, label: m[0], role: r.role });
+    const field: TemplateField = { name: r.name, label: m[0], role: r.role };
+    if (letter === 's') statusLabels[m[0].includes('>') ? 'final' : 'original'].push(field);
+    fields.push(field);
+    openPiece = r.piece && fields.filter((f) => f.name === 'time_local').length === 1 ? field : undefined;
     last = m.index + m[0].length;
   }
+  if (statusLabels.final.length > 0) for (const f of statusLabels.original) f.name = 'original_status';
   if (fields.length === 0) throw new Error(`apache format ${JSON.stringify(src)} has no % directives`);
   literals.push(lit + src.slice(last));
   const timeFormats: Record<string, string> = { time_local: timeFormat ?? TIME_LOCAL_FORMAT };

@@ -155,8 +155,8 @@ describe('apache directives', () => {
   const TIME = '[17/May/2015:10:05:03 +0000]';
 
   it('maps the documented directives to fields', () => {
-    const p = apache({ format: '%a %{c}a %A %h %l %u %t "%r" %>s %b %B %D %T %{ms}T %I %O %S %v %V %p %{remote}p %P %{tid}P %k %L %R %X %f %m %U %q %H' });
-    const doc = ok(p, `10.0.0.1 10.0.0.2 10.0.0.3 192.0.2.10 ident bob ${TIME} "GET /a?b=1 HTTP/2.0" 201 - 0 1234 1 1500 300 400 700 vhost host.example 443 51000 4242 140000 3 XYZ handler + /var/www/a GET /a ?b=1 HTTP/2.0`);
+    const p = apache({ format: '%a %{c}a %A %h %l %u %t "%r" %>s %s %b %D %T %{ms}T %I %O %S %v %V %p %{remote}p %P %{tid}P %k %L %R %X %f %m %U %q %H' });
+    const doc = ok(p, `10.0.0.1 10.0.0.2 10.0.0.3 192.0.2.10 ident bob ${TIME} "GET /a?b=1 HTTP/2.0" 201 302 - 1234 1 1500 300 400 700 vhost host.example 443 51000 4242 140000 3 XYZ handler + /var/www/a GET /a ?b=1 HTTP/2.0`);
     expect(doc).toEqual({
       '@timestamp': '2015-05-17T10:05:03.000Z',
       client_ip: '10.0.0.1',
@@ -171,6 +171,7 @@ describe('apache directives', () => {
       request_protocol: 'HTTP/2.0',
       request: undefined,
       status: 201,
+      original_status: 302,
       response_size_bytes: 0,
       request_time_us: 1234,
       request_time_s: 1,
@@ -202,12 +203,12 @@ describe('apache directives', () => {
   it('%{Header}i / %{Header}o / %{VAR}e / %{note}n / %{cookie}C → snake_case names', () => {
     expect(snakeName('User-Agent')).toBe('user_agent');
     expect(snakeName('X-Forwarded-For')).toBe('x_forwarded_for');
-    const p = apache({ format: '%h %t "%{Referer}i" "%{User-agent}i" "%{User-Agent}i" "%{X-Forwarded-For}i" %{Content-Type}o %{UNIQUE_ID}e %{mod_x}n %{session-id}C' });
-    const doc = ok(p, `::1 ${TIME} "http://ref/" "ua one" "ua two" "1.1.1.1, 2.2.2.2" text/html abc123 note sid=1`);
+    const p = apache({ format: '%h %t "%{Referer}i" "%{User-agent}i" "%{X-Forwarded-For}i" %{Content-Type}o %{UNIQUE_ID}e %{mod_x}n %{session-id}C' });
+    const doc = ok(p, `::1 ${TIME} "http://ref/" "ua two" "1.1.1.1, 2.2.2.2" text/html abc123 note sid=1`);
     expect(doc).toMatchObject({
       remote_addr: '::1',
       http_referer: 'http://ref/',
-      http_user_agent: 'ua two', // %{User-agent}i and %{User-Agent}i are the same field: the last one wins
+      http_user_agent: 'ua two',
       http_x_forwarded_for: '1.1.1.1, 2.2.2.2',
       sent_http_content_type: 'text/html',
       env_unique_id: 'abc123',
@@ -218,9 +219,9 @@ describe('apache directives', () => {
   });
 
   it('%b `-` is 0 (CLF: no body bytes), other numeric `-` are null', () => {
-    const p = apache({ format: '%h %t %b %B %D' });
-    expect(ok(p, `1.2.3.4 ${TIME} - 0 -`)).toMatchObject({ response_size_bytes: 0, request_time_us: null });
-    expect(ok(p, `1.2.3.4 ${TIME} 512 512 99`)).toMatchObject({ response_size_bytes: 512, request_time_us: 99 });
+    const p = apache({ format: '%h %t %b %D' });
+    expect(ok(p, `1.2.3.4 ${TIME} - -`)).toMatchObject({ response_size_bytes: 0, request_time_us: null });
+    expect(ok(p, `1.2.3.4 ${TIME} 512 99`)).toMatchObject({ response_size_bytes: 512, request_time_us: 99 });
   });
 
   it('unescapes \\" and \\\\ inside quoted fields', () => {
@@ -277,9 +278,30 @@ describe('apache directives', () => {
     expect(reason(apache(), '')).toMatch(/^does not match the apache format at column 1/);
   });
 
-  it('rejects unsupported directives and formats without a time', () => {
+  it('%{format}t pieces in a row are one time: Apache\'s own millisecond format, msec_frac and usec_frac', () => {
+    const p = apache({ format: '%h [%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t] %>s' });
+    const doc = ok(p, '1.2.3.4 [17/May/2015 10:05:03.123 +0200] 200');
+    expect(doc).toEqual({ '@timestamp': '2015-05-17T08:05:03.123Z', remote_addr: '1.2.3.4', time_local: '17/May/2015 10:05:03.123 +0200', status: 200 });
+    expect(reason(p, '1.2.3.4 [17/May/2015 10:05:03 +0200] 200')).toBe('time_local "17/May/2015 10:05:03 +0200" does not match %d/%b/%Y %T.%L %z');
+    const us = apache({ format: '%h [%{%Y-%m-%d %H:%M:%S}t.%{usec_frac}t] %>s', timeZone: 'America/New_York' });
+    expect(ok(us, '::1 [2024-07-01 12:00:00.123456] 200')['@timestamp']).toBe('2024-07-01T16:00:00.123Z');
+    expect(apacheTemplate('%h [%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t] %>s').template.fields.map((f) => f.label)).toEqual([
+      '%h',
+      '%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t',
+      '%>s',
+    ]);
+  });
+
+  it('%B alone is response_size_bytes too', () => {
+    expect(ok(apache({ format: '%h %t %>s %B' }), `1.2.3.4 ${TIME} 200 0`)).toMatchObject({ status: 200, response_size_bytes: 0 });
+  });
+
+  it('rejects unsupported directives, formats without a time, and two directives for one field', () => {
     expect(() => apache({ format: '%h %^ti' })).toThrow(/unsupported directive/);
-    expect(() => apache({ format: '%h %{msec_frac}t' })).toThrow(/unsupported directive/);
+    expect(() => apache({ format: '%h %{msec_frac}t' })).toThrow('apache format: %{msec_frac}t (a fraction of a second) must follow a %{…}t time with a literal between');
     expect(() => apache({ format: '%h %>s' })).toThrow(/no time field/);
+    expect(() => apache({ format: '%h %t %>s %b %B' })).toThrow('apache format: %b and %B both give the field response_size_bytes; keep one');
+    expect(() => apache({ format: '%h %t "%{Referer}i" "%{referer}i"' })).toThrow('apache format: %{Referer}i and %{referer}i both give the field http_referer; keep one');
+    expect(() => apache({ format: '%h %t %{%H}t' })).toThrow('apache format: %t and %{%H}t both give the field time_local; keep one');
   });
 });
