@@ -23,6 +23,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { LogFormat } from '../../../lib/config/schema';
 import { INVALID, converterFor, invalidReason, isIPv4At, isIPv4Bytes, nginxFieldType, resolveFieldTypes, type Converted, type Converter, type FieldType } from '../fields';
+import { toStrptimeFormat } from '../java-time';
 import { TIME_LOCAL_FORMAT, createTimestampRangeWriter, createTimestampWriter, createTimestamper } from '../time';
 import type { JsonWriter, LineParser, ParseResult } from './index';
 
@@ -103,6 +104,13 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
       throw new Error(`${tpl.kind} format: ${tpl.fields[i].label} and ${tpl.fields[i + 1].label} are adjacent; nothing tells where one ends`);
     }
   }
+  const labels = new Map<string, string>();
+  for (const f of tpl.fields) {
+    const other = labels.get(f.name);
+    // one value would silently replace the other in the document
+    if (other !== undefined) throw new Error(`${tpl.kind} format: ${other} and ${f.label} both give the field ${f.name}; keep one`);
+    labels.set(f.name, f.label);
+  }
   const produced: string[] = [];
   for (const f of tpl.fields) {
     if (f.role === 'request') produced.push(...REQUEST_PARTS, 'request');
@@ -126,10 +134,12 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
   if (timeIndex === -1) {
     throw new Error(`timeKey ${JSON.stringify(timeKey)} is not a field of the ${tpl.kind} format (fields: ${produced.join(', ')})`);
   }
+  // (a Java pattern as the user may write it, in strptime style as time.ts reads it; messages show the user's)
   const timeFormat = format.timeFormat ?? tpl.timeFormats[timeKey] ?? 'iso8601';
-  const timestamp = createTimestamper(timeFormat, zone);
-  const timestampWriter = createTimestampWriter(timeFormat, zone);
-  const timestampRangeWriter = createTimestampRangeWriter(timeFormat, zone);
+  const strptime = toStrptimeFormat(timeFormat);
+  const timestamp = createTimestamper(strptime, zone);
+  const timestampWriter = createTimestampWriter(strptime, zone);
+  const timestampRangeWriter = createTimestampRangeWriter(strptime, zone);
 
   // ---- what the generated code refers to
   const K: string[] = [tpl.prefix, ...tpl.literals];
@@ -216,7 +226,7 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
     return `${Array.from(bytes, (b, k) => `B[o${k ? ` + ${k}` : ''}] = ${b};`).join(' ')}\no += ${bytes.length};\n`;
   };
 
-  // ---- values, in field order (escapes are looked for only when the line has a backslash at all); doc entries deduplicated by name (a repeated field: the last occurrence wins)
+  // ---- values, in field order (escapes are looked for only when the line has a backslash at all); doc entries deduplicated by name (a field repeated in the format is refused above; $request's parts beside a $request_method: the later one wins)
   code += "const HAS_BS = line.indexOf('\\\\') !== -1;\n";
   // The writer's code for an entry (`emit`) writes `,"name":value` at B[o..], the key included.
   const entries = new Map<string, { expr: string; kind: EntryKind; emit: string }>();
