@@ -17,6 +17,8 @@ export interface FailedLine {
   lineNo: number;
   raw: string;
   reason: string;
+  /** The line's bytes, when `raw` cannot hold them (invalid UTF-8: raw has U+FFFD in their place). */
+  rawBase64?: string;
 }
 export type LineEntry = Line | FailedLine;
 export type LineBatch = LineEntry[];
@@ -38,9 +40,33 @@ export function isFailed(entry: LineEntry): entry is FailedLine {
 
 /**
  * Yields the decoded bytes of an object body: gunzipped when it starts with the gzip magic bytes 1f 8b (whatever
- * its name; concatenated gzip members are all decoded), unchanged otherwise.
+ * its name; concatenated gzip members are all decoded), unchanged otherwise; a UTF-8 byte order mark at the start
+ * of the text is dropped (editors on Windows write one; it would end up in the first line's first field).
  */
 export async function* decodeBody(body: AsyncIterable<Uint8Array>): AsyncIterable<Buffer> {
+  let head: Buffer | undefined = EMPTY; // undefined once the start of the text is known to hold no BOM
+  for await (const chunk of decoded(body)) {
+    if (head === undefined) {
+      yield chunk;
+      continue;
+    }
+    const b: Buffer = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+    if (b.length < 3 && BOM.subarray(0, b.length).equals(b)) {
+      head = b;
+      continue;
+    }
+    head = undefined;
+    const text = b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? b.subarray(3) : b;
+    if (text.length > 0) yield text;
+  }
+  // a body of one or two bytes of a BOM: not text, but a line (a failed one) all the same
+  if (head !== undefined && head.length > 0) yield head;
+}
+
+const EMPTY = Buffer.alloc(0);
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+async function* decoded(body: AsyncIterable<Uint8Array>): AsyncIterable<Buffer> {
   const it = body[Symbol.asyncIterator]();
   // Read until at least two bytes are known (a first chunk of one byte is legal).
   const head: Buffer[] = [];
@@ -243,13 +269,7 @@ function pushLine(out: LineBatch, lineNo: number, buf: Buffer, start: number, en
     out.push(overlongEntry(lineNo, buf.subarray(start, start + Math.min(len, RAW_CAP_BYTES)), max));
     return;
   }
-  const text = buf.toString('utf8', start, end);
-  // Decoding is lossless unless the text holds U+FFFD, which is either real (EF BF BD) or a replaced invalid byte.
-  if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) {
-    out.push({ lineNo, raw: text, reason: 'invalid UTF-8' });
-    return;
-  }
-  out.push({ lineNo, text });
+  out.push(decodedLine(lineNo, buf, start, end));
 }
 
 /**
@@ -401,10 +421,55 @@ export async function* splitRanges(chunks: AsyncIterable<Buffer>, opts: SplitOpt
 export function lineAt(r: LineRanges, k: number): LineEntry {
   const end = r.ends[k];
   if (end < 0) return r.failures[r.starts[k]];
-  const start = r.starts[k];
-  const lineNo = r.lineNos[k];
-  const text = r.src.toString('utf8', start, end);
   // as pushLine (the range has its CR stripped already)
-  if (text.includes('\uFFFD') && !isUtf8(r.src.subarray(start, end))) return { lineNo, raw: text, reason: 'invalid UTF-8' };
-  return { lineNo, text };
+  return decodedLine(r.lineNos[k], r.src, r.starts[k], end);
+}
+
+/** Line buf[start..end) decoded, or its failed entry when it is not valid UTF-8. */
+function decodedLine(lineNo: number, buf: Buffer, start: number, end: number): LineEntry {
+  const text = buf.toString('utf8', start, end);
+  // Decoding is lossless unless the text holds U+FFFD, which is either real (EF BF BD) or a replaced invalid byte.
+  if (!text.includes('\uFFFD')) return { lineNo, text };
+  const bytes = buf.subarray(start, end);
+  if (isUtf8(bytes)) return { lineNo, text };
+  const at = firstInvalidUtf8(bytes);
+  return {
+    lineNo,
+    raw: text,
+    reason: `invalid UTF-8 at byte ${at + 1} (0x${bytes[at].toString(16).padStart(2, '0')})`,
+    rawBase64: bytes.toString('base64'),
+  };
+}
+
+/** Offset of the first byte that does not belong to a well-formed UTF-8 sequence (RFC 3629), or -1. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    let n: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c < 0x80) n = 0;
+    else if (c >= 0xc2 && c <= 0xdf) n = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f; // no surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k];
+      if (d === undefined || d < (k === 1 ? lo : 0x80) || d > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return -1;
+}
+
+/** A failed line's fields as a failed record has them (`line`, not `lineNo`; the bytes when raw lost them). */
+export function failedLineFields(l: FailedLine): { line: number; raw: string; reason: string; rawBase64?: string } {
+  return { line: l.lineNo, raw: l.raw, reason: l.reason, ...(l.rawBase64 !== undefined ? { rawBase64: l.rawBase64 } : {}) };
 }

@@ -7,7 +7,7 @@ import { BulkBatcher, objectIdPrefix, type BulkBatch } from './bulk/batcher';
 import type { BulkOutcome, BulkRequest } from './bulk/sender';
 import { isKeepAll } from './filters';
 import { recordBatches, type LineParser } from './formats';
-import { decodeBody, lineAt, splitLines, splitRanges, type LineEntry } from './lines';
+import { decodeBody, failedLineFields, lineAt, splitLines, splitRanges, type LineEntry } from './lines';
 
 export interface FailedRecord {
   readonly bucket: string;
@@ -15,6 +15,8 @@ export interface FailedRecord {
   readonly line: number;
   readonly raw: string;
   readonly reason: string;
+  /** The line's bytes, base64, when raw cannot hold them (invalid UTF-8). */
+  readonly rawBase64?: string;
   /** The parsed document, when parsing worked and indexing did not. */
   readonly doc?: Record<string, unknown>;
 }
@@ -119,7 +121,7 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
   /** One line through parse → filter → add; the batch it completed, if any. */
   const general = (l: LineEntry, id: string, ref: ItemRef): BulkBatch<ItemRef> | undefined => {
     if ('reason' in l) {
-      failed.push({ bucket, key, line: l.lineNo, raw: l.raw, reason: l.reason });
+      failed.push({ bucket, key, ...failedLineFields(l) });
       return undefined;
     }
     const r = o.parser.parse(l.text);
@@ -165,7 +167,7 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
     for (const l of lines) {
       counts.recordsIn++;
       if ('reason' in l) {
-        failed.push({ bucket, key, line: l.lineNo, raw: l.raw, reason: l.reason });
+        failed.push({ bucket, key, ...failedLineFields(l) });
         continue;
       }
       const id = `${idPrefix}-${l.lineNo}`;

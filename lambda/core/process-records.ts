@@ -13,7 +13,7 @@ import type { BulkOutcome, BulkRequest } from './bulk/sender';
 import { isKeepAll } from './filters';
 import { recordBatches } from './formats';
 import { decodeRecord, documentId, recordText, shardIdPrefix, streamNameOf, type TextOptions } from './kinesis';
-import { splitLines, type LineEntry } from './lines';
+import { failedLineFields, splitLines, type LineEntry } from './lines';
 import type { IndexingOptions, ObjectCounts } from './process-object';
 
 export interface KinesisRecordIn {
@@ -34,6 +34,8 @@ export interface KinesisFailedRecord {
   readonly raw?: string;
   /** The record's bytes, base64, for a poison record. */
   readonly data?: string;
+  /** The line's bytes, base64, when raw cannot hold them (invalid UTF-8). */
+  readonly rawBase64?: string;
   readonly doc?: Record<string, unknown>;
 }
 
@@ -146,7 +148,7 @@ export async function processRecords(o: ProcessRecordsOptions): Promise<RecordsR
   /** One line through parse → filter → batcher; the batch it completed, if any. */
   function line(ordinal: number, sub: number, l: LineEntry): BulkBatch<Ref> | undefined {
     if ('reason' in l) {
-      failed.push({ ordinal, rec: { ...base(ordinal, sub), line: l.lineNo, raw: l.raw, reason: l.reason } });
+      failed.push({ ordinal, rec: { ...base(ordinal, sub), ...failedLineFields(l) } });
       return undefined;
     }
     const id = documentId(prefix, o.records[ordinal].sequenceNumber, sub, l.lineNo);

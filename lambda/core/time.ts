@@ -437,7 +437,8 @@ function setMonth(p: Parts, v: string): boolean {
   return true;
 }
 
-function escapeRe(s: string): string {
+/** s as a literal inside a regular expression. */
+export function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 

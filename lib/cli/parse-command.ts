@@ -1,14 +1,15 @@
 /**
  * `logtong parse`: try a log format on real lines before deploying. Writes exactly the documents the processor would
  * index (one JSON object per line) to stdout, failed records to stderr or --failed FILE, and a last summary line
- * `parsed=N failed=M filtered=K` on stderr. Uses the same parsing core as the Lambda, nothing else.
+ * `parsed=N failed=M` on stderr (` filtered=K` added when the format has filters: records they dropped on purpose).
+ * A gzip input that breaks off or is corrupt ends in one more failed record saying after which line. Uses the same parsing core as the Lambda, nothing else.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, openSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { compileFilters } from '../../lambda/core/filters';
 import { compileParser, recordBatches } from '../../lambda/core/formats';
-import { decodeBody, splitLines } from '../../lambda/core/lines';
+import { decodeBody, failedLineFields, splitLines } from '../../lambda/core/lines';
 import { ConfigError, loadConfig, parseConfig } from '../config/load';
 import { LOG_TYPES, type LogFormat, type Pipeline } from '../config/schema';
 
@@ -24,7 +25,7 @@ export const PARSE_USAGE = `usage:
   logtong parse --type ${LOG_TYPES.join('|')} [--format STRING] [--regex RE]
                 [--time-key K] [--time-format F] [--time-zone Z] [--input FILE|-] [--failed FILE]
 Input may be gzipped (detected by its magic bytes). Parsed documents go to stdout, failed records to stderr
-(or --failed FILE), then a summary line on stderr.`;
+(or --failed FILE), then a summary line on stderr: parsed=N failed=M (and filtered=K when the format has filters).`;
 
 export interface ParseIo {
   readonly stdin: Readable;
@@ -93,6 +94,17 @@ export function formatFrom(values: Record<string, string | undefined>): LogForma
   return config.pipelines[0].logFormat;
 }
 
+/** The --input file, opened now so that a missing or unreadable file is a usage error, not a crash mid-stream. */
+function openInput(file: string): Readable {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw new UsageError(`--input ${file}: ${(e as Error).message}`);
+  }
+  return createReadStream(file, { fd });
+}
+
 function write(stream: Writable, text: string): Promise<void> | void {
   if (!stream.write(text)) return new Promise((resolve) => stream.once('drain', resolve));
 }
@@ -114,31 +126,42 @@ export async function runParse(argv: string[], io: ParseIo): Promise<ParseSummar
   const format = formatFrom(values);
   const parser = compileParser(format);
   const keep = compileFilters(format.filters);
-  const input = !values.input || values.input === '-' ? io.stdin : createReadStream(values.input);
+  const input = !values.input || values.input === '-' ? io.stdin : openInput(values.input);
   const failedOut = values.failed ? createWriteStream(values.failed) : io.stderr;
   const summary: ParseSummary = { parsed: 0, failed: 0, filtered: 0 };
-  const fail = (line: number, raw: string, reason: string) => {
+  const fail = (record: { line: number; raw: string; reason: string; rawBase64?: string }) => {
     summary.failed++;
-    return write(failedOut, `${JSON.stringify({ line, reason, raw })}\n`);
+    const { line, reason, raw, rawBase64 } = record;
+    return write(failedOut, `${JSON.stringify({ line, reason, raw, rawBase64 })}\n`);
   };
 
-  for await (const batch of recordBatches(parser, splitLines(decodeBody(input), { maxLineBytes: format.maxLineBytes }))) {
-    for (const l of batch) {
-      if ('reason' in l) {
-        await fail(l.lineNo, l.raw, l.reason);
-        continue;
-      }
-      const r = parser.parse(l.text);
-      if (!r.ok) await fail(l.lineNo, l.text, r.reason);
-      else if (!keep(r.doc)) summary.filtered++;
-      else {
-        summary.parsed++;
-        await write(io.stdout, `${JSON.stringify(r.doc)}\n`);
+  let lastLine = 0;
+  try {
+    for await (const batch of recordBatches(parser, splitLines(decodeBody(input), { maxLineBytes: format.maxLineBytes }))) {
+      for (const l of batch) {
+        lastLine = (l as { endLineNo?: number }).endLineNo ?? l.lineNo;
+        if ('reason' in l) {
+          await fail(failedLineFields(l));
+          continue;
+        }
+        const r = parser.parse(l.text);
+        if (!r.ok) await fail({ line: l.lineNo, raw: l.text, reason: r.reason });
+        else if (!keep(r.doc)) summary.filtered++;
+        else {
+          summary.parsed++;
+          await write(io.stdout, `${JSON.stringify(r.doc)}\n`);
+        }
       }
     }
+  } catch (e) {
+    // A corrupt or truncated gzip input is input, not a usage mistake: reported like any line that cannot be read.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string' || !code.startsWith('Z_')) throw e;
+    await fail({ line: lastLine + 1, raw: '', reason: `gzip data unreadable after line ${lastLine}: ${(e as Error).message} (${code})` });
   }
   if (values.failed) await new Promise<void>((resolve, reject) => (failedOut as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
-  io.stderr.write(`parsed=${summary.parsed} failed=${summary.failed} filtered=${summary.filtered}\n`);
+  const filters = format.filters.include.length + format.filters.exclude.length > 0;
+  io.stderr.write(`parsed=${summary.parsed} failed=${summary.failed}${filters ? ` filtered=${summary.filtered}` : ''}\n`);
   return summary;
 }
 

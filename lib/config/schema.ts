@@ -31,6 +31,19 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
+function regExpError(source: string): string | undefined {
+  try {
+    new RegExp(source);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function isRegExp(source: string): boolean {
+  return regExpError(source) === undefined;
+}
+
 export const FIELD_TYPES = ['keyword', 'text', 'integer', 'long', 'float', 'double', 'boolean', 'ip', 'date', 'object'] as const;
 export const FieldTypeSchema = z.enum(FIELD_TYPES);
 export type FieldType = z.infer<typeof FieldTypeSchema>;
@@ -39,7 +52,11 @@ export const LOG_TYPES = ['nginx', 'apache', 'json', 'regex', 'syslog', 'single-
 
 const FilterCondition = z.strictObject({
   field: z.string().min(1).meta({ description: 'Field name after parsing (dotted path for nested JSON).' }),
-  regex: z.string().min(1).meta({ description: 'JavaScript regular expression tested against the field value.' }),
+  regex: z
+    .string()
+    .min(1)
+    .refine(isRegExp, { error: (i) => `is not a valid regular expression (${regExpError(String(i.input))})` })
+    .meta({ description: 'JavaScript regular expression tested against the field value.' }),
 });
 
 export const LogFormatSchema = z
@@ -63,7 +80,7 @@ export const LogFormatSchema = z
       .string()
       .min(1)
       .optional()
-      .meta({ description: 'strptime-style format (`%d/%b/%Y:%H:%M:%S %z`), or `epoch_s`, `epoch_ms`, `epoch_us`, `iso8601`.' }),
+      .meta({ description: 'strptime-style format (`%d/%b/%Y:%H:%M:%S %z`), a Java/Joda pattern (`yyyy-MM-dd HH:mm:ss.SSS`), or `epoch_s`, `epoch_ms`, `epoch_us`, `iso8601`.' }),
     timeZone: z
       .string()
       .default('UTC')
@@ -80,6 +97,18 @@ export const LogFormatSchema = z
       })
       .prefault({}),
     maxLineBytes: z.number().int().min(1024).default(1_048_576).meta({ description: 'Longer lines become failed records.' }),
+    maxEventLines: z
+      .number()
+      .int()
+      .min(1)
+      .default(1000)
+      .meta({ description: 'multi-line-text: lines per event at most; the lines past it become failed records.' }),
+    maxEventBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .optional()
+      .meta({ description: 'multi-line-text: bytes per event at most (default: maxLineBytes); the lines past it become failed records.' }),
     flattenJson: z.boolean().default(false).meta({ description: 'json: flatten nested objects into dotted keys.' }),
   })
   .superRefine((f, ctx) => {
@@ -89,12 +118,8 @@ export const LogFormatSchema = z
     if (f.type === 'multi-line-text' && !f.regex && !f.format) {
       ctx.addIssue({ code: 'custom', path: ['format'], message: 'multi-line-text needs a pattern layout (format) or a first-line regex' });
     }
-    if (f.regex) {
-      try {
-        new RegExp(f.regex);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', path: ['regex'], message: `is not a valid regular expression (${(e as Error).message})` });
-      }
+    if (f.regex && !isRegExp(f.regex)) {
+      ctx.addIssue({ code: 'custom', path: ['regex'], message: `is not a valid regular expression (${regExpError(f.regex)})` });
     }
   });
 export type LogFormat = z.infer<typeof LogFormatSchema>;

@@ -239,6 +239,21 @@ describe('real rsyslog → splitSyslogFrames → compileSyslog', () => {
     });
   }
 
+  it('tcp5424octet: the raw stream written to a file (count prefixes and all) parses line by line as its frames do', async () => {
+    const c = rs.captures.tcp5424octet;
+    const body = Buffer.from(c.streams().join(''));
+    expect(body.toString('utf8')).toMatch(/^[1-9]\d* </);
+    const docs: Record<string, unknown>[] = [];
+    for await (const batch of splitLines(decodeBody(Readable.from([body])), { maxLineBytes: 1 << 20 })) {
+      for (const l of batch) {
+        if ('reason' in l) throw new Error(`line ${l.lineNo}: ${l.reason}`);
+        docs.push(parsed(l.text));
+      }
+    }
+    expect(docs).toEqual(framesOf(c).map(parsed));
+    expect(docs.filter((d) => MESSAGES.some((m) => String(d.message).includes(m.token)))).toHaveLength(MESSAGES.length);
+  });
+
   it('rsyslog does not add timeQuality: logger does (--rfc5424=notq sends none, rsyslog forwards none)', () => {
     const notq = MESSAGES.find((m) => m.notq)!;
     expect(notq.wire).not.toContain('timeQuality');

@@ -10,6 +10,7 @@
  */
 import type { LogFormat } from '../../../lib/config/schema';
 import { INVALID, TIMESTAMP_FIELD, coerceJsonValue, converterFor, invalidReason, resolveFieldTypes, type Converter, type FieldType } from '../fields';
+import { toStrptimeFormat } from '../java-time';
 import { createTimestamper } from '../time';
 import type { LineParser, ParseResult } from './index';
 
@@ -59,7 +60,7 @@ export function compileJson(format: LogFormat): LineParser {
   const flatten = format.flattenJson ?? false;
   const timeKey = format.timeKey;
   const timeFormat = format.timeFormat;
-  const stringTime = timeKey ? createTimestamper(timeFormat ?? 'iso8601', zone) : undefined;
+  const stringTime = timeKey ? createTimestamper(toStrptimeFormat(timeFormat ?? 'iso8601'), zone) : undefined;
   const numberTime = timeKey ? (timeFormat ? stringTime : createTimestamper('epoch_ms', zone)) : undefined;
 
   function parse(text: string): ParseResult {

@@ -6,6 +6,7 @@
  */
 import type { LogFormat } from '../../../lib/config/schema';
 import { INVALID, converterFor, invalidReason, resolveFieldTypes, type Converter, type FieldType } from '../fields';
+import { toStrptimeFormat } from '../java-time';
 import { createTimestamper } from '../time';
 import type { LineParser, ParseResult } from './index';
 
@@ -70,7 +71,7 @@ export function compileRegex(format: LogFormat): LineParser {
     throw new Error(`timeKey ${JSON.stringify(timeKey)} is not a named group of logFormat.regex (groups: ${names.join(', ')})`);
   }
   const timeFormat = format.timeFormat ?? 'iso8601';
-  const timestamp = timeKey ? createTimestamper(timeFormat, zone) : undefined;
+  const timestamp = timeKey ? createTimestamper(toStrptimeFormat(timeFormat), zone) : undefined;
 
   function parse(text: string): ParseResult {
     const m = regex.exec(text);

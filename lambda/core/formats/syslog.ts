@@ -24,7 +24,9 @@
  * `structured_data`, `message`. `logFormat.fields` may retype them (e.g. `procid: integer`, `hostname: ip`,
  * `structured_data: keyword` for its JSON text); `timeKey` / `timeFormat` are not used: syslog carries its own time.
  *
- * A line ending in LF or CRLF has it removed. parse() never throws: a line that is not syslog fails with a reason
+ * A line ending in LF or CRLF has it removed; a line that is an octet-counted frame (`LEN <PRI>…`, as a TCP stream
+ * written to a file has them) loses its count once the count is checked against the bytes that follow (the LF
+ * included or not). parse() never throws: a line that is not syslog fails with a reason
  * (`not a syslog line: …`, `PRI 999 out of range (0-191)`, `bad RFC 5424 timestamp "…"`, …).
  */
 import type { LogFormat } from '../../../lib/config/schema';
@@ -474,6 +476,19 @@ export function compileSyslog(format: LogFormat, options: SyslogOptions = {}): L
       s = s.slice(0, --n);
     }
     if (n === 0) return fail('not a syslog line: empty');
+    const c0 = s.charCodeAt(0);
+    if (c0 >= 49 && c0 <= 57) {
+      // an octet-counted frame (RFC 6587) as a line of a file: the count, checked, then the message
+      const m = OCTET_COUNTED.exec(s);
+      if (m) {
+        const count = Number(m[1]);
+        const bytes = utf8Length(s, m[1].length + 1, n);
+        // rsyslog counts the LF that ended the line; other senders may not
+        if (bytes !== count && bytes !== count - 1) return fail(`octet-counted frame: count ${count}, but ${bytes} bytes follow`);
+        s = s.slice(m[1].length + 1);
+        n = s.length;
+      }
+    }
     const h = parsePri(s);
     if ('ok' in h) return h;
     const i = h.pos;
@@ -508,6 +523,8 @@ export function compileSyslog(format: LogFormat, options: SyslogOptions = {}): L
 
 // ---------------------------------------------------------------------------------------------------------------
 // RFC 6587 framing
+
+const OCTET_COUNTED = /^([1-9]\d{0,9}) </;
 
 /** Largest octet count taken as a frame length; a bigger number is read as the start of an LF-terminated frame. */
 export const MAX_OCTET_COUNT = 64 * 1024 * 1024;

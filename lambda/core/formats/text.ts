@@ -19,131 +19,17 @@
 import type { LogFormat } from '../../../lib/config/schema';
 import { resolveFieldTypes, type FieldType } from '../fields';
 import { isFailed, type FailedLine, type LineBatch, type LineEntry } from '../lines';
-import { createTimestamper } from '../time';
+import { NAMED_JAVA_PATTERNS, compileJavaTime, toStrptimeFormat } from '../java-time';
+import { createTimestamper, escapeRe } from '../time';
 import type { LineParser, ParseResult } from './index';
 import { assignGroups, groupFields, groupNames } from './regex';
 
 // ---------------------------------------------------------------------------------------------------------------
-// Java (SimpleDateFormat / Joda / DateTimeFormatter) time patterns
-
-interface JavaTime {
-  strptime: string;
-  regex: string;
-}
-
-const SPECIAL_TIME_FORMATS = new Set(['iso8601', 'epoch_s', 'epoch_ms', 'epoch_us']);
-
-/** Logback / log4j named date formats. */
-const NAMED_JAVA_PATTERNS: Record<string, string> = {
-  ISO8601: 'yyyy-MM-dd HH:mm:ss,SSS',
-  ABSOLUTE: 'HH:mm:ss,SSS',
-  DATE: 'dd MMM yyyy HH:mm:ss,SSS',
-  COMPACT: 'yyyyMMddHHmmssSSS',
-};
+// Logback / log4j / Spring Boot pattern layouts
 
 function escapeClass(c: string): string {
   return c.replace(/[\\\]^-]/g, '\\$&');
 }
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
-/** A Java date pattern → the strptime format time.ts understands and a regex (no capture groups) matching it. */
-export function compileJavaTime(pattern: string): JavaTime {
-  const java = NAMED_JAVA_PATTERNS[pattern] ?? pattern;
-  let strptime = '';
-  let regex = '';
-  const literal = (s: string) => {
-    strptime += s.replace(/%/g, '%%');
-    regex += s === ' ' ? ' +' : escapeRe(s);
-  };
-  for (let i = 0; i < java.length; ) {
-    const ch = java[i];
-    if (ch === "'") {
-      const end = java.indexOf("'", i + 1);
-      if (end === -1) throw new Error(`time pattern ${JSON.stringify(pattern)}: unterminated quote`);
-      literal(end === i + 1 ? "'" : java.slice(i + 1, end));
-      i = end + 1;
-      continue;
-    }
-    if (!/[A-Za-z]/.test(ch)) {
-      literal(ch);
-      i++;
-      continue;
-    }
-    let n = 1;
-    while (java[i + n] === ch) n++;
-    i += n;
-    switch (ch) {
-      case 'y':
-      case 'u':
-        if (n === 2) (strptime += '%y'), (regex += '\\d{2}');
-        else (strptime += '%Y'), (regex += '\\d{4}');
-        break;
-      case 'M':
-      case 'L':
-        if (n >= 4) (strptime += '%B'), (regex += '[A-Za-z]{3,9}');
-        else if (n === 3) (strptime += '%b'), (regex += '[A-Za-z]{3}');
-        else (strptime += '%m'), (regex += n === 2 ? '\\d{2}' : '\\d{1,2}');
-        break;
-      case 'd':
-        (strptime += '%d'), (regex += n === 2 ? '\\d{2}' : '\\d{1,2}');
-        break;
-      case 'D':
-        (strptime += '%j'), (regex += '\\d{1,3}');
-        break;
-      case 'H':
-        (strptime += '%H'), (regex += n === 2 ? '\\d{2}' : '\\d{1,2}');
-        break;
-      case 'h':
-        (strptime += '%I'), (regex += n === 2 ? '\\d{2}' : '\\d{1,2}');
-        break;
-      case 'm':
-        (strptime += '%M'), (regex += n === 2 ? '\\d{2}' : '\\d{1,2}');
-        break;
-      case 's':
-        (strptime += '%S'), (regex += n === 2 ? '\\d{2}' : '\\d{1,2}');
-        break;
-      case 'S':
-        if (n === 3) (strptime += '%L'), (regex += '\\d{3}');
-        else (strptime += '%f'), (regex += `\\d{${n}}`);
-        break;
-      case 'a':
-        (strptime += '%p'), (regex += '[AaPp][Mm]');
-        break;
-      case 'E':
-        if (n >= 4) (strptime += '%A'), (regex += '[A-Za-z]{3,9}');
-        else (strptime += '%a'), (regex += '[A-Za-z]{3}');
-        break;
-      case 'Z':
-      case 'X':
-      case 'x':
-        (strptime += '%z'), (regex += '(?:Z|[+-]\\d{2}(?::?\\d{2})?)');
-        break;
-      case 'z':
-        (strptime += '%Z'), (regex += '[A-Za-z]{1,5}');
-        break;
-      default:
-        throw new Error(`time pattern ${JSON.stringify(pattern)}: unsupported pattern letter ${ch}`);
-    }
-  }
-  return { strptime, regex };
-}
-
-/** A Java/Joda date pattern (`yyyy-MM-dd HH:mm:ss,SSS`) → strptime style (`%Y-%m-%d %H:%M:%S,%L`). */
-export function javaTimeToStrptime(pattern: string): string {
-  return compileJavaTime(pattern).strptime;
-}
-
-/** A time format as configured (strptime with `%`, `iso8601`/`epoch_*`, or a Java pattern) → what time.ts takes. */
-export function toStrptimeFormat(format: string): string {
-  if (SPECIAL_TIME_FORMATS.has(format) || format.includes('%')) return format;
-  return javaTimeToStrptime(format);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Logback / log4j / Spring Boot pattern layouts
 
 export interface CompiledLayout {
   /** Anchored regex source (`^…$`) with one named group per field. */
@@ -588,7 +474,7 @@ export class MultilineAssembler {
       this.emit(out);
       const bytes = Buffer.byteLength(text, 'utf8');
       if (bytes > this.maxBytes) {
-        out.push({ lineNo: entry.lineNo, raw: clip(text), reason: `event first line is ${bytes} bytes, longer than maxBytes (${this.maxBytes})` });
+        out.push({ lineNo: entry.lineNo, raw: clip(text), reason: `event first line is ${bytes} bytes, longer than maxEventBytes (${this.maxBytes})` });
         return out;
       }
       this.lines = [text];
@@ -603,11 +489,11 @@ export class MultilineAssembler {
     }
     if (this.cut === undefined) {
       if (this.lines.length >= this.maxLines) {
-        this.cut = `the event at line ${this.lineNo} exceeds maxLines (${this.maxLines}): continuation line cut from it`;
+        this.cut = `the event at line ${this.lineNo} exceeds maxEventLines (${this.maxLines}): continuation line cut from it`;
       } else {
         const bytes = this.bytes + 1 + Buffer.byteLength(text, 'utf8');
         if (bytes > this.maxBytes) {
-          this.cut = `the event at line ${this.lineNo} exceeds maxBytes (${this.maxBytes}): continuation line cut from it`;
+          this.cut = `the event at line ${this.lineNo} exceeds maxEventBytes (${this.maxBytes}): continuation line cut from it`;
         } else {
           this.lines.push(text);
           this.bytes = bytes;
@@ -664,8 +550,9 @@ export interface MultiLineTextParser extends LineParser {
 
 /**
  * `multi-line-text`: parse(eventText) applies the first-line regex to the event's first line; `message` is the first
- * line's message plus `\n` and the continuation lines (see the file comment). Event bounds: `maxLines` (default 1000)
- * and `maxBytes` (default logFormat.maxLineBytes, itself 1 MiB by default).
+ * line's message plus `\n` and the continuation lines (see the file comment). Event bounds: logFormat.maxEventLines
+ * (default 1000) and logFormat.maxEventBytes (default logFormat.maxLineBytes, itself 1 MiB by default); `opts`
+ * overrides both.
  */
 export function compileMultiLineText(format: LogFormat, opts: AssemblerOptions = {}): MultiLineTextParser {
   const first = compileFirstLine(format, ['message']);
@@ -675,8 +562,8 @@ export function compileMultiLineText(format: LogFormat, opts: AssemblerOptions =
   const hasTime = first.timeKey !== undefined;
   const regex = first.regex;
   const firstLine = new RegExp(regex.source, regex.flags.replace(/[gy]/g, ''));
-  const maxLines = opts.maxLines ?? DEFAULT_MAX_EVENT_LINES;
-  const maxBytes = opts.maxBytes ?? format.maxLineBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const maxLines = opts.maxLines ?? format.maxEventLines ?? DEFAULT_MAX_EVENT_LINES;
+  const maxBytes = opts.maxBytes ?? format.maxEventBytes ?? format.maxLineBytes ?? DEFAULT_MAX_EVENT_BYTES;
 
   function parse(text: string): ParseResult {
     const nl = text.indexOf('\n');

@@ -6,7 +6,7 @@
 import type { Writable } from 'node:stream';
 import { TIMESTAMP_FIELD } from '../fields';
 import { recordBatches, type LineParser } from '../formats';
-import { decodeBody, splitLines } from '../lines';
+import { decodeBody, failedLineFields, splitLines } from '../lines';
 import type { FailedRecord } from '../process-object';
 import type { Column } from '../parquet/columns';
 import { createParquetWriter, type ParquetSink, type RowWriter } from '../parquet/writer';
@@ -138,9 +138,9 @@ export async function convertBatch(o: ConvertBatchOptions): Promise<ConvertCount
     for await (const input of o.objects) {
       let failed: FailedRecord[] = [];
       let part = 0;
-      const fail = async (line: number, raw: string, reason: string) => {
+      const fail = async (record: { line: number; raw: string; reason: string; rawBase64?: string }) => {
         counts.failed++;
-        failed.push({ bucket: input.bucket, key: input.key, line, raw, reason });
+        failed.push({ bucket: input.bucket, key: input.key, ...record });
         if (failed.length >= backupChunk) {
           await o.backup(input.objectId, part++, failed);
           failed = [];
@@ -151,12 +151,12 @@ export async function convertBatch(o: ConvertBatchOptions): Promise<ConvertCount
         for (const entry of batch) {
           counts.recordsIn++;
           if ('reason' in entry) {
-            await fail(entry.lineNo, entry.raw, entry.reason);
+            await fail(failedLineFields(entry));
             continue;
           }
           const r = o.parser.parse(entry.text);
           if (!r.ok) {
-            await fail(entry.lineNo, entry.text, r.reason);
+            await fail({ line: entry.lineNo, raw: entry.text, reason: r.reason });
             continue;
           }
           if (!o.filter(r.doc)) {
@@ -166,7 +166,7 @@ export async function convertBatch(o: ConvertBatchOptions): Promise<ConvertCount
           const time = r.doc[TIMESTAMP_FIELD];
           if (typeof time !== 'string') {
             // Partitions are the record's own hour: without a time there is no right place for it.
-            await fail(entry.lineNo, entry.text, 'no record time: set logFormat.timeKey (and timeFormat) for the Light Engine');
+            await fail({ line: entry.lineNo, raw: entry.text, reason: 'no record time: set logFormat.timeKey (and timeFormat) for the Light Engine' });
             continue;
           }
           const hour = eventHourOf(time);

@@ -32,7 +32,7 @@ describe('logtong parse', () => {
     const failed = JSON.parse(r.err[0]);
     expect(failed).toMatchObject({ line: 8899, reason: expect.stringMatching(/does not match the apache format/) });
     expect(failed.raw).toBe(readFileSync(APACHE, 'utf8').split('\n')[8898]);
-    expect(r.err[r.err.length - 1]).toBe('parsed=9999 failed=1 filtered=0');
+    expect(r.err[r.err.length - 1]).toBe('parsed=9999 failed=1');
   });
 
   it('takes the format, time zone and filters of a pipeline in a config file; failed records to --failed', async () => {
@@ -66,6 +66,28 @@ describe('logtong parse', () => {
     await expect(run(['--config', 'x.yaml'])).rejects.toThrow('--config and --pipeline go together');
     await expect(run(['--type', 'regex'])).rejects.toThrow('--regex: is required for type regex');
     await expect(run(['--config', path.join(ROOT, 'pipelines.yaml'), '--pipeline', 'nope'])).rejects.toThrow('has no pipeline named nope');
+    await expect(run(['--type', 'json', '--input', path.join(tmpdir(), 'logtong-no-such-file.log')])).rejects.toThrow(
+      new UsageError(`--input ${path.join(tmpdir(), 'logtong-no-such-file.log')}: ENOENT: no such file or directory, open '${path.join(tmpdir(), 'logtong-no-such-file.log')}'`),
+    );
+  });
+
+  it('reports gzip input that breaks off or is corrupt as a failed record after the lines it had, then the summary', async () => {
+    const gz = gzipSync(Buffer.from('{"a":1}\n{"a":2}\n{"a":3}\n'.repeat(2000)));
+    const cut = await run(['--type', 'json'], gz.subarray(0, gz.length - 12));
+    expect(cut.summary.failed).toBe(1);
+    expect(cut.summary.parsed).toBeGreaterThan(0);
+    const failed = JSON.parse(cut.err[0]);
+    expect(failed).toEqual({ line: cut.summary.parsed + 1, raw: '', reason: `gzip data unreadable after line ${cut.summary.parsed}: unexpected end of file (Z_BUF_ERROR)` });
+    expect(cut.err.at(-1)).toBe(`parsed=${cut.summary.parsed} failed=1`);
+    const corrupt = await run(['--type', 'json'], Buffer.from([0x1f, 0x8b, 0x78, 0x78, 0x78, 0x78]));
+    expect(corrupt.summary).toEqual({ parsed: 0, failed: 1, filtered: 0 });
+    expect(JSON.parse(corrupt.err[0]).reason).toMatch(/^gzip data unreadable after line 0: .* \(Z_DATA_ERROR\)$/);
+  });
+
+  it('keeps the bytes of a line that is not UTF-8 (base64) and names the first bad byte', async () => {
+    const r = await run(['--type', 'json'], Buffer.from([0x7b, 0x7d, 0x0a, 0x22, 0xc3, 0x28, 0x22, 0x0a]));
+    expect(r.summary).toEqual({ parsed: 1, failed: 1, filtered: 0 });
+    expect(JSON.parse(r.err[0])).toEqual({ line: 2, raw: '"\ufffd("', reason: 'invalid UTF-8 at byte 2 (0xc3)', rawBase64: Buffer.from([0x22, 0xc3, 0x28, 0x22]).toString('base64') });
   });
 
   it('assembles multi-line events (stack traces) before parsing', async () => {
@@ -88,7 +110,7 @@ describe('logtong parse', () => {
     const ok = spawnSync('npx', ['logtong', 'parse', '--config', 'pipelines.yaml', '--pipeline', 'apache-combined', '--input', APACHE], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     expect(ok.status).toBe(0);
     expect(ok.stdout.trim().split('\n')).toHaveLength(9999);
-    expect(ok.stderr.trim().split('\n').pop()).toBe('parsed=9999 failed=1 filtered=0');
+    expect(ok.stderr.trim().split('\n').pop()).toBe('parsed=9999 failed=1');
     const bad = spawnSync('npx', ['logtong', 'parse', '--type', 'apache', '--bogus'], { cwd: ROOT, encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("logtong: Unknown option '--bogus'");

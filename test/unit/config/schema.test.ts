@@ -76,6 +76,9 @@ describe('config schema', () => {
     expect(problems({ pipelines: [pipeline({ logFormat: { type: 'regex', regex: '(?<a' } })] })[0]).toMatch(
       /^pipelines\[0\] \(web-access\)\.logFormat\.regex: is not a valid regular expression/,
     );
+    expect(problems({ pipelines: [pipeline({ logFormat: { type: 'nginx', filters: { exclude: [{ field: 'request_uri', regex: '^/health(' }] } } })] })).toEqual([
+      'pipelines[0] (web-access).logFormat.filters.exclude[0].regex: is not a valid regular expression (Invalid regular expression: /^\/health(/: Unterminated group)',
+    ]);
     expect(problems({ pipelines: [pipeline({ engine: { type: 'opensearch', indexPrefix: 'x', domain, buffer: 'kinesis' } })] })).toEqual([
       'pipelines[0] (web-access).engine.buffer: must be s3 (the staging bucket) for a source of type s3',
     ]);

@@ -410,6 +410,25 @@ describe('syslog parser: loghub corpora', () => {
   });
 });
 
+describe('syslog parser: octet-counted frames as lines', () => {
+  const p = compileSyslog(LogFormatSchema.parse({ type: 'syslog' }));
+  const msg = '<13>1 2003-10-11T22:14:15.003Z h a - - - mé ✓';
+  const bytes = Buffer.byteLength(msg);
+
+  it('drops a count that matches the bytes that follow, with or without the LF counted', () => {
+    const plain = (p.parse(msg) as { doc: Record<string, unknown> }).doc;
+    expect(plain.message).toBe('mé ✓');
+    for (const count of [bytes, bytes + 1]) expect(p.parse(`${count} ${msg}`)).toEqual({ ok: true, doc: plain });
+    const bsd = '<34>Oct 11 22:14:15 mymachine su: su root failed';
+    expect(p.parse(`${Buffer.byteLength(bsd) + 1} ${bsd}`)).toMatchObject({ ok: true, doc: { app_name: 'su', hostname: 'mymachine' } });
+  });
+
+  it('fails a count that does not match, naming both numbers', () => {
+    expect(p.parse(`${bytes + 5} ${msg}`)).toEqual({ ok: false, reason: `octet-counted frame: count ${bytes + 5}, but ${bytes} bytes follow` });
+    expect(p.parse(`${bytes - 1} ${msg}`)).toEqual({ ok: false, reason: `octet-counted frame: count ${bytes - 1}, but ${bytes} bytes follow` });
+  });
+});
+
 describe('splitSyslogFrames (RFC 6587)', () => {
   const frames: Array<[string, string, string[], string]> = [
     ['one LF frame', '<13>a\n', ['<13>a'], ''],

@@ -5,12 +5,11 @@ import {
   assembleBatches,
   compileMultiLineText,
   compileSingleLineText,
-  javaTimeToStrptime,
   layoutToRegex,
-  toStrptimeFormat,
   type AssembledEntry,
   type MultiLineTextParser,
 } from '../../../lambda/core/formats/text';
+import { javaTimeToStrptime, toStrptimeFormat } from '../../../lambda/core/java-time';
 import { isFailed, splitLines, type FailedLine, type LineBatch, type LineEntry } from '../../../lambda/core/lines';
 import { corpusPath } from '../../corpora';
 import { ok, reason } from './parse-helpers';
@@ -498,7 +497,7 @@ describe('MultilineAssembler and the multi-line parser', () => {
     expect(ev.endLineNo).toBe(4);
     const failed = out.filter(isFailed);
     expect(failed.map((f) => f.lineNo)).toEqual([5, 6, 7, 8, 9]);
-    expect(failed[0]).toEqual({ lineNo: 5, raw: '\tat com.example.demo.OrderController.get(OrderController.java:31)', reason: 'the event at line 2 exceeds maxLines (3): continuation line cut from it' });
+    expect(failed[0]).toEqual({ lineNo: 5, raw: '\tat com.example.demo.OrderController.get(OrderController.java:31)', reason: 'the event at line 2 exceeds maxEventLines (3): continuation line cut from it' });
     expect(ok(q, ev.text).message).toMatch(/threw exception\njava\.lang\.IllegalStateException.*\n\tat com\.example\.demo\.OrderService/);
   });
 
@@ -511,10 +510,20 @@ describe('MultilineAssembler and the multi-line parser', () => {
     expectCoverage(input, out);
     // failed lines are emitted at once; the (cut) event when it closes
     expect(out[3]).toEqual({ lineNo: 1, text: `${first}\n${'a'.repeat(500)}`, lines: 2, endLineNo: 2 });
-    expect(out.slice(0, 3)).toEqual([3, 4, 5].map((n) => ({ lineNo: n, raw: expect.any(String), reason: 'the event at line 1 exceeds maxBytes (1024): continuation line cut from it' })));
+    expect(out.slice(0, 3)).toEqual([3, 4, 5].map((n) => ({ lineNo: n, raw: expect.any(String), reason: 'the event at line 1 exceeds maxEventBytes (1024): continuation line cut from it' })));
     const big = new MultilineAssembler(() => true, { maxBytes: 10 });
-    expect(big.push({ lineNo: 7, text: '12345678901' })).toEqual([{ lineNo: 7, raw: '12345678901', reason: 'event first line is 11 bytes, longer than maxBytes (10)' }]);
+    expect(big.push({ lineNo: 7, text: '12345678901' })).toEqual([{ lineNo: 7, raw: '12345678901', reason: 'event first line is 11 bytes, longer than maxEventBytes (10)' }]);
     expect(big.flush()).toEqual([]);
+  });
+
+  it('logFormat.maxEventLines and maxEventBytes bound the events of a pipeline', () => {
+    const q = compileMultiLineText(fmt({ type: 'multi-line-text', format: SPRING, maxEventLines: 3, maxEventBytes: 2048 }));
+    expect([q.multiline.maxLines, q.multiline.maxBytes]).toEqual([3, 2048]);
+    const input = lineEntries(SPRING_LOG);
+    const out = assemble(q.multiline.createAssembler(), input);
+    expectCoverage(input, out);
+    expect(out.filter(isFailed).map((f) => f.lineNo)).toEqual([5, 6, 7, 8, 9]);
+    expect(compileMultiLineText(fmt({ type: 'multi-line-text', format: SPRING })).multiline.maxLines).toBe(1000);
   });
 
   it('upstream failed entries pass through; the open event stays open', () => {

@@ -24,4 +24,17 @@ describe('compileParser', () => {
     const multi = compileParser(LogFormatSchema.parse({ type: 'multi-line-text', format: '%-5level %msg%n' }));
     expect(multi.parse('ERROR boom\n\tat x.y(Z.java:1)')).toMatchObject({ ok: true, doc: { level: 'ERROR', message: 'boom\n\tat x.y(Z.java:1)' } });
   });
+
+  it('takes a Java/Joda time pattern as timeFormat in every type that has one, read like its strptime twin', () => {
+    const java = { timeFormat: 'yyyy-MM-dd HH:mm:ss.SSS', timeZone: 'Asia/Shanghai' };
+    const want = '2024-07-01T04:00:00.250Z';
+    const at = '2024-07-01 12:00:00.250';
+    const regex = compileParser(LogFormatSchema.parse({ type: 'regex', regex: '^(?<t>[^|]+)\\|(?<m>.*)$', timeKey: 't', ...java }));
+    expect(regex.parse(`${at}|hi`)).toEqual({ ok: true, doc: { '@timestamp': want, t: at, m: 'hi' } });
+    const json = compileParser(LogFormatSchema.parse({ type: 'json', timeKey: 'ts', ...java }));
+    expect(json.parse(JSON.stringify({ ts: at }))).toEqual({ ok: true, doc: { '@timestamp': want, ts: at } });
+    const nginx = compileParser(LogFormatSchema.parse({ type: 'nginx', format: '[$time_local] $status', ...java }));
+    expect(nginx.parse(`[${at}] 200`)).toMatchObject({ ok: true, doc: { '@timestamp': want, status: 200 } });
+    expect(nginx.parse('[2024-07-01 12:00:00] 200')).toEqual({ ok: false, reason: 'time_local "2024-07-01 12:00:00" does not match yyyy-MM-dd HH:mm:ss.SSS' });
+  });
 });

@@ -1,7 +1,8 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { RAW_CAP_BYTES, decodeBody, isFailed, splitLines, type LineBatch, type LineEntry } from '../../../lambda/core/lines';
+import { isUtf8 } from 'node:buffer';
+import { RAW_CAP_BYTES, decodeBody, firstInvalidUtf8, isFailed, splitLines, type LineBatch, type LineEntry } from '../../../lambda/core/lines';
 import { CORPORA } from '../../corpora';
 
 const APACHE = path.join(CORPORA, 'apache_combined_elastic_examples.log');
@@ -79,14 +80,52 @@ describe('splitLines', () => {
     expect(batches[1].map((l) => l.lineNo)).toEqual([5, 6, 7, 8]);
   });
 
-  it('reports invalid UTF-8 as a failed line with replacement characters in raw', async () => {
-    const buf = Buffer.concat([Buffer.from('ok\n'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]), Buffer.from('after\n')]);
+  it('reports invalid UTF-8 as a failed line: replacement characters in raw, the first bad byte, the bytes as base64', async () => {
+    const bad = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]);
+    const buf = Buffer.concat([Buffer.from('ok\n'), bad, Buffer.from('after\n')]);
     for (const chunks of cuts(buf)) {
       expect(await linesOf(chunks)).toEqual([
         { lineNo: 1, text: 'ok' },
-        { lineNo: 2, raw: 'caf\uFFFD', reason: 'invalid UTF-8' },
+        { lineNo: 2, raw: 'caf\uFFFD', reason: 'invalid UTF-8 at byte 4 (0xe9)', rawBase64: bad.subarray(0, 4).toString('base64') },
         { lineNo: 3, text: 'after' },
       ]);
+    }
+    expect(Buffer.from(((await linesOf([buf]))[1] as { rawBase64: string }).rawBase64, 'base64')).toEqual(bad.subarray(0, 4));
+  });
+
+  it('drops a UTF-8 byte order mark at the start of the text (plain or gzipped, however it is chunked), nowhere else', async () => {
+    const text = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}\n\ufeffsecond\n')]);
+    const want = [
+      { lineNo: 1, text: '{"a":1}' },
+      { lineNo: 2, text: '\ufeffsecond' },
+    ];
+    const decodedLines = async (chunks: Buffer[]) => (await collect(splitLines(decodeBody(from(chunks)), { maxLineBytes: 1024 }))).flat();
+    for (const chunks of cuts(text)) expect(await decodedLines(chunks)).toEqual(want);
+    const gz = gzipSync(text);
+    for (const size of [1, 2, 7, gz.length]) {
+      const chunks: Buffer[] = [];
+      for (let o = 0; o < gz.length; o += size) chunks.push(gz.subarray(o, o + size));
+      expect(await decodedLines(chunks)).toEqual(want);
+    }
+    // two bytes of a BOM and nothing else are kept: a line that is not UTF-8
+    expect(await decodedLines([Buffer.from([0xef, 0xbb])])).toMatchObject([{ lineNo: 1, reason: 'invalid UTF-8 at byte 1 (0xef)' }]);
+  });
+
+  it('firstInvalidUtf8 agrees with the platform validator on well-formed and broken sequences', () => {
+    const cases: Array<[number[], number]> = [
+      [[0x61, 0xe4, 0xb8, 0xad], -1], // a中
+      [[0xf0, 0x9f, 0x98, 0x80], -1], // 😀
+      [[0x61, 0xe4, 0xb8], 1], // cut short
+      [[0xc0, 0xaf], 0], // overlong
+      [[0xe0, 0x80, 0x80], 0], // overlong
+      [[0xed, 0xa0, 0x80], 0], // surrogate
+      [[0xf4, 0x90, 0x80, 0x80], 0], // above U+10FFFF
+      [[0x61, 0x62, 0xff], 2],
+      [[0xc3, 0x28], 0],
+    ];
+    for (const [bytes, at] of cases) {
+      expect([bytes, firstInvalidUtf8(Uint8Array.from(bytes))]).toEqual([bytes, at]);
+      expect(isUtf8(Uint8Array.from(bytes))).toBe(at === -1);
     }
   });
 
@@ -98,8 +137,8 @@ describe('splitLines', () => {
         Buffer.from('real \uFFFD replacement char\n'),
       ]),
     ]);
-    expect(lines[0]).toMatchObject({ lineNo: 1, reason: 'invalid UTF-8' });
-    expect(lines[1]).toMatchObject({ lineNo: 2, reason: 'invalid UTF-8' });
+    expect(lines[0]).toMatchObject({ lineNo: 1, reason: 'invalid UTF-8 at byte 1 (0xe4)' });
+    expect(lines[1]).toMatchObject({ lineNo: 2, reason: 'invalid UTF-8 at byte 1 (0xc0)' });
     expect(lines[2]).toEqual({ lineNo: 3, text: 'real \uFFFD replacement char' });
   });
 
