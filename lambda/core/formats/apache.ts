@@ -156,16 +156,16 @@ export function apacheTemplate(format: string | undefined): { template: Template
     }
     lit += src.slice(last, m.index);
     const r = resolveDirective(letter, m[4], m[0]);
-    if (r.piece && openPiece && lit !== '' && !lit.includes('%')) {
-      // `%{%d/%b/%Y %T}t.%{msec_frac}t`: one value, its literal part of the time format
-      timeFormat = `${timeFormat}${lit}${r.timeFormat}`;
+    if (r.piece && openPiece) {
+      // `%{%d/%b/%Y %T}t.%{msec_frac}t`: one value, the literal between part of the time format
+      timeFormat = `${timeFormat}${lit.replace(/%/g, '%%')}${r.timeFormat}`;
       openPiece.label += lit + m[0];
       lit = '';
       last = m.index + m[0].length;
       continue;
     }
     if (r.piece && /^%[Lf]$/.test(r.timeFormat!)) {
-      throw new Error(`apache format: ${m[0]} (a fraction of a second) must follow a %{…}t time with a literal between, as in %{%d/%b/%Y %T}t.${m[0]}`);
+      throw new Error(`apache format: ${m[0]} (a fraction of a second) must follow a %{…}t time, as in %{%d/%b/%Y %T}t.${m[0]}`);
     }
     if (fields.length === 0) prefix = lit;
     else literals.push(lit);

@@ -226,7 +226,9 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
     return `${Array.from(bytes, (b, k) => `B[o${k ? ` + ${k}` : ''}] = ${b};`).join(' ')}\no += ${bytes.length};\n`;
   };
 
-  // ---- values, in field order (escapes are looked for only when the line has a backslash at all); doc entries deduplicated by name (a field repeated in the format is refused above; $request's parts beside a $request_method: the later one wins)
+  // ---- values, in field order (escapes are looked for only when the line has a backslash at all); doc entries
+  // deduplicated by name (a field repeated in the format is refused above; $request's parts beside a $request_method:
+  // the later one wins)
   code += "const HAS_BS = line.indexOf('\\\\') !== -1;\n";
   // The writer's code for an entry (`emit`) writes `,"name":value` at B[o..], the key included.
   const entries = new Map<string, { expr: string; kind: EntryKind; emit: string }>();

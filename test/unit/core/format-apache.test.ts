@@ -285,6 +285,8 @@ describe('apache directives', () => {
     expect(reason(p, '1.2.3.4 [17/May/2015 10:05:03 +0200] 200')).toBe('time_local "17/May/2015 10:05:03 +0200" does not match %d/%b/%Y %T.%L %z');
     const us = apache({ format: '%h [%{%Y-%m-%d %H:%M:%S}t.%{usec_frac}t] %>s', timeZone: 'America/New_York' });
     expect(ok(us, '::1 [2024-07-01 12:00:00.123456] 200')['@timestamp']).toBe('2024-07-01T16:00:00.123Z');
+    // pieces side by side, and a literal percent sign between them
+    expect(ok(apache({ format: '%h %{%Y%m%d}t%{%H%M%S}t%%%{msec_frac}t %>s' }), '::1 20240701120000%250 200')['@timestamp']).toBe('2024-07-01T12:00:00.250Z');
     expect(apacheTemplate('%h [%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t] %>s').template.fields.map((f) => f.label)).toEqual([
       '%h',
       '%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t',
@@ -298,7 +300,7 @@ describe('apache directives', () => {
 
   it('rejects unsupported directives, formats without a time, and two directives for one field', () => {
     expect(() => apache({ format: '%h %^ti' })).toThrow(/unsupported directive/);
-    expect(() => apache({ format: '%h %{msec_frac}t' })).toThrow('apache format: %{msec_frac}t (a fraction of a second) must follow a %{…}t time with a literal between');
+    expect(() => apache({ format: '%h %{msec_frac}t' })).toThrow('apache format: %{msec_frac}t (a fraction of a second) must follow a %{…}t time, as in %{%d/%b/%Y %T}t.%{msec_frac}t');
     expect(() => apache({ format: '%h %>s' })).toThrow(/no time field/);
     expect(() => apache({ format: '%h %t %>s %b %B' })).toThrow('apache format: %b and %B both give the field response_size_bytes; keep one');
     expect(() => apache({ format: '%h %t "%{Referer}i" "%{referer}i"' })).toThrow('apache format: %{Referer}i and %{referer}i both give the field http_referer; keep one');
