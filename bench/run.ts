@@ -27,7 +27,12 @@
  *   --big        also stream ~2 GiB (generated on the fly, gzipped as it is read) through FULL in a child process
  *                and print its peak RSS (VmHWM, bench/peak-rss.ts); --big-gib G changes the size; the Light
  *                Engine part then also streams 9M lines (~2 GiB raw) through the chosen Parquet writer
+ *   --only S     one section: processor (the table above and --big), formats (per log type) or light
  *   --rss-child  (internal) the child process of --big
+ *   --le-child W (internal) one Light Engine measurement, writer W (bench/light-engine.ts)
+ *
+ * `npm run bench` runs this file bundled with the Lambda's esbuild options (bench/bundled.ts); `npx tsx bench/run.ts`
+ * runs it unbundled, with the same flags.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

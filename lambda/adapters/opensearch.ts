@@ -6,7 +6,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Client, errors } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
-import type { BulkTransport } from '../core/bulk/sender';
+import type { BulkTransport, RetryPolicy } from '../core/bulk/sender';
 import type { OpenSearchHttp } from '../core/opensearch/index-layout';
 
 export interface OpenSearchConnection {
@@ -34,7 +34,7 @@ export async function connectOpenSearch(env: OpenSearchEnv = process.env): Promi
   const node = env.OPENSEARCH_ENDPOINT;
   if (!node) throw new Error('OPENSEARCH_ENDPOINT is not set');
   const auth = env.OPENSEARCH_AUTH ?? 'sigv4';
-  const common = { node, maxRetries: 0, requestTimeout: 60_000, compression: 'gzip' as const };
+  const common = { node, maxRetries: 0, requestTimeout: BULK_REQUEST_TIMEOUT_MS, compression: 'gzip' as const };
   let client: Client;
   if (auth === 'sigv4') {
     const region = env.OPENSEARCH_REGION ?? env.AWS_REGION;
@@ -51,9 +51,9 @@ export async function connectOpenSearch(env: OpenSearchEnv = process.env): Promi
   }
 
   // Answers every HTTP status as data; only network failures and timeouts throw.
-  const request = async (params: { method: string; path: string; body?: unknown; bulkBody?: Buffer; querystring?: Record<string, string> }) => {
+  const request = async (params: { method: string; path: string; body?: unknown; bulkBody?: Buffer; querystring?: Record<string, string> }, timeoutMs?: number) => {
     try {
-      const res = await client.transport.request(params as never);
+      const res = await client.transport.request(params as never, timeoutMs === undefined ? undefined : { requestTimeout: Math.min(timeoutMs, BULK_REQUEST_TIMEOUT_MS) });
       return { status: res.statusCode ?? 200, body: typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '') };
     } catch (e) {
       if (e instanceof errors.ResponseError) {
@@ -65,14 +65,17 @@ export async function connectOpenSearch(env: OpenSearchEnv = process.env): Promi
 
   return {
     http: (method, path, body) => request({ method, path, body: body as object | undefined }),
-    bulk: (body) =>
-      request({
-        method: 'POST',
-        path: '/_bulk',
-        bulkBody: body,
-        // Only what the per-item accounting needs: keeps a 10,000-item response small.
-        querystring: { filter_path: 'errors,items.*.status,items.*.error' },
-      }),
+    bulk: (body, opts) =>
+      request(
+        {
+          method: 'POST',
+          path: '/_bulk',
+          bulkBody: body,
+          // Only what the per-item accounting needs: keeps a 10,000-item response small.
+          querystring: { filter_path: 'errors,items.*.status,items.*.error' },
+        },
+        opts?.timeoutMs,
+      ),
   };
 }
 
@@ -94,6 +97,19 @@ export function layoutCheckedConnection(check: (conn: OpenSearchConnection) => P
     });
     return connection;
   };
+}
+
+/** A request that has not answered after this long is abandoned (and retried, if there is time). */
+export const BULK_REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * `policy` for one invocation: every bulk attempt (request timeout included) ends before the function's time does,
+ * leaving a tenth of it (at most 15 s) for the backups of what could not be indexed; so a hung domain on the last
+ * delivery still ends in backed-up records with their reason, not in a timed-out invocation.
+ */
+export function withInvocationDeadline(policy: RetryPolicy, context: { getRemainingTimeInMillis(): number }, now = Date.now()): RetryPolicy {
+  const remaining = context.getRemainingTimeInMillis();
+  return { ...policy, deadline: now + remaining - Math.min(15_000, Math.floor(remaining / 10)) };
 }
 
 /** The bulk retry policy, from BULK_MAX_ATTEMPTS / BULK_BASE_DELAY_MS / BULK_MAX_DELAY_MS over the handler's defaults. */

@@ -11,7 +11,7 @@ import { PipelineSchema } from '../../lib/config/schema';
 import { writeFailedRecords } from '../adapters/backup-store';
 import { requireEnv, s3Client } from '../adapters/aws';
 import { addIndexingMetrics } from '../adapters/metrics';
-import { bulkRetryPolicy, layoutCheckedConnection } from '../adapters/opensearch';
+import { bulkRetryPolicy, layoutCheckedConnection, withInvocationDeadline } from '../adapters/opensearch';
 import { sendBulk } from '../core/bulk/sender';
 import { toOpenSearchMappings } from '../core/fields';
 import { compileFilters } from '../core/filters';
@@ -49,6 +49,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
     if (records.length === 0) return { batchItemFailures: [] };
     const backupBucket = requireEnv('BACKUP_BUCKET');
     const conn = await openSearch();
+    const policy = withInvocationDeadline(retryPolicy, context);
     // A mapping's batch comes from one shard of one stream.
     const streamArn = streamArnOf(records[0].eventSourceARN);
     const shardId = shardIdOf(records[0].eventID);
@@ -63,7 +64,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
       bulkMaxDocs: engine.bulkMaxDocs,
       maxLineBytes: pipeline.logFormat.maxLineBytes,
       text,
-      send: (req) => sendBulk(req, conn.bulk, retryPolicy),
+      send: (req) => sendBulk(req, conn.bulk, policy),
       backup: (objectId, failed) => writeFailedRecords(s3Client(), backupBucket, pipeline.name, objectId, 1, failed),
     });
     const { counts } = result;

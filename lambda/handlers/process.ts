@@ -13,7 +13,7 @@ import { PipelineSchema } from '../../lib/config/schema';
 import { writeFailedRecords } from '../adapters/backup-store';
 import { requireEnv, s3Client } from '../adapters/aws';
 import { addIndexingMetrics } from '../adapters/metrics';
-import { bulkRetryPolicy, layoutCheckedConnection } from '../adapters/opensearch';
+import { bulkRetryPolicy, layoutCheckedConnection, withInvocationDeadline } from '../adapters/opensearch';
 import { objectIdPrefix } from '../core/bulk/batcher';
 import { sendBulk } from '../core/bulk/sender';
 import { toOpenSearchMappings } from '../core/fields';
@@ -41,7 +41,8 @@ const openSearch = layoutCheckedConnection(async (conn) => {
   logger.info('index layout checked', { ...layout });
 });
 
-async function processRecord(record: SQSRecord): Promise<void> {
+async function processRecord(record: SQSRecord, context?: Context): Promise<void> {
+  const policy = context ? withInvocationDeadline(retryPolicy, context) : retryPolicy;
   const backupBucket = requireEnv('BACKUP_BUCKET');
   const maxReceiveCount = Number(process.env.MAX_RECEIVE_COUNT ?? 5);
   const finalAttempt = Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount;
@@ -64,7 +65,7 @@ async function processRecord(record: SQSRecord): Promise<void> {
       bulkMaxBytes: engine.bulkMaxBytes,
       bulkMaxDocs: engine.bulkMaxDocs,
       maxLineBytes: pipeline.logFormat.maxLineBytes,
-      send: (req) => sendBulk(req, conn.bulk, retryPolicy),
+      send: (req) => sendBulk(req, conn.bulk, policy),
       backup: (part, records) => writeFailedRecords(s3Client(), backupBucket, pipeline.name, objectId, part, records),
       finalAttempt,
     });

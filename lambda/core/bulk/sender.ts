@@ -10,8 +10,11 @@ export interface BulkResponse {
   readonly body: string;
 }
 
-/** POST `/_bulk` with an NDJSON body. Throws on network errors and timeouts (treated as retryable). */
-export type BulkTransport = (body: Buffer) => Promise<BulkResponse>;
+/**
+ * POST `/_bulk` with an NDJSON body, giving up after `timeoutMs` when given. Throws on network errors and timeouts
+ * (treated as retryable).
+ */
+export type BulkTransport = (body: Buffer, opts?: { readonly timeoutMs?: number }) => Promise<BulkResponse>;
 
 export interface BulkRequest<T> {
   /** NDJSON (UTF-8): per item an action line and a document line, in item order. */
@@ -49,6 +52,16 @@ export interface RetryPolicy {
   readonly sleep?: (ms: number) => Promise<void>;
   /** @default Math.random */
   readonly random?: () => number;
+  /**
+   * Epoch ms by which every attempt must have ended (the invocation's end, less the time its backups need): a
+   * request gets at most the time left as its timeout, and no attempt or backoff starts that could not end in
+   * time. Items then fail as transient ("no time left"), never silently. @default no deadline
+   */
+  readonly deadline?: number;
+  /** Attempts that would get less time than this are not started. @default 1000 */
+  readonly minAttemptMs?: number;
+  /** Injected for tests. @default Date.now */
+  readonly now?: () => number;
 }
 
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
@@ -117,15 +130,26 @@ async function sendPending<T>(
 ): Promise<void> {
   const maxAttempts = policy.maxAttempts ?? 6;
   const sleep = policy.sleep ?? defaultSleep;
+  const now = policy.now ?? Date.now;
+  const deadline = policy.deadline ?? Infinity;
+  const minAttemptMs = policy.minAttemptMs ?? 1000;
   let current = items;
   let currentBody = body;
   let lastProblem = '';
+  let attempts = 0;
   for (let attempt = 0; attempt < maxAttempts && current.length > 0; attempt++) {
-    if (attempt > 0) await sleep(backoffDelay(attempt, policy));
+    const delay = attempt > 0 ? backoffDelay(attempt, policy) : 0;
+    const left = deadline - now() - delay;
+    if (left < minAttemptMs) {
+      lastProblem = `${lastProblem ? `${lastProblem}; ` : ''}no time left in this invocation for ${attempt > 0 ? 'another' : 'an'} attempt`;
+      break;
+    }
+    if (delay > 0) await sleep(delay);
     let res: BulkResponse;
     outcome.requests++;
+    attempts++;
     try {
-      res = await transport(currentBody);
+      res = await (deadline === Infinity ? transport(currentBody) : transport(currentBody, { timeoutMs: Math.floor(left) }));
     } catch (e) {
       lastProblem = `bulk request failed: ${(e as Error).message}`;
       continue;
@@ -177,6 +201,6 @@ async function sendPending<T>(
     if (retry.length > 0) currentBody = part(retry);
   }
   for (const i of current) {
-    outcome.failed.push({ ref: request.ref(i), reason: `${lastProblem} (gave up after ${maxAttempts} attempts)`, transient: true });
+    outcome.failed.push({ ref: request.ref(i), reason: `${lastProblem} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`, transient: true });
   }
 }

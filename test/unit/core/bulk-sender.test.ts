@@ -47,6 +47,51 @@ describe('sendBulk', () => {
     expect(out.failed[0].reason).toBe('bulk request answered HTTP 503 (gave up after 4 attempts)');
   });
 
+  it('keeps every attempt and backoff inside the deadline: each request times out at the time left, items fail transient', async () => {
+    let clock = 1_000_000;
+    const timeouts: Array<number | undefined> = [];
+    const policy = {
+      maxAttempts: 6,
+      baseDelayMs: 1000,
+      maxDelayMs: 1000,
+      random: () => 1,
+      now: () => clock,
+      sleep: async (ms: number) => void (clock += ms),
+      deadline: 1_000_000 + 25_000,
+    };
+    // a hung domain: every request runs into its timeout
+    const out = await sendBulk(request(3), async (_body, opts) => {
+      timeouts.push(opts?.timeoutMs);
+      clock += opts!.timeoutMs!;
+      throw new Error('Request timed out');
+    }, policy);
+    expect(timeouts).toEqual([25_000]);
+    expect(clock).toBe(1_025_000);
+    expect(out.failed).toEqual([0, 1, 2].map((ref) => ({
+      ref,
+      transient: true,
+      reason: 'bulk request failed: Request timed out; no time left in this invocation for another attempt (gave up after 1 attempt)',
+    })));
+    // refused connections fail fast: attempts go on while backoff and a second of request still fit
+    clock = 1_000_000;
+    timeouts.length = 0;
+    const refused = await sendBulk(request(1), async (_body, opts) => {
+      timeouts.push(opts?.timeoutMs);
+      clock += 10;
+      throw new Error('connect ECONNREFUSED');
+    }, { ...policy, deadline: 1_000_000 + 3_500 });
+    expect(timeouts).toEqual([3_500, 2_490, 1_480]);
+    expect(refused.failed[0].reason).toBe('bulk request failed: connect ECONNREFUSED; no time left in this invocation for another attempt (gave up after 3 attempts)');
+    // past the deadline already: nothing is sent, the items are transient failures all the same
+    let sent = 0;
+    const late = await sendBulk(request(2), async () => (sent++, ok([201, 201])), { ...policy, deadline: clock - 1 });
+    expect(sent).toBe(0);
+    expect(late.failed.map((f) => [f.ref, f.transient, f.reason])).toEqual([
+      [0, true, 'no time left in this invocation for an attempt (gave up after 0 attempts)'],
+      [1, true, 'no time left in this invocation for an attempt (gave up after 0 attempts)'],
+    ]);
+  });
+
   it('recovers when the cluster comes back within the budget', async () => {
     let calls = 0;
     const out = await sendBulk(request(2), async () => (++calls < 3 ? { status: 502, body: '' } : ok([201, 201])), noSleep);
