@@ -395,7 +395,7 @@ export const ConfigSchema = z
     version: z.literal(1).default(1),
     account: z.string().regex(/^\d{12}$/, mustMatch(/^\d{12}$/)).optional().meta({ description: 'Target account; default: the CLI environment.' }),
     region: z.string().optional().meta({ description: 'Target region; default: the CLI environment.' }),
-    syslog: SyslogNetwork.optional().meta({ description: 'Required when a pipeline has a syslog source: where the shared internal NLB (stack Logtong-syslog) and the receivers run.' }),
+    syslog: SyslogNetwork.optional().meta({ description: 'Required when a pipeline has a syslog source: where the shared internal NLB (stack LogtongSyslog) and the receivers run.' }),
     pipelines: z.array(PipelineSchema).min(1),
   })
   .superRefine((c, ctx) => {
@@ -418,6 +418,24 @@ export const ConfigSchema = z
     if (firstSyslog >= 0 && !c.syslog) {
       ctx.addIssue({ code: 'custom', path: ['syslog'], message: `is required: pipelines[${firstSyslog}] has a syslog source` });
     }
+    // S3 refuses a bucket notification configuration whose ObjectCreated rules overlap: one prefix starts the other
+    // and one suffix ends the other (an empty one matches all). Each ongoing pipeline adds one rule to its bucket.
+    c.pipelines.forEach((p, i) => {
+      if (p.source.type !== 's3' || p.source.mode !== 'ongoing') return;
+      const a = p.source;
+      const j = c.pipelines.findIndex((q, k) => {
+        if (k >= i || q.source.type !== 's3' || q.source.mode !== 'ongoing' || q.source.bucketName !== a.bucketName) return false;
+        const b = q.source;
+        return (a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix)) && (a.suffix.endsWith(b.suffix) || b.suffix.endsWith(a.suffix));
+      });
+      if (j >= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pipelines', i, 'source', 'prefix'],
+          message: `overlaps pipelines[${j}] (${c.pipelines[j].name}) on bucket ${a.bucketName}: S3 takes no two notification rules for the same objects; give them prefixes (or suffixes) that do not cover each other`,
+        });
+      }
+    });
     const ports = new Map<string, number>();
     c.pipelines.forEach((p, i) => {
       if (p.source.type !== 'syslog') return;

@@ -24,7 +24,7 @@ export interface CopyStageProps {
   /** KMS key of the source bucket when it uses SSE-KMS. @default - SSE-S3 or unencrypted source */
   readonly sourceKey?: IKey;
 
-  /** Copies go to `<pipelineName>/<source key>` here. */
+  /** Copies go to `<pipelineName>/<source bucket>/<source key>` here. */
   readonly stagingBucket: IBucket;
 
   /**

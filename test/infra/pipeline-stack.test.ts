@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
@@ -427,5 +427,18 @@ describe('bin/app.ts', () => {
     expect(r.stderr).toContain(`${bad}: invalid configuration`);
     expect(r.stderr).toContain('pipelines[0] (web-access).engine.indexPrefix: must match ^[a-z][a-z0-9-]*$');
     expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('`cdk synth` of the example pipelines.yaml, as the README says, writes one Logtong-<name> template per pipeline', () => {
+    const out = path.join(tmp, 'out-example');
+    // offline: no credentials, no account, no Docker
+    const offline = { ...env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', DOCKER_HOST: 'unix:///nonexistent' };
+    const r = spawnSync('npx', ['cdk', 'synth', '--quiet', '-o', out], { cwd: ROOT, env: offline, encoding: 'utf8', timeout: 240_000 });
+    expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
+    const templates = readdirSync(out).filter((f) => f.endsWith('.template.json')).sort();
+    const names = exampleConfig().pipelines.map((p) => `Logtong-${p.name}.template.json`);
+    expect(templates.filter((t) => t.startsWith('Logtong-')).sort()).toEqual(names.sort());
+    // and the shared syslog stack, which the syslog pipelines' receivers stand on
+    expect(templates.filter((t) => !t.startsWith('Logtong-'))).toEqual(['LogtongSyslog.template.json']);
   });
 });

@@ -5,10 +5,12 @@
  */
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { Template } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { parseConfig } from '../../lib/config/load';
 import { corpusPath } from '../corpora';
+import { build } from '../infra/synth';
 import { s3EventMessage } from '../../lambda/core/s3-event';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
@@ -335,5 +337,47 @@ describe('logs in S3 → OpenSearch', () => {
       delete process.env.MULTIPART_THRESHOLD_BYTES;
       delete process.env.MULTIPART_PART_BYTES;
     }
+  });
+});
+
+describe('the index-bootstrap custom resource, as synthesized, on the real node', () => {
+  it('creates the template with the format\'s mappings and the first index behind the write alias, idempotently; ISM is reported unavailable', async () => {
+    // The resource properties of the synthesized stack, passed as CloudFormation passes them to the Provider.
+    const config = parseConfig({
+      pipelines: [
+        {
+          name: 'bootstrap-check',
+          source: { type: 's3', bucketName: 'example-bootstrap-bucket' },
+          logFormat: { type: 'apache', fields: { response_size_bytes: 'integer' } },
+          engine: { type: 'opensearch', indexPrefix: 'bootstrap-check', domain: { type: 'self-managed', url: os.url }, index: { replicas: 0, shards: 1 } },
+        },
+      ],
+    });
+    const { stacks } = build(config);
+    const resources = Object.values(Template.fromStack(stacks[0]).findResources('Custom::LogtongIndexBootstrap')) as Array<{ Properties: Record<string, unknown> }>;
+    expect(resources).toHaveLength(1);
+    const { ServiceToken: _token, ...props } = resources[0].Properties;
+    const bootstrap = (require('../../lambda/handlers/index-bootstrap') as { handler: (e: unknown) => Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }> }).handler;
+    const event = (RequestType: 'Create' | 'Update') => ({ RequestType, ResourceProperties: { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider', ...props } });
+
+    const created = await bootstrap(event('Create'));
+    // The integ-test-zip node has no ISM plugin, and opensearch-index-management is not on Maven Central.
+    expect(created).toEqual({ PhysicalResourceId: 'logtong-index-layout-bootstrap-check', Data: { Alias: 'bootstrap-check', Ism: 'unavailable' } });
+    const aliases = await search('/_alias/bootstrap-check');
+    const indices = Object.keys(aliases);
+    expect(indices).toHaveLength(1);
+    expect(indices[0]).toMatch(/^bootstrap-check-\d{4}\.\d{2}\.\d{2}-000001$/);
+    expect(aliases[indices[0]].aliases['bootstrap-check']).toEqual({ is_write_index: true });
+    const mapping = (await search(`/${indices[0]}/_mapping`))[indices[0]].mappings.properties;
+    expect(mapping).toMatchObject({ '@timestamp': { type: 'date' }, remote_addr: { type: 'ip' }, status: { type: 'integer' }, response_size_bytes: { type: 'integer' } });
+    const template = await search('/_index_template/bootstrap-check-template');
+    expect(template.index_templates[0].index_template.index_patterns).toEqual(['bootstrap-check-*']);
+
+    // Update (a redeploy) and a second Create change nothing: still one index
+    expect(await bootstrap(event('Update'))).toEqual(created);
+    expect(await bootstrap(event('Create'))).toEqual(created);
+    expect(Object.keys(await search('/_alias/bootstrap-check'))).toEqual(indices);
+    expect(await bootstrap({ RequestType: 'Delete', ResourceProperties: event('Create').ResourceProperties })).toEqual({ PhysicalResourceId: 'logtong-index-layout-bootstrap-check' });
+    expect(Object.keys(await search('/_alias/bootstrap-check'))).toEqual(indices);
   });
 });

@@ -3,7 +3,13 @@
  * mappings come from the log format's field types, and an ISM policy hot → warm → cold → delete.
  * Pure builders plus `ensureIndexLayout`, which applies them idempotently through an injected HTTP function; the
  * deploy-time custom resource and the processor's cold start both call it.
+ *
+ * The ISM policy is typed by the OpenSearch API specification's own ISM types (as generated into the client
+ * package), so `tsc` checks every action, transition and template against the published schema; the two Amazon
+ * OpenSearch Service actions (warm_migration, cold_migration: UltraWarm and cold storage) are not in it and are typed
+ * from the Amazon OpenSearch Service documentation here.
  */
+import type * as Ism_Common from '@opensearch-project/opensearch/api/_types/ism._common.js';
 
 export interface IndexLayoutSettings {
   readonly indexPrefix: string;
@@ -28,23 +34,27 @@ export function initialIndexPath(prefix: string): string {
   return `/${encodeURIComponent(`<${prefix}-{now/d{yyyy.MM.dd}}-000001>`)}`;
 }
 
-interface IsmState {
+/** Amazon OpenSearch Service's actions beyond the open-source plugin's. */
+type AwsIsmAction = { warm_migration: { timeout?: string } } | { cold_migration: { timestamp_field: string; start_time?: string; end_time?: string } };
+type IsmAction = Ism_Common.Action | AwsIsmAction;
+
+interface IsmState extends Omit<Ism_Common.States, 'actions' | 'transitions'> {
   name: string;
-  actions: unknown[];
-  transitions: Array<{ state_name: string; conditions: { min_index_age: string } }>;
+  actions: IsmAction[];
+  transitions: Array<Ism_Common.Transition & { state_name: string; conditions: { min_index_age: string } }>;
 }
 
 export interface IsmPolicy {
-  policy: {
+  policy: Omit<Ism_Common.Policy, 'states' | 'ism_template'> & {
     description: string;
     default_state: string;
     states: IsmState[];
-    ism_template: Array<{ index_patterns: string[]; priority: number }>;
+    ism_template: Array<Ism_Common.IsmTemplate & { index_patterns: string[]; priority: number }>;
   };
 }
 
 export function ismPolicy(s: IndexLayoutSettings): IsmPolicy {
-  const phases: Array<{ name: string; afterDays?: number; actions: unknown[] }> = [
+  const phases: Array<{ name: string; afterDays?: number; actions: IsmAction[] }> = [
     {
       name: 'hot',
       afterDays: 0,

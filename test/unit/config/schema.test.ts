@@ -8,9 +8,10 @@ import { KINESIS_DEFAULTS, lightDatabaseName, lightTableName } from '../../../li
 const root = join(__dirname, '..', '..', '..');
 
 const domain = { type: 'aws', endpoint: 'https://search-logs-abc.us-east-1.es.amazonaws.com', arn: 'arn:aws:es:us-east-1:123456789012:domain/logs' };
+// (each pipeline under its own prefix: two on one bucket with the same rule are refused, see below)
 const pipeline = (over: Record<string, unknown> = {}) => ({
   name: 'web-access',
-  source: { type: 's3', bucketName: 'my-logs' },
+  source: { type: 's3', bucketName: 'my-logs', prefix: `${(over.name as string | undefined) ?? 'web-access'}/` },
   logFormat: { type: 'nginx' },
   engine: { type: 'opensearch', indexPrefix: 'web-access', domain },
   ...over,
@@ -28,7 +29,7 @@ function problems(raw: unknown): string[] {
 
 describe('config schema', () => {
   it('fills defaults for a minimal pipeline', () => {
-    const c = parseConfig({ pipelines: [pipeline()] });
+    const c = parseConfig({ pipelines: [pipeline({ source: { type: 's3', bucketName: 'my-logs' } })] });
     const p = c.pipelines[0];
     expect(p.source).toEqual({ type: 's3', mode: 'ongoing', bucketName: 'my-logs', prefix: '', suffix: '' });
     expect(p.logFormat.timeZone).toBe('UTC');
@@ -61,7 +62,7 @@ describe('config schema', () => {
     const syslog = (name: string, protocol = 'udp') =>
       pipeline({ name, source: { type: 'syslog', protocol, port: 514, clientCidrs: ['10.0.0.0/16'] }, engine: { type: 'light' } });
     const network = { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d'] };
-    expect(problems({ pipelines: [pipeline(), pipeline()] })).toEqual(['pipelines[1] (web-access).name: duplicates pipelines[0]']);
+    expect(problems({ pipelines: [pipeline(), pipeline({ source: { type: 's3', bucketName: 'other-logs' } })] })).toEqual(['pipelines[1] (web-access).name: duplicates pipelines[0]']);
     expect(problems({ syslog: network, pipelines: [syslog('a'), syslog('b', 'tcp')] })).toEqual([
       'pipelines[1] (b).source.port: 514 is already a listener of the shared load balancer (pipelines[0])',
     ]);
@@ -79,6 +80,13 @@ describe('config schema', () => {
     expect(problems({ pipelines: [pipeline({ logFormat: { type: 'nginx', filters: { exclude: [{ field: 'request_uri', regex: '^/health(' }] } } })] })).toEqual([
       'pipelines[0] (web-access).logFormat.filters.exclude[0].regex: is not a valid regular expression (Invalid regular expression: /^\/health(/: Unterminated group)',
     ]);
+    const on = (name: string, source: Record<string, unknown>) => pipeline({ name, source: { type: 's3', bucketName: 'shared-logs', ...source }, engine: { type: 'opensearch', indexPrefix: name, domain } });
+    expect(problems({ pipelines: [on('a', { prefix: 'nginx/' }), on('b', { prefix: 'apache/' }), on('c', { prefix: 'nginx/', suffix: '.gz' }), on('d', { prefix: '', suffix: '.log' })] })).toEqual([
+      'pipelines[2] (c).source.prefix: overlaps pipelines[0] (a) on bucket shared-logs: S3 takes no two notification rules for the same objects; give them prefixes (or suffixes) that do not cover each other',
+      'pipelines[3] (d).source.prefix: overlaps pipelines[0] (a) on bucket shared-logs: S3 takes no two notification rules for the same objects; give them prefixes (or suffixes) that do not cover each other',
+    ]);
+    // disjoint prefixes, disjoint suffixes, another bucket: no rule in common
+    expect(parseConfig({ pipelines: [on('a', { prefix: 'nginx/' }), on('b', { prefix: 'apache/', suffix: '.gz' }), on('c', { prefix: 'apache/', suffix: '.log' }), pipeline({ name: 'e' })] }).pipelines).toHaveLength(4);
     expect(problems({ pipelines: [pipeline({ engine: { type: 'opensearch', indexPrefix: 'x', domain, buffer: 'kinesis' } })] })).toEqual([
       'pipelines[0] (web-access).engine.buffer: must be s3 (the staging bucket) for a source of type s3',
     ]);
