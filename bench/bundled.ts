@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: bench/run.ts bundled the way LogtongFunction bundles a handler (lambdaEsbuildOptions), then run
  * by node with the Lambda's NODE_OPTIONS, so the figures are those of the code as deployed. The same modules under
- * tsx (`npx tsx bench/run.ts`, same flags) run ~10% slower: tsx compiles each module on its own, with CommonJS
- * export getters between them.
+ * tsx (`npx tsx bench/run.ts`, same flags) ran 7 – 15% slower in the processor core and up to a third slower in the
+ * Parquet writer (measured, not explained: tsx compiles each module on its own, with export getters between them).
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
