@@ -204,7 +204,8 @@ const toBoolean: Converter = (s) => {
   }
 };
 const toIp: Converter = (s) => {
-  if (s === '-' || s === '') return null;
+  // nginx writes `unix:` for a client on a unix socket: it has no address (a line with it would fail otherwise)
+  if (s === '-' || s === '' || s === 'unix:') return null;
   // Fast accept of a dotted quad; everything else (IPv6, odd forms) goes through node:net.
   return isIPv4At(s, 0, s.length) || isIP(s) !== 0 ? s : INVALID;
 };

@@ -291,10 +291,10 @@ export function compileTemplate(tpl: Template, format: LogFormat): TemplateParse
       // Apache %b: `-` means no body bytes (CLF), i.e. 0
       code += f.role === 'clf-bytes' ? `const v${i} = ${r} === '-' ? 0 : C[${i}](${r});\n` : `const v${i} = C[${i}](${r});\n`;
       if (type === 'ip' && f.role === 'value') {
-        // `-` or empty → null; a dotted quad is checked in place; anything else as parse() checks it
+        // `-` or empty → null; a dotted quad is checked in place; anything else as parse() checks it (null too: `unix:`)
         wcode += `let ia${i} = a${i};\n`;
         wcode += `if (b${i} === a${i} || (b${i} === a${i} + 1 && line.charCodeAt(a${i}) === 45)) ia${i} = -1;\n`;
-        wcode += `else if (!IPV4_AT(line, a${i}, b${i}) && C[${i}](line.slice(a${i}, b${i})) === INVALID) return -1;\n`;
+        wcode += `else if (!IPV4_AT(line, a${i}, b${i})) {\n  const v = C[${i}](line.slice(a${i}, b${i}));\n  if (v === INVALID) return -1;\n  if (v === null) ia${i} = -1;\n}\n`;
       } else if ((type === 'integer' || type === 'long') && f.role !== 'clf-bytes') {
         // plain digits that JSON writes as they are (no sign, no leading zero, exact as a double, in range) are copied
         wcode += `let w${i} = null;\nif (!DIGITS_AT(line, a${i}, b${i}, ${type === 'integer'})) {\n`;

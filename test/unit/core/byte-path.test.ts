@@ -35,6 +35,7 @@ const odd = [
   line('del\u007fchar'),
   `10.0.0.1 - - [${TIME}] "GET / HTTP/1.1" abc 5 "-" "bad status"`,
   `2001:db8::1 - - [${TIME}] "GET / HTTP/1.1" 200 5 "-" "v6"`,
+  `unix: - - [${TIME}] "GET / HTTP/1.1" 200 5 "-" "unix socket"`,
   `10.0.0.1 - - [17/May/2015:10:05:59 +0000] "GET / HTTP/1.1" 200 5 "-" "second 59"`,
   `10.0.0.1 - - [17/May/2015:10:05:60 +0000] "GET / HTTP/1.1" 200 5 "-" "second 60"`,
   `10.0.0.1 - - [17/May/2015:10:06:00 +0200] "GET / HTTP/1.1" 200 5 "-" "other zone"`,

@@ -86,11 +86,12 @@ describe('converters', () => {
     expect(c('maybe')).toBe(INVALID);
   });
 
-  it('ip: IPv4 and IPv6, `-` → null, anything else invalid', () => {
+  it('ip: IPv4 and IPv6, `-` and nginx\'s `unix:` (a unix-socket client) → null, anything else invalid', () => {
     const c = converterFor('ip');
     for (const ok of ['83.149.9.216', '0.0.0.0', '255.255.255.255', '2001:db8::1', '::1', '::ffff:10.0.0.1', 'fe80::1ff:fe23:4567:890a']) expect(c(ok)).toBe(ok);
     expect(c('-')).toBeNull();
-    for (const bad of ['256.1.1.1', '1.2.3', '01.2.3.4', 'example.com', '1.2.3.4:80', '[::1]', 'unix:']) expect(c(bad)).toBe(INVALID);
+    expect(c('unix:')).toBeNull();
+    for (const bad of ['256.1.1.1', '1.2.3', '01.2.3.4', 'example.com', '1.2.3.4:80', '[::1]', 'unix:/run/x.sock', 'unix']) expect(c(bad)).toBe(INVALID);
   });
 
   it('date: ISO-8601 normalised to UTC millis (zone for values without offset)', () => {

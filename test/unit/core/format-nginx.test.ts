@@ -95,6 +95,10 @@ describe('nginx combined (default format)', () => {
     }
   });
 
+  it('a client on a unix socket (nginx writes `unix:`) has no address: remote_addr null, the line indexed', () => {
+    expect(ok(p, `unix: - - [${TIME}] "GET /health HTTP/1.1" 200 2 "-" "kube-probe/1.29"`)).toMatchObject({ remote_addr: null, request_uri: '/health', status: 200 });
+  });
+
   it('`-` in numeric fields → null; request "-" or garbage → raw request kept, parts null', () => {
     const custom = nginx({ format: '$remote_addr [$time_local] "$request" $status $request_time $request_length' });
     expect(ok(custom, `1.2.3.4 [${TIME}] "-" 400 - -`)).toMatchObject({ request: '-', request_method: null, request_uri: null, request_protocol: null, status: 400, request_time: null, request_length: null });

@@ -82,6 +82,7 @@ describe('direct JSON writer', () => {
     line({ ip: '-' }),
     line({ ip: '' }),
     line({ ip: 'not-an-ip' }),
+    line({ ip: 'unix:' }),
     line({ status: '-' }),
     line({ status: '007' }),
     line({ status: '0' }),
