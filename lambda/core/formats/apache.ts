@@ -182,7 +182,8 @@ export function apacheTemplate(format: string | undefined): { template: Template
     const field: TemplateField = { name: r.name, label: m[0], role: r.role };
     if (letter === 's') statusLabels[m[0].includes('>') ? 'final' : 'original'].push(field);
     fields.push(field);
-    openPiece = r.piece && fields.filter((f) => f.name === 'time_local').length === 1 ? field : undefined;
+    // (timeFormat is the first time field's: a format with a second one is refused by compileTemplate anyway)
+    openPiece = r.piece ? field : undefined;
     last = m.index + m[0].length;
   }
   if (statusLabels.final.length > 0) for (const f of statusLabels.original) f.name = 'original_status';
