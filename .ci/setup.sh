@@ -9,6 +9,9 @@ bash .ci/setup-opensearch.sh
 # rsyslog + logger (Debian) for the real-syslog frames in test/integration/rsyslog.test.ts.
 bash .ci/setup-rsyslog.sh
 
+# Fluent Bit 4.2.2 built from source once per machine (cached in ~/.cache/logtong) for the agent integration tests.
+bash .ci/setup-fluent-bit.sh
+
 # cfn-lint (PyPI) lints every synthesized template in test/infra. Pinned: its resource specs follow CloudFormation's,
 # and older ones reject properties CloudFormation has since added (Tags on ECS scaling targets and NLB listeners).
 CFN_LINT_VERSION=1.58.0

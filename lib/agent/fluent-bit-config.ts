@@ -178,7 +178,7 @@ function multilineFilter(pipeline: Pipeline, tag: string, multiline: FluentBitMu
   const source = pipeline.source;
   if (!multiline || source.type !== 'fluent-bit' || source.platform !== 'eks') return [];
   if (!source.logPaths.some((p) => /^\/var\/log\/(containers|pods)\//.test(p))) return [];
-  return [{ name: 'multiline', match: tag, 'multiline.key_content': 'log', 'multiline.parser': multiline.name, buffer: true, flush_ms: 2000, emitter_storage_type: 'filesystem', emitter_mem_buf_limit: '64MB' }];
+  return [{ name: 'multiline', match: tag, 'multiline.key_content': 'log', 'multiline.parser': multiline.name, buffer: true, flush_ms: 2000, 'emitter_storage.type': 'filesystem', emitter_mem_buf_limit: '64MB' }];
 }
 
 function opensearchTarget(pipeline: Pipeline, targets: AgentTargets): NonNullable<AgentTargets['opensearch']> {
@@ -273,9 +273,9 @@ export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTarget
     filters.push({ name: 'parser', match: tag, key_name: 'log', parser: parsing.main.name, reserve_data: false, preserve_key: false });
     // A record that still holds `log` did not parse (a parsed one lost the key): re-tagged, it leaves this
     // pipeline's filters and outputs for the backup bucket.
-    filters.push({ name: 'rewrite_tag', match: tag, rule: `$log ^[\\s\\S]*$ ${failedTag} false`, emitter_name: `logtong_${pipeline.name.replace(/-/g, '_')}_failed`, emitter_storage_type: 'filesystem', emitter_mem_buf_limit: '64MB' });
+    filters.push({ name: 'rewrite_tag', match: tag, rule: `$log ^[\\s\\S]*$ ${failedTag} false`, emitter_name: `logtong_${pipeline.name.replace(/-/g, '_')}_failed`, 'emitter_storage.type': 'filesystem', emitter_mem_buf_limit: '64MB' });
     // The processor's backup records: the raw text and why it is there.
-    filters.push({ name: 'modify', match: failedTag, rename: 'log raw', add: `reason ${FAILED_REASON}` });
+    filters.push({ name: 'modify', match: failedTag, rename: 'log raw', add: `reason "${FAILED_REASON}"` });
     if (parsing.request) {
       // Two filters in turn, not one with two parsers: a split line has lost its `request` key, so the second
       // finds nothing to do; an unsplit one keeps `request` as the processor keeps it.

@@ -4,19 +4,16 @@
  * Fluent Bit (log_key: JSON-escaped + "\n"; no log_key: {"log": …}) and the KPL (aggregated) put them, read back
  * with GetRecords, and handed to the processor as the KinesisStreamEvents the event source mapping would build.
  */
-import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import * as net from 'node:net';
-import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parseConfig } from '../../lib/config/load';
 import { aggregateRecords, documentId, shardIdPrefix } from '../../lambda/core/kinesis';
 import { corpusPath } from '../corpora';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
+import { readStream as readKinesis, startKinesis, type KinesisEmulator } from './harness/kinesis';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
 import { lambdaContext } from './harness/sqs-lambda';
 
@@ -30,56 +27,11 @@ const UNPARSABLE = 8899; // 1-based line of the corpus that is not Apache combin
 
 let os: OpenSearchNode;
 let aws: AwsEmulator;
-let kin: { endpoint: string; stop(): Promise<void> };
+let kin: KinesisEmulator;
 let kinesis: KinesisClient;
 let streamArn = '';
 let processHandler: (e: KinesisStreamEvent, c: Context) => Promise<KinesisStreamBatchResponse>;
 let failureHandler: (e: SQSEvent, c: Context) => Promise<SQSBatchResponse>;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** kinesis-local (pure JS, no dependencies) in a child process on free ports; in-memory only. */
-async function startKinesis(): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const dir = path.dirname(require.resolve('kinesis-local/package.json'));
-  const [plain, tls] = [await freePort(), await freePort()];
-  const child: ChildProcess = spawn(process.execPath, [path.join(dir, 'main.js')], {
-    env: { ...process.env, KINESIS_MOCK_PLAIN_PORT: String(plain), KINESIS_MOCK_TLS_PORT: String(tls), KINESIS_MOCK_CERT_PATH: path.join(dir, 'server.json'), LOG_LEVEL: 'WARN', CREATE_STREAM_DURATION: '0ms', SHOULD_PERSIST_DATA: 'false' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const endpoint = `http://127.0.0.1:${plain}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`kinesis-local exited: ${stderr}`);
-    const up = await fetch(endpoint, { method: 'POST' }).then(() => true, () => false);
-    if (up) break;
-    if (Date.now() > deadline) throw new Error(`kinesis-local did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    endpoint,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 interface Put {
   partitionKey: string;
@@ -99,46 +51,7 @@ async function putAll(records: Put[]): Promise<void> {
   }
 }
 
-/** Every record of every shard from `after` on (exclusive), as the event source mapping reads them. */
-async function readStream(after: Map<string, string> = new Map()): Promise<Map<string, KinesisStreamRecord[]>> {
-  const out = new Map<string, KinesisStreamRecord[]>();
-  const shards = (await kinesis.send(new ListShardsCommand({ StreamARN: streamArn }))).Shards!;
-  for (const s of shards) {
-    const shardId = s.ShardId!;
-    const from = after.get(shardId);
-    let it = (
-      await kinesis.send(
-        new GetShardIteratorCommand({ StreamARN: streamArn, ShardId: shardId, ...(from ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: from } : { ShardIteratorType: 'TRIM_HORIZON' }) }),
-      )
-    ).ShardIterator;
-    const recs: KinesisStreamRecord[] = [];
-    while (it) {
-      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10_000 }));
-      for (const r of page.Records ?? []) {
-        recs.push({
-          awsRegion: 'us-east-1',
-          eventID: `${shardId}:${r.SequenceNumber}`,
-          eventName: 'aws:kinesis:record',
-          eventSource: 'aws:kinesis',
-          eventSourceARN: streamArn,
-          eventVersion: '1.0',
-          invokeIdentityArn: 'arn:aws:iam::000000000000:role/processor',
-          kinesis: {
-            kinesisSchemaVersion: '1.0',
-            partitionKey: r.PartitionKey!,
-            sequenceNumber: r.SequenceNumber!,
-            data: Buffer.from(r.Data!).toString('base64'),
-            approximateArrivalTimestamp: (r.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) / 1000,
-          },
-        });
-      }
-      if ((page.Records ?? []).length === 0 && page.MillisBehindLatest === 0) break;
-      it = page.NextShardIterator;
-    }
-    out.set(shardId, recs);
-  }
-  return out;
-}
+const readStream = (after?: Map<string, string>) => readKinesis(kinesis, streamArn, after);
 
 /** The mapping's batches: per shard, in order, at most `size` records. */
 function batches(byShard: Map<string, KinesisStreamRecord[]>, size: number): KinesisStreamEvent[] {
@@ -178,16 +91,8 @@ const escaped = (line: string) => Buffer.from(`${JSON.stringify(line).slice(1, -
 beforeAll(async () => {
   [os, aws, kin] = await Promise.all([startOpenSearch(), startAwsEmulator(), startKinesis()]);
   await aws.s3.send(new CreateBucketCommand({ Bucket: 'backup' }));
-  kinesis = new KinesisClient({ endpoint: kin.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, requestHandler: new NodeHttpHandler() });
-  await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 2 }));
-  for (;;) {
-    const d = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }))).StreamDescriptionSummary!;
-    if (d.StreamStatus === 'ACTIVE') {
-      streamArn = d.StreamARN!;
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  kinesis = kin.client;
+  streamArn = await kin.createStream(STREAM, 2);
 
   const config = parseConfig({
     pipelines: [

@@ -1,0 +1,262 @@
+/**
+ * Integration-test harness: the real Fluent Bit 4.2.2 (the version inside aws-for-fluent-bit:3.2.1), built once per
+ * machine by `bash .ci/setup-fluent-bit.sh` into ~/.cache/logtong, running a configuration that Logtong generated.
+ *
+ * `localize` is where the test, never the shipped configuration, points the agent at this machine: the outputs at the
+ * node and the emulators on 127.0.0.1, the tailed paths and the state directory (offsets DB, filesystem buffer) at a
+ * temp dir, Fluent Bit's HTTP server and the syslog listeners at free ports on 127.0.0.1. Everything else (parsers,
+ * filters, retries, storage, framing) runs as generated. Timing knobs (flush, refresh, upload timeout) may be
+ * shortened by the test to keep the suite fast; each test says which.
+ *
+ * Fluent Bit runs under `setpriv --pdeathsig SIGKILL` in its own process group, so a dying test process takes it along.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
+import { AGENT_STATE_DIR, type FluentBitConfigDocument } from '../../../lib/agent/fluent-bit-config';
+
+export const FLUENT_BIT_VERSION = '4.2.2';
+export const FLUENT_BIT_SETUP_HINT = 'run `bash .ci/setup-fluent-bit.sh` (builds Fluent Bit 4.2.2 once into ~/.cache/logtong, about 3 minutes)';
+
+type Plugin = Record<string, unknown>;
+
+/** The binary: LOGTONG_FLUENT_BIT, else the build of .ci/setup-fluent-bit.sh. */
+export function fluentBitBinary(): string {
+  const cache = process.env.LOGTONG_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'logtong');
+  const bin = process.env.LOGTONG_FLUENT_BIT ?? path.join(cache, `fluent-bit-${FLUENT_BIT_VERSION}`, 'bin', 'fluent-bit');
+  if (!fs.existsSync(bin)) throw new Error(`\n\n*** Fluent Bit ${FLUENT_BIT_VERSION} not found at ${bin}.\n*** ${FLUENT_BIT_SETUP_HINT}, then re-run the tests.\n`);
+  return bin;
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface LocalTargets {
+  /** Replaces AGENT_STATE_DIR (offsets DB, filesystem buffer, s3 store_dir). */
+  stateDir: string;
+  /** Fluent Bit's HTTP server port (health, metrics) on 127.0.0.1. */
+  httpPort: number;
+  /** tail inputs read these files instead of the pipeline's logPaths. */
+  logPaths?: string[];
+  /** syslog inputs listen on 127.0.0.1 at this port instead of the pipeline's. */
+  syslogPort?: number;
+  /** The OpenSearch node (http://127.0.0.1:PORT). */
+  opensearchUrl?: string;
+  /** The S3 emulator (http://127.0.0.1:PORT). */
+  s3Endpoint?: string;
+  /** The Kinesis emulator's TLS port on 127.0.0.1 (Fluent Bit's kinesis_streams output speaks TLS only). */
+  kinesisTlsPort?: number;
+  /** Per-plugin timing overrides the test applies (e.g. `{ s3: { upload_timeout: '3s' } }`). */
+  timing?: Record<string, Record<string, string | number>>;
+}
+
+function replaceStateDir(v: unknown, stateDir: string): unknown {
+  return typeof v === 'string' && v.includes(AGENT_STATE_DIR) ? v.split(AGENT_STATE_DIR).join(stateDir) : v;
+}
+
+/** The generated document, pointed at this machine (see the module comment). Pure: returns a copy. */
+export function localize(doc: FluentBitConfigDocument, t: LocalTargets): FluentBitConfigDocument {
+  const fix = (p: Plugin): Plugin => {
+    const out: Plugin = Object.fromEntries(Object.entries(p).map(([k, v]) => [k, replaceStateDir(v, t.stateDir)]));
+    const name = String(out.name);
+    if (name === 'tail' && t.logPaths) out.path = t.logPaths.join(',');
+    if (name === 'syslog') {
+      out.listen = '127.0.0.1';
+      if (t.syslogPort) out.port = t.syslogPort;
+    }
+    if (name === 'opensearch' && t.opensearchUrl) {
+      const u = new URL(t.opensearchUrl);
+      out.host = u.hostname;
+      out.port = u.port;
+      out.tls = 'off';
+      delete out['tls.verify'];
+    }
+    if (name === 's3' && t.s3Endpoint) out.endpoint = t.s3Endpoint;
+    if (name === 'kinesis_streams' && t.kinesisTlsPort) {
+      out.endpoint = '127.0.0.1';
+      out.port = t.kinesisTlsPort;
+      // the emulator's certificate is self-signed
+      out['tls.verify'] = 'off';
+    }
+    Object.assign(out, t.timing?.[name] ?? {});
+    return out;
+  };
+  const service: Plugin = { ...Object.fromEntries(Object.entries(doc.service).map(([k, v]) => [k, replaceStateDir(v, t.stateDir)])), http_listen: '127.0.0.1', http_port: t.httpPort, ...(t.timing?.service ?? {}) };
+  return {
+    ...doc,
+    service: service as FluentBitConfigDocument['service'],
+    pipeline: {
+      inputs: doc.pipeline.inputs.map(fix) as FluentBitConfigDocument['pipeline']['inputs'],
+      ...(doc.pipeline.filters ? { filters: doc.pipeline.filters.map(fix) as FluentBitConfigDocument['pipeline']['filters'] } : {}),
+      outputs: doc.pipeline.outputs.map(fix) as FluentBitConfigDocument['pipeline']['outputs'],
+    },
+  };
+}
+
+export interface FluentBitProcess {
+  readonly dir: string;
+  readonly configFile: string;
+  readonly httpUrl: string;
+  readonly pid: number | undefined;
+  /** Everything the agent printed so far (this run and the ones before it). */
+  log(): string;
+  /** Fluent Bit's own counters (`/api/v1/metrics`): records per input and output, retries, errors. */
+  metrics(): Promise<FluentBitMetrics>;
+  /** SIGTERM: Fluent Bit flushes what it holds (within its grace period) and exits. */
+  stop(): Promise<void>;
+  /** SIGKILL: a crash; what was not flushed stays in the filesystem buffer and the offsets DB. */
+  kill(): Promise<void>;
+  /** Starts it again on the same configuration and state directory. */
+  start(): Promise<void>;
+}
+
+export interface FluentBitMetrics {
+  input: Record<string, { records: number; bytes: number }>;
+  filter: Record<string, { drop_records?: number; add_records?: number }>;
+  output: Record<string, { proc_records: number; proc_bytes: number; errors: number; retries: number; retries_failed: number; dropped_records: number; retried_records: number }>;
+}
+
+export interface StartFluentBitOptions {
+  /** The configuration (already localized). */
+  doc: FluentBitConfigDocument;
+  /** Working directory of this agent (config file, log); made when missing. */
+  dir: string;
+  /** Extra environment (AWS credentials for the emulators, LOGTONG_* placeholders). */
+  env?: Record<string, string>;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const READY_TIMEOUT_MS = 30_000;
+
+const live = new Set<ChildProcess>();
+let hooked = false;
+function killAllOnExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => {
+    for (const c of live) {
+      try {
+        process.kill(-c.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  });
+}
+
+export async function startFluentBit(opts: StartFluentBitOptions): Promise<FluentBitProcess> {
+  const bin = fluentBitBinary();
+  fs.mkdirSync(opts.dir, { recursive: true });
+  const configFile = path.join(opts.dir, 'fluent-bit.yaml');
+  fs.writeFileSync(configFile, `# localized by test/integration/harness/fluent-bit.ts\n${stringify(opts.doc, { lineWidth: 0 })}`);
+  const logFile = path.join(opts.dir, 'fluent-bit.log');
+  const httpUrl = `http://127.0.0.1:${opts.doc.service.http_port}`;
+  const prefix = spawnSync('setpriv', ['--version']).status === 0 ? ['setpriv', '--pdeathsig', 'SIGKILL', '--'] : [];
+  killAllOnExit();
+
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  let exitInfo: string | undefined;
+
+  const start = async (): Promise<void> => {
+    if (child && !exitInfo) return;
+    exitInfo = undefined;
+    const out = fs.openSync(logFile, 'a');
+    const argv = [...prefix, bin, '-c', configFile];
+    const c = spawn(argv[0], argv.slice(1), { cwd: opts.dir, detached: true, stdio: ['ignore', out, out], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: opts.dir, ...opts.env } });
+    fs.closeSync(out);
+    child = c;
+    live.add(c);
+    exited = new Promise<void>((resolve) => {
+      c.once('exit', (code, signal) => {
+        exitInfo = `exited with ${signal ?? `code ${code}`}`;
+        live.delete(c);
+        resolve();
+      });
+      c.once('error', (e) => {
+        exitInfo = `failed to spawn: ${e.message}`;
+        live.delete(c);
+        resolve();
+      });
+    });
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      if (exitInfo) throw new Error(`Fluent Bit ${exitInfo} before it was ready.\n--- ${logFile} ---\n${readLog()}`);
+      const ok = await fetch(`${httpUrl}/api/v1/health`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status === 200, () => false);
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`Fluent Bit not ready within ${READY_TIMEOUT_MS} ms.\n--- ${logFile} ---\n${readLog()}`);
+      await sleep(100);
+    }
+  };
+
+  const signal = async (sig: NodeJS.Signals, graceMs: number): Promise<void> => {
+    const c = child;
+    if (!c || exitInfo || c.pid === undefined) return;
+    try {
+      process.kill(-c.pid, sig);
+    } catch {
+      /* gone */
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+    clearTimeout(timer);
+    if (!done) {
+      try {
+        process.kill(-c.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      await exited;
+    }
+  };
+
+  const readLog = (): string => {
+    try {
+      return fs.readFileSync(logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+
+  await start();
+  return {
+    dir: opts.dir,
+    configFile,
+    httpUrl,
+    get pid() {
+      return child && !exitInfo ? child.pid : undefined;
+    },
+    log: readLog,
+    async metrics() {
+      const res = await fetch(`${httpUrl}/api/v1/metrics`);
+      return (await res.json()) as FluentBitMetrics;
+    },
+    // Fluent Bit's own grace period is 5 s (service.grace); give it room before killing.
+    stop: () => signal('SIGTERM', 30_000),
+    kill: () => signal('SIGKILL', 5_000),
+    start,
+  };
+}
+
+/** Polls `check` until it returns true (then resolves) or the timeout passes (then throws `describe()`). */
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, describe: () => Promise<string> | string, everyMs = 500): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms: ${await describe()}`);
+    await sleep(everyMs);
+  }
+}
