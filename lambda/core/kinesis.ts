@@ -158,11 +158,11 @@ export function recordText(data: Buffer, opts: TextOptions = {}): Buffer {
     try {
       const v = JSON.parse(body.toString('utf8')) as unknown;
       const text = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[opts.jsonKey ?? 'log'] : undefined;
-      if (typeof text === 'string') return Buffer.from(text, 'utf8');
+      return typeof text === 'string' ? Buffer.from(text, 'utf8') : body;
     } catch {
-      // not JSON: a log line that happens to start with a brace
+      // not JSON as it stands: a log line that happens to start with a brace, or a JSON log line as Fluent Bit's
+      // log_key escaped it ({\"time\":…}), which the check below unescapes
     }
-    return body;
   }
   if ((opts.unescape ?? 'auto') === 'auto' && body.includes(92) && looksEscaped(body)) {
     try {

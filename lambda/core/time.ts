@@ -428,7 +428,8 @@ const DIRECTIVES: Record<string, Directive> = {
   '%': { re: '%' },
 };
 
-const EXPANSIONS: Record<string, string> = { T: '%H:%M:%S', F: '%Y-%m-%d', D: '%m/%d/%y', R: '%H:%M', r: '%I:%M:%S %p' };
+/** strptime shorthands and what they stand for (also read by the agent's time shapes, lib/agent/parser-regex.ts). */
+export const STRPTIME_EXPANSIONS: Record<string, string> = { T: '%H:%M:%S', F: '%Y-%m-%d', D: '%m/%d/%y', R: '%H:%M', r: '%I:%M:%S %p' };
 
 function setMonth(p: Parts, v: string): boolean {
   const m = MONTH_BY_NAME.get(v.toLowerCase());
@@ -444,7 +445,7 @@ export function escapeRe(s: string): string {
 
 function strptimeParser(format: string, resolve: ZoneResolver): TimeParser {
   let expanded = format;
-  for (let guard = 0; guard < 4 && /%[TFDRr]/.test(expanded); guard++) expanded = expanded.replace(/%([TFDRr])/g, (_, c: string) => EXPANSIONS[c]);
+  for (let guard = 0; guard < 4 && /%[TFDRr]/.test(expanded); guard++) expanded = expanded.replace(/%([TFDRr])/g, (_, c: string) => STRPTIME_EXPANSIONS[c]);
   let re = '^';
   const setters: Setter[] = [];
   const seen = new Set<string>();

@@ -60,6 +60,18 @@ const RETRY_LIMIT = 15;
 
 const FAILED_REASON = 'does not match the log format at the agent';
 
+/**
+ * buffer none: each record carries where it was read, `logtong: { host, file, offset }` (host from Fluent Bit's
+ * ${HOSTNAME}, file and byte offset from tail), and the opensearch output derives the document `_id` from the whole
+ * record (generate_id). A chunk Fluent Bit sends again (after a timeout, a 429 on some items, a restart with chunks on
+ * disk) then re-creates the same ids and OpenSearch answers 409, which Fluent Bit counts as done: nothing is indexed
+ * twice. Two identical lines stay two documents, their offsets differ. The keys are flat `logtong_*` while the
+ * filters run (a record accessor has no dotted keys) and nested under `logtong` last.
+ */
+const PROVENANCE_PREFIX = 'logtong_';
+/** The raw line while the agent parses it: a name no parsed record has, so that its presence means "did not parse". */
+const RAW_KEY = `${PROVENANCE_PREFIX}raw`;
+
 type Plugin = Record<string, string | number | boolean | string[] | undefined>;
 
 export interface FluentBitConfigDocument {
@@ -111,14 +123,31 @@ export function grepFilters(pipeline: Pipeline, fields: Record<string, FieldType
   return out;
 }
 
-function tailInput(pipeline: Pipeline, tag: string, multiline: FluentBitMultilineParser | undefined): Plugin {
+/** EKS container logs (/var/log/containers or /var/log/pods): CRI-framed lines. */
+function isContainerLogs(source: Extract<Pipeline['source'], { type: 'fluent-bit' }>): boolean {
+  return source.platform === 'eks' && source.logPaths.some((p) => /^\/var\/log\/(containers|pods)\//.test(p));
+}
+
+/**
+ * buffer s3, multi-line-text: the tag of each tailed file's records is `<tag>.<its path>`, so that the s3 output,
+ * which buffers by tag (plugins/out_s3/s3.c, s3_store_file_get), puts each log file in objects of its own. The
+ * processor joins an event's lines by their order in the object: with the records of two files in one object, the
+ * first lines of one (a banner before its first event, the rest of an event read in two passes) would follow the
+ * other's last event and be joined to it.
+ */
+function tagPerFile(pipeline: Pipeline, multiline: FluentBitMultilineParser | undefined): boolean {
+  return multiline !== undefined && (pipeline.engine.type === 'light' || pipeline.engine.buffer === 's3');
+}
+
+function tailInput(pipeline: Pipeline, tag: string, multiline: FluentBitMultilineParser | undefined, provenance: boolean): Plugin {
   const source = pipeline.source;
   if (source.type !== 'fluent-bit') fail(pipeline, `source type ${source.type} has no Fluent Bit agent config`);
-  const containerLogs = source.platform === 'eks' && source.logPaths.some((p) => /^\/var\/log\/(containers|pods)\//.test(p));
+  const containerLogs = isContainerLogs(source);
   const multilineParsers = [...(containerLogs ? ['cri'] : []), ...(multiline && !containerLogs ? [multiline.name] : [])];
   return {
     name: 'tail',
-    tag,
+    // in_tail replaces `*` with the file's path, `/` as `.` (plugins/in_tail/tail_file.c, tag_compose)
+    tag: tagPerFile(pipeline, multiline) ? `${tag}.*` : tag,
     path: source.logPaths.join(','),
     db: `${AGENT_STATE_DIR}/logtong-${pipeline.name}.db`,
     'db.locking': true,
@@ -129,14 +158,23 @@ function tailInput(pipeline: Pipeline, tag: string, multiline: FluentBitMultilin
     // With filesystem storage this bounds memory only: beyond it chunks wait on disk, the input is not paused.
     mem_buf_limit: '64MB',
     buffer_chunk_size: '64KB',
-    // Room for any line the processor could parse or back up (maxLineBytes), twice over. Longer lines are skipped
-    // with a warning in the agent's log: with skip_long_lines off Fluent Bit would instead stop reading the whole
-    // file, losing every line after it.
-    buffer_max_size: `${Math.ceil((2 * pipeline.logFormat.maxLineBytes) / 1024)}KB`,
+    // Room for any line the processor could parse or back up (maxLineBytes), twice over, and never less than
+    // buffer_chunk_size: in_tail refuses to start below it ("buffer_max_size must be >= buffer_chunk",
+    // plugins/in_tail/tail_config.c), which any maxLineBytes under 32 KiB gave. With skip_long_lines off a longer
+    // line would make Fluent Bit stop reading the whole file, losing every line after it.
+    buffer_max_size: `${Math.max(64, Math.ceil((2 * pipeline.logFormat.maxLineBytes) / 1024))}KB`,
     skip_long_lines: 'on',
+    // Raw lines (buffer kinesis / s3): a longer line is cut at buffer_max_size and forwarded, the rest of it skipped,
+    // so that the processor backs it up as over-long with its first bytes and the reason; skip_long_lines alone
+    // drops it with nothing but a warning in the agent's log (plugins/in_tail/tail_file.c, flb_tail_file_chunk).
+    ...(provenance ? {} : { truncate_long_lines: 'on' }),
     refresh_interval: 10,
     rotate_wait: 30,
+    // As the processor: an empty line carries no record.
+    skip_empty_lines: 'on',
     ...(multilineParsers.length ? { 'multiline.parser': multilineParsers.join(',') } : {}),
+    // buffer none: where each line was read, for its document id (see PROVENANCE).
+    ...(provenance ? { path_key: `${PROVENANCE_PREFIX}file`, offset_key: `${PROVENANCE_PREFIX}offset` } : {}),
   };
 }
 
@@ -144,12 +182,21 @@ function tailInput(pipeline: Pipeline, tag: string, multiline: FluentBitMultilin
  * The whole frame as `log`: the receivers parse nothing, so a frame that is not valid RFC 5424/3164 (or the pipeline's
  * format) still reaches the processor, which parses it with the same core as every other source and backs up what
  * fails, with the reason. Fluent Bit's own syslog parsers would drop such frames at the receiver.
+ * Any bytes: in_syslog drops a frame its parser does not match (plugins/in_syslog/syslog_prot.c, "error parsing log
+ * message"), and Onigmo in UTF-8 mode fails a class such as `[\s\S]` on bytes that are not UTF-8, while `.` steps over
+ * any byte; `(?:.|\s)` therefore takes every frame whole, and the processor backs up one that is not UTF-8 with its
+ * bytes. One trailing LF (rsyslog ends octet-counted frames and RFC 5424 datagrams with it) is left out, since the s3
+ * output ends each record with its own: one frame, one line. The pattern means the same as a JavaScript RegExp.
  */
-const RAW_FRAME_PARSER: FluentBitParser = { name: 'logtong-raw-frame', format: 'regex', regex: '^(?<log>[\\s\\S]*)$' };
+const RAW_FRAME_PARSER: FluentBitParser = { name: 'logtong-raw-frame', format: 'regex', regex: '^(?<log>(?:.|\\s)*?)\\n?(?!.|\\s)' };
 
 /**
  * Logtong's syslog receivers (ECS behind the NLB): frames on the pipeline's port, over TCP newline-delimited or
  * octet-counted; tcp_udp listens with one input per protocol on the same port.
+ * Known Fluent Bit 4.2.2 defect, not avoidable here: with newline framing, an empty line that follows a frame in the
+ * same read makes in_syslog drop one byte from the start of its buffer and parse the buffer again (syslog_prot.c,
+ * the `len == 0` branch), so the frames before it come again, shortened by a byte each time. rsyslog never sends
+ * empty lines; clients that do should use octet counting.
  */
 function syslogInputs(pipeline: Pipeline, tag: string): Plugin[] {
   const source = pipeline.source;
@@ -167,8 +214,11 @@ function syslogInputs(pipeline: Pipeline, tag: string): Plugin[] {
     'storage.type': 'filesystem',
     mem_buf_limit: '64MB',
     buffer_chunk_size: '64KB',
-    // The longest frame the processor accepts (maxLineBytes), so none is cut by the receiver.
-    buffer_max_size: `${Math.ceil(pipeline.logFormat.maxLineBytes / 1024)}KB`,
+    // Room for any frame the processor could index or back up as too long (maxLineBytes), twice over: in_syslog
+    // closes a connection whose pending frame outgrows this buffer and that frame is lost, logged at debug level only
+    // (plugins/in_syslog/syslog_conn.c). With exactly maxLineBytes the longest frames the processor accepts did not
+    // fit either: the buffer also holds the octet count, the LF and a NUL.
+    buffer_max_size: `${Math.ceil((2 * pipeline.logFormat.maxLineBytes) / 1024)}KB`,
     ...(mode === 'udp' ? { receive_buffer_size: '4MB' } : {}),
   }));
 }
@@ -177,8 +227,14 @@ function syslogInputs(pipeline: Pipeline, tag: string): Plugin[] {
 function multilineFilter(pipeline: Pipeline, tag: string, multiline: FluentBitMultilineParser | undefined): Plugin[] {
   const source = pipeline.source;
   if (!multiline || source.type !== 'fluent-bit' || source.platform !== 'eks') return [];
-  if (!source.logPaths.some((p) => /^\/var\/log\/(containers|pods)\//.test(p))) return [];
-  return [{ name: 'multiline', match: tag, 'multiline.key_content': 'log', 'multiline.parser': multiline.name, buffer: true, flush_ms: 2000, 'emitter_storage.type': 'filesystem', emitter_mem_buf_limit: '64MB' }];
+  if (!isContainerLogs(source)) return [];
+  // Unbuffered: the events of each chunk tail appends (one read of a file) are joined and flushed with it. Buffered
+  // mode holds each file's last event in memory until the next first line or its flush timer, and an agent stopped
+  // meanwhile loses it for good: cb_ml_exit destroys pending events unflushed (plugins/filter_multiline/ml.c), its
+  // emitter is paused at shutdown, and the offsets DB is already past them. Buffered mode also keeps one stream per
+  // tag, i.e. one for every container file. Unbuffered, an event whose lines came in two reads is two adjacent
+  // records, which the processor joins again with the same first-line regex.
+  return [{ name: 'multiline', match: tagPerFile(pipeline, multiline) ? `${tag}.*` : tag, 'multiline.key_content': 'log', 'multiline.parser': multiline.name, buffer: false }];
 }
 
 function opensearchTarget(pipeline: Pipeline, targets: AgentTargets): NonNullable<AgentTargets['opensearch']> {
@@ -237,13 +293,19 @@ export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTarget
     health_check: 'on',
     'storage.path': `${AGENT_STATE_DIR}/storage`,
     'storage.sync': 'normal',
-    'storage.checksum': 'on',
+    // Off on purpose: chunkio finalizes a chunk's CRC only when it syncs it, so after a crash (SIGKILL, OOM kill,
+    // power loss of the process) the chunk being written fails the check and is deleted at restart with every record
+    // in it. Without the check the chunk is read up to its recorded length, which a write updates after the data.
+    'storage.checksum': 'off',
     'storage.backlog.mem_limit': '64MB',
     'storage.max_chunks_up': 128,
+    // A chunk an output gives up on (retry_limit reached, or refused for good) is kept on disk under
+    // storage.path/rejected instead of being deleted: the last copy of those records.
+    'storage.keep.rejected': 'on',
     'scheduler.base': 5,
     'scheduler.cap': 600,
   };
-  const inputs = syslog ? syslogInputs(pipeline, tag) : [tailInput(pipeline, tag, multiline)];
+  const inputs = syslog ? syslogInputs(pipeline, tag) : [tailInput(pipeline, tag, multiline, buffer === 'none')];
   const filters: Plugin[] = [...multilineFilter(pipeline, tag, multiline)];
   const outputs: Plugin[] = [];
   let parsers: FluentBitParser[] | undefined = syslog ? [RAW_FRAME_PARSER] : undefined;
@@ -257,7 +319,7 @@ export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTarget
     const prefix = targets.keyPrefix ?? `${pipeline.name}/`;
     // log_key: the object holds the raw lines, one per line, as the files had them (a joined event keeps its \n, and
     // the processor re-joins it with the same first-line regex).
-    outputs.push(s3Output(tag, targets.region, targets.bucketName, `/${prefix}%Y/%m/%d/%H/%M%S-$UUID.log.gz`, `${AGENT_STATE_DIR}/s3`, 'log'));
+    outputs.push(s3Output(tagPerFile(pipeline, multiline) ? `${tag}.*` : tag, targets.region, targets.bucketName, `/${prefix}%Y/%m/%d/%H/%M%S-$UUID.log.gz`, `${AGENT_STATE_DIR}/s3`, 'log'));
   } else {
     if (pipeline.engine.type !== 'opensearch') fail(pipeline, 'buffer none needs an OpenSearch engine');
     if (!targets.backupBucketName) fail(pipeline, 'buffer none needs targets.backupBucketName (lines the agent cannot parse are kept there)');
@@ -268,14 +330,29 @@ export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTarget
       if (e instanceof AgentConfigError) fail(pipeline, `buffer none: ${e.message}`);
       throw e;
     }
-    parsers = [parsing.main, ...(parsing.request?.parsers ?? [])];
+    parsers = [parsing.main, ...(parsing.time ? [parsing.time] : []), ...(parsing.request?.parsers ?? [])];
     const failedTag = `failed.${pipeline.name}`;
-    filters.push({ name: 'parser', match: tag, key_name: 'log', parser: parsing.main.name, reserve_data: false, preserve_key: false });
-    // A record that still holds `log` did not parse (a parsed one lost the key): re-tagged, it leaves this
-    // pipeline's filters and outputs for the backup bucket.
-    filters.push({ name: 'rewrite_tag', match: tag, rule: `$log ^[\\s\\S]*$ ${failedTag} false`, emitter_name: `logtong_${pipeline.name.replace(/-/g, '_')}_failed`, 'emitter_storage.type': 'filesystem', emitter_mem_buf_limit: '64MB' });
+    const source = pipeline.source;
+    const containerLogs = source.type === 'fluent-bit' && isContainerLogs(source);
+    filters.push({
+      name: 'modify',
+      match: tag,
+      rename: `log ${RAW_KEY}`,
+      add: `${PROVENANCE_PREFIX}host \${HOSTNAME}`,
+      // The container runtime's framing (cri parser) is not part of the line the processor would see.
+      ...(containerLogs ? { remove: ['time', 'stream', '_p'] } : {}),
+    });
+    // reserve_data keeps the provenance keys; a line that parses loses RAW_KEY (preserve_key off).
+    filters.push({ name: 'parser', match: tag, key_name: RAW_KEY, parser: parsing.main.name, reserve_data: true, preserve_key: false });
+    // A record that still holds RAW_KEY did not parse: re-tagged, it leaves this pipeline's filters and outputs for
+    // the backup bucket.
+    filters.push({ name: 'rewrite_tag', match: tag, rule: `$${RAW_KEY} ^[\\s\\S]*$ ${failedTag} false`, emitter_name: `logtong_${pipeline.name.replace(/-/g, '_')}_failed`, 'emitter_storage.type': 'filesystem', emitter_mem_buf_limit: '64MB' });
     // The processor's backup records: the raw text and why it is there.
-    filters.push({ name: 'modify', match: failedTag, rename: 'log raw', add: `reason "${FAILED_REASON}"` });
+    filters.push({ name: 'modify', match: failedTag, rename: `${RAW_KEY} raw`, add: `reason "${FAILED_REASON}"` });
+    if (parsing.time) {
+      // The time alone, once the line has parsed: a value the agent cannot read leaves the read time, not a loss.
+      filters.push({ name: 'parser', match: tag, key_name: parsing.time.time_key, parser: parsing.time.name, reserve_data: true, preserve_key: false });
+    }
     if (parsing.request) {
       // Two filters in turn, not one with two parsers: a split line has lost its `request` key, so the second
       // finds nothing to do; an unsplit one keeps `request` as the processor keeps it.
@@ -284,6 +361,9 @@ export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTarget
       }
     }
     filters.push(...grepFilters(pipeline, parsing.fields, tag));
+    for (const match of [tag, failedTag]) {
+      filters.push({ name: 'nest', match, operation: 'nest', wildcard: `${PROVENANCE_PREFIX}*`, nest_under: 'logtong', remove_prefix: PROVENANCE_PREFIX });
+    }
     const os = opensearchTarget(pipeline, targets);
     const domain = pipeline.engine.domain;
     if (domain.type === 'self-managed' && domain.auth === 'basic' && !(os.httpUser && os.httpPasswd)) {
@@ -302,10 +382,16 @@ export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTarget
       suppress_type_name: 'on',
       // Names as the processor writes them (the index template maps those); no `_type` on OpenSearch 2.
       replace_dots: 'off',
-      trace_error: 'on',
+      // One id per record (see PROVENANCE_PREFIX), written with `create`: a chunk sent again is not indexed twice.
+      generate_id: 'on',
+      write_operation: 'create',
+      // Off unless asked for: OpenSearch's answer to a rejected request quotes the rejected documents' values.
+      trace_error: source.type === 'fluent-bit' && source.traceErrors ? 'on' : 'off',
       // `@timestamp` from the parsed time, as the processor writes it (ISO 8601 UTC, milliseconds).
       time_key: '@timestamp',
-      buffer_size: '512KB',
+      // The answer to a bulk request lists every item (with generate_id, ~150 bytes each): a bounded buffer cannot
+      // hold the answer for a large chunk, and Fluent Bit then retries the chunk until it gives up on it.
+      buffer_size: 'false',
       compress: 'gzip',
     });
     outputs.push(s3Output(failedTag, targets.region, targets.backupBucketName, `/agent-failed/${pipeline.name}/%Y/%m/%d/%H/%M%S-$UUID.json.gz`, `${AGENT_STATE_DIR}/s3-failed`));

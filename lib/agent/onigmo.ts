@@ -2,8 +2,9 @@
  * JavaScript regular expression source (as the processor compiles it: `new RegExp(source)`, no flags) → a pattern
  * for Onigmo, the engine of Fluent Bit's parsers and grep filter (UTF-8, Ruby syntax).
  *
- * The output is written in the subset both engines read the same way, so that the tests can compile it with JS
- * RegExp (Fluent Bit itself cannot be installed on the build machine) and see what the agent will match:
+ * The output is written in the subset both engines read the same way, so that the unit tests can compile it with JS
+ * RegExp, fast and in-process, and see what the agent will match; test/integration/fluent-bit-regex.test.ts runs
+ * every generated pattern in the real Fluent Bit 4.2.2 and holds it to the same lines:
  * - `^` / `$`: in Ruby syntax they are line anchors, in JS (no `m` flag) input anchors; a multi-line event would
  *   match differently. They become `(?<![\s\S])` / `(?![\s\S])` (JS has no `\A` / `\z`).
  * - `.`: JS excludes \n, \r, U+2028, U+2029; Onigmo only \n. Written as that class.

@@ -176,6 +176,13 @@ const FluentBitSource = z
       })
       .optional()
       .meta({ description: 'Required for platform eks.' }),
+    traceErrors: z
+      .boolean()
+      .default(false)
+      .meta({
+        description:
+          "buffer none: print OpenSearch's answer to a rejected bulk request in the agent's log (Fluent Bit's trace_error). Off by default: the answer quotes field values of the rejected documents.",
+      }),
   })
   .superRefine((s, ctx) => {
     if (s.platform === 'eks' && !s.eks) ctx.addIssue({ code: 'custom', path: ['eks'], message: 'is required for platform eks' });

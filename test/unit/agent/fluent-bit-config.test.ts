@@ -76,11 +76,14 @@ describe('fluentBitConfig', () => {
   it('buffer none: parse, failed lines to the backup bucket, request split, then the opensearch output with SigV4', () => {
     const doc = read(pipeline());
     expect(doc.pipeline.filters!.map((f) => `${f.name}:${f.match}`)).toEqual([
+      'modify:logtong.web',
       'parser:logtong.web',
       'rewrite_tag:logtong.web',
       'modify:failed.web',
       'parser:logtong.web',
       'parser:logtong.web',
+      'nest:logtong.web',
+      'nest:failed.web',
     ]);
     expect(doc.parsers!.map((p) => p.name)).toEqual(['logtong-web', 'logtong-web-request-1', 'logtong-web-request-2']);
     expect(doc.pipeline.outputs).toEqual([
@@ -94,7 +97,10 @@ describe('fluentBitConfig', () => {
         aws_region: 'eu-west-1',
         index: 'web-logs',
         suppress_type_name: 'on',
-        trace_error: 'on',
+        // off by default: OpenSearch's answer to a rejected request quotes the documents (source.traceErrors)
+        trace_error: 'off',
+        generate_id: 'on',
+        write_operation: 'create',
         replace_dots: 'off',
         retry_limit: 15,
         'storage.total_limit_size': '5G',
@@ -145,6 +151,37 @@ describe('fluentBitConfig', () => {
     );
     expect(doc.pipeline.inputs[0]['multiline.parser']).toBe('cri');
     expect(doc.pipeline.filters).toEqual([expect.objectContaining({ name: 'multiline', 'multiline.parser': 'logtong-web-multiline', 'multiline.key_content': 'log' })]);
+    // unbuffered: a buffered filter holds each file's last event, lost when the agent stops (fluent-bit-eks.test.ts)
+    expect(doc.pipeline.filters![0]).toEqual({ name: 'multiline', match: 'logtong.web.*', 'multiline.key_content': 'log', 'multiline.parser': 'logtong-web-multiline', buffer: false });
+    // stdout and stderr of a container each have their own events
+    expect(doc.multiline_parsers![0].key_group).toBe('stream');
+  });
+
+  it('buffer s3 and the Light Engine with multi-line-text: one tag, so one object stream, per tailed file', () => {
+    const multiLine = { type: 'multi-line-text', format: '%d{yyyy-MM-dd HH:mm:ss,SSS} %p [%t] %c: %m%n' };
+    const eks = { platform: 'eks', logPaths: ['/var/log/containers/app-*.log'], eks: { clusterName: 'c', oidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/X' } };
+    for (const engine of [{ type: 'light' }, { type: 'opensearch', buffer: 's3', indexPrefix: 'web', domain: DOMAIN }]) {
+      for (const source of [{}, eks]) {
+        const doc = read(pipeline({ engine, source, logFormat: multiLine }));
+        const matches = [...(doc.pipeline.filters ?? []), ...doc.pipeline.outputs].map((p) => p.match);
+        expect({ tag: doc.pipeline.inputs[0].tag, matches }).toEqual({ tag: 'logtong.web.*', matches: matches.map(() => 'logtong.web.*') });
+      }
+    }
+    // single-line formats, and other buffers, keep one tag
+    expect(read(pipeline({ engine: { type: 'light' } })).pipeline.inputs[0].tag).toBe('logtong.web');
+    const kinesis = read(pipeline({ engine: { type: 'opensearch', buffer: 'kinesis', indexPrefix: 'web', domain: DOMAIN }, logFormat: multiLine }));
+    expect([kinesis.pipeline.inputs[0].tag, kinesis.pipeline.outputs[0].match]).toEqual(['logtong.web', 'logtong.web']);
+  });
+
+  it('tail: a line longer than its buffer is cut and forwarded for the processor to back up (raw buffers); the buffer is never under its chunk', () => {
+    for (const engine of [{ type: 'light' }, { type: 'opensearch', buffer: 'kinesis', indexPrefix: 'web', domain: DOMAIN }]) {
+      expect(read(pipeline({ engine })).pipeline.inputs[0]).toMatchObject({ skip_long_lines: 'on', truncate_long_lines: 'on', buffer_max_size: '2048KB' });
+    }
+    // buffer none parses at the agent: a cut line is not cut there
+    expect(read(pipeline()).pipeline.inputs[0].truncate_long_lines).toBeUndefined();
+    // in_tail refuses buffer_max_size < buffer_chunk_size (64KB)
+    const small = read(pipeline({ engine: { type: 'light' }, logFormat: { type: 'nginx', maxLineBytes: 4096 } })).pipeline.inputs[0];
+    expect([small.buffer_chunk_size, small.buffer_max_size]).toEqual(['64KB', '64KB']);
   });
 
   it('syslog receivers: the syslog input on the port, each frame whole as `log`, forwarded raw; never buffer none', () => {
@@ -162,6 +199,14 @@ describe('fluentBitConfig', () => {
     // a frame with a BOM, structured data and a newline inside stays byte for byte what the client sent
     const frame = '<165>1 2003-10-11T22:14:15.003Z host app 1 ID47 [x@1 a="b"] \uFEFFmsg\nmore';
     expect(new RegExp(raw.regex!).exec(frame)?.groups).toEqual({ log: frame });
+    // the LF that ends an octet-counted frame or a datagram is left to the output's own; one only, and nothing else
+    for (const [wire, log] of [[`${frame}\n`, frame], [`${frame}\n\n`, `${frame}\n`], ['a\r\n', 'a\r'], ['\u2028x\r', '\u2028x\r'], ['', '']]) {
+      expect(new RegExp(raw.regex!).exec(wire)?.groups).toEqual({ log });
+    }
+    // not a character class: Onigmo fails one on bytes that are not UTF-8, and in_syslog drops what does not match
+    expect(raw.regex).not.toMatch(/\[/);
+    // twice maxLineBytes: a frame too long for the processor still reaches it, to be backed up with the reason
+    expect(doc.pipeline.inputs[0].buffer_max_size).toBe('2048KB');
     expect(doc.pipeline.outputs).toEqual([expect.objectContaining({ name: 'kinesis_streams', stream: 'buf-stream', log_key: 'log' })]);
     expect(doc.pipeline.filters).toBeUndefined();
     expect(read(syslog('tcp', { type: 'light' })).pipeline.outputs).toEqual([expect.objectContaining({ name: 's3', bucket: 'buf-bucket', log_key: 'log' })]);

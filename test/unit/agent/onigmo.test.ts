@@ -1,10 +1,12 @@
 /**
- * toOnigmo writes JS regex sources in the subset JS and Onigmo (Fluent Bit's engine, Ruby syntax) read alike; JS
- * RegExp compiles the output here (Fluent Bit is not installable on this machine), so these tests check that the
- * converted pattern matches in JS exactly what the original did, and that it avoids the constructs whose Onigmo
- * meaning differs (line anchors, `.` and \r, identity escapes, `{,n}`, nested classes, `&&`).
+ * toOnigmo writes JS regex sources in the subset JS and Onigmo (Fluent Bit's engine, Ruby syntax) read alike. Here JS
+ * RegExp compiles the output (fast, no process), so these tests check that the converted pattern matches in JS
+ * exactly what the original did, and that it avoids the constructs whose Onigmo meaning differs (line anchors, `.`
+ * and \r, identity escapes, `{,n}`, nested classes, `&&`). The same samples (ONIGMO_SAMPLES) run in the real Fluent
+ * Bit in test/integration/fluent-bit-regex.test.ts.
  */
 import { ConversionError, toOnigmo } from '../../../lib/agent/onigmo';
+import { ONIGMO_SAMPLES } from './simulate';
 
 const same = (source: string, inputs: string[]) => {
   const a = new RegExp(source);
@@ -13,51 +15,46 @@ const same = (source: string, inputs: string[]) => {
 };
 
 describe('toOnigmo', () => {
+  it.each(Object.keys(ONIGMO_SAMPLES))('samples (%s): the converted pattern matches what the source matches', (rule) => {
+    for (const [source, inputs] of ONIGMO_SAMPLES[rule]) same(source, inputs);
+  });
+
   it('anchors ^ and $ to the input, not to lines (Ruby syntax makes them line anchors)', () => {
     const o = toOnigmo('^a$');
     expect(o).toBe('(?<![\\s\\S])a(?![\\s\\S])');
     expect(o).not.toMatch(/[$^]/);
-    same('^a$', ['a', 'a\nb', 'b\na', 'a\n']);
   });
 
   it('writes `.` as the class JS means (no \\n, \\r, U+2028/9); Onigmo\'s `.` would take \\r', () => {
     expect(toOnigmo('a.b')).toBe('a[^\\n\\r\\u2028\\u2029]b');
-    same('a.b', ['axb', 'a\rb', 'a\nb', 'a\u2028b']);
   });
 
   it('spells out \\d \\w \\s and their negations, in and out of classes', () => {
     expect(toOnigmo('\\d+')).toBe('[0-9]+');
     expect(toOnigmo('[\\w.-]+')).toBe('[A-Za-z0-9_.-]+');
-    same('(?<n>\\d+)\\s(?<w>\\w+)\\S\\D\\W', ['12 ab!x!', '١٢ ab', '12\u00a0ab-x-', '12\u3000ab\u00e9x!']);
     expect(() => toOnigmo('[\\S]')).toThrow(ConversionError);
     // a `-` beside a shorthand is literal in JS; spelled out it must not become a range
     expect(toOnigmo('[\\w-z]')).toBe('[A-Za-z0-9_\\-z]');
-    same('[\\w-z]+', ['a-z', '`|~', 'ab_']);
-    same('[a-\\d]+', ['a-1', 'b', '-']);
     expect(toOnigmo('[\\s\\S]*')).toBe('[\\s\\S]*');
     expect(toOnigmo('[^\\s\\S]')).toBe('(?!)');
   });
 
   it('\\b as lookarounds over ASCII word characters', () => {
-    same('\\bfoo\\b', ['a foo b', 'afoo', 'foo_', 'éfooé']);
-    same('\\Boo', ['foo', 'oo']);
+    expect(toOnigmo('\\bx')).toBe('(?:(?<=[A-Za-z0-9_])(?![A-Za-z0-9_])|(?<![A-Za-z0-9_])(?=[A-Za-z0-9_]))x');
   });
 
   it('identity escapes become the character (Onigmo reads \\h \\a \\p… as classes or controls)', () => {
     expect(toOnigmo('\\h\\a\\p')).toBe('hap');
-    same('\\h\\a', ['ha', 'h\u0007']);
     expect(toOnigmo('\\x41\\u00e9\\0')).toBe('\\u0041\\u00e9\\u0000');
   });
 
   it('a `{` that is no quantifier is escaped (Onigmo reads {,3} as one)', () => {
     expect(toOnigmo('a{,3}')).toBe('a\\{,3\\}');
-    same('a{,3}', ['a{,3}', 'aaa']);
     expect(toOnigmo('a{2,}b{3}')).toBe('a{2,}b{3}');
   });
 
   it('escapes `[` and `&` inside classes (nested classes and && intersections in Onigmo)', () => {
     expect(toOnigmo('[[a&&b]')).toBe('[\\[a\\&\\&b]');
-    same('[[a&]+', ['[&a', 'x']);
     expect(toOnigmo('[^]')).toBe('[\\s\\S]');
     expect(toOnigmo('a[]')).toBe('a(?!)');
   });
@@ -65,12 +62,11 @@ describe('toOnigmo', () => {
   it('escapes `/`: Fluent Bit strips the slashes of a pattern written /…/', () => {
     expect(toOnigmo('/api/')).toBe('\\/api\\/');
     expect(toOnigmo('\\/x')).toBe('\\/x');
-    same('/api/', ['GET /api/v1', '/api']);
   });
 
   it('keeps named groups, non-capturing groups, lookarounds and \\k<name>', () => {
     const src = '(?<q>["\'])(?<v>(?:(?!\\k<q>).)*)\\k<q>(?=;)(?<!x)';
-    same(src, ['"ab";', "'a\"b';", '"ab"x']);
+    expect(toOnigmo(src)).toBe(`(?<q>["'])(?<v>(?:(?!\\k<q>)[^\\n\\r\\u2028\\u2029])*)\\k<q>(?=;)(?<!x)`);
   });
 
   it('refuses what Onigmo cannot do the same way', () => {

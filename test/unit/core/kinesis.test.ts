@@ -47,6 +47,13 @@ describe('recordText: what each producer puts in a record', () => {
     expect(text(Buffer.from('{not json}'))).toBe('{not json}');
   });
 
+  it('unescapes a JSON log line that Fluent Bit log_key escaped (found by the real agent: it was backed up whole)', () => {
+    const appJson = JSON.stringify({ time: '2015-05-17T10:05:03.000+0000', level: 'INFO', msg: 'GET /a "b" HTTP/1.1' });
+    const escaped = JSON.stringify(appJson).slice(1, -1);
+    expect(escaped.startsWith('{\\"')).toBe(true);
+    expect(text(Buffer.from(`${escaped}\n`))).toBe(appJson);
+  });
+
   it('returns bytes that are not UTF-8 unchanged, for the line splitter to flag', () => {
     const bad = Buffer.from([0x61, 0xff, 0x62, 0x0a]);
     expect(recordText(bad)).toEqual(bad.subarray(0, 3));
