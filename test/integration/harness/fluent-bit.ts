@@ -57,8 +57,11 @@ export interface LocalTargets {
   opensearchUrl?: string;
   /** The S3 emulator (http://127.0.0.1:PORT). */
   s3Endpoint?: string;
-  /** The Kinesis emulator's TLS port on 127.0.0.1 (Fluent Bit's kinesis_streams output speaks TLS only). */
-  kinesisTlsPort?: number;
+  /**
+   * The Kinesis emulator's TLS port on 127.0.0.1 and its certificate: Fluent Bit's kinesis_streams output speaks TLS
+   * only and always verifies (plugins/out_kinesis_streams/kinesis.c creates its TLS context with verify on).
+   */
+  kinesis?: { tlsPort: number; certificateFile: string };
   /** Per-plugin timing overrides the test applies (e.g. `{ s3: { upload_timeout: '3s' } }`). */
   timing?: Record<string, Record<string, string | number>>;
 }
@@ -85,11 +88,10 @@ export function localize(doc: FluentBitConfigDocument, t: LocalTargets): FluentB
       delete out['tls.verify'];
     }
     if (name === 's3' && t.s3Endpoint) out.endpoint = t.s3Endpoint;
-    if (name === 'kinesis_streams' && t.kinesisTlsPort) {
+    if (name === 'kinesis_streams' && t.kinesis) {
       out.endpoint = '127.0.0.1';
-      out.port = t.kinesisTlsPort;
-      // the emulator's certificate is self-signed
-      out['tls.verify'] = 'off';
+      out.port = t.kinesis.tlsPort;
+      out['tls.ca_file'] = t.kinesis.certificateFile;
     }
     Object.assign(out, t.timing?.[name] ?? {});
     return out;
@@ -178,6 +180,8 @@ export async function startFluentBit(opts: StartFluentBitOptions): Promise<Fluen
     const argv = [...prefix, bin, '-c', configFile];
     const c = spawn(argv[0], argv.slice(1), { cwd: opts.dir, detached: true, stdio: ['ignore', out, out], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: opts.dir, ...opts.env } });
     fs.closeSync(out);
+    // Not holding the test process open: a test that fails before stop() still ends (the exit hook kills it).
+    c.unref();
     child = c;
     live.add(c);
     exited = new Promise<void>((resolve) => {
@@ -241,8 +245,13 @@ export async function startFluentBit(opts: StartFluentBitOptions): Promise<Fluen
     },
     log: readLog,
     async metrics() {
-      const res = await fetch(`${httpUrl}/api/v1/metrics`);
-      return (await res.json()) as FluentBitMetrics;
+      // Right after start the endpoint may answer before its first collection, with an empty body.
+      for (let attempt = 0; ; attempt++) {
+        const text = await (await fetch(`${httpUrl}/api/v1/metrics`)).text();
+        if (text.trim()) return JSON.parse(text) as FluentBitMetrics;
+        if (attempt > 100) throw new Error('Fluent Bit /api/v1/metrics keeps answering an empty body');
+        await sleep(20);
+      }
     },
     // Fluent Bit's own grace period is 5 s (service.grace); give it room before killing.
     stop: () => signal('SIGTERM', 30_000),

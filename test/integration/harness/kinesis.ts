@@ -8,6 +8,8 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, G
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from './fluent-bit';
 
@@ -16,6 +18,8 @@ export interface KinesisEmulator {
   endpoint: string;
   /** TLS port on 127.0.0.1 (self-signed certificate). */
   tlsPort: number;
+  /** The TLS port's certificate (PEM file), for clients that always verify (Fluent Bit's kinesis_streams). */
+  certificateFile: string;
   client: KinesisClient;
   /** Creates a provisioned stream and waits until it is ACTIVE; returns its ARN. */
   createStream(name: string, shards: number): Promise<string>;
@@ -40,10 +44,13 @@ export async function startKinesis(): Promise<KinesisEmulator> {
     if (Date.now() > deadline) throw new Error(`kinesis-local did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  const certificateFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'logtong-kinesis-')), 'server.pem');
+  fs.writeFileSync(certificateFile, (JSON.parse(fs.readFileSync(path.join(dir, 'server.json'), 'utf8')) as { server: { cert: string } }).server.cert);
   const client = new KinesisClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, requestHandler: new NodeHttpHandler() });
   return {
     endpoint,
     tlsPort: tls,
+    certificateFile,
     client,
     async createStream(name, shards) {
       await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));

@@ -1,0 +1,201 @@
+/**
+ * The EC2 agent with buffer kinesis, on the real Fluent Bit 4.2.2: the configuration generated for the example pipeline
+ * `orders-agent` (JSON application logs) tails a file and puts each raw line into a stream of the Kinesis emulator
+ * (kinesis_streams speaks TLS only: the emulator's TLS port, through a TCP proxy that the outage test cuts); the
+ * stream's records go to the Kinesis processor handler as the event source mapping delivers them, which indexes into a
+ * real OpenSearch node and backs up what does not parse. Zero-loss count at the end of each test: every line exactly
+ * once, indexed or backed up with its raw text and reason, where the processor's own parser says.
+ *
+ * Test-only timing (never in the shipped config): flush 1 s, tail refresh 2 s, retry backoff capped at 5 s.
+ */
+import type { KinesisStreamEvent, KinesisStreamRecord, KinesisStreamBatchResponse, Context } from 'aws-lambda';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
+import { compileParser } from '../../lambda/core/formats';
+import { corpusPath } from '../corpora';
+import { allDocuments, appendLines, backupRecords, createBuckets, examplePipeline, FAKE_AWS_ENV, tally } from './harness/agent-path';
+import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
+import { freePort, localize, startFluentBit, waitUntil, type FluentBitProcess } from './harness/fluent-bit';
+import { readStream, startKinesis, type KinesisEmulator } from './harness/kinesis';
+import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
+import { lambdaContext } from './harness/sqs-lambda';
+import { startTcpProxy, type TcpProxy } from './harness/tcp-proxy';
+
+jest.setTimeout(300_000);
+
+const PIPELINE = examplePipeline('orders-agent');
+const ALIAS = 'orders-agent';
+const STREAM = 'orders-agent-buffer';
+const BACKUP = 'backup';
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+// The orders service logs JSON lines; there is no such corpus, so each line is built from a real access-log line:
+// its time, a level from its status, its response size as latencyMs, its request as the message.
+const CORPUS = fs.readFileSync(corpusPath('apache_combined_elastic_examples.log'), 'utf8').split('\n').filter(Boolean);
+const ACCESS = /^(\S+) \S+ \S+ \[(\d{2})\/(\w{3})\/(\d{4}):(\d{2}:\d{2}:\d{2}) ([+-]\d{4})\] "([^"]*)" (\d{3}) (\d+|-)/;
+
+let node: OpenSearchNode;
+let aws: AwsEmulator;
+let kin: KinesisEmulator;
+let proxy: TcpProxy;
+let streamArn = '';
+let seq = 0;
+let processHandler: (e: KinesisStreamEvent, c: Context) => Promise<KinesisStreamBatchResponse>;
+const processor = compileParser(PIPELINE.logFormat);
+/** Per shard, the last sequence number handed to the processor. */
+const delivered = new Map<string, string>();
+
+interface Written {
+  seq: number;
+  line: string;
+  kind: 'indexed' | 'failed';
+}
+
+function makeLines(n: number): Written[] {
+  const out: Written[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = ++seq;
+    const m = ACCESS.exec(CORPUS[s % CORPUS.length]);
+    const line =
+      s % 89 === 0 || !m
+        ? `orders: unstructured line, seq ${s}`
+        : JSON.stringify({
+            time: `${m[4]}-${String(MONTHS.indexOf(m[3]) + 1).padStart(2, '0')}-${m[2]}T${m[5]}.${String(s % 1000).padStart(3, '0')}${m[6]}`,
+            level: Number(m[8]) >= 500 ? 'ERROR' : Number(m[8]) >= 400 ? 'WARN' : 'INFO',
+            latencyMs: m[9] === '-' ? 0 : Number(m[9]) % 100_000,
+            client: m[1],
+            msg: m[7],
+            seq: s,
+          });
+    out.push({ seq: s, line, kind: processor.parse(line).ok ? 'indexed' : 'failed' });
+  }
+  return out;
+}
+
+const seqOfRaw = (raw: string): number => {
+  const m = /seq"?:? ?(\d+)/.exec(raw);
+  return m ? Number(m[1]) : NaN;
+};
+
+async function startAgent(name: string): Promise<{ fb: FluentBitProcess; file: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `logtong-kinesis-agent-${name}-`));
+  const file = path.join(dir, 'orders.log');
+  fs.writeFileSync(file, '');
+  const doc = localize(fluentBitConfigDocument(PIPELINE, { region: 'us-east-1', streamName: STREAM }), {
+    stateDir: path.join(dir, 'state'),
+    httpPort: await freePort(),
+    logPaths: [file],
+    kinesis: { tlsPort: proxy.port, certificateFile: kin.certificateFile },
+    timing: { service: { flush: 1, 'scheduler.cap': 5 }, tail: { refresh_interval: 2 } },
+  });
+  return { fb: await startFluentBit({ doc, dir, env: FAKE_AWS_ENV }), file };
+}
+
+/** What the event source mapping does: every new record of every shard, in batches of the pipeline's batchSize. */
+async function deliver(): Promise<number> {
+  const byShard = await readStream(kin.client, streamArn, delivered);
+  const batchSize = PIPELINE.engine.type === 'opensearch' ? (PIPELINE.engine.kinesis?.batchSize ?? 500) : 500;
+  let n = 0;
+  for (const [shard, recs] of byShard) {
+    for (let i = 0; i < recs.length; i += batchSize) {
+      const batch: KinesisStreamRecord[] = recs.slice(i, i + batchSize);
+      expect(await processHandler({ Records: batch }, lambdaContext('kinesis-process'))).toEqual({ batchItemFailures: [] });
+      delivered.set(shard, batch[batch.length - 1].kinesis.sequenceNumber);
+      n += batch.length;
+    }
+  }
+  return n;
+}
+
+async function where(written: Written[]): Promise<{ indexed: Map<number, number>; failed: Map<number, number> }> {
+  const mine = new Set(written.map((w) => w.seq));
+  const docs = (await allDocuments(node.url, ALIAS)).filter((d) => mine.has(Number(d._source.seq)));
+  const failed = (await backupRecords(aws.s3, BACKUP, `${PIPELINE.name}/failed-records/kinesis/`)).filter((r) => mine.has(seqOfRaw(String(r.raw))));
+  return { indexed: tally(docs.map((d) => Number(d._source.seq))), failed: tally(failed.map((r) => seqOfRaw(String(r.raw)))) };
+}
+
+/** Delivers until every line is placed, then checks each exactly once, where the processor's verdict says. */
+async function expectZeroLoss(fb: FluentBitProcess, written: Written[], timeoutMs = 120_000): Promise<void> {
+  let placed = 0;
+  await waitUntil(
+    async () => {
+      await deliver();
+      const w = await where(written);
+      placed = w.indexed.size + w.failed.size;
+      return placed >= written.length;
+    },
+    timeoutMs,
+    () => `placed ${placed} of ${written.length}\n--- agent log (tail) ---\n${fb.log().slice(-3000)}`,
+    1_000,
+  );
+  await fb.stop();
+  await deliver();
+  const w = await where(written);
+  const wrong = written.filter((x) => (w.indexed.get(x.seq) ?? 0) !== (x.kind === 'indexed' ? 1 : 0) || (w.failed.get(x.seq) ?? 0) !== (x.kind === 'failed' ? 1 : 0));
+  expect(wrong.map((x) => ({ ...x, indexed: w.indexed.get(x.seq) ?? 0, failed: w.failed.get(x.seq) ?? 0 }))).toEqual([]);
+  expect(written.some((x) => x.kind === 'failed')).toBe(true);
+}
+
+beforeAll(async () => {
+  [node, aws, kin] = await Promise.all([startOpenSearch(), startAwsEmulator(), startKinesis()]);
+  await createBuckets(aws.s3, BACKUP);
+  proxy = await startTcpProxy(kin.tlsPort);
+  streamArn = await kin.createStream(STREAM, PIPELINE.engine.type === 'opensearch' ? (PIPELINE.engine.kinesis?.shards ?? 2) : 2);
+  Object.assign(process.env, aws.env, {
+    AWS_ENDPOINT_URL_KINESIS: kin.endpoint,
+    BACKUP_BUCKET: BACKUP,
+    PIPELINE_NAME: PIPELINE.name,
+    PIPELINE_CONFIG: JSON.stringify({ ...PIPELINE, engine: { ...PIPELINE.engine, index: { ...(PIPELINE.engine.type === 'opensearch' ? PIPELINE.engine.index : {}), replicas: 0 } } }),
+    OPENSEARCH_ENDPOINT: node.url,
+    OPENSEARCH_AUTH: 'none',
+    POWERTOOLS_METRICS_NAMESPACE: 'Logtong',
+    POWERTOOLS_SERVICE_NAME: 'logtong-test',
+    POWERTOOLS_DEV: 'false',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+  });
+  processHandler = require('../../lambda/handlers/kinesis-process').handler;
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await node?.dispose();
+  await aws?.stop();
+  await kin?.stop();
+});
+
+describe('EC2 agent, buffer kinesis → Kinesis → processor → OpenSearch (real Fluent Bit)', () => {
+  it('every line reaches the stream raw, one record each; the processor indexes or backs up each exactly once', async () => {
+    const { fb, file } = await startAgent('basic');
+    const written = makeLines(3000);
+    appendLines(file, written.map((w) => w.line));
+    await expectZeroLoss(fb, written);
+    // The record is the line itself (log_key): the processor parsed the agent's raw text, fields as written.
+    const one = written.find((w) => w.kind === 'indexed')!;
+    const doc = (await allDocuments(node.url, ALIAS)).find((d) => d._source.seq === one.seq)!;
+    const src = JSON.parse(one.line);
+    expect(doc._source).toMatchObject({ level: src.level, latencyMs: src.latencyMs, msg: src.msg, '@timestamp': processor.parse(one.line).ok ? (processor.parse(one.line) as { doc: Record<string, unknown> }).doc['@timestamp'] : undefined });
+  });
+
+  it('the stream unreachable for 30 s while lines keep coming: retried from the filesystem buffer, each line once', async () => {
+    const { fb, file } = await startAgent('outage');
+    const first = makeLines(300);
+    appendLines(file, first.map((w) => w.line));
+    await waitUntil(async () => (await deliver()) > 0, 60_000, () => fb.log().slice(-3000));
+    await proxy.cut();
+    const during: Written[] = [];
+    try {
+      for (let i = 0; i < 6; i++) {
+        const batch = makeLines(300);
+        appendLines(file, batch.map((w) => w.line));
+        during.push(...batch);
+        await new Promise((r) => setTimeout(r, 5_000));
+      }
+    } finally {
+      await proxy.restore();
+    }
+    await expectZeroLoss(fb, [...first, ...during], 180_000);
+    expect(fb.log()).toMatch(/failed to flush chunk '[^']+', retry in \d+ seconds: .*output=kinesis_streams\.0/);
+  });
+});

@@ -1,0 +1,485 @@
+/**
+ * Syslog receivers end to end, every component real: util-linux `logger` → rsyslogd (harness/rsyslog.ts) → omfwd over
+ * TCP LF-framed, TCP octet-counted and UDP, with the RFC 5424 and RFC 3164 forward templates → the receiver
+ * configuration fluentBitConfigDocument generates for the syslog examples of pipelines.yaml, run by Fluent Bit 4.2.2
+ * → its s3 output into the buffer bucket of the S3/SQS emulator → bucket notification → copy handler → staging →
+ * processor handler → an OpenSearch 2.19 node. The count: each frame rsyslog forwarded (its own impstats counters) is
+ * indexed exactly once, or is in the backup bucket with its raw text and the reason; nothing else is in either.
+ *
+ * A receiver listens with one framing per TCP port, so there is one Fluent Bit per framing: net-syslog as in
+ * pipelines.yaml (tcp, LF), the same with octet counting, and syslog-parquet's tcp_udp listener. Each is fed by its own
+ * rsyslogd, whose two forwards differ by template (a document's `version` tells them apart), and every message carries
+ * a token naming its rsyslogd: a document or backup record maps to exactly one (message, forward).
+ */
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { parse as parseYaml } from 'yaml';
+import { fluentBitConfigDocument, type AgentTargets, type FluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
+import { parseConfig } from '../../lib/config/load';
+import type { Pipeline } from '../../lib/config/schema';
+import { compileSyslog, splitSyslogFrames } from '../../lambda/core/formats/syslog';
+import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
+import { freePort, localize, startFluentBit, waitUntil, type FluentBitMetrics, type FluentBitProcess } from './harness/fluent-bit';
+import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
+import { findLogger, findRsyslogd, RSYSLOG_SETUP_HINT, startRsyslog, type ForwardSpec, type RsyslogInstance } from './harness/rsyslog';
+import { drain, queueArn, type SqsHandler } from './harness/sqs-lambda';
+
+jest.setTimeout(300_000);
+
+const EXAMPLES = parseYaml(fs.readFileSync(path.join(__dirname, '../../pipelines.yaml'), 'utf8')) as { syslog: unknown; pipelines: Array<Record<string, any>> };
+const example = (name: string): Record<string, any> => EXAMPLES.pipelines.find((p) => p.name === name)!;
+const NET = example('net-syslog');
+const PARQUET = example('syslog-parquet');
+const build = (raw: Record<string, unknown>): Pipeline => parseConfig({ syslog: EXAMPLES.syslog, pipelines: [raw] }).pipelines[0];
+
+const PIPELINE = NET.name as string;
+const ALIAS = NET.engine.indexPrefix as string;
+// Small enough that one message rsyslog forwards is too long: that frame must reach the backup bucket, not vanish.
+const MAX_LINE_BYTES = 4096;
+const TARGETS: AgentTargets = { region: 'us-east-1', bucketName: 'buffer', keyPrefix: `${PIPELINE}/` };
+const T5424 = 'RSYSLOG_SyslogProtocol23Format';
+const T3164 = 'RSYSLOG_TraditionalForwardFormat';
+
+type ReceiverName = 'lf' | 'octet' | 'tcpudp';
+/** The receivers' sources: net-syslog's own, with octet counting, and syslog-parquet's tcp_udp listener. */
+const RECEIVER_SOURCES: Record<ReceiverName, Record<string, unknown>> = {
+  lf: NET.source,
+  octet: { ...NET.source, framing: 'octet-counting' },
+  tcpudp: PARQUET.source,
+};
+/** One rsyslogd per path; its two forwards go to one receiver port with the 5424 and the 3164 template. */
+const PATHS: Array<{ id: string; receiver: ReceiverName; protocol: 'tcp' | 'udp'; framing?: ForwardSpec['framing'] }> = [
+  { id: 'lf', receiver: 'lf', protocol: 'tcp', framing: 'traditional' },
+  { id: 'oc', receiver: 'octet', protocol: 'tcp', framing: 'octet-counted' },
+  { id: 'ud', receiver: 'tcpudp', protocol: 'udp' },
+  { id: 'tu', receiver: 'tcpudp', protocol: 'tcp', framing: 'traditional' },
+];
+
+const RUN = `r${process.pid}x${Date.now().toString(36)}`;
+const TOKEN = new RegExp(`${RUN}-[a-z]+-\\d+`);
+const tokenOf = (text: unknown): string | undefined => TOKEN.exec(String(text))?.[0];
+const BAD_BYTES = Buffer.from([0xff, 0xfe, 0x80]);
+
+interface Sent {
+  token: string;
+  text: string;
+  proto: '5424' | '3164';
+  transport: 'tcp-octet' | 'tcp-lf' | 'udp';
+  tag: string;
+  prio: string;
+  facility: number;
+  severity: number;
+  pid?: string;
+  msgid?: string;
+  sd?: Array<[string, string]>;
+  notq?: boolean;
+  /** Sent on logger's stdin as bytes (argv would be re-encoded as UTF-8). */
+  bytes?: Buffer;
+  /** Its frames do not parse: the backup bucket, with this reason. */
+  fails?: RegExp;
+  /** logger's own copy of the message (stderr of logger -s). */
+  wire?: string;
+}
+
+/** The sample checked field by field, then plain messages for volume, then two that the processor must back up. */
+function messagesFor(pathId: string): Sent[] {
+  const crafted: Array<Omit<Sent, 'token'>> = [
+    {
+      text: 'five-4-two-4 octet-counted: ünïcödé ✓ "quoted" [brackets] \\back',
+      proto: '5424',
+      transport: 'tcp-octet',
+      tag: 'myapp',
+      pid: '4242',
+      msgid: 'MID1',
+      sd: [
+        ['sd-id', 'zoo@32473'],
+        ['sd-param', 'tiger="hun\\"gry"'],
+        ['sd-param', 'path="C:\\\\dir\\]x"'],
+      ],
+      prio: 'local3.warning',
+      facility: 19,
+      severity: 4,
+    },
+    { text: 'five-4-two-4 LF without time quality', proto: '5424', transport: 'tcp-lf', tag: 'lfapp', notq: true, prio: 'user.notice', facility: 1, severity: 5 },
+    { text: 'five-4-two-4 over udp', proto: '5424', transport: 'udp', tag: 'udpapp', msgid: 'UDP-1', prio: 'mail.info', facility: 2, severity: 6 },
+    { text: 'bsd over tcp LF with pid', proto: '3164', transport: 'tcp-lf', tag: 'bsdapp', pid: '777', prio: 'auth.err', facility: 4, severity: 3 },
+    { text: 'bsd over tcp octet-counted', proto: '3164', transport: 'tcp-octet', tag: 'bsdoct', prio: 'local7.debug', facility: 23, severity: 7 },
+    { text: 'bsd over udp', proto: '3164', transport: 'udp', tag: 'bsdudp', pid: '31337', prio: 'daemon.crit', facility: 3, severity: 2 },
+  ];
+  const transports = ['tcp-lf', 'tcp-octet', 'udp'] as const;
+  const plain = Array.from({ length: 20 }, (_, i): Omit<Sent, 'token'> => ({
+    text: `plain message ${i}`,
+    proto: i % 2 ? '3164' : '5424',
+    transport: transports[i % 3],
+    tag: 'bulk',
+    prio: 'local0.info',
+    facility: 16,
+    severity: 6,
+  }));
+  // Both pass Fluent Bit untouched: bytes that are not UTF-8 used to fail the receiver's parser regex (the frame was
+  // dropped there), and a frame longer than maxLineBytes must not be cut by the receiver's buffer.
+  const failing: Array<Omit<Sent, 'token'>> = [
+    { text: 'not UTF-8:', bytes: BAD_BYTES, proto: '5424', transport: 'tcp-lf', tag: 'badbytes', prio: 'user.warning', facility: 1, severity: 4, fails: /^invalid UTF-8 at byte \d+ \(0xff\)$/ },
+    { text: `too long: ${'x'.repeat(MAX_LINE_BYTES + 1000)}`, proto: '3164', transport: 'udp', tag: 'toolong', prio: 'user.info', facility: 1, severity: 6, fails: new RegExp(`^line exceeds ${MAX_LINE_BYTES} bytes$`) },
+  ];
+  return [...crafted, ...plain, ...failing].map((m, i) => {
+    const token = `${RUN}-${pathId}-${i}`;
+    // the token first: an over-long line's raw text is cut, never its start
+    return { ...m, token, text: `${token} ${m.text}` };
+  });
+}
+
+const parser = compileSyslog(build(NET).logFormat);
+const parsed = (frame: string): Record<string, unknown> => {
+  const r = parser.parse(frame);
+  if (!r.ok) throw new Error(`${JSON.stringify(frame)} does not parse: ${r.reason}`);
+  return r.doc;
+};
+
+let node: OpenSearchNode;
+let aws: AwsEmulator;
+let copy: SqsHandler;
+let processLambda: SqsHandler;
+const queues = { copy: '', copyDlq: '', process: '', processDlq: '' };
+const receivers = {} as Record<ReceiverName, { doc: FluentBitConfigDocument; port: number; fb: FluentBitProcess; metrics?: FluentBitMetrics }>;
+const daemons: RsyslogInstance[] = [];
+const sent = new Map<string, Sent[]>();
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'logtong-fb-syslog-'));
+const processorLogs: Array<Record<string, any>> = [];
+let stdoutSpy: jest.SpyInstance | undefined;
+
+function loggerSend(rs: RsyslogInstance, m: Sent): void {
+  const args = ['-s', '-n', '127.0.0.1', '-p', m.prio, '-t', m.tag, m.proto === '5424' ? (m.notq ? '--rfc5424=notq' : '--rfc5424') : '--rfc3164'];
+  args.push(...(m.transport === 'udp' ? ['--udp', '-P', String(rs.udpPort)] : ['--tcp', '-P', String(rs.tcpPort)]));
+  if (m.transport === 'tcp-octet') args.push('--octet-count');
+  if (m.pid) args.push(`--id=${m.pid}`);
+  if (m.msgid) args.push('--msgid', m.msgid);
+  for (const [k, v] of m.sd ?? []) args.push(k === 'sd-id' ? '--sd-id' : '--sd-param', v);
+  args.push('--size', String(4 * MAX_LINE_BYTES));
+  const input = m.bytes ? Buffer.concat([Buffer.from(`${m.text} `), m.bytes, Buffer.from('\n')]) : undefined;
+  if (!input) args.push(m.text);
+  const r = spawnSync('logger', args, { input, env: { ...process.env, TZ: 'UTC' } });
+  if (r.status !== 0) throw new Error(`logger ${args.join(' ')} failed: ${r.stderr}`);
+  m.wire = r.stderr.toString('utf8');
+}
+
+async function search(p: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${node.url}${p}`, { method: body ? 'POST' : 'GET', headers: { 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+  return res.json();
+}
+
+async function indexed(): Promise<Array<Record<string, any>>> {
+  await fetch(`${node.url}/${ALIAS}/_refresh`, { method: 'POST' });
+  const res = await search(`/${ALIAS}/_search`, { size: 10_000, query: { match_all: {} } });
+  return res.hits?.hits.map((h: { _source: Record<string, any> }) => h._source) ?? [];
+}
+
+async function objects(bucket: string, prefix: string): Promise<Array<{ key: string; body: Buffer }>> {
+  const out = [];
+  let token: string | undefined;
+  do {
+    const page = await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) {
+      const obj = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));
+      out.push({ key: o.Key!, body: Buffer.from(await obj.Body!.transformToByteArray()) });
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return out;
+}
+
+async function backedUp(): Promise<Array<Record<string, any>>> {
+  return (await objects('backup', `${PIPELINE}/failed-records/`)).flatMap((o) => gunzipSync(o.body).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+}
+
+/** What the event source mappings do: copy queue → copy handler, then processor queue → processor handler. */
+async function pump(): Promise<void> {
+  await drain(aws.sqs, queues.copy, copy, 'copy');
+  await drain(aws.sqs, queues.process, processLambda, 'process');
+}
+
+async function makeQueue(name: string, dlq?: string): Promise<string> {
+  const redrive = dlq ? { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(aws.sqs, dlq), maxReceiveCount: 3 }) } : {};
+  return (await aws.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: '30', ...redrive } }))).QueueUrl!;
+}
+
+async function notifyOnCreate(bucket: string, prefix: string, suffix: string | undefined, queueUrl: string): Promise<void> {
+  const rules = [{ Name: 'prefix' as const, Value: prefix }, ...(suffix ? [{ Name: 'suffix' as const, Value: suffix }] : [])];
+  await aws.s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: bucket,
+      NotificationConfiguration: { QueueConfigurations: [{ QueueArn: await queueArn(aws.sqs, queueUrl), Events: ['s3:ObjectCreated:*'], Filter: { Key: { FilterRules: rules } } }] },
+    }),
+  );
+}
+
+/** Each rsyslogd forwards every message twice: with the RFC 5424 and with the RFC 3164 template. */
+const TEMPLATES = [T5424, T3164];
+const framesPerPath = (id: string) => sent.get(id)!.length * TEMPLATES.length;
+const expectedFrames = () => PATHS.reduce((n, p) => n + framesPerPath(p.id), 0);
+const expectedBackups = () => PATHS.reduce((n, p) => n + sent.get(p.id)!.filter((m) => m.fails).length * TEMPLATES.length, 0);
+
+beforeAll(async () => {
+  if (!findRsyslogd() || !findLogger()) throw new Error(`rsyslogd and logger are required for this test: ${RSYSLOG_SETUP_HINT}`);
+  [node, aws] = await Promise.all([startOpenSearch(), startAwsEmulator()]);
+  for (const b of ['buffer', 'staging', 'backup']) await aws.s3.send(new CreateBucketCommand({ Bucket: b }));
+  queues.copyDlq = await makeQueue('copy-dlq');
+  queues.copy = await makeQueue('copy', queues.copyDlq);
+  queues.processDlq = await makeQueue('process-dlq');
+  queues.process = await makeQueue('process', queues.processDlq);
+  // as the stack configures them (pipeline-stack.ts: buffer prefix `<pipeline>/`, suffix `.log.gz`)
+  await notifyOnCreate('buffer', `${PIPELINE}/`, '.log.gz', queues.copy);
+  await notifyOnCreate('staging', `${PIPELINE}/`, undefined, queues.process);
+
+  const processorPipeline = build({
+    ...NET,
+    logFormat: { ...NET.logFormat, maxLineBytes: MAX_LINE_BYTES },
+    engine: { ...NET.engine, domain: { type: 'self-managed', url: node.url }, index: { replicas: 0 } },
+  });
+  Object.assign(process.env, aws.env, {
+    STAGING_BUCKET: 'staging',
+    STAGING_PREFIX: PIPELINE,
+    BACKUP_BUCKET: 'backup',
+    PIPELINE_NAME: PIPELINE,
+    PIPELINE_CONFIG: JSON.stringify(processorPipeline),
+    OPENSEARCH_ENDPOINT: node.url,
+    OPENSEARCH_AUTH: 'none',
+    MAX_RECEIVE_COUNT: '3',
+    POWERTOOLS_METRICS_NAMESPACE: 'Logtong',
+    POWERTOOLS_SERVICE_NAME: 'logtong-test',
+    POWERTOOLS_DEV: 'false',
+    // the processor's `object processed` line (info) carries its counters
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+  });
+  const realWrite = process.stdout.write.bind(process.stdout);
+  stdoutSpy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: any[]) => {
+    const text = chunk.toString();
+    if (!text.startsWith('{')) return (realWrite as (...a: unknown[]) => boolean)(chunk, ...rest);
+    // the handlers' Powertools logs and metrics, one JSON document a line: kept from the test's output
+    for (const line of text.split('\n').filter(Boolean)) {
+      const rec = JSON.parse(line);
+      if (rec.message === 'object processed') processorLogs.push(rec);
+    }
+    return true;
+  }) as typeof process.stdout.write);
+  const load = (name: string) => (require(`../../lambda/handlers/${name}`) as { handler: SqsHandler }).handler;
+  copy = load('copy');
+  processLambda = load('process');
+
+  for (const name of Object.keys(RECEIVER_SOURCES) as ReceiverName[]) {
+    const doc = fluentBitConfigDocument(build({ ...NET, source: RECEIVER_SOURCES[name], logFormat: { ...NET.logFormat, maxLineBytes: MAX_LINE_BYTES } }), TARGETS);
+    const port = await freePort();
+    const dir = path.join(tmp, name);
+    const local = localize(doc, {
+      stateDir: path.join(dir, 'state'),
+      httpPort: await freePort(),
+      syslogPort: port,
+      s3Endpoint: aws.endpoint,
+      // Shortened so that the test takes seconds: flush 5 s → 1 s, upload_timeout 60 s → 2 s (the s3 output still checks
+      // it on a timer of at least 6 s: UPLOAD_TIMER_MIN_WAIT, plugins/out_s3/s3.h).
+      timing: { service: { flush: 1 }, s3: { upload_timeout: '2s' } },
+    });
+    receivers[name] = { doc, port, fb: await startFluentBit({ doc: local, dir, env: aws.env }) };
+  }
+  for (const p of PATHS) {
+    const forwards: ForwardSpec[] = TEMPLATES.map((template) => ({ name: `${p.id}${template === T5424 ? 5424 : 3164}`, protocol: p.protocol, framing: p.framing, template, port: receivers[p.receiver].port }));
+    daemons.push(await startRsyslog({ forwards, timeZone: 'UTC' }));
+    sent.set(p.id, messagesFor(p.id));
+  }
+}, 240_000);
+
+afterAll(async () => {
+  stdoutSpy?.mockRestore();
+  for (const d of daemons) await d.stop();
+  for (const r of Object.values(receivers)) await r.fb.stop();
+  await node?.dispose();
+  await aws?.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('rsyslog → Fluent Bit syslog receivers → S3 buffer → copy → processor → OpenSearch', () => {
+  it('runs the generated receivers: localize only moves listeners and endpoints; syslog-parquet listens as the tcp_udp one', () => {
+    for (const [name, r] of Object.entries(receivers)) {
+      const local = fs.readFileSync(r.fb.configFile, 'utf8');
+      for (const input of r.doc.pipeline.inputs) {
+        expect(input).toMatchObject({ name: 'syslog', parser: 'logtong-raw-frame', port: RECEIVER_SOURCES[name as ReceiverName].port });
+        expect(local).toContain(`port: ${r.port}`);
+      }
+      expect(r.doc.pipeline.outputs).toEqual([expect.objectContaining({ name: 's3', bucket: 'buffer', log_key: 'log', compression: 'gzip', s3_key_format: `/${PIPELINE}/%Y/%m/%d/%H/%M%S-$UUID.log.gz` })]);
+    }
+    expect(receivers.octet.doc.pipeline.inputs[0].format).toBe('octet_counting');
+    expect(receivers.lf.doc.pipeline.inputs[0].format).toBeUndefined();
+    expect(receivers.tcpudp.doc.pipeline.inputs.map((i) => i.mode)).toEqual(['tcp', 'udp']);
+
+    // syslog-parquet (Light Engine) renders the same receiver as net-syslog with its source: only the tag differs
+    const strip = (d: FluentBitConfigDocument) => ({
+      ...d,
+      pipeline: { inputs: d.pipeline.inputs.map(({ tag: _t, ...i }) => i), outputs: d.pipeline.outputs.map(({ match: _m, ...o }) => o) },
+    });
+    expect(strip(fluentBitConfigDocument(build(PARQUET), TARGETS))).toEqual(strip(fluentBitConfigDocument(build({ ...NET, source: PARQUET.source }), TARGETS)));
+  });
+
+  it('the count equals what rsyslog sent: every frame indexed exactly once, or backed up with its raw text and the reason', async () => {
+    PATHS.forEach((p, i) => {
+      for (const m of sent.get(p.id)!) loggerSend(daemons[i], m);
+    });
+    const total = expectedFrames();
+    const progress = async () => `${(await indexed()).length} indexed + ${(await backedUp()).length} backed up of ${total}; buffer: ${(await objects('buffer', '')).length} objects`;
+    await waitUntil(
+      async () => {
+        await pump();
+        return (await indexed()).length + (await backedUp()).length >= total;
+      },
+      // seconds normally (upload timer ≤ 6 s); a lost frame shows as this timeout with the counts
+      60_000,
+      progress,
+      1_000,
+    );
+    for (const r of Object.values(receivers)) r.metrics = await r.fb.metrics();
+    // What rsyslog sent, by its own counters (impstats, reported every second): each forward, every message once.
+    const want = (i: number) => Object.fromEntries(TEMPLATES.map((t) => [`${PATHS[i].id}${t === T5424 ? 5424 : 3164}`, { processed: sent.get(PATHS[i].id)!.length, failed: 0, suspended: 0 }]));
+    await waitUntil(async () => daemons.every((d, i) => isDeepStrictEqual(d.forwardStats(), want(i))), 15_000, () => JSON.stringify(daemons.map((d) => d.forwardStats())));
+    const rsyslogSent = daemons.reduce((n, d) => n + Object.values(d.forwardStats()).reduce((k, s) => k + s.processed, 0), 0);
+    expect(rsyslogSent).toBe(total);
+    // Nothing more may come: rsyslog has nothing queued, and Fluent Bit uploads what it still holds when stopped.
+    for (const d of daemons) await d.stop();
+    for (const r of Object.values(receivers)) await r.fb.stop();
+    await pump();
+    await pump();
+
+    const docs = await indexed();
+    const backups = await backedUp();
+    expect(docs.length + backups.length).toBe(rsyslogSent);
+    expect({ indexed: docs.length, backedUp: backups.length }).toEqual({ indexed: total - expectedBackups(), backedUp: expectedBackups() });
+
+    // each (message, forward) exactly once, in the index or in the backup bucket as its message says
+    const seen = new Map<string, string[]>();
+    const note = (token: string | undefined, template: string, where: string) => {
+      const k = `${token}|${template}`;
+      seen.set(k, [...(seen.get(k) ?? []), where]);
+    };
+    for (const d of docs) note(tokenOf(d.message), d.version === 1 ? '5424' : '3164', 'index');
+    for (const b of backups) note(tokenOf(b.raw), /^<\d+>1 /.test(b.raw) ? '5424' : '3164', 'backup');
+    const where = new Map<string, string[]>();
+    for (const p of PATHS) for (const m of sent.get(p.id)!) for (const t of ['5424', '3164']) where.set(`${m.token}|${t}`, [m.fails ? 'backup' : 'index']);
+    expect(Object.fromEntries(seen)).toEqual(Object.fromEntries(where));
+    expect(total).toBe(PATHS.length * (6 + 20 + 2) * TEMPLATES.length);
+
+    // nothing was given up on the way
+    for (const q of [queues.copyDlq, queues.processDlq]) {
+      const attrs = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: q, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      expect(attrs.Attributes?.ApproximateNumberOfMessages).toBe('0');
+    }
+  });
+
+  it("Fluent Bit took every frame at its listeners and put each, once, as one line of a gzip object under the pipeline's prefix", async () => {
+    const perReceiver = (name: ReceiverName, protocol?: 'tcp' | 'udp') =>
+      PATHS.filter((p) => p.receiver === name && (!protocol || p.protocol === protocol)).reduce((n, p) => n + framesPerPath(p.id), 0);
+    const inputs = (name: ReceiverName) => receivers[name].metrics!.input;
+    expect(inputs('lf')['syslog.0'].records).toBe(perReceiver('lf'));
+    expect(inputs('octet')['syslog.0'].records).toBe(perReceiver('octet'));
+    // tcp_udp: one input per protocol on the same port, each with its own rsyslogd's frames
+    expect(inputs('tcpudp')['syslog.0'].records).toBe(perReceiver('tcpudp', 'tcp'));
+    expect(inputs('tcpudp')['syslog.1'].records).toBe(perReceiver('tcpudp', 'udp'));
+    for (const [name, r] of Object.entries(receivers)) {
+      const out = r.metrics!.output['s3.0'];
+      expect({ name, errors: out.errors, dropped: out.dropped_records, failed: out.retries_failed }).toEqual({ name, errors: 0, dropped: 0, failed: 0 });
+      // the two ways in_syslog and out_s3 drop records without failing a chunk
+      expect(r.fb.log()).not.toMatch(/error parsing log message|Could not find log_key/);
+    }
+
+    const buffered = await objects('buffer', '');
+    expect(buffered.length).toBeGreaterThan(0);
+    const lines: string[] = [];
+    for (const o of buffered) {
+      expect(o.key).toMatch(new RegExp(`^${PIPELINE}/\\d{4}/\\d{2}/\\d{2}/\\d{2}/\\d{4}-\\w+\\.log\\.gz$`));
+      expect(o.body.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+      const text = gunzipSync(o.body).toString('latin1');
+      expect(text.endsWith('\n')).toBe(true);
+      lines.push(...text.slice(0, -1).split('\n'));
+    }
+    // one frame, one line: no empty line from a trailing LF (octet-counted, 5424 datagrams), no frame twice
+    expect(lines.length).toBe(expectedFrames());
+    expect(lines.filter((l) => l.length === 0)).toEqual([]);
+    expect(new Set(lines).size).toBe(lines.length);
+    // the copy stage staged each object under <pipeline>/<bucket>/<key>
+    expect((await objects('staging', `${PIPELINE}/buffer/`)).map((o) => o.key).sort()).toEqual(buffered.map((o) => `${PIPELINE}/buffer/${o.key}`).sort());
+  });
+
+  it("the processor's counters balance on every object and add up to the frames", async () => {
+    expect(processorLogs.length).toBe((await objects('buffer', '')).length);
+    for (const l of processorLogs) expect({ source: l.source, balanced: l.balanced, duplicates: l.duplicates, deferred: l.deferred }).toEqual({ source: expect.stringMatching(/^s3:\/\/buffer\//), balanced: true, duplicates: 0, deferred: 0 });
+    const sum = (k: string) => processorLogs.reduce((n, l) => n + l[k], 0);
+    expect({ recordsIn: sum('recordsIn'), indexed: sum('indexed'), filtered: sum('filtered'), backedUp: sum('backedUp') }).toEqual({
+      recordsIn: expectedFrames(),
+      indexed: expectedFrames() - expectedBackups(),
+      filtered: 0,
+      backedUp: expectedBackups(),
+    });
+  });
+
+  it('documents hold what logger sent, field by field, through each forward template and transport', async () => {
+    const docs = await indexed();
+    for (const p of PATHS) {
+      for (const m of sent.get(p.id)!.filter((x) => !x.fails)) {
+        const orig = parsed(splitSyslogFrames(m.wire!, true).frames[0]);
+        expect(orig.message).toBe(m.text);
+        for (const out5424 of [true, false]) {
+          const [d, ...more] = docs.filter((x) => tokenOf(x.message) === m.token && (x.version === 1) === out5424);
+          expect(more).toEqual([]);
+          const ctx = `${p.id} ${out5424 ? 5424 : 3164} ← logger ${m.proto}/${m.transport}: ${m.text}`;
+          const expected: Record<string, unknown> = {
+            facility: m.facility,
+            severity: m.severity,
+            facility_name: m.prio.split('.')[0],
+            severity_name: m.prio.split('.')[1],
+            version: out5424 ? 1 : null,
+            hostname: orig.hostname,
+            app_name: m.tag,
+            procid: m.pid ?? null,
+            // rsyslog keeps MSGID only when it both receives and sends RFC 5424
+            msgid: out5424 && m.proto === '5424' ? (m.msgid ?? null) : null,
+            // the 3164 MSG property keeps the space after `TAG:`, and the RFC 5424 template writes it after the SP
+            message: out5424 && m.proto === '3164' ? ` ${m.text}` : m.text,
+          };
+          expect({ ctx, ...Object.fromEntries(Object.keys(expected).map((k) => [k, d[k]])) }).toEqual({ ctx, ...expected });
+          if (out5424 && m.proto === '5424' && !m.notq) expect({ ctx, sd: d.structured_data }).toEqual({ ctx, sd: orig.structured_data });
+          else expect({ ctx, sd: d.structured_data }).toEqual({ ctx, sd: null });
+          if (m.sd && out5424) expect(d.structured_data).toMatchObject({ 'zoo@32473': { tiger: 'hun"gry', path: 'C:\\dir]x' } });
+          // time: exact (µs → ms) when RFC 5424 in and out; whole seconds when either side is RFC 3164
+          const origMs = Date.parse(orig['@timestamp'] as string);
+          expect(Math.abs(Date.now() - origMs)).toBeLessThan(300_000);
+          expect({ ctx, t: d['@timestamp'] }).toEqual({ ctx, t: new Date(out5424 && m.proto === '5424' ? origMs : Math.floor(origMs / 1000) * 1000).toISOString() });
+        }
+      }
+    }
+  });
+
+  it('frames that do not parse are backed up with the raw text, the reason, and the buffer line they came from', async () => {
+    const backups = await backedUp();
+    const buffered = new Map((await objects('buffer', '')).map((o) => [o.key, gunzipSync(o.body)]));
+    for (const b of backups) {
+      const m = [...sent.values()].flat().find((x) => tokenOf(b.raw) === x.token)!;
+      expect(m.fails).toBeDefined();
+      expect(b).toMatchObject({ pipeline: PIPELINE, bucket: 'buffer', reason: expect.stringMatching(m.fails!) });
+      const line = buffered.get(b.key)!.toString('latin1').split('\n')[b.line - 1];
+      if (m.bytes) {
+        // not UTF-8: the bytes as rsyslog forwarded them, logger's included unchanged
+        const raw = Buffer.from(b.rawBase64, 'base64');
+        expect(raw.includes(BAD_BYTES)).toBe(true);
+        expect(raw.toString('latin1')).toBe(line);
+        expect(b.raw).toContain(m.text);
+      } else {
+        expect(b.rawBase64).toBeUndefined();
+        expect(b.raw).toBe(line);
+        expect(b.raw).toContain(m.text);
+      }
+    }
+  });
+});

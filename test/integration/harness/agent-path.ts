@@ -1,0 +1,275 @@
+/**
+ * What the agent integration tests share: the example pipelines as shipped, the index layout the IndexBootstrap
+ * custom resource creates, and readers of the destinations (the node's documents, the backup bucket's records) for the
+ * zero-loss counts.
+ */
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketNotificationConfigurationCommand, type Event, type S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { loadConfig, parseConfig } from '../../../lib/config/load';
+import type { ConfigInput, LogFormat, Pipeline } from '../../../lib/config/schema';
+import { toOpenSearchMappings } from '../../../lambda/core/fields';
+import { compileParser, recordBatches } from '../../../lambda/core/formats';
+import { decodeBody, isFailed, splitLines } from '../../../lambda/core/lines';
+import { ensureIndexLayout, type OpenSearchHttp } from '../../../lambda/core/opensearch/index-layout';
+import { queueArn } from './sqs-lambda';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/** A pipeline of the shipped pipelines.yaml, by name. */
+export function examplePipeline(name: string): Pipeline {
+  const p = loadConfig(path.join(REPO_ROOT, 'pipelines.yaml')).pipelines.find((x) => x.name === name);
+  if (!p) throw new Error(`pipelines.yaml has no pipeline ${name}`);
+  return p;
+}
+
+export function nodeHttp(url: string): OpenSearchHttp {
+  return async (method, p, body) => {
+    const res = await fetch(`${url}${p}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: await res.text() };
+  };
+}
+
+/** Template, (no) ISM policy, first index and write alias, as the IndexBootstrap custom resource creates them. */
+export async function bootstrapIndex(url: string, pipeline: Pipeline, replicas = 0): Promise<void> {
+  if (pipeline.engine.type !== 'opensearch') throw new Error(`${pipeline.name}: not an OpenSearch pipeline`);
+  const e = pipeline.engine;
+  await ensureIndexLayout(nodeHttp(url), { ...e.index, replicas, indexPrefix: e.indexPrefix, flavor: e.domain.type }, toOpenSearchMappings(compileParser(pipeline.logFormat).fields));
+}
+
+/** Every document behind an alias (refreshed first), `_id` included. */
+export async function allDocuments(url: string, alias: string): Promise<Array<{ _id: string; _source: Record<string, unknown> }>> {
+  await fetch(`${url}/${alias}/_refresh`, { method: 'POST' });
+  const out: Array<{ _id: string; _source: Record<string, unknown> }> = [];
+  let after: unknown[] | undefined;
+  for (;;) {
+    const res = await fetch(`${url}/${alias}/_search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ size: 5000, sort: [{ _id: 'asc' }], ...(after ? { search_after: after } : {}) }),
+    });
+    // No index behind the alias yet: nothing indexed so far
+    if (res.status === 404) return out;
+    const hits = ((await res.json()) as { hits: { hits: Array<{ _id: string; _source: Record<string, unknown>; sort: unknown[] }> } }).hits.hits;
+    if (hits.length === 0) return out;
+    out.push(...hits.map((h) => ({ _id: h._id, _source: h._source })));
+    after = hits[hits.length - 1].sort;
+  }
+}
+
+export async function documentCount(url: string, alias: string): Promise<number> {
+  await fetch(`${url}/${alias}/_refresh`, { method: 'POST' });
+  const res = await fetch(`${url}/${alias}/_count`);
+  return ((await res.json()) as { count: number }).count;
+}
+
+export async function createBuckets(s3: S3Client, ...names: string[]): Promise<void> {
+  for (const b of names) await s3.send(new CreateBucketCommand({ Bucket: b }));
+}
+
+/** Every key under a prefix. */
+export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+    token = page.NextContinuationToken;
+  } while (token);
+  return keys;
+}
+
+/** The records of every gzipped JSON-lines object under a prefix (the agent's and the processor's backups). */
+export async function backupRecords(s3: S3Client, bucket: string, prefix: string): Promise<Array<Record<string, any>>> {
+  const out: Array<Record<string, any>> = [];
+  for (const key of await listKeys(s3, bucket, prefix)) {
+    const obj = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const text = gunzipSync(Buffer.from(await obj.Body!.transformToByteArray())).toString('utf8');
+    out.push(...text.split('\n').filter(Boolean).map((l) => ({ ...JSON.parse(l), _key: key })));
+  }
+  return out;
+}
+
+/** Appends lines (each with its newline) to a file, as an application writing its log does. */
+export function appendLines(file: string, lines: string[]): void {
+  if (lines.length) fs.appendFileSync(file, `${lines.join('\n')}\n`);
+}
+
+/** How many times each value occurs. */
+export function tally<T>(values: Iterable<T>): Map<T, number> {
+  const m = new Map<T, number>();
+  for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+  return m;
+}
+
+/** The AWS credentials Fluent Bit signs with against the emulators (they check no signature). */
+export const FAKE_AWS_ENV = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The stacks as synthesized (buffer s3 and EKS agent tests): bucket notifications and function environments are read
+// from the templates `cdk synth` writes, so that the test wires the emulator the way the stacks wire AWS.
+
+type TemplateResource = { Type: string; Properties?: Record<string, any> };
+export interface StackTemplate {
+  Resources: Record<string, TemplateResource>;
+}
+
+/** The template of each pipeline's stack (`Logtong-<name>`), from one synthesized app. */
+export function synthesizedTemplates(pipelines: Pipeline[]): Record<string, StackTemplate> {
+  // required here: the infra helpers load the CDK app, which the other agent tests do not need
+  const { build } = require('../../infra/synth') as typeof import('../../infra/synth');
+  const { app, stacks } = build(parseConfig({ pipelines } as ConfigInput));
+  const assembly = app.synth();
+  return Object.fromEntries(pipelines.map((p, i) => [p.name, assembly.getStackByName(stacks[i].stackName).template as StackTemplate]));
+}
+
+const logicalId = (id: string, prefix: string): boolean => id.startsWith(prefix) && /^[0-9A-F]{8}$/.test(id.slice(prefix.length));
+
+/** The notifications a stack puts on one of its buckets (logical id without its hash, e.g. `BufferBucket`). */
+export function bucketNotifications(template: StackTemplate, bucket: string): Array<{ queue: string; events: string[]; rules: Array<{ Name: 'prefix' | 'suffix'; Value: string }> }> {
+  const found = Object.values(template.Resources).filter((r) => r.Type === 'Custom::S3BucketNotifications' && logicalId(String(r.Properties?.BucketName?.Ref), bucket));
+  if (found.length !== 1) throw new Error(`the template has ${found.length} notification resources for ${bucket}`);
+  return (found[0].Properties!.NotificationConfiguration.QueueConfigurations as Array<Record<string, any>>).map((q) => ({
+    queue: String(q.QueueArn['Fn::GetAtt'][0]).replace(/[0-9A-F]{8}$/, ''),
+    events: q.Events,
+    rules: q.Filter?.Key?.FilterRules ?? [],
+  }));
+}
+
+/** Puts those notifications on an emulator bucket; `queues` maps the queue's logical id (without hash) to its URL. */
+export async function applyNotifications(s3: S3Client, sqs: SQSClient, bucket: string, notifications: ReturnType<typeof bucketNotifications>, queues: Record<string, string>): Promise<void> {
+  const QueueConfigurations = [];
+  for (const n of notifications) {
+    if (!queues[n.queue]) throw new Error(`no emulator queue for ${n.queue}`);
+    QueueConfigurations.push({ QueueArn: await queueArn(sqs, queues[n.queue]), Events: n.events as Event[], ...(n.rules.length ? { Filter: { Key: { FilterRules: n.rules } } } : {}) });
+  }
+  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: { QueueConfigurations } }));
+}
+
+/**
+ * A function's environment as synthesized (logical id without its hash), references resolved through `refs`: a key is
+ * a logical id without its hash (`StagingBucket`) or a pseudo parameter (`AWS::Region`). An unknown reference throws.
+ */
+export function functionEnvironment(template: StackTemplate, fn: string, refs: Record<string, string>): Record<string, string> {
+  const found = Object.entries(template.Resources).filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && logicalId(id, fn));
+  if (found.length !== 1) throw new Error(`the template has ${found.length} functions ${fn}`);
+  const vars = (found[0][1].Properties?.Environment?.Variables ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.entries(vars).map(([k, v]) => {
+      if (typeof v === 'string') return [k, v];
+      const ref = (v as { Ref?: string }).Ref;
+      const key = ref === undefined ? undefined : Object.keys(refs).find((r) => r === ref || logicalId(ref, r));
+      if (key === undefined) throw new Error(`${fn}: environment ${k} = ${JSON.stringify(v)} has no stand-in`);
+      return [k, refs[key]];
+    }),
+  );
+}
+
+/**
+ * A handler run with its function's environment: set before each call, and before the module is loaded (handlers read
+ * their configuration when loaded, as a Lambda cold start does).
+ */
+export function withEnvironment<H extends (...args: any[]) => any>(env: Record<string, string>, load: () => H): H {
+  let handler: H | undefined;
+  return ((...args: unknown[]) => {
+    Object.assign(process.env, env);
+    handler ??= load();
+    return handler(...args);
+  }) as H;
+}
+
+/** Keeps the handlers' JSON log lines (Powertools) off the test output; collects those whose message is `message`. */
+export function captureHandlerLogs(message: string): { records: Array<Record<string, any>>; restore(): void } {
+  const records: Array<Record<string, any>> = [];
+  const realWrite = process.stdout.write.bind(process.stdout);
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: any[]) => {
+    const text = chunk.toString();
+    if (!text.startsWith('{')) return (realWrite as (...a: unknown[]) => boolean)(chunk, ...rest);
+    for (const line of text.split('\n').filter(Boolean)) {
+      const rec = JSON.parse(line);
+      if (rec.message === message) records.push(rec);
+    }
+    return true;
+  }) as typeof process.stdout.write);
+  return { records, restore: () => spy.mockRestore() };
+}
+
+/** An SQS queue with a dead-letter queue (maxReceiveCount 3), as WorkQueue makes them. */
+export async function workQueue(sqs: SQSClient, name: string): Promise<{ url: string; dlq: string }> {
+  const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl!;
+  const redrive = JSON.stringify({ deadLetterTargetArn: await queueArn(sqs, dlq), maxReceiveCount: 3 });
+  const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: '30', RedrivePolicy: redrive } }))).QueueUrl!;
+  return { url, dlq };
+}
+
+export async function queueDepth(sqs: SQSClient, url: string): Promise<number> {
+  const a = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  return Number(a.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The oracle: what the processor's own core makes of the bytes an application wrote.
+
+export type Verdict = { ok: true; lineNo: number; text: string; doc: Record<string, unknown> } | { ok: false; lineNo: number; raw: string; reason: string; rawBase64?: string };
+
+/**
+ * Each record of one stream of bytes (an object, a container's stdout) as the processor core reads it: the line
+ * splitter (UTF-8, maxLineBytes), the event assembler of multi-line-text, the parser. The same code the processor and
+ * the Light Engine's Convert run, on the text as the application wrote it rather than as the agent shipped it.
+ */
+export async function processorVerdicts(format: LogFormat, bytes: Buffer): Promise<Verdict[]> {
+  const parser = compileParser(format);
+  const out: Verdict[] = [];
+  async function* body() {
+    yield bytes;
+  }
+  for await (const batch of recordBatches(parser, splitLines(decodeBody(body()), { maxLineBytes: format.maxLineBytes }))) {
+    for (const e of batch) {
+      if (isFailed(e)) out.push({ ok: false, lineNo: e.lineNo, raw: e.raw, reason: e.reason, ...(e.rawBase64 !== undefined ? { rawBase64: e.rawBase64 } : {}) });
+      else {
+        const r = parser.parse(e.text);
+        out.push(r.ok ? { ok: true, lineNo: e.lineNo, text: e.text, doc: r.doc } : { ok: false, lineNo: e.lineNo, raw: e.text, reason: r.reason });
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Container logs as the kubelet and containerd write them.
+
+/** containerd's default max_container_log_line_size: longer lines are written as `P` parts, then an `F` part. */
+export const CRI_MAX_LINE_BYTES = 16 * 1024;
+
+/**
+ * One line an application wrote to stdout or stderr, as containerd appends it to the container's log file:
+ * `<RFC 3339 time, ns> <stream> F <content>\n`, or cut by bytes (a UTF-8 character may be split) into `P` parts.
+ */
+export function criLine(time: string, stream: 'stdout' | 'stderr', line: string, max = CRI_MAX_LINE_BYTES): Buffer {
+  const bytes = Buffer.from(line, 'utf8');
+  const parts: Buffer[] = [];
+  for (let i = 0; i === 0 || i < bytes.length; i += max) {
+    const last = i + max >= bytes.length;
+    parts.push(Buffer.from(`${time} ${stream} ${last ? 'F' : 'P'} `), bytes.subarray(i, i + max), Buffer.from('\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * A container's log file under `root` (standing for /var/log) as the kubelet lays it out: the file in
+ * pods/<namespace>_<pod>_<uid>/<container>/0.log, and the link containers/<pod>_<namespace>_<container>-<id>.log that
+ * DaemonSets tail. Returns the file's path.
+ */
+export function containerLogFile(root: string, namespace: string, pod: string, container: string): string {
+  const uid = createHash('sha1').update(pod).digest('hex');
+  const dir = path.join(root, 'pods', `${namespace}_${pod}_${uid.slice(0, 8)}-${uid.slice(8, 12)}-${uid.slice(12, 16)}-${uid.slice(16, 20)}-${uid.slice(20, 32)}`, container);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(path.join(root, 'containers'), { recursive: true });
+  const file = path.join(dir, '0.log');
+  fs.writeFileSync(file, '');
+  fs.symlinkSync(file, path.join(root, 'containers', `${pod}_${namespace}_${container}-${createHash('sha256').update(file).digest('hex')}.log`));
+  return file;
+}
