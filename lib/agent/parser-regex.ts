@@ -69,8 +69,12 @@ export interface FluentBitMultilineParser {
 export interface AgentParsing {
   /** The parser applied to the raw `log` key. */
   main: FluentBitParser;
+  /** The JavaScript source the main regex was converted from (regex formats), for tests that run both engines. */
+  mainSource?: string;
   /** regex / text / json: the parser applied to the time field after the main parse (timeFieldParser). */
   time?: FluentBitParser;
+  /** The JavaScript source of the time parser's regex. */
+  timeSource?: string;
   /** Parsers applied in turn to the `request` key (nginx/apache request line split). */
   request?: { parsers: FluentBitParser[]; keepRaw: boolean };
   /** Field types of the records (the processor's table), for the filters. */
@@ -124,7 +128,11 @@ function zoneOffsetMinutes(zone: string, at: Date): number {
 const YEAR_SHAPE = '(?:197[1-9]|19[89][0-9]|20[0-2][0-9]|203[0-7])';
 /** Seconds since the epoch from 1971 to the end of 2037 (31,536,000 – 2,145,916,799), roughly by digits. */
 const EPOCH_SHAPE = '(?:[3-9][0-9]{7}|[1-9][0-9]{8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-4][0-9]{6}|2145[0-8][0-9]{5}|21459[01][0-9]{4})';
-const MONTHS_SHAPE = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'].map((m) => [...m].map((c) => `[${c.toUpperCase()}${c}]`).join('')).join('|');
+/** Names in any letter case, as patterns without flags. */
+const anyCase = (names: string[]) => names.map((m) => [...m].map((c) => `[${c.toUpperCase()}${c}]`).join('')).join('|');
+const MONTHS_SHAPE = anyCase(['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec']);
+// Fluent Bit's %a/%A read real day names (flb_strptime.c); the processor skips any letters there
+const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 const TIME_SHAPES: Record<string, string> = {
   Y: YEAR_SHAPE,
   y: '(?:7[1-9]|[89][0-9]|[0-2][0-9]|3[0-7])',
@@ -143,8 +151,8 @@ const TIME_SHAPES: Record<string, string> = {
   b: `(?:${MONTHS_SHAPE})`,
   h: `(?:${MONTHS_SHAPE})`,
   B: '[A-Za-z]{3,9}',
-  a: '[A-Za-z]{3}',
-  A: '[A-Za-z]{3,9}',
+  a: `(?:${anyCase(DAYS.map((d) => d.slice(0, 3)))})`,
+  A: `(?:${anyCase(DAYS)})`,
   p: '[AaPp]\\.?[Mm]\\.?',
   // Fluent Bit's %z takes Z but not z (flb_strptime.c)
   z: '(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)',
@@ -216,9 +224,10 @@ export function agentTime(timeKey: string, timeFormat: string, zone: string, mil
  * taken only when the whole value has the agent's shape; otherwise the record keeps the agent's read time
  * (AGENT_PARSE_DIFFERENCES) instead of being dropped by Fluent Bit.
  */
-function timeFieldParser(name: string, key: string, t: AgentTime): FluentBitParser {
+function timeFieldParser(name: string, key: string, t: AgentTime): { time: FluentBitParser; timeSource: string } {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new AgentConfigError(`timeKey ${key}: the agent reads the time from a top-level field with a plain name`);
-  return { name: `${name}-time`, format: 'regex', regex: onigmo(`^(?<${key}>${t.shape})$`, 'time shape'), ...t.parser };
+  const timeSource = `^(?<${key}>${t.shape})$`;
+  return { time: { name: `${name}-time`, format: 'regex', regex: onigmo(timeSource, 'time shape'), ...t.parser }, timeSource };
 }
 
 function typesOf(fields: Record<string, FieldType>, names: Iterable<string>, strings = false): string | undefined {
@@ -335,7 +344,7 @@ export function agentParsing(pipelineName: string, format: LogFormat): AgentPars
       if (nested) throw new AgentConfigError(`logFormat.fields ${nested} (${fields[nested]}): Fluent Bit's parser types reach top-level keys only, the processor also converts nested values; use buffer s3 or kinesis`);
       // keyword/text too: the processor turns a JSON number or boolean in such a field into its text
       const time = format.timeKey ? timeFieldParser(name, format.timeKey, agentTime(format.timeKey, format.timeFormat ?? 'iso8601', zone)) : undefined;
-      return { main: { name, format: 'json', types: typesOf(fields, overrides.filter((k) => !k.includes('.')), true) }, ...(time ? { time } : {}), fields };
+      return { main: { name, format: 'json', types: typesOf(fields, overrides.filter((k) => !k.includes('.')), true) }, ...(time ?? {}), fields };
     }
     case 'syslog':
       throw new AgentConfigError('syslog lines are parsed by hand-written code (PRI → facility/severity names, structured data, the year of RFC 3164 times) that no Fluent Bit parser reproduces; use buffer s3 or kinesis');
@@ -351,6 +360,7 @@ export function agentParsing(pipelineName: string, format: LogFormat): AgentPars
       const hasRequest = tpl.fields.some((f) => f.role === 'request');
       return {
         main,
+        mainSource: source,
         fields,
         ...(hasRequest
           ? { request: { parsers: REQUEST_REGEXES.map((r, k) => ({ name: `${name}-request-${k + 1}`, format: 'regex' as const, regex: onigmo(r, 'request line') })), keepRaw: 'request' in (format.fields ?? {}) } }
@@ -363,7 +373,7 @@ export function agentParsing(pipelineName: string, format: LogFormat): AgentPars
       const first = firstLineRegex(format);
       const source = format.type === 'multi-line-text' ? eventRegex(first.source) : first.source;
       const time = first.timeKey && first.timeFormat ? timeFieldParser(name, first.timeKey, agentTime(first.timeKey, first.timeFormat, first.timeZone)) : undefined;
-      return { main: { name, format: 'regex', regex: onigmo(source, 'logFormat.regex'), types: typesOf(fields, first.names) }, ...(time ? { time } : {}), fields };
+      return { main: { name, format: 'regex', regex: onigmo(source, 'logFormat.regex'), types: typesOf(fields, first.names) }, mainSource: source, ...(time ?? {}), fields };
     }
   }
 }
