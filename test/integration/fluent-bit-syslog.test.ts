@@ -13,7 +13,6 @@
  */
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,7 +26,7 @@ import { compileSyslog, splitSyslogFrames } from '../../lambda/core/formats/sysl
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
 import { freePort, localize, startFluentBit, waitUntil, type FluentBitMetrics, type FluentBitProcess } from './harness/fluent-bit';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
-import { findLogger, findRsyslogd, RSYSLOG_SETUP_HINT, startRsyslog, type ForwardSpec, type RsyslogInstance } from './harness/rsyslog';
+import { CRAFTED_MESSAGES, findLogger, findRsyslogd, loggerSend, RSYSLOG_SETUP_HINT, startRsyslog, type ForwardSpec, type LoggerMessage, type RsyslogInstance } from './harness/rsyslog';
 import { drain, queueArn, type SqsHandler } from './harness/sqs-lambda';
 
 jest.setTimeout(300_000);
@@ -66,52 +65,14 @@ const TOKEN = new RegExp(`${RUN}-[a-z]+-\\d+`);
 const tokenOf = (text: unknown): string | undefined => TOKEN.exec(String(text))?.[0];
 const BAD_BYTES = Buffer.from([0xff, 0xfe, 0x80]);
 
-interface Sent {
-  token: string;
-  text: string;
-  proto: '5424' | '3164';
-  transport: 'tcp-octet' | 'tcp-lf' | 'udp';
-  tag: string;
-  prio: string;
-  facility: number;
-  severity: number;
-  pid?: string;
-  msgid?: string;
-  sd?: Array<[string, string]>;
-  notq?: boolean;
-  /** Sent on logger's stdin as bytes (argv would be re-encoded as UTF-8). */
-  bytes?: Buffer;
+interface Sent extends LoggerMessage {
   /** Its frames do not parse: the backup bucket, with this reason. */
   fails?: RegExp;
-  /** logger's own copy of the message (stderr of logger -s). */
-  wire?: string;
 }
 
 /** The sample checked field by field, then plain messages for volume, then two that the processor must back up. */
 function messagesFor(pathId: string): Sent[] {
-  const crafted: Array<Omit<Sent, 'token'>> = [
-    {
-      text: 'five-4-two-4 octet-counted: ünïcödé ✓ "quoted" [brackets] \\back',
-      proto: '5424',
-      transport: 'tcp-octet',
-      tag: 'myapp',
-      pid: '4242',
-      msgid: 'MID1',
-      sd: [
-        ['sd-id', 'zoo@32473'],
-        ['sd-param', 'tiger="hun\\"gry"'],
-        ['sd-param', 'path="C:\\\\dir\\]x"'],
-      ],
-      prio: 'local3.warning',
-      facility: 19,
-      severity: 4,
-    },
-    { text: 'five-4-two-4 LF without time quality', proto: '5424', transport: 'tcp-lf', tag: 'lfapp', notq: true, prio: 'user.notice', facility: 1, severity: 5 },
-    { text: 'five-4-two-4 over udp', proto: '5424', transport: 'udp', tag: 'udpapp', msgid: 'UDP-1', prio: 'mail.info', facility: 2, severity: 6 },
-    { text: 'bsd over tcp LF with pid', proto: '3164', transport: 'tcp-lf', tag: 'bsdapp', pid: '777', prio: 'auth.err', facility: 4, severity: 3 },
-    { text: 'bsd over tcp octet-counted', proto: '3164', transport: 'tcp-octet', tag: 'bsdoct', prio: 'local7.debug', facility: 23, severity: 7 },
-    { text: 'bsd over udp', proto: '3164', transport: 'udp', tag: 'bsdudp', pid: '31337', prio: 'daemon.crit', facility: 3, severity: 2 },
-  ];
+  const crafted: Array<Omit<Sent, 'token'>> = CRAFTED_MESSAGES.map((m) => ({ ...m }));
   const transports = ['tcp-lf', 'tcp-octet', 'udp'] as const;
   const plain = Array.from({ length: 20 }, (_, i): Omit<Sent, 'token'> => ({
     text: `plain message ${i}`,
@@ -154,20 +115,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'logtong-fb-syslog-'));
 const processorLogs: Array<Record<string, any>> = [];
 let stdoutSpy: jest.SpyInstance | undefined;
 
-function loggerSend(rs: RsyslogInstance, m: Sent): void {
-  const args = ['-s', '-n', '127.0.0.1', '-p', m.prio, '-t', m.tag, m.proto === '5424' ? (m.notq ? '--rfc5424=notq' : '--rfc5424') : '--rfc3164'];
-  args.push(...(m.transport === 'udp' ? ['--udp', '-P', String(rs.udpPort)] : ['--tcp', '-P', String(rs.tcpPort)]));
-  if (m.transport === 'tcp-octet') args.push('--octet-count');
-  if (m.pid) args.push(`--id=${m.pid}`);
-  if (m.msgid) args.push('--msgid', m.msgid);
-  for (const [k, v] of m.sd ?? []) args.push(k === 'sd-id' ? '--sd-id' : '--sd-param', v);
-  args.push('--size', String(4 * MAX_LINE_BYTES));
-  const input = m.bytes ? Buffer.concat([Buffer.from(`${m.text} `), m.bytes, Buffer.from('\n')]) : undefined;
-  if (!input) args.push(m.text);
-  const r = spawnSync('logger', args, { input, env: { ...process.env, TZ: 'UTC' } });
-  if (r.status !== 0) throw new Error(`logger ${args.join(' ')} failed: ${r.stderr}`);
-  m.wire = r.stderr.toString('utf8');
-}
 
 async function search(p: string, body?: unknown): Promise<any> {
   const res = await fetch(`${node.url}${p}`, { method: body ? 'POST' : 'GET', headers: { 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
@@ -327,7 +274,7 @@ describe('rsyslog → Fluent Bit syslog receivers → S3 buffer → copy → pro
 
   it('the count equals what rsyslog sent: every frame indexed exactly once, or backed up with its raw text and the reason', async () => {
     PATHS.forEach((p, i) => {
-      for (const m of sent.get(p.id)!) loggerSend(daemons[i], m);
+      for (const m of sent.get(p.id)!) loggerSend(daemons[i], m, { maxSize: 4 * MAX_LINE_BYTES });
     });
     const total = expectedFrames();
     const progress = async () => `${(await indexed()).length} indexed + ${(await backedUp()).length} backed up of ${total}; buffer: ${(await objects('buffer', '')).length} objects`;

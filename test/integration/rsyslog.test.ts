@@ -18,7 +18,7 @@ import { LogFormatSchema, type Pipeline } from '../../lib/config/schema';
 import { recordBatches } from '../../lambda/core/formats';
 import { decodeBody, splitLines } from '../../lambda/core/lines';
 import { compileSyslog, splitSyslogFrames } from '../../lambda/core/formats/syslog';
-import { findLogger, findRsyslogd, RSYSLOG_SETUP_HINT, startRsyslog, type Capture, type RsyslogInstance } from './harness/rsyslog';
+import { CRAFTED_MESSAGES, findLogger, findRsyslogd, loggerSend, RSYSLOG_SETUP_HINT, startRsyslog, type Capture, type LoggerMessage, type RsyslogInstance } from './harness/rsyslog';
 
 const ZONE = 'America/New_York';
 
@@ -32,39 +32,10 @@ function syslogPipeline(protocol: 'tcp' | 'udp', framing: 'newline' | 'octet-cou
 const parser = compileSyslog(LogFormatSchema.parse({ type: 'syslog', timeZone: ZONE }));
 const RUN = `r${process.pid}x${Date.now().toString(36)}`;
 
-interface Sent {
-  token: string;
-  text: string;
-  proto: '5424' | '3164';
-  transport: 'tcp-octet' | 'tcp-lf' | 'udp';
-  tag: string;
-  pid?: string;
-  msgid?: string;
-  sd?: Array<[string, string]>;
-  notq?: boolean;
-  prio: string;
-  facility: number;
-  severity: number;
-  /** logger's own copy of the message (stderr of logger -s) */
-  wire?: string;
-}
+type Sent = LoggerMessage;
 
 let rs: RsyslogInstance;
 
-function loggerSend(m: Sent): void {
-  const args = ['-s', '-n', '127.0.0.1', '-p', m.prio, '-t', m.tag];
-  args.push(m.proto === '5424' ? (m.notq ? '--rfc5424=notq' : '--rfc5424') : '--rfc3164');
-  if (m.transport === 'udp') args.push('--udp', '-P', String(rs.udpPort));
-  else args.push('--tcp', '-P', String(rs.tcpPort));
-  if (m.transport === 'tcp-octet') args.push('--octet-count');
-  if (m.pid) args.push(`--id=${m.pid}`);
-  if (m.msgid) args.push('--msgid', m.msgid);
-  for (const [k, v] of m.sd ?? []) args.push(k === 'sd-id' ? '--sd-id' : '--sd-param', v);
-  args.push(m.text);
-  const r = spawnSync('logger', args, { encoding: 'utf8', env: { ...process.env, TZ: ZONE } });
-  if (r.status !== 0) throw new Error(`logger ${args.join(' ')} failed: ${r.stderr}`);
-  m.wire = r.stderr;
-}
 
 /** Frames of a capture: TCP streams split by splitSyslogFrames (per connection), UDP: one datagram one frame. */
 function framesOf(c: Capture): string[] {
@@ -82,30 +53,7 @@ function parsed(frame: string): Record<string, unknown> {
   return r.doc;
 }
 
-const MESSAGES: Sent[] = [
-  {
-    token: '',
-    text: 'five-4-two-4 over tcp octet-counted: ünïcödé ✓ "quoted" [brackets] \\back',
-    proto: '5424',
-    transport: 'tcp-octet',
-    tag: 'myapp',
-    pid: '4242',
-    msgid: 'MID1',
-    sd: [
-      ['sd-id', 'zoo@32473'],
-      ['sd-param', 'tiger="hun\\"gry"'],
-      ['sd-param', 'path="C:\\\\dir\\]x"'],
-    ],
-    prio: 'local3.warning',
-    facility: 19,
-    severity: 4,
-  },
-  { token: '', text: 'five-4-two-4 over tcp LF without time quality', proto: '5424', transport: 'tcp-lf', tag: 'lfapp', notq: true, prio: 'user.notice', facility: 1, severity: 5 },
-  { token: '', text: 'five-4-two-4 over udp', proto: '5424', transport: 'udp', tag: 'udpapp', msgid: 'UDP-1', prio: 'mail.info', facility: 2, severity: 6 },
-  { token: '', text: 'bsd over tcp LF with pid', proto: '3164', transport: 'tcp-lf', tag: 'bsdapp', pid: '777', prio: 'auth.err', facility: 4, severity: 3 },
-  { token: '', text: 'bsd over tcp octet-counted', proto: '3164', transport: 'tcp-octet', tag: 'bsdoct', prio: 'local7.debug', facility: 23, severity: 7 },
-  { token: '', text: 'bsd over udp', proto: '3164', transport: 'udp', tag: 'bsdudp', pid: '31337', prio: 'daemon.crit', facility: 3, severity: 2 },
-];
+const MESSAGES: Sent[] = CRAFTED_MESSAGES.map((m) => ({ ...m, token: '' }));
 MESSAGES.forEach((m, i) => {
   m.token = `${RUN}-m${i}`;
   m.text = `${m.text} ${m.token}`;
@@ -114,7 +62,7 @@ MESSAGES.forEach((m, i) => {
 beforeAll(async () => {
   if (!findRsyslogd() || !findLogger()) throw new Error(`rsyslogd and logger are required for this test: ${RSYSLOG_SETUP_HINT}`);
   rs = await startRsyslog({ timeZone: ZONE });
-  for (const m of MESSAGES) loggerSend(m);
+  for (const m of MESSAGES) loggerSend(rs, m, { timeZone: ZONE });
   for (const c of Object.values(rs.captures)) {
     await c.waitFor((cap) => MESSAGES.every((m) => cap.reads.some((r) => r.includes(m.token))), 15_000);
   }

@@ -392,3 +392,67 @@ export async function startRsyslog(options: StartRsyslogOptions = {}): Promise<R
     stop,
   };
 }
+
+/** One message util-linux `logger` sends, and what rsyslog and the processor must make of it. */
+export interface LoggerMessage {
+  token: string;
+  text: string;
+  proto: '5424' | '3164';
+  transport: 'tcp-octet' | 'tcp-lf' | 'udp';
+  tag: string;
+  prio: string;
+  facility: number;
+  severity: number;
+  pid?: string;
+  msgid?: string;
+  sd?: Array<[string, string]>;
+  notq?: boolean;
+  /** Sent on logger's stdin as bytes (argv would be re-encoded as UTF-8), after `text` and a space. */
+  bytes?: Buffer;
+  /** logger's own copy of the message (stderr of logger -s). */
+  wire?: string;
+}
+
+/**
+ * Messages that cover what a syslog client varies: RFC 5424 with structured data (escaped quotes, brackets and
+ * backslashes), without time quality, RFC 3164 with and without a pid, each over TCP LF, TCP octet-counted and UDP.
+ */
+export const CRAFTED_MESSAGES: ReadonlyArray<Omit<LoggerMessage, 'token'>> = [
+  {
+    text: 'five-4-two-4 over tcp octet-counted: ünïcödé ✓ "quoted" [brackets] \\back',
+    proto: '5424',
+    transport: 'tcp-octet',
+    tag: 'myapp',
+    pid: '4242',
+    msgid: 'MID1',
+    sd: [
+      ['sd-id', 'zoo@32473'],
+      ['sd-param', 'tiger="hun\\"gry"'],
+      ['sd-param', 'path="C:\\\\dir\\]x"'],
+    ],
+    prio: 'local3.warning',
+    facility: 19,
+    severity: 4,
+  },
+  { text: 'five-4-two-4 over tcp LF without time quality', proto: '5424', transport: 'tcp-lf', tag: 'lfapp', notq: true, prio: 'user.notice', facility: 1, severity: 5 },
+  { text: 'five-4-two-4 over udp', proto: '5424', transport: 'udp', tag: 'udpapp', msgid: 'UDP-1', prio: 'mail.info', facility: 2, severity: 6 },
+  { text: 'bsd over tcp LF with pid', proto: '3164', transport: 'tcp-lf', tag: 'bsdapp', pid: '777', prio: 'auth.err', facility: 4, severity: 3 },
+  { text: 'bsd over tcp octet-counted', proto: '3164', transport: 'tcp-octet', tag: 'bsdoct', prio: 'local7.debug', facility: 23, severity: 7 },
+  { text: 'bsd over udp', proto: '3164', transport: 'udp', tag: 'bsdudp', pid: '31337', prio: 'daemon.crit', facility: 3, severity: 2 },
+];
+
+/** Sends one message with `logger -s` to an rsyslogd's inputs; keeps logger's own copy of it in `m.wire`. */
+export function loggerSend(rs: Pick<RsyslogInstance, 'tcpPort' | 'udpPort'>, m: LoggerMessage, opts: { timeZone?: string; maxSize?: number } = {}): void {
+  const args = ['-s', '-n', '127.0.0.1', '-p', m.prio, '-t', m.tag, m.proto === '5424' ? (m.notq ? '--rfc5424=notq' : '--rfc5424') : '--rfc3164'];
+  args.push(...(m.transport === 'udp' ? ['--udp', '-P', String(rs.udpPort)] : ['--tcp', '-P', String(rs.tcpPort)]));
+  if (m.transport === 'tcp-octet') args.push('--octet-count');
+  if (m.pid) args.push(`--id=${m.pid}`);
+  if (m.msgid) args.push('--msgid', m.msgid);
+  for (const [k, v] of m.sd ?? []) args.push(k === 'sd-id' ? '--sd-id' : '--sd-param', v);
+  if (opts.maxSize) args.push('--size', String(opts.maxSize));
+  const input = m.bytes ? Buffer.concat([Buffer.from(`${m.text} `), m.bytes, Buffer.from('\n')]) : undefined;
+  if (!input) args.push(m.text);
+  const r = spawnSync('logger', args, { input, env: { ...process.env, TZ: opts.timeZone ?? 'UTC' } });
+  if (r.status !== 0) throw new Error(`logger ${args.join(' ')} failed: ${r.stderr}`);
+  m.wire = r.stderr.toString('utf8');
+}
