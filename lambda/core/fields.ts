@@ -7,7 +7,7 @@
  * - keyword / text: the string as written (`-` stays `-`: it is what the server logged).
  * - integer / long / float / double / boolean / ip / date: `-` or an empty value → null; anything else that is not a
  *   valid value of the type fails the line with a reason such as `status "abc" is not an integer`.
- * - integer must fit 32 bits (OpenSearch rejects larger values); long is any integer up to 19 digits.
+ * - integer must fit 32 bits (OpenSearch rejects larger values); long must be exact as a JSON number (±(2^53 - 1)).
  * - date fields other than `@timestamp` must be ISO-8601 and are normalised to `YYYY-MM-DDTHH:mm:ss.sssZ`.
  */
 import { isIP } from 'node:net';
@@ -182,7 +182,16 @@ const toInteger: Converter = (s) => {
   const v = parseInteger(s);
   return v !== INVALID && (v < INT32_MIN || v > INT32_MAX) ? INVALID : v;
 };
-const toLong: Converter = (s) => (s === '-' || s === '' ? null : parseInteger(s));
+/**
+ * A long must be exact as a JSON number (±(2^53 - 1)): beyond it the document would carry other digits than the line
+ * (9223372036854775807 is written 9223372036854776000, which the domain even refuses as out of range). Such a line is
+ * backed up with the reason; typed keyword the field keeps every digit.
+ */
+const toLong: Converter = (s) => {
+  if (s === '-' || s === '') return null;
+  const v = parseInteger(s);
+  return v !== INVALID && !Number.isSafeInteger(v) ? INVALID : v;
+};
 const toFloat: Converter = (s) => (s === '-' || s === '' ? null : parseFloatStrict(s));
 const toBoolean: Converter = (s) => {
   switch (s.toLowerCase()) {
@@ -303,7 +312,8 @@ const TYPE_NOUN: Record<FieldType, string> = {
 export function invalidReason(name: string, type: FieldType, raw: unknown): string {
   const shown = typeof raw === 'string' ? raw : JSON.stringify(raw);
   const clipped = shown.length > 200 ? `${shown.slice(0, 200)}…` : shown;
-  const range = type === 'integer' && typeof raw === 'string' && parseInteger(raw) !== INVALID ? ' in 32-bit range' : '';
+  const whole = typeof raw === 'string' ? parseInteger(raw) !== INVALID : typeof raw === 'number' && Number.isInteger(raw);
+  const range = !whole ? '' : type === 'integer' ? ' in 32-bit range' : type === 'long' ? ' within ±(2^53 - 1), exact as a JSON number (type the field keyword to keep every digit)' : '';
   return `${name} ${JSON.stringify(clipped)} is not ${TYPE_NOUN[type]}${range}`;
 }
 
@@ -330,7 +340,8 @@ export function coerceJsonValue(type: FieldType, value: unknown, convert: Conver
     case 'integer':
       return typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX ? value : INVALID;
     case 'long':
-      return typeof value === 'number' && Number.isInteger(value) ? value : INVALID;
+      // JSON.parse already rounded a longer one: refused, not indexed with other digits (toLong)
+      return typeof value === 'number' && Number.isSafeInteger(value) ? value : INVALID;
     case 'float':
     case 'double':
       return typeof value === 'number' ? value : INVALID;

@@ -61,11 +61,14 @@ describe('converters', () => {
     for (const bad of ['abc', '1.5', '1e3', '0x10', ' 12', '12 ', '2147483648', '--1']) expect(c(bad)).toBe(INVALID);
   });
 
-  it('long: up to 19 digits', () => {
+  it('long: exact as a JSON number, never other digits than the line has', () => {
     const c = converterFor('long');
     expect(c('9007199254740991')).toBe(9007199254740991);
-    expect(c('1234567890123456789')).toBe(1234567890123456789);
-    expect(c('12345678901234567890')).toBe(INVALID);
+    expect(c('-9007199254740991')).toBe(-9007199254740991);
+    // would be written 1234567890123456800 and 9223372036854776000 (which the domain refuses)
+    for (const bad of ['9007199254740992', '1234567890123456789', '9223372036854775807', '12345678901234567890']) expect(c(bad)).toBe(INVALID);
+    expect(invalidReason('id', 'long', '1234567890123456789')).toBe('id "1234567890123456789" is not an integer within ±(2^53 - 1), exact as a JSON number (type the field keyword to keep every digit)');
+    expect(coerceJsonValue('long', 2 ** 53, c)).toBe(INVALID);
     expect(c('-')).toBeNull();
   });
 
