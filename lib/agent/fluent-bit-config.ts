@@ -17,7 +17,7 @@
 import { stringify } from 'yaml';
 import type { LogFormat, Pipeline } from '../config/schema';
 import type { FieldType } from '../../lambda/core/fields';
-import { AgentConfigError, agentParsing, multilineParser, type FluentBitMultilineParser, type FluentBitParser } from './parser-regex';
+import { AgentConfigError, agentParsing, multilineParser, parseSteps, type FluentBitMultilineParser, type FluentBitParser } from './parser-regex';
 import { ConversionError, toOnigmo } from './onigmo';
 
 export { AgentConfigError } from './parser-regex';
@@ -330,7 +330,8 @@ export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTarget
       if (e instanceof AgentConfigError) fail(pipeline, `buffer none: ${e.message}`);
       throw e;
     }
-    parsers = [parsing.main, ...(parsing.time ? [parsing.time] : []), ...(parsing.request?.parsers ?? [])];
+    const steps = parseSteps(parsing, { match: tag, raw: RAW_KEY, prefix: PROVENANCE_PREFIX, provenance: ['host', 'file', 'offset'].map((k) => `${PROVENANCE_PREFIX}${k}`) });
+    parsers = steps.parsers;
     const failedTag = `failed.${pipeline.name}`;
     const source = pipeline.source;
     const containerLogs = source.type === 'fluent-bit' && isContainerLogs(source);
@@ -342,24 +343,13 @@ export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTarget
       // The container runtime's framing (cri parser) is not part of the line the processor would see.
       ...(containerLogs ? { remove: ['time', 'stream', '_p'] } : {}),
     });
-    // reserve_data keeps the provenance keys; a line that parses loses RAW_KEY (preserve_key off).
-    filters.push({ name: 'parser', match: tag, key_name: RAW_KEY, parser: parsing.main.name, reserve_data: true, preserve_key: false });
+    filters.push(...steps.parse);
     // A record that still holds RAW_KEY did not parse: re-tagged, it leaves this pipeline's filters and outputs for
     // the backup bucket.
     filters.push({ name: 'rewrite_tag', match: tag, rule: `$${RAW_KEY} ^[\\s\\S]*$ ${failedTag} false`, emitter_name: `logtong_${pipeline.name.replace(/-/g, '_')}_failed`, 'emitter_storage.type': 'filesystem', emitter_mem_buf_limit: '64MB' });
     // The processor's backup records: the raw text and why it is there.
-    filters.push({ name: 'modify', match: failedTag, rename: `${RAW_KEY} raw`, add: `reason "${FAILED_REASON}"` });
-    if (parsing.time) {
-      // The time alone, once the line has parsed: a value the agent cannot read leaves the read time, not a loss.
-      filters.push({ name: 'parser', match: tag, key_name: parsing.time.time_key, parser: parsing.time.name, reserve_data: true, preserve_key: false });
-    }
-    if (parsing.request) {
-      // Two filters in turn, not one with two parsers: a split line has lost its `request` key, so the second
-      // finds nothing to do; an unsplit one keeps `request` as the processor keeps it.
-      for (const p of parsing.request.parsers) {
-        filters.push({ name: 'parser', match: tag, key_name: 'request', parser: p.name, reserve_data: true, preserve_key: parsing.request.keepRaw });
-      }
-    }
+    filters.push({ name: 'modify', match: failedTag, ...steps.failed, add: `reason "${FAILED_REASON}"` });
+    filters.push(...steps.settle);
     filters.push(...grepFilters(pipeline, parsing.fields, tag));
     for (const match of [tag, failedTag]) {
       filters.push({ name: 'nest', match, operation: 'nest', wildcard: `${PROVENANCE_PREFIX}*`, nest_under: 'logtong', remove_prefix: PROVENANCE_PREFIX });

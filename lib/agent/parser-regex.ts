@@ -18,31 +18,15 @@ import { apacheTemplate } from '../../lambda/core/formats/apache';
 import { nginxTemplate, type Template } from '../../lambda/core/formats/nginx';
 import { groupNames } from '../../lambda/core/formats/regex';
 import { layoutToRegex } from '../../lambda/core/formats/text';
-import { toStrptimeFormat } from '../../lambda/core/java-time';
 import type { FieldType } from '../../lambda/core/fields';
-import { escapeRe, STRPTIME_EXPANSIONS, TIME_LOCAL_FORMAT } from '../../lambda/core/time';
+import { escapeRe, TIME_LOCAL_FORMAT } from '../../lambda/core/time';
+import { anyCase, agentTime, type AgentTime } from './agent-time';
+import { AgentConfigError } from './errors';
 import { ConversionError, toOnigmo } from './onigmo';
 
-/** A configuration the generator cannot render faithfully; the message says what and what to do instead. */
-export class AgentConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AgentConfigError';
-  }
-}
+export { AgentConfigError } from './errors';
 
-/**
- * Where the records the agent indexes itself (buffer none) differ from the processor's documents, for lines both
- * accept. They do not change which lines are accepted, filtered or failed.
- */
-export const AGENT_PARSE_DIFFERENCES = [
-  'nginx/apache values are not unescaped (\\xHH, \\" stay as written); the processor decodes them',
-  'a null field (`-` in a number/ip/date field, an unsplit request line, a regex group that did not take part) is absent instead of null; an empty captured value is absent instead of ""',
-  'apache %b `-` is absent instead of 0',
-  'nginx/apache: a number field is checked by its shape, not its range (an integer beyond int32, an ip or date field that does not convert, is indexed, where the processor backs the line up); regex types: named groups are converted by Fluent Bit (`types`) without the processor\'s validation',
-  'json: a number or boolean in a keyword/text field may stay a number or boolean (Fluent Bit casts string values; the domain indexes it as its text all the same)',
-  'a time that does not parse keeps the record with the agent\'s read time instead of failing it',
-];
+export { AGENT_PARSE_DIFFERENCES, type AgentParseDifference } from './differences';
 
 /** A Fluent Bit parser (the `parsers:` section), keys as Fluent Bit spells them. */
 export interface FluentBitParser {
@@ -77,14 +61,24 @@ export interface AgentParsing {
   timeSource?: string;
   /** Parsers applied in turn to the `request` key (nginx/apache request line split). */
   request?: { parsers: FluentBitParser[]; keepRaw: boolean };
+  /** regex / text / json: values read alone after the main parse (parseSteps): the time (`required`), typed groups. */
+  checks?: AgentCheck[];
+  /** String fields whose group takes part in every match: absent means empty (skip_empty_values), "" for the processor. */
+  empty?: string[];
+  /** multi-line-text: the event Fluent Bit joined ends with a line break the processor's event does not have. */
+  event?: boolean;
   /** Field types of the records (the processor's table), for the filters. */
   fields: Record<string, FieldType>;
 }
 
+export interface AgentCheck {
+  key: string;
+  parser: FluentBitParser;
+  required: boolean;
+}
+
 /** Fluent Bit `types` names; types absent here stay strings. */
 const FLB_TYPES: Partial<Record<FieldType, string>> = { integer: 'integer', long: 'integer', float: 'float', double: 'float', boolean: 'bool' };
-
-const SPECIAL_TIMES = new Set(['iso8601', 'epoch_s', 'epoch_ms', 'epoch_us']);
 
 function onigmo(source: string, what: string): string {
   try {
@@ -110,128 +104,19 @@ export function firstLineRegex(format: LogFormat): { source: string; names: stri
   };
 }
 
-/** Offset (minutes) of a zone at an instant. */
-function zoneOffsetMinutes(zone: string, at: Date): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(at);
-  const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
-  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
-  return Math.round((wall - Math.floor(at.getTime() / 60_000) * 60_000) / 60_000);
-}
-
 /**
- * Fluent Bit keeps a record's time as 32-bit signed seconds: a record whose time is before 1970 or from 2038-01-19 on
- * reads as a negative number, which its outputs take for an invalid group marker and drop with a debug-level line
- * (flb_log_event_decoder.c): lost. So the agent only takes a time whose year is 1971 – 2037 (a day of margin for
- * offsets), and the value must have the shape the processor reads (lambda/core/time.ts DIRECTIVES), with ranges
- * where Fluent Bit's strptime checks them. What does not fit fails at the agent instead (AGENT_PARSE_DIFFERENCES).
- */
-const YEAR_SHAPE = '(?:197[1-9]|19[89][0-9]|20[0-2][0-9]|203[0-7])';
-/** Seconds since the epoch from 1971 to the end of 2037 (31,536,000 – 2,145,916,799), roughly by digits. */
-const EPOCH_SHAPE = '(?:[3-9][0-9]{7}|[1-9][0-9]{8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-4][0-9]{6}|2145[0-8][0-9]{5}|21459[01][0-9]{4})';
-/** Names in any letter case, as patterns without flags. */
-const anyCase = (names: string[]) => names.map((m) => [...m].map((c) => `[${c.toUpperCase()}${c}]`).join('')).join('|');
-const MONTHS_SHAPE = anyCase(['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec']);
-// Fluent Bit's %a/%A read real day names (flb_strptime.c); the processor skips any letters there
-const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
-const TIME_SHAPES: Record<string, string> = {
-  Y: YEAR_SHAPE,
-  y: '(?:7[1-9]|[89][0-9]|[0-2][0-9]|3[0-7])',
-  m: '(?:0?[1-9]|1[0-2])',
-  d: '(?:0?[1-9]|[12][0-9]|3[01])',
-  e: ' ?(?:0?[1-9]|[12][0-9]|3[01])',
-  j: '(?:00[1-9]|0?[1-9][0-9]|[1-9]|[12][0-9]{2}|3[0-5][0-9]|36[0-6])',
-  H: '(?:[01]?[0-9]|2[0-3])',
-  k: ' ?(?:[01]?[0-9]|2[0-3])',
-  I: '(?:0?[1-9]|1[0-2])',
-  l: ' ?(?:0?[1-9]|1[0-2])',
-  M: '[0-5]?[0-9]',
-  S: '(?:[0-5]?[0-9]|60)',
-  L: '[0-9]{3}',
-  f: '[0-9]{1,9}',
-  b: `(?:${MONTHS_SHAPE})`,
-  h: `(?:${MONTHS_SHAPE})`,
-  B: '[A-Za-z]{3,9}',
-  a: `(?:${anyCase(DAYS.map((d) => d.slice(0, 3)))})`,
-  A: `(?:${anyCase(DAYS)})`,
-  p: '[AaPp]\\.?[Mm]\\.?',
-  // Fluent Bit's %z takes Z but not z (flb_strptime.c)
-  z: '(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)',
-  Z: '(?:[Uu][Tt][Cc]|[Gg][Mm][Tt]|[Uu][Tt]|Z)',
-  s: EPOCH_SHAPE,
-  n: '[\\s]+',
-  t: '[\\s]+',
-  '%': '%',
-};
-
-/** The values of a strptime format the agent takes (JS source, no groups): see YEAR_SHAPE. */
-export function agentTimeShape(strptime: string): string {
-  let expanded = strptime;
-  for (let guard = 0; guard < 4 && /%[TFDRr]/.test(expanded); guard++) expanded = expanded.replace(/%([TFDRr])/g, (_, c: string) => STRPTIME_EXPANSIONS[c]);
-  let re = '';
-  for (let i = 0; i < expanded.length; i++) {
-    const ch = expanded[i];
-    if (ch === '%') {
-      const shape = TIME_SHAPES[expanded[i + 1]];
-      if (shape === undefined) throw new AgentConfigError(`time format ${JSON.stringify(strptime)}: %${expanded[i + 1] ?? ''} has no agent equivalent`);
-      re += shape;
-      i++;
-    } else re += ch === ' ' ? ' +' : escapeRe(ch);
-  }
-  return re;
-}
-
-/** What the agent needs to read a record's time: the parser's time settings and the shape of the value. */
-export interface AgentTime {
-  parser: Pick<FluentBitParser, 'time_key' | 'time_format' | 'time_keep' | 'time_offset'>;
-  /** The values taken (agentTimeShape), JS source. */
-  shape: string;
-}
-
-/**
- * time_key / time_format / time_offset for Fluent Bit, or an error naming what Fluent Bit cannot read. `millis`: an
- * epoch_s value that always has three decimals (nginx $msec), read as `%s.%L` (Fluent Bit's %s stops at the dot).
- */
-export function agentTime(timeKey: string, timeFormat: string, zone: string, millis = false): AgentTime {
-  let fmt: string;
-  let shape: string;
-  if (timeFormat === 'epoch_s') {
-    fmt = millis ? '%s.%L' : '%s';
-    shape = millis ? `${EPOCH_SHAPE}\\.[0-9]{3}` : EPOCH_SHAPE;
-  } else if (SPECIAL_TIMES.has(timeFormat)) {
-    throw new AgentConfigError(
-      `timeFormat ${timeFormat} has no strptime equivalent in Fluent Bit (${timeFormat === 'iso8601' ? 'fraction and offset are optional in ISO 8601' : 'sub-second epochs'}); set logFormat.timeFormat to the exact strptime format, or use buffer s3 or kinesis`,
-    );
-  } else {
-    const strptime = toStrptimeFormat(timeFormat);
-    fmt = strptime.replace(/%f/g, '%L');
-    shape = agentTimeShape(strptime);
-  }
-  const parser: AgentTime['parser'] = { time_key: timeKey, time_format: fmt, time_keep: 'on' };
-  if (!/%z|%Z|%s/.test(fmt) && zone !== 'UTC') {
-    const year = new Date().getUTCFullYear();
-    const jan = zoneOffsetMinutes(zone, new Date(Date.UTC(year, 0, 15)));
-    const jul = zoneOffsetMinutes(zone, new Date(Date.UTC(year, 6, 15)));
-    if (jan !== jul) throw new AgentConfigError(`timeZone ${zone} has daylight saving time; Fluent Bit only takes a fixed time_offset. Log the offset (%z), or use buffer s3 or kinesis`);
-    const sign = jan < 0 ? '-' : '+';
-    const abs = Math.abs(jan);
-    parser.time_offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}${String(abs % 60).padStart(2, '0')}`;
-  }
-  return { parser, shape };
-}
-
-/**
- * A second parser that reads the time field alone (formats whose main regex is the user's, and json): the time is
- * taken only when the whole value has the agent's shape; otherwise the record keeps the agent's read time
- * (AGENT_PARSE_DIFFERENCES) instead of being dropped by Fluent Bit.
+ * A second parser that reads the time field alone (formats whose main regex is the user's, and json): it takes only a
+ * whole value of the agent's shape that is a date. It runs as a check (parseSteps): a value it does not take fails
+ * the line, as the processor fails it, instead of leaving the record at the agent's read time.
  */
 function timeFieldParser(name: string, key: string, t: AgentTime): { time: FluentBitParser; timeSource: string } {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new AgentConfigError(`timeKey ${key}: the agent reads the time from a top-level field with a plain name`);
-  const timeSource = `^(?<${key}>${t.shape})$`;
+  const timeSource = `^${t.invalid ? `(?!(?:${t.invalid})$)` : ''}(?<${key}>${t.shape})$`;
   return { time: { name: `${name}-time`, format: 'regex', regex: onigmo(timeSource, 'time shape'), ...t.parser }, timeSource };
 }
 
-function typesOf(fields: Record<string, FieldType>, names: Iterable<string>, strings = false): string | undefined {
-  const flb = (n: string) => FLB_TYPES[fields[n]] ?? (strings && (fields[n] === 'keyword' || fields[n] === 'text') ? 'string' : undefined);
+function typesOf(fields: Record<string, FieldType>, names: Iterable<string>): string | undefined {
+  const flb = (n: string) => FLB_TYPES[fields[n]];
   const t = [...new Set(names)].filter((n) => flb(n)).map((n) => `${n}:${flb(n)}`);
   return t.length ? t.join(' ') : undefined;
 }
@@ -240,7 +125,7 @@ function typesOf(fields: Record<string, FieldType>, names: Iterable<string>, str
  * The JS regex (source) equivalent to the template scanner (nginx.ts): one named group per field. A non-string
  * field written `-` matches without its group (null in the processor, absent at the agent).
  */
-export function templateRegex(tpl: Template, fields: Record<string, FieldType>, time?: { key: string; shape: string }): string {
+export function templateRegex(tpl: Template, fields: Record<string, FieldType>, time?: { key: string; shape: string; invalid?: string }): string {
   let re = `^${escapeRe(tpl.prefix)}`;
   const n = tpl.fields.length;
   tpl.fields.forEach((f, i) => {
@@ -265,13 +150,21 @@ export function templateRegex(tpl: Template, fields: Record<string, FieldType>, 
     const name = tpl.fields.slice(i + 1).some((g) => g.name === f.name) ? undefined : f.name;
     const after = last ? `${L}$` : L;
     if (type === 'boolean') throw new AgentConfigError(`${f.label} (boolean): Fluent Bit's bool cast reads only "true", the processor also 1/yes/on; use buffer s3 or kinesis`);
+    if (type === 'date' || type === 'object') throw new AgentConfigError(`${f.label} (${type}): the processor converts or checks the value, the agent cannot; use buffer s3 or kinesis, or type the field keyword`);
+    // Apache %b: `-` is 0 in the processor; captured, Fluent Bit's integer cast (atoll) makes it 0 too
+    const clf = f.role === 'clf-bytes';
     // a number the processor would not read fails the line there: here the line does not match either
-    // and so does a time the agent cannot hold or read (agentTimeShape)
-    const check = time && f.name === time.key ? `(?=(?:${time.shape})${after})` : NUMBER_SHAPES[type] ? `(?=(?:${NUMBER_SHAPES[type]})?${after})` : '';
+    // and so does a time the agent cannot hold or read (agentTimeShape), or that is no date (agentInvalidDates)
+    const check =
+      time && f.name === time.key
+        ? `(?=(?:${time.shape})${after})${time.invalid ? `(?!(?:${time.invalid})${after})` : ''}`
+        : NUMBER_SHAPES[type]
+          ? `(?=(?:${clf ? '-|' : ''}${NUMBER_SHAPES[type]})?${after})`
+          : '';
     const group = name ? `${check}(?<${name}>${value})` : `(?:${value})`;
     // `-` (and nginx's `unix:` for an address) is null in the processor: matched without the group, absent here
     const nulls = type === 'ip' ? '(?:-|unix:)' : '-';
-    re += isString || f.role === 'request' || !name ? group : `(?:${nulls}(?=${after})|${group})`;
+    re += isString || f.role === 'request' || clf || !name ? group : `(?:${nulls}(?=${after})|${group})`;
     re += after;
   });
   return re;
@@ -301,7 +194,7 @@ const signedRange = (max: string, min: string) => `(?=[+-]?[0-9]{1,19}(?![0-9]))
  */
 const NUMBER_SHAPES: Partial<Record<FieldType, string>> = {
   integer: signedRange('2147483647', '2147483648'),
-  long: signedRange('9223372036854775807', '9223372036854775808'),
+  long: signedRange('9007199254740991', '9007199254740991'),
   float: '[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?',
   double: '[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?',
   ip: `(?:(?:${decimalUpTo('255')}\\.){3}${decimalUpTo('255')}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:%[0-9A-Za-z_.-]+)?)`,
@@ -331,6 +224,58 @@ export function eventRegex(first: string): string {
   return `${first.startsWith('^') ? '' : '^[^\\n]*?'}${body}(?<message>[\\s\\S]*)$`;
 }
 
+/** The names of the groups that take part in every match of a JS regex source: not optional, in no alternative, no lookaround. */
+export function mandatoryGroups(source: string): Set<string> {
+  type Node = { name?: string; parent?: Node; optional: boolean; alternatives: boolean };
+  const root: Node = { optional: false, alternatives: false };
+  const all: Node[] = [];
+  let cur = root;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (c === '[') {
+      for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
+    } else if (c === '|') cur.alternatives = true;
+    else if (c === '(') {
+      const named = /^\?<([A-Za-z_$][\w$]*)>/.exec(source.slice(i + 1));
+      // a lookaround may take part or not: its groups count as optional
+      const look = /^\?(?:=|!|<=|<!)/.test(source.slice(i + 1));
+      const node: Node = { name: named?.[1], parent: cur, optional: look, alternatives: false };
+      all.push(node);
+      cur = node;
+    } else if (c === ')' && cur.parent) {
+      if (/^(?:[?*]|\{0|\{,)/.test(source.slice(i + 1))) cur.optional = true;
+      cur = cur.parent;
+    }
+  }
+  const mandatory = (n: Node): boolean => !n.optional && (!n.parent || (!n.parent.alternatives && mandatory(n.parent)));
+  return new Set(all.filter((n) => n.name && mandatory(n)).map((n) => n.name!));
+}
+
+/** Values a text type's (text.ts) or regex group's typed field reads as null. */
+const NULL_VALUES: Partial<Record<FieldType, string>> = { integer: '-|', long: '-|', float: '-|', double: '-|', boolean: '-|', ip: '-|unix:|' };
+/** Fluent Bit's bool cast reads true and false (any case) only; the processor also 1/0, yes/no, on/off. */
+const BOOLEAN_SHAPE = `${anyCase('true')}|${anyCase('false')}`;
+
+/**
+ * A regex group's typed value, read alone as the processor converts it (fields.ts): a whole value of the type's shape
+ * becomes the typed field, a null value (`-`, empty, and for the text types log4j's `?`) leaves no field, anything else
+ * fails the line. Dates and objects are refused: the processor converts or checks them, Fluent Bit cannot.
+ */
+function typedCheck(parserName: string, key: string, type: FieldType, text: boolean): AgentCheck[] {
+  if (type === 'keyword' || type === 'text') return [];
+  if (type === 'date' || type === 'object') throw new AgentConfigError(`logFormat.fields ${key} (${type}): the processor converts or checks the value, the agent cannot; use buffer s3 or kinesis, or type the field keyword`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new AgentConfigError(`${key}: the agent checks a typed field by a record key with a plain name`);
+  const shape = type === 'boolean' ? BOOLEAN_SHAPE : NUMBER_SHAPES[type]!;
+  const nulls = `${NULL_VALUES[type]}${text ? '|\\?' : ''}`;
+  const source = `^(?:(?<${key}>${shape})|(?<${CHECK_NULL_PREFIX}${key}>${nulls}))$`;
+  const flb = FLB_TYPES[type];
+  return [{ key, required: false, parser: { name: `${parserName}-check-${key}`, format: 'regex', regex: onigmo(source, `${key} check`), ...(flb ? { types: `${key}:${flb}` } : {}) } }];
+}
+
+/** The null marker a typed check leaves (a named group must take part, or Fluent Bit reports no match). */
+const CHECK_NULL_PREFIX = 'logtong_null_';
+
 /** The agent-side parsing of a format (buffer none). */
 export function agentParsing(pipelineName: string, format: LogFormat): AgentParsing {
   const fields = { ...compileParser(format).fields };
@@ -341,10 +286,14 @@ export function agentParsing(pipelineName: string, format: LogFormat): AgentPars
       if (format.flattenJson) throw new AgentConfigError('flattenJson: Fluent Bit\'s json parser keeps nested objects; use buffer s3 or kinesis');
       const overrides = Object.keys(format.fields ?? {});
       const nested = overrides.find((k) => k.includes('.') && FLB_TYPES[fields[k]]);
-      if (nested) throw new AgentConfigError(`logFormat.fields ${nested} (${fields[nested]}): Fluent Bit's parser types reach top-level keys only, the processor also converts nested values; use buffer s3 or kinesis`);
-      // keyword/text too: the processor turns a JSON number or boolean in such a field into its text
+      if (nested) throw new AgentConfigError(`logFormat.fields ${nested} (${fields[nested]}): the processor converts nested values, the agent none; use buffer s3 or kinesis`);
+      // no `types`: Fluent Bit's json parser applies none (AGENT_PARSE_DIFFERENCES json-types)
       const time = format.timeKey ? timeFieldParser(name, format.timeKey, agentTime(format.timeKey, format.timeFormat ?? 'iso8601', zone)) : undefined;
-      return { main: { name, format: 'json', types: typesOf(fields, overrides.filter((k) => !k.includes('.')), true) }, ...(time ?? {}), fields };
+      return {
+        main: { name, format: 'json' },
+        ...(time ? { ...time, checks: [{ key: time.time.time_key!, parser: time.time, required: true }] } : {}),
+        fields,
+      };
     }
     case 'syslog':
       throw new AgentConfigError('syslog lines are parsed by hand-written code (PRI → facility/severity names, structured data, the year of RFC 3164 times) that no Fluent Bit parser reproduces; use buffer s3 or kinesis');
@@ -354,13 +303,16 @@ export function agentParsing(pipelineName: string, format: LogFormat): AgentPars
       const timeKey = format.timeKey ?? Object.keys(tpl.timeFormats).find((k) => tpl.fields.some((f) => f.name === k));
       const timeFormat = format.timeFormat ?? (timeKey ? (tpl.timeFormats[timeKey] ?? 'iso8601') : undefined);
       const time = timeKey ? agentTime(timeKey, timeFormat ?? TIME_LOCAL_FORMAT, zone, format.type === 'nginx' && timeKey === 'msec' && timeFormat === 'epoch_s') : undefined;
-      const source = templateRegex(tpl, fields, time && timeKey ? { key: timeKey, shape: time.shape } : undefined);
+      const source = templateRegex(tpl, fields, time && timeKey ? { key: timeKey, shape: time.shape, invalid: time.invalid } : undefined);
       const names = tpl.fields.filter((f) => f.role !== 'request').map((f) => f.name);
       const main: FluentBitParser = { name, format: 'regex', regex: onigmo(source, `${format.type} format`), ...(time?.parser ?? {}), types: typesOf(fields, names) };
       const hasRequest = tpl.fields.some((f) => f.role === 'request');
+      // every template field has its group in every match (the last occurrence of a repeated one)
+      const empty = [...new Set(tpl.fields.filter((f) => f.role === 'request' || ((fields[f.name] === 'keyword' || fields[f.name] === 'text') && f.name !== timeKey)).map((f) => f.name))];
       return {
         main,
         mainSource: source,
+        ...(empty.length ? { empty } : {}),
         fields,
         ...(hasRequest
           ? { request: { parsers: REQUEST_REGEXES.map((r, k) => ({ name: `${name}-request-${k + 1}`, format: 'regex' as const, regex: onigmo(r, 'request line') })), keepRaw: 'request' in (format.fields ?? {}) } }
@@ -373,9 +325,79 @@ export function agentParsing(pipelineName: string, format: LogFormat): AgentPars
       const first = firstLineRegex(format);
       const source = format.type === 'multi-line-text' ? eventRegex(first.source) : first.source;
       const time = first.timeKey && first.timeFormat ? timeFieldParser(name, first.timeKey, agentTime(first.timeKey, first.timeFormat, first.timeZone)) : undefined;
-      return { main: { name, format: 'regex', regex: onigmo(source, 'logFormat.regex'), types: typesOf(fields, first.names) }, mainSource: source, ...(time ?? {}), fields };
+      const names = [...new Set(groupNames(source))];
+      const typed = names.filter((n) => n !== first.timeKey).flatMap((n) => typedCheck(name, n, fields[n], format.type !== 'regex'));
+      const always = mandatoryGroups(source);
+      const empty = names.filter((n) => always.has(n) && n !== first.timeKey && (fields[n] === 'keyword' || fields[n] === 'text'));
+      const checks = [...(time ? [{ key: time.time.time_key!, parser: time.time, required: true }] : []), ...typed];
+      return {
+        // typed groups are converted by their checks, which also check them
+        main: { name, format: 'regex', regex: onigmo(source, 'logFormat.regex') },
+        mainSource: source,
+        ...(time ?? {}),
+        ...(checks.length ? { checks } : {}),
+        ...(empty.length ? { empty } : {}),
+        ...(format.type === 'multi-line-text' ? { event: true } : {}),
+        fields,
+      };
     }
   }
+}
+
+/** A Fluent Bit filter as the configuration lists it. */
+export type FilterPlugin = Record<string, string | boolean | string[]>;
+
+/**
+ * The record keys parseSteps names: `raw` holds the raw line (a record that still has it at the end failed), `prefix`
+ * starts the agent's own keys (nested under `logtong` last), `provenance` are the keys a failed record keeps.
+ */
+export interface StepKeys { match: string; raw: string; prefix: string; provenance: string[] }
+
+/** `parse` makes a record of the raw line, `failed` the modify rules of a failed record, `settle` finishes a parsed one. */
+export interface ParseSteps { parsers: FluentBitParser[]; parse: FilterPlugin[]; failed: FilterPlugin; settle: FilterPlugin[] }
+
+/**
+ * The agent's parse of one record, as filters (buffer none): the main parser, then the checks, each reading its
+ * value alone from a key of its own; a check that does not take its value (or a required value that is missing)
+ * puts the raw line back, from a copy kept meanwhile, so that the record fails as a whole, with its raw text only.
+ */
+export function parseSteps(parsing: AgentParsing, k: StepKeys): ParseSteps {
+  const line = `${k.prefix}line`;
+  const checkKey = (key: string) => `${k.prefix}check_${key}`;
+  const checks = parsing.checks ?? [];
+  const parsers = new Map<string, FluentBitParser>([[parsing.main.name, parsing.main]]);
+  const parse: FilterPlugin[] = [];
+  const parser = (key: string, p: FluentBitParser, preserve = false): FilterPlugin => {
+    parsers.set(p.name, p);
+    return { name: 'parser', match: k.match, key_name: key, parser: p.name, reserve_data: true, preserve_key: preserve };
+  };
+  if (parsing.event) {
+    // Fluent Bit's multiline parser ends each line of an event read by tail with a line break, the last one too
+    // (src/multiline/flb_ml.c breakline_prepare); the processor's event has none. Any byte: see RAW_FRAME_PARSER.
+    parse.push(parser(k.raw, { name: `${parsing.main.name}-event`, format: 'regex', regex: `^(?<${k.raw}>(?:.|\\s)*?)\\n?(?!.|\\s)` }));
+  }
+  if (checks.length) parse.push({ name: 'modify', match: k.match, copy: `${k.raw} ${line}` });
+  // reserve_data keeps the provenance keys; a line that parses loses the raw key (preserve_key off).
+  parse.push(parser(k.raw, parsing.main));
+  if (checks.length) {
+    parse.push({ name: 'modify', match: k.match, rename: checks.map((c) => `${c.key} ${checkKey(c.key)}`) });
+    for (const c of checks) parse.push(parser(checkKey(c.key), c.parser));
+    for (const c of checks) {
+      // a check's key left over: its parser did not take the value; a required key missing: no value to take
+      const condition = c.required ? `Key_does_not_exist ${c.key}` : `Key_exists ${checkKey(c.key)}`;
+      parse.push({ name: 'modify', match: k.match, condition, copy: `${line} ${k.raw}` });
+    }
+  }
+  const failed: FilterPlugin = checks.length ? { rename: `${line} raw`, remove_regex: `^(?!(?:raw|${k.provenance.join('|')})$)` } : { rename: `${k.raw} raw` };
+  const settle: FilterPlugin[] = [];
+  if (parsing.empty?.length) settle.push({ name: 'modify', match: k.match, add: parsing.empty.map((f) => `${f} ""`) });
+  if (checks.length) settle.push({ name: 'modify', match: k.match, remove: line, remove_wildcard: CHECK_NULL_PREFIX });
+  if (parsing.request) {
+    // Two filters in turn, not one with two parsers: a split line has lost its `request` key, so the second finds
+    // nothing to do; an unsplit one keeps `request` as the processor keeps it.
+    for (const p of parsing.request.parsers) settle.push(parser('request', p, parsing.request.keepRaw));
+  }
+  return { parsers: [...parsers.values()], parse, failed, settle };
 }
 
 /**

@@ -21,8 +21,10 @@ of a pipeline with a fluent-bit source. --outputs: the file of \`cdk deploy --ou
 from the outputs of stack Logtong-NAME (BufferBucketName, BufferStreamName, BackupBucketName, AgentRoleArn).
 Without it they are placeholders that Fluent Bit reads from its environment: LOGTONG_BUFFER_BUCKET (buffer s3,
 light engine), LOGTONG_BUFFER_STREAM (buffer kinesis), LOGTONG_BACKUP_BUCKET (buffer none), LOGTONG_REGION, and
-in the manifest LOGTONG_AGENT_ROLE_ARN: the DaemonSet sets none of them, so substitute them before applying
-(envsubst). The region is --region, else the config's region, else \${LOGTONG_REGION}.`;
+in the manifest LOGTONG_AGENT_ROLE_ARN: the DaemonSet sets none of them, so substitute them before applying,
+naming them: envsubst '$LOGTONG_BUFFER_BUCKET $LOGTONG_BUFFER_STREAM $LOGTONG_BACKUP_BUCKET $LOGTONG_REGION
+$LOGTONG_AGENT_ROLE_ARN' (a bare envsubst also blanks Fluent Bit's own $UUID and \${HOSTNAME}). The region is
+--region, else the config's region, else \${LOGTONG_REGION}.`;
 
 export interface AgentConfigIo {
   readonly stdout: Writable;

@@ -80,6 +80,8 @@ describe('fluentBitConfig', () => {
       'parser:logtong.web',
       'rewrite_tag:logtong.web',
       'modify:failed.web',
+      // the string fields an empty value left out: "" as in the processor's document
+      'modify:logtong.web',
       'parser:logtong.web',
       'parser:logtong.web',
       'nest:logtong.web',

@@ -8,6 +8,8 @@
  *   value are dropped (skip_empty_values, on by default); `types` converts with atoll / atof / a "true"/"false"
  *   prefix (flb_parser_typecast), a value that does not convert stays as it is (bool) or becomes 0 (integer, float);
  * - parser filter: removes the parsed key unless preserve_key; a failed parse leaves the record as it was;
+ * - modify (filter_modify): applies only when every condition holds, its rules in the order they are written; rename
+ *   and copy only to a key not there yet, add only a key not there yet;
  * - grep (filter_grep): `regex` keeps a record whose key exists, is a string and matches, `exclude` drops one that
  *   matches.
  * The time lookup is not imitated: a time Fluent Bit cannot read drops the time key (even with time_keep) and leaves
@@ -80,10 +82,7 @@ function applyParser(p: FluentBitParser, text: string): Record<string, unknown> 
   } catch {
     return undefined;
   }
-  for (const t of (p.types ?? '').split(' ').filter(Boolean)) {
-    const [k, type] = t.split(':');
-    if (typeof rec[k] === 'string') rec[k] = typecast(type, rec[k] as string);
-  }
+  // Fluent Bit's json parser applies no `types` (src/flb_parser_json.c)
   return rec;
 }
 
@@ -102,6 +101,14 @@ export function readBack(yaml: string): FluentBitConfigDocument {
   return parseYaml(yaml) as FluentBitConfigDocument;
 }
 
+/** A filter_modify condition (the ones the generator writes). */
+function holds(condition: string, rec: Record<string, unknown>): boolean {
+  const [kind, key] = condition.split(' ');
+  if (kind === 'Key_exists') return key in rec;
+  if (kind === 'Key_does_not_exist') return !(key in rec);
+  throw new Error(`modify condition ${condition}: not simulated`);
+}
+
 /** A plugin property Fluent Bit allows several times: one string or a list. */
 const all = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
@@ -118,17 +125,21 @@ export function runAgent(doc: FluentBitConfigDocument, line: string): AgentOutco
   for (const f of doc.pipeline.filters ?? []) {
     if (f.match !== tag) continue;
     if (f.name === 'modify') {
-      for (const r of all(f.rename)) {
-        const [from, to] = r.split(' ');
-        if (from in rec && !(to in rec)) {
-          rec[to] = rec[from];
-          delete rec[from];
+      // every condition must hold (filter_modify), then the rules apply in the order they are written
+      if (!all(f.condition).every((c) => holds(c, rec))) continue;
+      for (const [op, v] of Object.entries(f)) {
+        for (const r of all(v)) {
+          const sp = r.indexOf(' ');
+          const [key, arg] = sp === -1 ? [r, ''] : [r.slice(0, sp), r.slice(sp + 1)];
+          if (op === 'rename' && key in rec && !(arg in rec)) {
+            rec[arg] = rec[key];
+            delete rec[key];
+          } else if (op === 'copy' && key in rec && !(arg in rec)) rec[arg] = rec[key];
+          else if (op === 'add' && !(key in rec)) rec[key] = arg.replace(/^"(.*)"$/, '$1');
+          else if (op === 'remove') delete rec[key];
+          else if (op === 'remove_wildcard') for (const k of Object.keys(rec).filter((k) => k.startsWith(key))) delete rec[k];
+          else if (op === 'remove_regex') for (const k of Object.keys(rec).filter((k) => new RegExp(key).test(k))) delete rec[k];
         }
-      }
-      for (const r of all(f.remove)) delete rec[r];
-      for (const a of all(f.add)) {
-        const sp = a.indexOf(' ');
-        if (!(a.slice(0, sp) in rec)) rec[a.slice(0, sp)] = a.slice(sp + 1).replace(/^"(.*)"$/, '$1');
       }
     } else if (f.name === 'parser') {
       const key = f.key_name as string;

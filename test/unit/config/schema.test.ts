@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseConfig, parseConfigText } from '../../../lib/config/load';
-import { configJsonSchema, withConfigReference } from '../../../lib/config/docs';
+import { AGENT_DIFFERENCES_BEGIN, AGENT_DIFFERENCES_END, AGENT_PARSE_DIFFERENCES, agentDifferencesMarkdown } from '../../../lib/agent/differences';
+import { betweenMarkers, configJsonSchema, withConfigReference } from '../../../lib/config/docs';
 import { KINESIS_DEFAULTS, lightDatabaseName, lightTableName } from '../../../lib/config/schema';
 
 const root = join(__dirname, '..', '..', '..');
@@ -175,5 +176,11 @@ describe('generated docs', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     expect(withConfigReference(readme)).toBe(readme);
     expect(JSON.parse(readFileSync(join(root, 'pipelines.schema.json'), 'utf8'))).toEqual(configJsonSchema());
+  });
+
+  it('README lists the agent differences of lib/agent/differences.ts (run `npm run docs` after editing them)', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(betweenMarkers(readme, AGENT_DIFFERENCES_BEGIN, AGENT_DIFFERENCES_END, agentDifferencesMarkdown())).toBe(readme);
+    for (const d of AGENT_PARSE_DIFFERENCES) expect(readme).toContain(`- \`${d.id}\`: `);
   });
 });
