@@ -16,7 +16,6 @@
  * is given up within seconds.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { fluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
@@ -25,9 +24,9 @@ import { parseConfig } from '../../lib/config/load';
 import type { Pipeline } from '../../lib/config/schema';
 import { unescapeLogValue } from '../../lambda/core/formats/nginx';
 import { corpusPath } from '../corpora';
-import { allDocuments, backupRecords, bootstrapIndex, createBuckets, FAKE_AWS_ENV, processorVerdicts, type Verdict } from './harness/agent-path';
+import { allDocuments, backupRecords, bootstrapIndex, createBuckets, processorVerdicts, startTailingAgent, type Verdict } from './harness/agent-path';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { freePort, localize, startFluentBit, waitUntil } from './harness/fluent-bit';
+import { waitUntil } from './harness/fluent-bit';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
 
 jest.setTimeout(300_000);
@@ -264,19 +263,10 @@ async function runPair(pair: Pair): Promise<PairRun> {
     return found.find((i) => textOf(i) === raw) ?? found[0];
   };
 
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `logtong-agree-${pair.id}-`));
-  const file = path.join(dir, 'app.log');
-  fs.writeFileSync(file, bytes);
-  const doc = localize(fluentBitConfigDocument(pipeline, { region: 'us-east-1', backupBucketName: BACKUP }), {
-    stateDir: path.join(dir, 'state'),
-    httpPort: await freePort(),
-    logPaths: [file],
-    opensearchUrl: node.url,
-    s3Endpoint: aws.endpoint,
-    timing: { service: { flush: 1, 'scheduler.cap': 5 }, tail: { refresh_interval: 2 }, s3: { upload_timeout: '2s' }, opensearch: { retry_limit: 1 } },
-  });
   const startedAt = Date.now();
-  const fb = await startFluentBit({ doc, dir, env: FAKE_AWS_ENV });
+  // a document the domain refuses is given up after one retry (test-only), not fifteen
+  const { fb, dir, file } = await startTailingAgent(`agree-${pair.id}`, pipeline, { region: 'us-east-1', backupBucketName: BACKUP }, { opensearchUrl: node.url, s3Endpoint: aws.endpoint }, { opensearch: { retry_limit: 1 } });
+  fs.writeFileSync(file, bytes);
   const prefix = `agent-failed/${pipeline.name}/`;
   const count = async () => (await allDocuments(node.url, alias)).length + (await backupRecords(aws.s3, BACKUP, prefix)).length;
   const storage = path.join(dir, 'state', 'storage');

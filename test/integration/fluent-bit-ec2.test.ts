@@ -7,20 +7,18 @@
  * reads a backlog loses at most the line Fluent Bit 4.2.2 cuts (pinned below).
  *
  * Lines are corpus lines with a sequence number in the request URI (`?logtong-seq=N`), so that each document and each
- * backup record names the line it came from. Test-only timing (never in the shipped config): flush 1 s, tail refresh
- * 2 s, s3 upload timeout 2 s, retry backoff capped at 5 s (scheduler.cap); each test says when it changes more.
+ * backup record names the line it came from. Timing: QUICK_AGENT_TIMING (agent-path.ts); each test says when it
+ * changes more.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { fluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
 import type { Pipeline } from '../../lib/config/schema';
 import { compileFilters } from '../../lambda/core/filters';
 import { compileParser } from '../../lambda/core/formats';
 import { corpusPath } from '../corpora';
-import { allDocuments, appendLines, backupRecords, bootstrapIndex, createBuckets, examplePipeline, FAKE_AWS_ENV, tally } from './harness/agent-path';
+import { allDocuments, appendLines, backupRecords, bootstrapIndex, createBuckets, examplePipeline, startTailingAgent, tally, type TailingAgent } from './harness/agent-path';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { freePort, localize, startFluentBit, waitUntil, type FluentBitProcess, type LocalTargets } from './harness/fluent-bit';
+import { waitUntil, type LocalTargets } from './harness/fluent-bit';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
 
 jest.setTimeout(300_000);
@@ -73,26 +71,10 @@ function makeLines(n: number, file: string): Written[] {
 
 const seqOf = (text: string): number => Number(/logtong-seq=(\d+)/.exec(text)?.[1] ?? NaN);
 
-interface Agent {
-  fb: FluentBitProcess;
-  dir: string;
-  file: string;
-}
+type Agent = TailingAgent;
 
-async function startAgent(name: string, pipeline: Pipeline = PIPELINE, extra: LocalTargets['timing'] = {}): Promise<Agent> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `logtong-agent-${name}-`));
-  const file = path.join(dir, 'access.log');
-  fs.writeFileSync(file, '');
-  const doc = localize(fluentBitConfigDocument(pipeline, { region: 'us-east-1', backupBucketName: BACKUP }), {
-    stateDir: path.join(dir, 'state'),
-    httpPort: await freePort(),
-    logPaths: [file],
-    opensearchUrl: node.url,
-    s3Endpoint: aws.endpoint,
-    timing: { service: { flush: 1, 'scheduler.cap': 5 }, tail: { refresh_interval: 2 }, s3: { upload_timeout: '2s' }, ...extra },
-  });
-  return { fb: await startFluentBit({ doc, dir, env: FAKE_AWS_ENV }), dir, file };
-}
+const startAgent = (name: string, pipeline: Pipeline = PIPELINE, timing: LocalTargets['timing'] = {}): Promise<Agent> =>
+  startTailingAgent(name, pipeline, { region: 'us-east-1', backupBucketName: BACKUP }, { opensearchUrl: node.url, s3Endpoint: aws.endpoint }, timing);
 
 /** Where each written line ended: seq → occurrences in the index and in the backup bucket. */
 async function destinations(written: Written[]): Promise<{ indexed: Map<number, number>; failed: Map<number, number>; failedRecords: Array<Record<string, any>> }> {

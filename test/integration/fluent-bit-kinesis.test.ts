@@ -6,18 +6,15 @@
  * real OpenSearch node and backs up what does not parse. Zero-loss count at the end of each test: every line exactly
  * once, indexed or backed up with its raw text and reason, where the processor's own parser says.
  *
- * Test-only timing (never in the shipped config): flush 1 s, tail refresh 2 s, retry backoff capped at 5 s.
+ * Timing: QUICK_AGENT_TIMING (agent-path.ts).
  */
 import type { KinesisStreamEvent, KinesisStreamRecord, KinesisStreamBatchResponse, Context } from 'aws-lambda';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { fluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
 import { compileParser } from '../../lambda/core/formats';
 import { corpusPath } from '../corpora';
-import { allDocuments, appendLines, backupRecords, createBuckets, examplePipeline, FAKE_AWS_ENV, tally } from './harness/agent-path';
+import { allDocuments, appendLines, backupRecords, createBuckets, examplePipeline, startTailingAgent, tally, type TailingAgent } from './harness/agent-path';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { freePort, localize, startFluentBit, waitUntil, type FluentBitProcess } from './harness/fluent-bit';
+import { waitUntil, type FluentBitProcess } from './harness/fluent-bit';
 import { readStream, startKinesis, type KinesisEmulator } from './harness/kinesis';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
 import { lambdaContext } from './harness/sqs-lambda';
@@ -79,19 +76,8 @@ const seqOfRaw = (raw: string): number => {
   return m ? Number(m[1]) : NaN;
 };
 
-async function startAgent(name: string): Promise<{ fb: FluentBitProcess; file: string }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `logtong-kinesis-agent-${name}-`));
-  const file = path.join(dir, 'orders.log');
-  fs.writeFileSync(file, '');
-  const doc = localize(fluentBitConfigDocument(PIPELINE, { region: 'us-east-1', streamName: STREAM }), {
-    stateDir: path.join(dir, 'state'),
-    httpPort: await freePort(),
-    logPaths: [file],
-    kinesis: { tlsPort: proxy.port, certificateFile: kin.certificateFile },
-    timing: { service: { flush: 1, 'scheduler.cap': 5 }, tail: { refresh_interval: 2 } },
-  });
-  return { fb: await startFluentBit({ doc, dir, env: FAKE_AWS_ENV }), file };
-}
+const startAgent = (name: string): Promise<TailingAgent> =>
+  startTailingAgent(name, PIPELINE, { region: 'us-east-1', streamName: STREAM }, { kinesis: { tlsPort: proxy.port, certificateFile: kin.certificateFile } });
 
 /** What the event source mapping does: every new record of every shard, in batches of the pipeline's batchSize. */
 async function deliver(): Promise<number> {

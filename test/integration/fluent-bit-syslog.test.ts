@@ -26,7 +26,7 @@ import { compileSyslog, splitSyslogFrames } from '../../lambda/core/formats/sysl
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
 import { freePort, localize, startFluentBit, waitUntil, type FluentBitMetrics, type FluentBitProcess } from './harness/fluent-bit';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
-import { CRAFTED_MESSAGES, findLogger, findRsyslogd, loggerSend, RSYSLOG_SETUP_HINT, startRsyslog, type ForwardSpec, type LoggerMessage, type RsyslogInstance } from './harness/rsyslog';
+import { CRAFTED_MESSAGES, expectedSyslogFields, findLogger, findRsyslogd, loggerSend, RSYSLOG_SETUP_HINT, startRsyslog, type ForwardSpec, type LoggerMessage, type RsyslogInstance } from './harness/rsyslog';
 import { drain, queueArn, type SqsHandler } from './harness/sqs-lambda';
 
 jest.setTimeout(300_000);
@@ -381,20 +381,7 @@ describe('rsyslog → Fluent Bit syslog receivers → S3 buffer → copy → pro
           const [d, ...more] = docs.filter((x) => tokenOf(x.message) === m.token && (x.version === 1) === out5424);
           expect(more).toEqual([]);
           const ctx = `${p.id} ${out5424 ? 5424 : 3164} ← logger ${m.proto}/${m.transport}: ${m.text}`;
-          const expected: Record<string, unknown> = {
-            facility: m.facility,
-            severity: m.severity,
-            facility_name: m.prio.split('.')[0],
-            severity_name: m.prio.split('.')[1],
-            version: out5424 ? 1 : null,
-            hostname: orig.hostname,
-            app_name: m.tag,
-            procid: m.pid ?? null,
-            // rsyslog keeps MSGID only when it both receives and sends RFC 5424
-            msgid: out5424 && m.proto === '5424' ? (m.msgid ?? null) : null,
-            // the 3164 MSG property keeps the space after `TAG:`, and the RFC 5424 template writes it after the SP
-            message: out5424 && m.proto === '3164' ? ` ${m.text}` : m.text,
-          };
+          const expected = expectedSyslogFields(m, out5424, orig.hostname);
           expect({ ctx, ...Object.fromEntries(Object.keys(expected).map((k) => [k, d[k]])) }).toEqual({ ctx, ...expected });
           if (out5424 && m.proto === '5424' && !m.notq) expect({ ctx, sd: d.structured_data }).toEqual({ ctx, sd: orig.structured_data });
           else expect({ ctx, sd: d.structured_data }).toEqual({ ctx, sd: null });

@@ -18,7 +18,7 @@ import { LogFormatSchema, type Pipeline } from '../../lib/config/schema';
 import { recordBatches } from '../../lambda/core/formats';
 import { decodeBody, splitLines } from '../../lambda/core/lines';
 import { compileSyslog, splitSyslogFrames } from '../../lambda/core/formats/syslog';
-import { CRAFTED_MESSAGES, findLogger, findRsyslogd, loggerSend, RSYSLOG_SETUP_HINT, startRsyslog, type Capture, type LoggerMessage, type RsyslogInstance } from './harness/rsyslog';
+import { CRAFTED_MESSAGES, expectedSyslogFields, findLogger, findRsyslogd, loggerSend, RSYSLOG_SETUP_HINT, startRsyslog, type Capture, type LoggerMessage, type RsyslogInstance } from './harness/rsyslog';
 
 const ZONE = 'America/New_York';
 
@@ -110,20 +110,7 @@ describe('real rsyslog → splitSyslogFrames → compileSyslog', () => {
         const d = parsed(mine[0]);
         const orig = parsed(splitSyslogFrames(m.wire!, true).frames[0]);
         const ctx = `${name} ← ${m.proto}/${m.transport}: ${mine[0]}`;
-        const expected: Record<string, unknown> = {
-          facility: m.facility,
-          severity: m.severity,
-          facility_name: m.prio.split('.')[0],
-          severity_name: m.prio.split('.')[1],
-          version: out5424 ? 1 : null,
-          hostname: orig.hostname,
-          app_name: m.tag,
-          procid: m.pid ?? null,
-          // rsyslog keeps MSGID only when it both receives and sends RFC 5424
-          msgid: out5424 && m.proto === '5424' ? (m.msgid ?? null) : null,
-          // the 3164 MSG property keeps the space after `TAG:`, and the RFC 5424 template writes it after the SP
-          message: out5424 && m.proto === '3164' ? ` ${m.text}` : m.text,
-        };
+        const expected = expectedSyslogFields(m, out5424, orig.hostname);
         expect({ ctx, ...pick(d, Object.keys(expected)) }).toEqual({ ctx, ...expected });
         expect(orig.hostname).toBe(m.proto === '5424' ? os.hostname() : os.hostname().split('.')[0]);
 

@@ -7,6 +7,7 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketN
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { loadConfig, parseConfig } from '../../../lib/config/load';
@@ -15,6 +16,8 @@ import { toOpenSearchMappings } from '../../../lambda/core/fields';
 import { compileParser, recordBatches } from '../../../lambda/core/formats';
 import { decodeBody, isFailed, splitLines } from '../../../lambda/core/lines';
 import { ensureIndexLayout, type OpenSearchHttp } from '../../../lambda/core/opensearch/index-layout';
+import { fluentBitConfigDocument, type AgentTargets } from '../../../lib/agent/fluent-bit-config';
+import { freePort, localize, startFluentBit, type FluentBitProcess, type LocalTargets } from './fluent-bit';
 import { queueArn } from './sqs-lambda';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -272,4 +275,36 @@ export function containerLogFile(root: string, namespace: string, pod: string, c
   fs.writeFileSync(file, '');
   fs.symlinkSync(file, path.join(root, 'containers', `${pod}_${namespace}_${container}-${createHash('sha256').update(file).digest('hex')}.log`));
   return file;
+}
+
+/**
+ * Test-only timing, never in the shipped configuration: flush every second, look for new files every 2 s, upload
+ * the s3 output's files after 2 s, and cap the retry backoff at 5 s, so that a test waits seconds, not minutes.
+ */
+export const QUICK_AGENT_TIMING: NonNullable<LocalTargets['timing']> = { service: { flush: 1, 'scheduler.cap': 5 }, tail: { refresh_interval: 2 }, s3: { upload_timeout: '2s' } };
+
+export interface TailingAgent {
+  fb: FluentBitProcess;
+  /** The agent's own folder: its state (offsets DB, filesystem buffer), configuration and log. */
+  dir: string;
+  /** The (empty) file it tails. */
+  file: string;
+}
+
+/**
+ * A pipeline's generated agent configuration on the real Fluent Bit, tailing a new empty file in a new folder, its
+ * outputs pointed by `local` at this machine; QUICK_AGENT_TIMING, then `timing` on top.
+ */
+export async function startTailingAgent(
+  name: string,
+  pipeline: Pipeline,
+  targets: AgentTargets,
+  local: Omit<LocalTargets, 'stateDir' | 'httpPort' | 'logPaths' | 'timing'>,
+  timing: LocalTargets['timing'] = {},
+): Promise<TailingAgent> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `logtong-agent-${name}-`));
+  const file = path.join(dir, 'app.log');
+  fs.writeFileSync(file, '');
+  const doc = localize(fluentBitConfigDocument(pipeline, targets), { ...local, stateDir: path.join(dir, 'state'), httpPort: await freePort(), logPaths: [file], timing: { ...QUICK_AGENT_TIMING, ...timing } });
+  return { fb: await startFluentBit({ doc, dir, env: FAKE_AWS_ENV }), dir, file };
 }

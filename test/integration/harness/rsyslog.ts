@@ -456,3 +456,24 @@ export function loggerSend(rs: Pick<RsyslogInstance, 'tcpPort' | 'udpPort'>, m: 
   if (r.status !== 0) throw new Error(`logger ${args.join(' ')} failed: ${r.stderr}`);
   m.wire = r.stderr.toString('utf8');
 }
+
+/**
+ * The fields the processor must read from a message `logger` sent, once rsyslog forwarded it with the RFC 5424
+ * (`out5424`) or the RFC 3164 template; `hostname` is what logger itself wrote.
+ */
+export function expectedSyslogFields(m: LoggerMessage, out5424: boolean, hostname: unknown): Record<string, unknown> {
+  return {
+    facility: m.facility,
+    severity: m.severity,
+    facility_name: m.prio.split('.')[0],
+    severity_name: m.prio.split('.')[1],
+    version: out5424 ? 1 : null,
+    hostname,
+    app_name: m.tag,
+    procid: m.pid ?? null,
+    // rsyslog keeps MSGID only when it both receives and sends RFC 5424
+    msgid: out5424 && m.proto === '5424' ? (m.msgid ?? null) : null,
+    // the 3164 MSG property keeps the space after `TAG:`, and the RFC 5424 template writes it after the SP
+    message: out5424 && m.proto === '3164' ? ` ${m.text}` : m.text,
+  };
+}
