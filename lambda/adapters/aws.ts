@@ -10,8 +10,8 @@ export function s3Client(): S3Client {
 }
 
 /** Lambda's env values are strings; a missing one is a deployment bug worth a clear message. */
-export function requireEnv(name: string): string {
-  const v = process.env[name];
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const v = env[name];
   if (!v) throw new Error(`environment variable ${name} is not set`);
   return v;
 }

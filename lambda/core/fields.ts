@@ -11,7 +11,7 @@
  * - date fields other than `@timestamp` must be ISO-8601 and are normalised to `YYYY-MM-DDTHH:mm:ss.sssZ`.
  */
 import { isIP } from 'node:net';
-import type { FieldType, LogFormat } from '../../lib/config/schema';
+import type { FieldType, LogFormat } from './config/log-format';
 import { compileTimeParser, toIsoTimestamp } from './time';
 
 export type { FieldType };

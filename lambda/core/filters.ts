@@ -8,7 +8,7 @@
  * - a missing field matches nothing: an include condition on it drops the record, an exclude condition keeps it.
  * Fields are dotted paths: an own key with that exact name first (flattened JSON), else nested objects.
  */
-import type { LogFormat } from '../../lib/config/schema';
+import type { LogFormat } from './config/log-format';
 import { getPath } from './formats/json';
 
 export type RecordFilter = (doc: Record<string, unknown>) => boolean;

@@ -4,7 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { LogFormatSchema } from '../../lib/config/schema';
+import { LogFormatSchema } from '../core/config/log-format';
 import { connectOpenSearch } from '../adapters/opensearch';
 import { toOpenSearchMappings } from '../core/fields';
 import { compileParser } from '../core/formats';

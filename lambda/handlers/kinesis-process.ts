@@ -7,7 +7,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { PipelineSchema } from '../../lib/config/schema';
 import { writeFailedRecords } from '../adapters/backup-store';
 import { requireEnv, s3Client } from '../adapters/aws';
 import { addIndexingMetrics } from '../adapters/metrics';
@@ -18,15 +17,16 @@ import { compileFilters } from '../core/filters';
 import { compileParser } from '../core/formats';
 import { shardIdOf, streamArnOf } from '../core/kinesis';
 import { ensureIndexLayout } from '../core/opensearch/index-layout';
-import { layoutSettings, openSearchEngine } from '../core/opensearch/settings';
+import { indexingOf, layoutSettings } from '../core/opensearch/settings';
+import { runtimeConfig } from '../adapters/runtime-config';
 import { accountedFor } from '../core/process-object';
 import { processRecords } from '../core/process-records';
 
 const logger = new Logger();
 const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Logtong' });
 
-const pipeline = PipelineSchema.parse(JSON.parse(requireEnv('PIPELINE_CONFIG')));
-const engine = openSearchEngine(pipeline);
+const pipeline = runtimeConfig();
+const indexing = indexingOf(pipeline);
 const parser = compileParser(pipeline.logFormat);
 const filter = compileFilters(pipeline.logFormat.filters);
 const text = {
@@ -38,7 +38,7 @@ const text = {
 const retryPolicy = bulkRetryPolicy({ maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 });
 
 const openSearch = layoutCheckedConnection(async (conn) => {
-  const layout = await ensureIndexLayout(conn.http, layoutSettings(pipeline), toOpenSearchMappings(parser.fields));
+  const layout = await ensureIndexLayout(conn.http, layoutSettings(indexing), toOpenSearchMappings(parser.fields));
   logger.info('index layout checked', { ...layout });
 });
 
@@ -59,9 +59,9 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
       records: records.map((r) => ({ sequenceNumber: r.kinesis.sequenceNumber, partitionKey: r.kinesis.partitionKey, data: Buffer.from(r.kinesis.data, 'base64') })),
       parser,
       filter,
-      index: engine.indexPrefix,
-      bulkMaxBytes: engine.bulkMaxBytes,
-      bulkMaxDocs: engine.bulkMaxDocs,
+      index: indexing.indexPrefix,
+      bulkMaxBytes: indexing.bulkMaxBytes,
+      bulkMaxDocs: indexing.bulkMaxDocs,
       maxLineBytes: pipeline.logFormat.maxLineBytes,
       text,
       send: (req) => sendBulk(req, conn.bulk, policy),

@@ -6,7 +6,7 @@
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type _Object } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { PipelineSchema } from '../../lib/config/schema';
+import { runtimeConfig } from '../adapters/runtime-config';
 import { requireEnv, s3Client } from '../adapters/aws';
 import { s3FileSink } from '../adapters/s3-objects';
 import { compileParser } from '../core/formats';
@@ -15,7 +15,7 @@ import { lightTable } from '../core/light/table';
 import { compactParquet } from '../core/parquet/compact';
 
 const logger = new Logger();
-const pipeline = PipelineSchema.parse(JSON.parse(requireEnv('PIPELINE_CONFIG')));
+const pipeline = runtimeConfig();
 const { columns } = lightTable(pipeline.logFormat, compileParser(pipeline.logFormat).fields);
 
 export interface CompactEvent {

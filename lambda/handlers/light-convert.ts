@@ -9,7 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { Readable } from 'node:stream';
-import { PipelineSchema } from '../../lib/config/schema';
+import { runtimeConfig } from '../adapters/runtime-config';
 import { requireEnv, s3Client } from '../adapters/aws';
 import { writeFailedRecords } from '../adapters/backup-store';
 import { moveObject, s3FileSink } from '../adapters/s3-objects';
@@ -24,7 +24,7 @@ import { sourceOfStagingKey } from '../core/s3-event';
 const logger = new Logger();
 const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Logtong' });
 
-const pipeline = PipelineSchema.parse(JSON.parse(requireEnv('PIPELINE_CONFIG')));
+const pipeline = runtimeConfig();
 const parser = compileParser(pipeline.logFormat);
 const filter = compileFilters(pipeline.logFormat.filters);
 const table = lightTable(pipeline.logFormat, parser.fields);

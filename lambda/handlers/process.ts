@@ -9,7 +9,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Readable } from 'node:stream';
-import { PipelineSchema } from '../../lib/config/schema';
 import { writeFailedRecords } from '../adapters/backup-store';
 import { requireEnv, s3Client } from '../adapters/aws';
 import { addIndexingMetrics } from '../adapters/metrics';
@@ -20,7 +19,8 @@ import { toOpenSearchMappings } from '../core/fields';
 import { compileFilters } from '../core/filters';
 import { compileParser } from '../core/formats';
 import { ensureIndexLayout } from '../core/opensearch/index-layout';
-import { layoutSettings, openSearchEngine } from '../core/opensearch/settings';
+import { indexingOf, layoutSettings } from '../core/opensearch/settings';
+import { runtimeConfig } from '../adapters/runtime-config';
 import { accountedFor, processObject, type ObjectCounts } from '../core/process-object';
 import { objectsFromMessage, sourceOfStagingKey } from '../core/s3-event';
 
@@ -28,8 +28,8 @@ const logger = new Logger();
 const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Logtong' });
 const processor = new BatchProcessor(EventType.SQS);
 
-const pipeline = PipelineSchema.parse(JSON.parse(requireEnv('PIPELINE_CONFIG')));
-const engine = openSearchEngine(pipeline);
+const pipeline = runtimeConfig();
+const indexing = indexingOf(pipeline);
 const parser = compileParser(pipeline.logFormat);
 const filter = compileFilters(pipeline.logFormat.filters);
 
@@ -37,7 +37,7 @@ const filter = compileFilters(pipeline.logFormat.filters);
 const retryPolicy = bulkRetryPolicy({ maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 10_000 });
 
 const openSearch = layoutCheckedConnection(async (conn) => {
-  const layout = await ensureIndexLayout(conn.http, layoutSettings(pipeline), toOpenSearchMappings(parser.fields));
+  const layout = await ensureIndexLayout(conn.http, layoutSettings(indexing), toOpenSearchMappings(parser.fields));
   logger.info('index layout checked', { ...layout });
 });
 
@@ -61,9 +61,9 @@ async function processRecord(record: SQSRecord, context?: Context): Promise<void
       source: { ...origin, etag },
       parser,
       filter,
-      index: engine.indexPrefix,
-      bulkMaxBytes: engine.bulkMaxBytes,
-      bulkMaxDocs: engine.bulkMaxDocs,
+      index: indexing.indexPrefix,
+      bulkMaxBytes: indexing.bulkMaxBytes,
+      bulkMaxDocs: indexing.bulkMaxDocs,
       maxLineBytes: pipeline.logFormat.maxLineBytes,
       send: (req) => sendBulk(req, conn.bulk, policy),
       backup: (part, records) => writeFailedRecords(s3Client(), backupBucket, pipeline.name, objectId, part, records),

@@ -2,14 +2,20 @@
  * The one schema of `pipelines.yaml`: validation, TypeScript types (z.infer) and the README's config reference
  * (rendered from the same objects by `lib/config/docs.ts`) all come from here.
  *
- * Only zod is imported so that the Lambda bundles and the CLI can share the types without pulling in aws-cdk-lib.
+ * The part the runtime reads (log format, field types, filters, index settings) lives in lambda/core/config and is
+ * built on here; this file adds what only the deployment needs.
  */
 import { z } from 'zod';
+import { LogFormatSchema } from '../../lambda/core/config/log-format';
+import { IndexSettingsSchema, INDEX_PREFIX } from '../../lambda/core/config/runtime';
+
+export { INDEX_PREFIX };
+
+export { FIELD_TYPES, FieldTypeSchema, LOG_TYPES, LogFormatSchema, type FieldType, type LogFormat } from '../../lambda/core/config/log-format';
 
 const mustMatch = (re: RegExp) => ({ error: `must match ${re.source}` });
 
 export const PIPELINE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
-export const INDEX_PREFIX = /^[a-z][a-z0-9-]*$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
@@ -19,110 +25,6 @@ const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
-const DURATION = /^\d+[smhd]$/;
-const SIZE = /^\d+(b|kb|mb|gb|tb)$/;
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function regExpError(source: string): string | undefined {
-  try {
-    new RegExp(source);
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
-function isRegExp(source: string): boolean {
-  return regExpError(source) === undefined;
-}
-
-export const FIELD_TYPES = ['keyword', 'text', 'integer', 'long', 'float', 'double', 'boolean', 'ip', 'date', 'object'] as const;
-export const FieldTypeSchema = z.enum(FIELD_TYPES);
-export type FieldType = z.infer<typeof FieldTypeSchema>;
-
-export const LOG_TYPES = ['nginx', 'apache', 'json', 'regex', 'syslog', 'single-line-text', 'multi-line-text'] as const;
-
-const FilterCondition = z.strictObject({
-  field: z.string().min(1).meta({ description: 'Field name after parsing (dotted path for nested JSON).' }),
-  regex: z
-    .string()
-    .min(1)
-    .refine(isRegExp, { error: (i) => `is not a valid regular expression (${regExpError(String(i.input))})` })
-    .meta({ description: 'JavaScript regular expression tested against the field value.' }),
-});
-
-export const LogFormatSchema = z
-  .strictObject({
-    type: z.enum(LOG_TYPES).meta({ description: 'How each line (or event) is parsed.' }),
-    format: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({
-        description:
-          'nginx: a `log_format` string; apache: a `LogFormat` string; multi-line-text: a Logback/Spring Boot pattern layout. Default for nginx and apache: the `combined` format.',
-      }),
-    regex: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ description: 'regex / single-line-text: regex with named groups; multi-line-text: first-line regex.' }),
-    timeKey: z.string().min(1).optional().meta({ description: 'Field that holds the record time; default per type (nginx/apache `time_local`).' }),
-    timeFormat: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ description: 'strptime-style format (`%d/%b/%Y:%H:%M:%S %z`), a Java/Joda pattern (`yyyy-MM-dd HH:mm:ss.SSS`), or `epoch_s`, `epoch_ms`, `epoch_us`, `iso8601`.' }),
-    timeZone: z
-      .string()
-      .default('UTC')
-      .refine(isTimeZone, { error: 'must be an IANA time zone such as UTC or Asia/Shanghai' })
-      .meta({ description: 'IANA time zone for timestamps without an offset.' }),
-    fields: z
-      .record(z.string(), FieldTypeSchema)
-      .default({})
-      .meta({ description: 'Field type overrides (`status: integer`); they drive the index mapping and Parquet schema.' }),
-    filters: z
-      .strictObject({
-        include: z.array(FilterCondition).default([]).meta({ description: 'Keep a record only if every condition matches.' }),
-        exclude: z.array(FilterCondition).default([]).meta({ description: 'Drop a record if any condition matches (counted, not lost silently).' }),
-      })
-      .prefault({}),
-    maxLineBytes: z.number().int().min(1024).default(1_048_576).meta({ description: 'Longer lines become failed records.' }),
-    maxEventLines: z
-      .number()
-      .int()
-      .min(1)
-      .default(1000)
-      .meta({ description: 'multi-line-text: lines per event at most; the lines past it become failed records.' }),
-    maxEventBytes: z
-      .number()
-      .int()
-      .min(1024)
-      .optional()
-      .meta({ description: 'multi-line-text: bytes per event at most (default: maxLineBytes); the lines past it become failed records.' }),
-    flattenJson: z.boolean().default(false).meta({ description: 'json: flatten nested objects into dotted keys.' }),
-  })
-  .superRefine((f, ctx) => {
-    if ((f.type === 'regex' || f.type === 'single-line-text') && !f.regex) {
-      ctx.addIssue({ code: 'custom', path: ['regex'], message: `is required for type ${f.type}` });
-    }
-    if (f.type === 'multi-line-text' && !f.regex && !f.format) {
-      ctx.addIssue({ code: 'custom', path: ['format'], message: 'multi-line-text needs a pattern layout (format) or a first-line regex' });
-    }
-    if (f.regex && !isRegExp(f.regex)) {
-      ctx.addIssue({ code: 'custom', path: ['regex'], message: `is not a valid regular expression (${regExpError(f.regex)})` });
-    }
-  });
-export type LogFormat = z.infer<typeof LogFormatSchema>;
 
 export const VpcSchema = z.strictObject({
   vpcId: z.string().regex(VPC_ID, mustMatch(VPC_ID)),
@@ -263,30 +165,6 @@ const SelfManagedDomain = z
   })
   .meta({ title: 'engine.domain (type self-managed): your own OpenSearch cluster' });
 
-const IndexSettings = z
-  .strictObject({
-    shards: z.number().int().min(1).default(1),
-    replicas: z.number().int().min(0).default(1),
-    rolloverAge: z.string().regex(DURATION, mustMatch(DURATION)).default('1d').meta({ description: 'Roll the write index over after this age.' }),
-    rolloverPrimaryShardSize: z.string().regex(SIZE, mustMatch(SIZE)).default('30gb'),
-    warmAfterDays: z.number().int().min(0).optional().meta({ description: 'Move to warm (UltraWarm) after N days; unset: no warm phase.' }),
-    coldAfterDays: z.number().int().min(0).optional().meta({ description: 'Move to cold storage after N days; unset: no cold phase.' }),
-    deleteAfterDays: z.number().int().min(1).default(30),
-  })
-  .superRefine((s, ctx) => {
-    const order: Array<[string, number | undefined]> = [
-      ['warmAfterDays', s.warmAfterDays],
-      ['coldAfterDays', s.coldAfterDays],
-      ['deleteAfterDays', s.deleteAfterDays],
-    ];
-    let last = -1;
-    for (const [key, v] of order) {
-      if (v === undefined) continue;
-      if (v <= last) ctx.addIssue({ code: 'custom', path: [key], message: 'must be later than the previous phase' });
-      last = v;
-    }
-  });
-
 const KinesisBuffer = z.strictObject({
   shards: z.number().int().min(1).max(500).optional().meta({ description: 'Provisioned shards; unset: on-demand capacity.' }),
   retentionHours: z.number().int().min(24).max(8760).default(24).meta({ description: 'How long records stay readable (also for replaying failed batches into the backup bucket).' }),
@@ -318,7 +196,7 @@ const OpenSearchEngine = z
     kinesis: KinesisBuffer.optional().meta({ description: 'buffer kinesis: the stream and how the processor reads it (defaults below when unset).' }),
     bulkMaxBytes: z.number().int().min(65_536).max(104_857_600).default(5_242_880).meta({ description: 'Bulk request body cap; Amazon OpenSearch rejects > 10 MiB on small instances.' }),
     bulkMaxDocs: z.number().int().min(1).default(10_000),
-    index: IndexSettings.prefault({}),
+    index: IndexSettingsSchema.prefault({}),
   })
   .meta({ title: 'engine (type opensearch)' });
 

@@ -6,12 +6,12 @@ import { Construct } from 'constructs';
 import type { Pipeline } from '../config/schema';
 import { COMPACTION_JOURNAL_PREFIX } from '../../lambda/core/light/compaction';
 import { scheduledFanOut, type LoggedStateMachine } from './logged-state-machine';
-import { LogtongFunction, pipelineConfigVariable } from './logtong-function';
+import { LogtongFunction, runtimeConfigVariable } from './logtong-function';
 
 export interface CompactionProps {
   readonly pipelineName: string;
 
-  /** The validated pipeline (`PIPELINE_CONFIG`): the table's columns come from its log format. */
+  /** The validated pipeline (its runtime part is `RUNTIME_CONFIG`): the table's columns come from its log format. */
   readonly pipelineConfig: Pipeline;
 
   /** Bucket of the table's Parquet files. */
@@ -70,7 +70,7 @@ export class Compaction extends Construct {
       description: `Logtong ${name}: merge the small Parquet files of one partition`,
       timeout: Duration.minutes(15),
       memorySize: 2048,
-      environment: { ...environment, PIPELINE_CONFIG: pipelineConfigVariable(props.pipelineConfig) },
+      environment: { ...environment, RUNTIME_CONFIG: runtimeConfigVariable(props.pipelineConfig) },
     });
     this.compactFn.addScopedPolicy({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] });
     this.compactFn.addScopedPolicy({

@@ -2,7 +2,7 @@ import type { Duration } from 'aws-cdk-lib';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { Pipeline } from '../config/schema';
-import { LogtongFunction, pipelineConfigVariable } from './logtong-function';
+import { LogtongFunction, runtimeConfigVariable } from './logtong-function';
 import { connectionEnvironment, grantConnection, type OpenSearchConnection } from './opensearch-connection';
 
 export interface IndexingFunctionProps {
@@ -10,7 +10,7 @@ export interface IndexingFunctionProps {
   readonly handlerName: string;
   readonly description: string;
   readonly pipelineName: string;
-  /** Parser, filters and index settings, as `PIPELINE_CONFIG`. */
+  /** The pipeline: its runtime part (log format, filters, index settings) becomes `RUNTIME_CONFIG`. */
   readonly pipelineConfig: Pipeline;
   readonly connection: OpenSearchConnection;
   /** Failed records go under `<pipelineName>/` here. */
@@ -39,7 +39,7 @@ export function indexingFunction(scope: Construct, id: string, props: IndexingFu
     environment: {
       ...connectionEnvironment(props.connection),
       BACKUP_BUCKET: props.backupBucket.bucketName,
-      PIPELINE_CONFIG: pipelineConfigVariable(props.pipelineConfig),
+      RUNTIME_CONFIG: runtimeConfigVariable(props.pipelineConfig),
       ...props.environment,
     },
   });

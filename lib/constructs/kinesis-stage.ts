@@ -15,7 +15,7 @@ export interface KinesisStageProps {
   /** Pipeline name: the backup key prefix. */
   readonly pipelineName: string;
 
-  /** The validated pipeline, passed to the handlers as `PIPELINE_CONFIG` (parser, filters, index settings). */
+  /** The validated pipeline; its runtime part (parser, filters, index settings) is the handlers' `RUNTIME_CONFIG`. */
   readonly pipelineConfig: Pipeline;
 
   readonly backupBucket: IBucket;

@@ -4,14 +4,14 @@ import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { Pipeline } from '../config/schema';
-import { LogtongFunction, pipelineConfigVariable } from './logtong-function';
+import { LogtongFunction, runtimeConfigVariable } from './logtong-function';
 import { scheduledFanOut, type LoggedStateMachine } from './logged-state-machine';
 
 export interface LightEngineBatchProps {
   /** Pipeline name: staging prefix `<name>/`, manifests `_batches/<name>/`, archive `archive/<name>/`. */
   readonly pipelineName: string;
 
-  /** The validated pipeline, passed to the Convert function as `PIPELINE_CONFIG` (log format, filters). */
+  /** The validated pipeline; its runtime part (log format, filters) is the Convert function's `RUNTIME_CONFIG`. */
   readonly pipelineConfig: Pipeline;
 
   /** Raw objects staged by the copy stage. */
@@ -108,7 +108,7 @@ export class LightEngineBatch extends Construct {
         BACKUP_BUCKET: props.backupBucket.bucketName,
         TABLE_NAME: props.tableName,
         PARTITION_REGION: props.partitionRegion,
-        PIPELINE_CONFIG: pipelineConfigVariable(props.pipelineConfig),
+        RUNTIME_CONFIG: runtimeConfigVariable(props.pipelineConfig),
       },
     });
     this.convertFn.addScopedPolicy({

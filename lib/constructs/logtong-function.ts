@@ -8,6 +8,8 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
 import { lambdaEsbuildOptions } from '../build/lambda-esbuild';
+import { toRuntimeConfig } from '../config/runtime-config';
+import type { Pipeline } from '../config/schema';
 
 /** Repository root: entries and tsconfig are resolved from here, never from the caller's cwd. */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -150,15 +152,18 @@ export class LogtongFunction extends NodejsFunction {
  * Lambda allows 4 KiB for all environment variables together; the parsing settings travel in one of them, and the
  * rest (endpoint, bucket, Powertools) needs well under 1 KiB.
  */
-const MAX_PIPELINE_CONFIG_BYTES = 3 * 1024;
+const MAX_RUNTIME_CONFIG_BYTES = 3 * 1024;
 
-/** The validated pipeline as the `PIPELINE_CONFIG` variable handlers read; too big a pipeline is a synth error. */
-export function pipelineConfigVariable(pipeline: { readonly name: string }): string {
-  const json = JSON.stringify(pipeline);
+/**
+ * The runtime's part of the pipeline (toRuntimeConfig) as the `RUNTIME_CONFIG` variable handlers read; too big a
+ * config is a synth error.
+ */
+export function runtimeConfigVariable(pipeline: Pipeline): string {
+  const json = JSON.stringify(toRuntimeConfig(pipeline));
   const bytes = Buffer.byteLength(json);
-  if (bytes > MAX_PIPELINE_CONFIG_BYTES) {
+  if (bytes > MAX_RUNTIME_CONFIG_BYTES) {
     throw new Error(
-      `${pipeline.name}: the parsing settings are ${bytes} bytes as JSON, over the ${MAX_PIPELINE_CONFIG_BYTES} bytes that fit in a Lambda environment variable (shorten logFormat: fields, filters, regex)`,
+      `${pipeline.name}: the parsing settings are ${bytes} bytes as JSON, over the ${MAX_RUNTIME_CONFIG_BYTES} bytes that fit in a Lambda environment variable (shorten logFormat: fields, filters, regex)`,
     );
   }
   return json;

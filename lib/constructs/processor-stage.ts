@@ -24,7 +24,7 @@ export interface ProcessorStageProps {
   readonly connection: OpenSearchConnection;
 
   /**
-   * The validated pipeline, passed whole as the `PIPELINE_CONFIG` JSON variable: the handler takes the log format,
+   * The validated pipeline; its runtime part is the `RUNTIME_CONFIG` JSON variable: the handler takes the log format,
    * index prefix, bulk limits and index layout (for its cold-start check) from it. At most 3 KiB serialised.
    */
   readonly pipelineConfig: Pipeline;

@@ -1,6 +1,7 @@
 import { Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import { toRuntimeConfig } from '../../lib/config/runtime-config';
 import { lightDatabaseName, lightTableName, type Pipeline } from '../../lib/config/schema';
 import type { Compaction } from '../../lib/constructs/compaction';
 import type { LightEngineBatch } from '../../lib/constructs/light-engine-batch';
@@ -156,7 +157,7 @@ describe.each(light.map((p) => [p.name, p] as const))('Light Engine pipeline %s'
     const env = json.Resources[logicalId(b.convertFn)].Properties.Environment.Variables;
     expect(env).toMatchObject({ TABLE_NAME: table, CENTRAL_BUCKET: { Ref: id('CentralBucket') } });
     expect(env.PARTITION_REGION).toEqual(engine.region ?? { Ref: 'AWS::Region' });
-    expect(JSON.parse(env.PIPELINE_CONFIG)).toEqual(JSON.parse(JSON.stringify(pipeline)));
+    expect(JSON.parse(env.RUNTIME_CONFIG)).toEqual(JSON.parse(JSON.stringify(toRuntimeConfig(pipeline))));
   });
 
   it('sends failures to an encrypted, TLS-only topic (and the configured address)', () => {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import { toRuntimeConfig } from '../../lib/config/runtime-config';
 import type { Pipeline } from '../../lib/config/schema';
 import type { CopyStage } from '../../lib/constructs/copy-stage';
 import type { DeadLetterBackup } from '../../lib/constructs/dlq-backup';
@@ -293,7 +294,7 @@ describe.each(toOpenSearch.map((p) => [p.name, p] as const))('pipeline %s', (nam
     };
     const processorEnv = env(processor.fn);
     expect(processorEnv).toMatchObject({ ...connection, BACKUP_BUCKET: backupBucket, MAX_RECEIVE_COUNT: '5' });
-    expect(JSON.parse(processorEnv.PIPELINE_CONFIG)).toEqual(JSON.parse(JSON.stringify(pipeline)));
+    expect(JSON.parse(processorEnv.RUNTIME_CONFIG)).toEqual(JSON.parse(JSON.stringify(toRuntimeConfig(pipeline))));
     expect(env(bootstrap.fn)).toMatchObject(connection);
     for (const e of [processorEnv, env(bootstrap.fn)]) {
       if (domain.type === 'aws') expect(e.OPENSEARCH_REGION).toBe(domain.arn.split(':')[3]);

@@ -9,6 +9,7 @@
  * Timing: QUICK_AGENT_TIMING (agent-path.ts).
  */
 import type { KinesisStreamEvent, KinesisStreamRecord, KinesisStreamBatchResponse, Context } from 'aws-lambda';
+import { toRuntimeConfig } from '../../lib/config/runtime-config';
 import * as fs from 'node:fs';
 import { compileParser } from '../../lambda/core/formats';
 import { corpusPath } from '../corpora';
@@ -133,7 +134,8 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_KINESIS: kin.endpoint,
     BACKUP_BUCKET: BACKUP,
     PIPELINE_NAME: PIPELINE.name,
-    PIPELINE_CONFIG: JSON.stringify({ ...PIPELINE, engine: { ...PIPELINE.engine, index: { ...(PIPELINE.engine.type === 'opensearch' ? PIPELINE.engine.index : {}), replicas: 0 } } }),
+    // one node: no replicas
+    RUNTIME_CONFIG: JSON.stringify(((c) => ({ ...c, indexing: { ...c.indexing!, index: { ...c.indexing!.index, replicas: 0 } } }))(toRuntimeConfig(PIPELINE))),
     OPENSEARCH_ENDPOINT: node.url,
     OPENSEARCH_AUTH: 'none',
     POWERTOOLS_METRICS_NAMESPACE: 'Logtong',

@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
+import { toRuntimeConfig } from '../../lib/config/runtime-config';
 import { fluentBitConfigDocument, type AgentTargets, type FluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
 import { parseConfig } from '../../lib/config/load';
 import type { Pipeline } from '../../lib/config/schema';
@@ -194,7 +195,7 @@ beforeAll(async () => {
     STAGING_PREFIX: PIPELINE,
     BACKUP_BUCKET: 'backup',
     PIPELINE_NAME: PIPELINE,
-    PIPELINE_CONFIG: JSON.stringify(processorPipeline),
+    RUNTIME_CONFIG: JSON.stringify(toRuntimeConfig(processorPipeline)),
     OPENSEARCH_ENDPOINT: node.url,
     OPENSEARCH_AUTH: 'none',
     MAX_RECEIVE_COUNT: '3',

@@ -9,6 +9,7 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aw
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { toRuntimeConfig } from '../../lib/config/runtime-config';
 import { parseConfig } from '../../lib/config/load';
 import { aggregateRecords, documentId, shardIdPrefix } from '../../lambda/core/kinesis';
 import { corpusPath } from '../corpora';
@@ -109,7 +110,7 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_KINESIS: kin.endpoint,
     BACKUP_BUCKET: 'backup',
     PIPELINE_NAME: PIPELINE,
-    PIPELINE_CONFIG: JSON.stringify(config.pipelines[0]),
+    RUNTIME_CONFIG: JSON.stringify(toRuntimeConfig(config.pipelines[0])),
     OPENSEARCH_ENDPOINT: os.url,
     OPENSEARCH_AUTH: 'none',
     BULK_MAX_ATTEMPTS: '3',

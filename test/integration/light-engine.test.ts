@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { toRuntimeConfig } from '../../lib/config/runtime-config';
 import { parseConfig } from '../../lib/config/load';
 import { build } from '../infra/synth';
 import { corpusPath } from '../corpora';
@@ -167,7 +168,7 @@ beforeAll(async () => {
     PIPELINE_NAME: PIPELINE,
     TABLE_NAME: TABLE,
     PARTITION_REGION: REGION,
-    PIPELINE_CONFIG: JSON.stringify(config.pipelines[0]),
+    RUNTIME_CONFIG: JSON.stringify(toRuntimeConfig(config.pipelines[0])),
     // Small batches, so one run has several Convert iterations in its Map.
     BATCH_MAX_BYTES: String(1024 * 1024),
     BATCH_MAX_OBJECTS: '3',

@@ -8,6 +8,7 @@ import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { toRuntimeConfig } from '../../lib/config/runtime-config';
 import { parseConfig } from '../../lib/config/load';
 import { corpusPath } from '../corpora';
 import { build } from '../infra/synth';
@@ -136,7 +137,7 @@ beforeAll(async () => {
     STAGING_PREFIX: PIPELINE,
     BACKUP_BUCKET: 'backup',
     PIPELINE_NAME: PIPELINE,
-    PIPELINE_CONFIG: JSON.stringify(config.pipelines[0]),
+    RUNTIME_CONFIG: JSON.stringify(toRuntimeConfig(config.pipelines[0])),
     OPENSEARCH_ENDPOINT: os.url,
     OPENSEARCH_AUTH: 'none',
     MAX_RECEIVE_COUNT: String(MAX_RECEIVE),

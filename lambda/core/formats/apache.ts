@@ -21,7 +21,7 @@
  * The format may be given as httpd.conf has it (`"%h %l … \"%r\" …"`): outer quotes are dropped and `\"` → `"`.
  * Named formats: combined (default), common, vhost_combined, referer, agent.
  */
-import type { LogFormat } from '../../../lib/config/schema';
+import type { LogFormat } from '../config/log-format';
 import { apacheFieldType } from '../fields';
 import { TIME_LOCAL_FORMAT } from '../time';
 import { compileTemplate, type FieldRole, type Template, type TemplateField, type TemplateParser } from './nginx';

@@ -1,7 +1,7 @@
 /**
  * Line parsers: a `logFormat` (from pipelines.yaml) compiled once into a `LineParser` for the hot path.
  */
-import type { LogFormat } from '../../../lib/config/schema';
+import type { LogFormat } from '../config/log-format';
 import type { LineBatch } from '../lines';
 import type { FieldType, FieldTypes } from '../fields';
 import { compileApache } from './apache';

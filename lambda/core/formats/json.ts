@@ -8,7 +8,7 @@
  * `@timestamp` is set only when `timeKey` (a dotted path) is set: with `timeFormat`, or else string values are
  * read as iso8601 and numbers as epoch_ms.
  */
-import type { LogFormat } from '../../../lib/config/schema';
+import type { LogFormat } from '../config/log-format';
 import { INVALID, TIMESTAMP_FIELD, coerceJsonValue, converterFor, invalidReason, resolveFieldTypes, type Converter, type FieldType } from '../fields';
 import { toStrptimeFormat } from '../java-time';
 import { createTimestamper } from '../time';

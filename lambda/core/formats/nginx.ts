@@ -21,7 +21,7 @@
  * - a field whose value does not split (request) is `undefined` in the doc object (absent from its JSON).
  */
 import { isUtf8 } from 'node:buffer';
-import type { LogFormat } from '../../../lib/config/schema';
+import type { LogFormat } from '../config/log-format';
 import { INVALID, converterFor, invalidReason, isIPv4At, isIPv4Bytes, nginxFieldType, resolveFieldTypes, type Converted, type Converter, type FieldType } from '../fields';
 import { toStrptimeFormat } from '../java-time';
 import { TIME_LOCAL_FORMAT, createTimestampRangeWriter, createTimestampWriter, createTimestamper } from '../time';

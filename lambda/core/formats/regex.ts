@@ -4,7 +4,7 @@
  * `logFormat.fields` (default keyword). The regex is used as written: add `^…$` to anchor it.
  * `@timestamp` is set only when `timeKey` names a group (timeFormat default iso8601).
  */
-import type { LogFormat } from '../../../lib/config/schema';
+import type { LogFormat } from '../config/log-format';
 import { INVALID, converterFor, invalidReason, resolveFieldTypes, type Converter, type FieldType } from '../fields';
 import { toStrptimeFormat } from '../java-time';
 import { createTimestamper } from '../time';

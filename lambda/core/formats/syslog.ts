@@ -29,7 +29,7 @@
  * included or not). parse() never throws: a line that is not syslog fails with a reason
  * (`not a syslog line: …`, `PRI 999 out of range (0-191)`, `bad RFC 5424 timestamp "…"`, …).
  */
-import type { LogFormat } from '../../../lib/config/schema';
+import type { LogFormat } from '../config/log-format';
 import { INVALID, converterFor, invalidReason, resolveFieldTypes, type FieldType, type FieldTypes } from '../fields';
 import { daysFromCivil, toIsoTimestamp, zoneResolver, type ZoneResolver } from '../time';
 import type { LineParser, ParseResult } from './index';

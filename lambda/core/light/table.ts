@@ -3,7 +3,7 @@
  * parsed document becomes a row. Access-log, syslog and text formats have a closed set of fields; JSON lines do not,
  * so their keys outside the declared fields are kept as one JSON text column rather than dropped.
  */
-import type { LogFormat } from '../../../lib/config/schema';
+import type { LogFormat } from '../config/log-format';
 import { TIMESTAMP_FIELD, type FieldTypes } from '../fields';
 import { flattenObject } from '../formats/json';
 import { tableColumns, type Column } from '../parquet/columns';

@@ -1,12 +1,12 @@
-import type { OpenSearchEngineConfig, Pipeline } from '../../../lib/config/schema';
+import type { RuntimeConfig, Indexing } from '../config/runtime';
 import type { IndexLayoutSettings } from './index-layout';
 
-export function openSearchEngine(p: Pipeline): OpenSearchEngineConfig {
-  if (p.engine.type !== 'opensearch') throw new Error(`pipeline ${p.name} does not use the OpenSearch engine`);
-  return p.engine;
+/** The indexing settings of an OpenSearch pipeline; a function of the Light Engine has none. */
+export function indexingOf(c: RuntimeConfig): Indexing {
+  if (!c.indexing) throw new Error(`pipeline ${c.name} does not use the OpenSearch engine`);
+  return c.indexing;
 }
 
-export function layoutSettings(p: Pipeline): IndexLayoutSettings {
-  const e = openSearchEngine(p);
-  return { indexPrefix: e.indexPrefix, ...e.index, flavor: e.domain.type };
+export function layoutSettings(i: Indexing): IndexLayoutSettings {
+  return { indexPrefix: i.indexPrefix, ...i.index, flavor: i.flavor };
 }
