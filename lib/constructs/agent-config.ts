@@ -1,10 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, CfnOutput, Stack, Stage } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Stage } from 'aws-cdk-lib';
 import { CfnInstanceProfile, FederatedPrincipal, ManagedPolicy, PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import { ParameterDataType, ParameterTier, StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { acknowledgeWildcardResources, flattenForNag } from './logtong-function';
+import { acknowledgeWildcardResources, wildcardResources } from './private/nag';
+import type { ScopedGrant } from './scoped-grant';
 
 /** SSM standard parameters hold 4 KB; a config with a long regex or many filters needs the advanced tier. */
 const STANDARD_PARAMETER_BYTES = 4096;
@@ -19,17 +20,21 @@ export interface AgentConfigProps {
   /** The Fluent Bit YAML configuration (may hold tokens: bucket and stream names resolved at deploy time). */
   readonly configYaml: string;
 
-  /** EKS: the cluster's IAM OIDC provider and the ServiceAccount the DaemonSet runs as. @default - platform ec2 */
-  readonly eks?: {
-    readonly oidcProviderArn: string;
-    readonly namespace: string;
-    readonly serviceAccountName: string;
-    /**
-     * The DaemonSet manifest (Namespace, ServiceAccount, ConfigMap, DaemonSet), written to
-     * `<cdk.out>/<stack>.fluent-bit.yaml` at synth; `logtong agent-config --outputs` fills in what deploy decides.
-     */
-    readonly manifest?: string;
-  };
+  /** EKS: the cluster's IAM OIDC provider, which the IRSA role trusts. Required for platform eks. @default - none */
+  readonly eksOidcProviderArn?: string;
+
+  /** EKS: namespace of the DaemonSet's ServiceAccount. Required for platform eks. @default - none */
+  readonly eksNamespace?: string;
+
+  /** EKS: the ServiceAccount the DaemonSet runs as, the only one that may assume the role. Required for platform eks. @default - none */
+  readonly eksServiceAccountName?: string;
+
+  /**
+   * EKS: the DaemonSet manifest (Namespace, ServiceAccount, ConfigMap, DaemonSet), written to
+   * `<cdk.out>/<stack>.fluent-bit.yaml` at synth; `logtong agent-config --outputs` fills in what deploy decides.
+   * @default - no manifest is written
+   */
+  readonly eksManifest?: string;
 }
 
 /**
@@ -43,6 +48,8 @@ export class AgentConfig extends Construct {
   readonly policy: ManagedPolicy;
   /** The role agents run as (none for `ecs`: the receivers' task role attaches `policy`). */
   readonly role?: IRole;
+  /** ec2: the instance profile of `role`, for new hosts. */
+  readonly instanceProfile?: CfnInstanceProfile;
 
   constructor(scope: Construct, id: string, props: AgentConfigProps) {
     super(scope, id);
@@ -61,8 +68,10 @@ export class AgentConfig extends Construct {
     });
 
     if (props.platform === 'eks') {
-      if (!props.eks) throw new Error(`${this.node.path}: platform eks needs the OIDC provider and ServiceAccount`);
-      const { oidcProviderArn, namespace, serviceAccountName } = props.eks;
+      const { eksOidcProviderArn: oidcProviderArn, eksNamespace: namespace, eksServiceAccountName: serviceAccountName } = props;
+      if (!oidcProviderArn || !namespace || !serviceAccountName) {
+        throw new Error(`${this.node.path}: platform eks needs the OIDC provider, namespace and ServiceAccount`);
+      }
       const issuer = stack.splitArn(oidcProviderArn, ArnFormat.SLASH_RESOURCE_NAME).resourceName!;
       this.role = new Role(this, 'Role', {
         description: `IRSA role of the Fluent Bit DaemonSet of Logtong pipeline ${props.pipelineName}`,
@@ -78,34 +87,25 @@ export class AgentConfig extends Construct {
         ),
         managedPolicies: [this.policy],
       });
-      if (props.eks.manifest) writeManifest(this, props.eks.manifest);
+      if (props.eksManifest) writeManifest(this, props.eksManifest);
     } else if (props.platform === 'ec2') {
       this.role = new Role(this, 'Role', {
         description: `Instance role for hosts running the Fluent Bit agent of Logtong pipeline ${props.pipelineName}`,
         assumedBy: new ServicePrincipal('ec2.amazonaws.com'),
         managedPolicies: [this.policy],
       });
-      const profile = new CfnInstanceProfile(this, 'InstanceProfile', { roles: [this.role.roleName] });
-      new CfnOutput(stack, 'AgentInstanceProfileName', {
-        value: profile.ref,
-        description: 'Instance profile for new hosts; for existing ones attach AgentPolicyArn to their role instead.',
-      });
+      this.instanceProfile = new CfnInstanceProfile(this, 'InstanceProfile', { roles: [this.role.roleName] });
     }
-    if (this.role) new CfnOutput(stack, 'AgentRoleArn', { value: this.role.roleArn });
-    new CfnOutput(stack, 'AgentPolicyArn', { value: this.policy.managedPolicyArn });
-    new CfnOutput(stack, 'AgentConfigParameterName', { value: this.parameter.parameterName });
   }
 
   /**
    * Lets the agents do what their output needs (put records into the stream, objects into the buffer). A wildcard
-   * resource (keys under a prefix) needs its reason, acknowledged for exactly that resource.
+   * resource (keys under a prefix) is acknowledged with the grant's reason, for exactly that resource.
    */
-  addToPolicy(statement: { actions: string[]; resources: string[]; reason?: string }): void {
-    this.policy.addStatements(new PolicyStatement({ actions: statement.actions, resources: statement.resources }));
-    const wildcard = statement.resources.filter((r) => flattenForNag(Stack.of(this).resolve(r)).includes('*'));
-    if (wildcard.length === 0) return;
-    if (!statement.reason) throw new Error(`${this.node.path}: a statement with a wildcard resource needs a reason (${wildcard.join(', ')})`);
-    acknowledgeWildcardResources(this.policy, wildcard, statement.reason);
+  addToPolicy(grant: ScopedGrant): void {
+    this.policy.addStatements(new PolicyStatement({ actions: [...grant.actions], resources: [...grant.resources] }));
+    const wildcard = wildcardResources(this, grant.resources);
+    if (wildcard.length > 0) acknowledgeWildcardResources(this.policy, wildcard, grant.reason);
   }
 }
 

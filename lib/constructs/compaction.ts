@@ -5,8 +5,10 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { Pipeline } from '../config/schema';
 import { COMPACTION_JOURNAL_PREFIX } from '../../lambda/core/light/compaction';
-import { scheduledFanOut, type LoggedStateMachine } from './logged-state-machine';
-import { LogtongFunction, runtimeConfigVariable } from './logtong-function';
+import type { LoggedStateMachine } from './logged-state-machine';
+import { LogtongFunction } from './logtong-function';
+import { runtimeConfigVariable } from './private/runtime-config-variable';
+import { scheduledFanOut } from './private/state-machine-steps';
 
 export interface CompactionProps {
   readonly pipelineName: string;
@@ -28,8 +30,8 @@ export interface CompactionProps {
   /** Hours after the end of an event hour before its files are merged. @default 24 */
   readonly minAgeHours?: number;
 
-  /** @default 128 MiB */
-  readonly targetFileBytes?: number;
+  /** Size of the merged files (the whole partition when smaller). @default 128 */
+  readonly targetFileMiB?: number;
 
   /** Partitions merged in parallel. @default 2 */
   readonly maxConcurrency?: number;
@@ -52,7 +54,7 @@ export class Compaction extends Construct {
       CENTRAL_BUCKET: bucket.bucketName,
       TABLE_NAME: table,
       COMPACT_MIN_AGE_HOURS: String(props.minAgeHours ?? 24),
-      COMPACT_TARGET_BYTES: String(props.targetFileBytes ?? 128 * 1024 ** 2),
+      COMPACT_TARGET_BYTES: String((props.targetFileMiB ?? 128) * 1024 ** 2),
     };
     const tableObjects = bucket.arnForObjects(`${table}/*`);
     const journal = bucket.arnForObjects(`${COMPACTION_JOURNAL_PREFIX}${table}/*`);
@@ -63,16 +65,21 @@ export class Compaction extends Construct {
       timeout: Duration.minutes(5),
       environment,
     });
-    this.listFn.addScopedPolicy({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] });
+    const listTable = {
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      reason: 'Lists the table’s partitions and files; ListBucket has no key-level resource, only the bucket.',
+    };
+    this.listFn.addScopedPolicy(listTable);
 
     this.compactFn = new LogtongFunction(this, 'CompactFunction', {
       handlerName: 'light-compact',
       description: `Logtong ${name}: merge the small Parquet files of one partition`,
       timeout: Duration.minutes(15),
-      memorySize: 2048,
+      memoryMiB: 2048,
       environment: { ...environment, RUNTIME_CONFIG: runtimeConfigVariable(props.pipelineConfig) },
     });
-    this.compactFn.addScopedPolicy({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] });
+    this.compactFn.addScopedPolicy(listTable);
     this.compactFn.addScopedPolicy({
       actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
       resources: [tableObjects, journal],

@@ -38,7 +38,7 @@ export interface CopyStageProps {
   readonly timeout?: Duration;
 
   /** @default 512 */
-  readonly memorySize?: number;
+  readonly memoryMiB?: number;
 
   /** @default 10 */
   readonly batchSize?: number;
@@ -64,7 +64,7 @@ export class CopyStage extends Construct {
       handlerName: 'copy',
       description: `Logtong ${props.pipelineName}: copy new log objects into the staging bucket`,
       timeout,
-      memorySize: props.memorySize ?? 512,
+      memoryMiB: props.memoryMiB ?? 512,
       environment: {
         STAGING_BUCKET: props.stagingBucket.bucketName,
         STAGING_PREFIX: props.pipelineName,

@@ -13,7 +13,7 @@ export interface DeadLetterBackupProps {
    * Dead-letter queues to drain. Their visibility timeout must be at least 6× `timeout`
    * (`WorkQueue` gives its DLQ 6 minutes).
    */
-  readonly deadLetterQueues: IQueue[];
+  readonly deadLetterQueues: readonly IQueue[];
 
   /** Messages are written to `<pipelineName>/…` here. */
   readonly backupBucket: IBucket;

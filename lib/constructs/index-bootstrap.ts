@@ -5,8 +5,10 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { LogFormat, OpenSearchEngineConfig } from '../config/schema';
-import { acknowledgeWildcardResources, LogtongFunction } from './logtong-function';
-import { connectionEnvironment, grantConnection, validateConnection, type OpenSearchConnection } from './opensearch-connection';
+import { LogtongFunction } from './logtong-function';
+import type { OpenSearchTarget } from './opensearch-target';
+import { acknowledgeWildcardResources } from './private/nag';
+import { grantTargetAccess, targetEnvironment, validateTarget } from './private/opensearch-access';
 
 /**
  * Bump when the handler's idea of what it creates changes (template layout, ISM policy shape), so every stack re-runs
@@ -21,7 +23,7 @@ export interface IndexBootstrapProps {
   readonly pipelineName: string;
 
   /** The domain or cluster; the function gets the same network placement and permissions as the processor. */
-  readonly connection: OpenSearchConnection;
+  readonly target: OpenSearchTarget;
 
   /** Write alias; indices are `<indexPrefix>-<yyyy.MM.dd>-000001`. */
   readonly indexPrefix: string;
@@ -43,7 +45,7 @@ export interface IndexBootstrapProps {
  *
  * Resource properties (CloudFormation turns scalars into strings, so structured values are JSON strings):
  * `pipelineName`, `endpoint`, `auth`, `flavor`, `indexPrefix`, `logFormat` (JSON), `index` (JSON), `configHash`.
- * The connection is also in the function's environment (`OPENSEARCH_*`, as for the processor).
+ * The target is also in the function's environment (`OPENSEARCH_*`, as for the processor).
  */
 export class IndexBootstrap extends Construct {
   readonly fn: LogtongFunction;
@@ -51,16 +53,16 @@ export class IndexBootstrap extends Construct {
 
   constructor(scope: Construct, id: string, props: IndexBootstrapProps) {
     super(scope, id);
-    validateConnection(this.node.path, props.connection);
+    validateTarget(this.node.path, props.target);
 
     this.fn = new LogtongFunction(this, 'Function', {
       handlerName: 'index-bootstrap',
       description: `Logtong ${props.pipelineName}: create the index template, ISM policy and write alias`,
       timeout: props.timeout ?? Duration.minutes(5),
-      network: props.connection.network,
-      environment: connectionEnvironment(props.connection),
+      network: props.target.network,
+      environment: targetEnvironment(props.target),
     });
-    grantConnection(this.fn, props.connection);
+    grantTargetAccess(this.fn, props.target);
 
     // The framework function gets its own bounded log group and a role with nothing but logging and invoke, instead
     // of the Provider's default role (AWSLambdaBasicExecutionRole: logs on every log group).
@@ -92,9 +94,9 @@ export class IndexBootstrap extends Construct {
 
     const settings = {
       pipelineName: props.pipelineName,
-      endpoint: props.connection.endpoint,
-      auth: props.connection.auth,
-      flavor: props.connection.flavor,
+      endpoint: props.target.endpoint,
+      auth: props.target.auth,
+      flavor: props.target.flavor,
       indexPrefix: props.indexPrefix,
       logFormat: JSON.stringify(props.logFormat),
       index: JSON.stringify(props.index),

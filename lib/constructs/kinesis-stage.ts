@@ -6,9 +6,10 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Pipeline } from '../config/schema';
-import { indexingFunction } from './indexing-function';
 import { LogtongFunction } from './logtong-function';
-import { validateConnection, type OpenSearchConnection } from './opensearch-connection';
+import type { OpenSearchTarget } from './opensearch-target';
+import { indexingFunction } from './private/indexing-function';
+import { validateTarget } from './private/opensearch-access';
 import { WorkQueue } from './work-queue';
 
 export interface KinesisStageProps {
@@ -18,8 +19,11 @@ export interface KinesisStageProps {
   /** The validated pipeline; its runtime part (parser, filters, index settings) is the handlers' `RUNTIME_CONFIG`. */
   readonly pipelineConfig: Pipeline;
 
+  /** Failed records and batches go to `<pipelineName>/…` here. */
   readonly backupBucket: IBucket;
-  readonly connection: OpenSearchConnection;
+
+  /** The domain or cluster to index into. */
+  readonly target: OpenSearchTarget;
 
   /** Provisioned shards. @default - on-demand capacity */
   readonly shards?: number;
@@ -43,7 +47,7 @@ export interface KinesisStageProps {
   readonly timeout?: Duration;
 
   /** @default 1024 */
-  readonly memorySize?: number;
+  readonly memoryMiB?: number;
 }
 
 /**
@@ -62,7 +66,7 @@ export class KinesisStage extends Construct {
 
   constructor(scope: Construct, id: string, props: KinesisStageProps) {
     super(scope, id);
-    validateConnection(this.node.path, props.connection);
+    validateTarget(this.node.path, props.target);
     const timeout = props.timeout ?? Duration.minutes(5);
     const retention = props.retention ?? Duration.hours(24);
     const maxRecordAge = props.maxRecordAge ?? Duration.hours(6);
@@ -82,10 +86,10 @@ export class KinesisStage extends Construct {
       description: `Logtong ${props.pipelineName}: parse log lines from the Kinesis buffer and bulk-index them into OpenSearch`,
       pipelineName: props.pipelineName,
       pipelineConfig: props.pipelineConfig,
-      connection: props.connection,
+      target: props.target,
       backupBucket: props.backupBucket,
       timeout,
-      memorySize: props.memorySize,
+      memoryMiB: props.memoryMiB,
     });
 
     const failures = new WorkQueue(this, 'FailureQueue', { consumerTimeout: timeout });
@@ -108,7 +112,7 @@ export class KinesisStage extends Construct {
       handlerName: 'kinesis-failure',
       description: `Logtong ${props.pipelineName}: read batches the processor gave up on back from the stream into the backup bucket`,
       timeout,
-      memorySize: 512,
+      memoryMiB: 512,
       environment: {
         BACKUP_BUCKET: props.backupBucket.bucketName,
         PIPELINE_NAME: props.pipelineName,
@@ -117,6 +121,7 @@ export class KinesisStage extends Construct {
     this.failureFn.addScopedPolicy({
       actions: ['kinesis:GetShardIterator', 'kinesis:GetRecords'],
       resources: [stream.streamArn],
+      reason: 'Reads back the records of a batch the processor gave up on (the failure message holds only sequence numbers), from this stream only.',
     });
     stream.encryptionKey?.grantDecrypt(this.failureFn);
     this.failureFn.addScopedPolicy({

@@ -4,8 +4,10 @@ import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { Pipeline } from '../config/schema';
-import { LogtongFunction, runtimeConfigVariable } from './logtong-function';
-import { scheduledFanOut, type LoggedStateMachine } from './logged-state-machine';
+import type { LoggedStateMachine } from './logged-state-machine';
+import { LogtongFunction } from './logtong-function';
+import { runtimeConfigVariable } from './private/runtime-config-variable';
+import { scheduledFanOut } from './private/state-machine-steps';
 
 export interface LightEngineBatchProps {
   /** Pipeline name: staging prefix `<name>/`, manifests `_batches/<name>/`, archive `archive/<name>/`. */
@@ -35,8 +37,8 @@ export interface LightEngineBatchProps {
   /** EventBridge Scheduler expression. @default 'rate(5 minutes)' */
   readonly schedule?: string;
 
-  /** @default 512 MiB */
-  readonly batchMaxBytes?: number;
+  /** Raw bytes of staged objects one Convert invocation takes, at most. @default 512 */
+  readonly batchMaxMiB?: number;
 
   /** @default 1000 */
   readonly batchMaxObjects?: number;
@@ -45,7 +47,7 @@ export interface LightEngineBatchProps {
   readonly maxConcurrency?: number;
 
   /** @default 2048 */
-  readonly convertMemoryMb?: number;
+  readonly convertMemoryMiB?: number;
 
   /** @default Duration.minutes(15) */
   readonly convertTimeout?: Duration;
@@ -71,15 +73,19 @@ export class LightEngineBatch extends Construct {
       handlerName: 'light-list',
       description: `Logtong ${name}: group staged log files into batch manifests`,
       timeout: Duration.minutes(5),
-      memorySize: 512,
+      memoryMiB: 512,
       environment: {
         STAGING_BUCKET: staging.bucketName,
         PIPELINE_NAME: name,
-        BATCH_MAX_BYTES: String(props.batchMaxBytes ?? 512 * 1024 ** 2),
+        BATCH_MAX_BYTES: String((props.batchMaxMiB ?? 512) * 1024 ** 2),
         BATCH_MAX_OBJECTS: String(props.batchMaxObjects ?? 1000),
       },
     });
-    this.listFn.addScopedPolicy({ actions: ['s3:ListBucket'], resources: [staging.bucketArn] });
+    this.listFn.addScopedPolicy({
+      actions: ['s3:ListBucket'],
+      resources: [staging.bucketArn],
+      reason: 'Lists what this pipeline staged (and its manifests); ListBucket has no key-level resource, only the bucket.',
+    });
     this.listFn.addScopedPolicy({
       actions: ['s3:GetObject', 's3:PutObject'],
       resources: [staging.arnForObjects(`_batches/${name}/*`)],
@@ -101,7 +107,7 @@ export class LightEngineBatch extends Construct {
       handlerName: 'light-convert',
       description: `Logtong ${name}: convert a batch of staged log files into partitioned Parquet`,
       timeout: convertTimeout,
-      memorySize: props.convertMemoryMb ?? 2048,
+      memoryMiB: props.convertMemoryMiB ?? 2048,
       environment: {
         STAGING_BUCKET: staging.bucketName,
         CENTRAL_BUCKET: props.centralBucket.bucketName,

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { AssetHashType, DockerImage, Duration, Stack, Validations } from 'aws-cdk-lib';
-import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
+import type { ISecurityGroup, ISubnet, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, Code, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -8,21 +8,24 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
 import { lambdaEsbuildOptions } from '../build/lambda-esbuild';
-import { toRuntimeConfig } from '../config/runtime-config';
-import type { Pipeline } from '../config/schema';
+import { acknowledgeWildcardResources, wildcardResources } from './private/nag';
+import type { ScopedGrant } from './scoped-grant';
 
 /** Repository root: entries and tsconfig are resolved from here, never from the caller's cwd. */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambda', 'handlers');
 
-/** Network placement for a function that must reach a private endpoint (an OpenSearch domain in a VPC). */
+/**
+ * Network placement for a function (or task) that must reach a private endpoint: an OpenSearch domain in a VPC, or S3
+ * and SQS from private subnets.
+ */
 export interface FunctionNetwork {
   /** The VPC; an imported reference is enough. */
   readonly vpc: IVpc;
-  /** Subnets the function's ENIs go in. */
-  readonly vpcSubnets: SubnetSelection;
+  /** Subnets the ENIs go in. */
+  readonly subnets: readonly ISubnet[];
   /** Security groups of the ENIs. */
-  readonly securityGroups: ISecurityGroup[];
+  readonly securityGroups: readonly ISecurityGroup[];
 }
 
 export interface LogtongFunctionProps {
@@ -36,7 +39,7 @@ export interface LogtongFunctionProps {
   readonly description?: string;
 
   /** @default 256 */
-  readonly memorySize?: number;
+  readonly memoryMiB?: number;
 
   /** @default Duration.minutes(1) */
   readonly timeout?: Duration;
@@ -101,7 +104,7 @@ export class LogtongFunction extends NodejsFunction {
       description: props.description,
       runtime: LogtongFunction.RUNTIME,
       architecture: Architecture.ARM_64,
-      memorySize: props.memorySize ?? 256,
+      memorySize: props.memoryMiB ?? 256,
       timeout: props.timeout ?? Duration.minutes(1),
       role,
       logGroup,
@@ -116,8 +119,8 @@ export class LogtongFunction extends NodejsFunction {
         ...props.environment,
       },
       vpc: props.network?.vpc,
-      vpcSubnets: props.network?.vpcSubnets,
-      securityGroups: props.network?.securityGroups,
+      vpcSubnets: props.network && { subnets: [...props.network.subnets] },
+      securityGroups: props.network && [...props.network.securityGroups],
     });
     this.executionRole = role;
     if (props.network) {
@@ -131,42 +134,15 @@ export class LogtongFunction extends NodejsFunction {
   }
 
   /**
-   * Adds a statement to the execution role. When a resource contains a wildcard (object keys under a prefix,
-   * paths under a domain) the AwsSolutions-IAM5 finding for exactly that resource is acknowledged with `reason`,
-   * so the justification lives next to the grant that needs it and any other wildcard still fails cdk-nag.
+   * Adds a statement to the execution role. A wildcard resource's AwsSolutions-IAM5 finding is acknowledged with the
+   * grant's reason, for exactly that resource.
    */
-  addScopedPolicy(statement: { actions: string[]; resources: string[]; reason?: string }): void {
-    const wildcard = statement.resources.filter((r) => flattenForNag(Stack.of(this).resolve(r)).includes('*'));
-    if (wildcard.length > 0 && !statement.reason) {
-      throw new Error(`${this.node.path}: a statement with a wildcard resource needs a reason (${wildcard.join(', ')})`);
-    }
-    this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: statement.actions, resources: statement.resources }));
-    if (wildcard.length > 0) {
-      const policy = this.executionRole.node.tryFindChild('DefaultPolicy') ?? this.executionRole;
-      acknowledgeWildcardResources(policy, wildcard, statement.reason!);
-    }
+  addScopedPolicy(grant: ScopedGrant): void {
+    this.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: [...grant.actions], resources: [...grant.resources] }));
+    const wildcard = wildcardResources(this, grant.resources);
+    if (wildcard.length === 0) return;
+    acknowledgeWildcardResources(this.executionRole.node.tryFindChild('DefaultPolicy') ?? this.executionRole, wildcard, grant.reason);
   }
-}
-
-/**
- * Lambda allows 4 KiB for all environment variables together; the parsing settings travel in one of them, and the
- * rest (endpoint, bucket, Powertools) needs well under 1 KiB.
- */
-const MAX_RUNTIME_CONFIG_BYTES = 3 * 1024;
-
-/**
- * The runtime's part of the pipeline (toRuntimeConfig) as the `RUNTIME_CONFIG` variable handlers read; too big a
- * config is a synth error.
- */
-export function runtimeConfigVariable(pipeline: Pipeline): string {
-  const json = JSON.stringify(toRuntimeConfig(pipeline));
-  const bytes = Buffer.byteLength(json);
-  if (bytes > MAX_RUNTIME_CONFIG_BYTES) {
-    throw new Error(
-      `${pipeline.name}: the parsing settings are ${bytes} bytes as JSON, over the ${MAX_RUNTIME_CONFIG_BYTES} bytes that fit in a Lambda environment variable (shorten logFormat: fields, filters, regex)`,
-    );
-  }
-  return json;
 }
 
 /**
@@ -211,36 +187,4 @@ function vpcAccessPolicy(): PolicyDocument {
       }),
     ],
   });
-}
-
-/**
- * Acknowledges `AwsSolutions-IAM5[Resource::<resource>]` on `scope` for each resource. cdk-nag 3 matches findings by
- * exact id, so the id is built the way cdk-nag flattens a resolved ARN (`arn:<AWS::Partition>:s3:::b/p/*`).
- */
-export function acknowledgeWildcardResources(scope: Construct, resources: string[], reason: string): void {
-  for (const resource of resources) {
-    const flat = flattenForNag(Stack.of(scope).resolve(resource));
-    Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
-  }
-}
-
-/** Mirrors cdk-nag's flattenCfnReference (not exported by the package): intrinsics become `<Ref>` / `<Id.Attr>`. */
-export function flattenForNag(node: unknown): string {
-  if (node === undefined) return '';
-  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/}/g, '>');
-  if (node && typeof node === 'object') {
-    const o = node as Record<string, unknown>;
-    if (o['Fn::Join']) {
-      const [delimiter, items] = o['Fn::Join'] as [string, unknown[]];
-      return items.map(flattenForNag).join(delimiter);
-    }
-    if (o['Fn::Sub']) return flattenForNag(o['Fn::Sub']);
-    if (o['Fn::GetAtt']) {
-      const [resource, attribute] = o['Fn::GetAtt'] as [unknown, unknown];
-      return `<${flattenForNag(resource)}.${flattenForNag(attribute)}>`;
-    }
-    if (o['Fn::ImportValue']) return flattenForNag(o['Fn::ImportValue']);
-    if (o.Ref) return `<${flattenForNag(o.Ref)}>`;
-  }
-  return JSON.stringify(node);
 }

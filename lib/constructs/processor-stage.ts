@@ -5,9 +5,10 @@ import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Pipeline } from '../config/schema';
-import { indexingFunction } from './indexing-function';
 import type { LogtongFunction } from './logtong-function';
-import { validateConnection, type OpenSearchConnection } from './opensearch-connection';
+import type { OpenSearchTarget } from './opensearch-target';
+import { indexingFunction } from './private/indexing-function';
+import { validateTarget } from './private/opensearch-access';
 import { WorkQueue } from './work-queue';
 
 export interface ProcessorStageProps {
@@ -21,7 +22,7 @@ export interface ProcessorStageProps {
   readonly backupBucket: IBucket;
 
   /** The domain or cluster to index into. */
-  readonly connection: OpenSearchConnection;
+  readonly target: OpenSearchTarget;
 
   /**
    * The validated pipeline; its runtime part is the `RUNTIME_CONFIG` JSON variable: the handler takes the log format,
@@ -33,7 +34,7 @@ export interface ProcessorStageProps {
   readonly timeout?: Duration;
 
   /** @default 1024 */
-  readonly memorySize?: number;
+  readonly memoryMiB?: number;
 
   /**
    * Messages (one S3 object each) per invocation. Small, because an object can hold hundreds of megabytes and
@@ -57,7 +58,7 @@ export class ProcessorStage extends Construct {
 
   constructor(scope: Construct, id: string, props: ProcessorStageProps) {
     super(scope, id);
-    validateConnection(this.node.path, props.connection);
+    validateTarget(this.node.path, props.target);
     const timeout = props.timeout ?? Duration.minutes(5);
     const stagingPrefix = `${props.pipelineName}/`;
     const work = new WorkQueue(this, 'Queue', { consumerTimeout: timeout });
@@ -69,11 +70,11 @@ export class ProcessorStage extends Construct {
       description: `Logtong ${props.pipelineName}: parse staged log files and bulk-index them into OpenSearch`,
       pipelineName: props.pipelineName,
       pipelineConfig: props.pipelineConfig,
-      connection: props.connection,
+      target: props.target,
       backupBucket: props.backupBucket,
       stagingBucket: props.stagingBucket,
       timeout,
-      memorySize: props.memorySize,
+      memoryMiB: props.memoryMiB,
       // On the last delivery the handler backs records up instead of leaving them to the DLQ.
       environment: { MAX_RECEIVE_COUNT: String(work.maxReceiveCount) },
     });

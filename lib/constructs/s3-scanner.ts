@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration, Fn, IgnoreMode, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, IgnoreMode, Stack, Validations } from 'aws-cdk-lib';
 import type { ISecurityGroup, ISubnet, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import {
@@ -18,7 +18,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledgeWildcardResources } from './logtong-function';
+import { acknowledgeAwsCustomResourceProvider, acknowledgeWildcardResources } from './private/nag';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -50,8 +50,8 @@ export interface S3ScannerProps {
 
   /** Network of the task: private subnets with a route to S3 and SQS. */
   readonly vpc: IVpc;
-  readonly subnets: ISubnet[];
-  readonly securityGroups: ISecurityGroup[];
+  readonly subnets: readonly ISubnet[];
+  readonly securityGroups: readonly ISecurityGroup[];
 
   /** KMS key of an SSE-KMS checkpoint bucket. @default - none */
   readonly checkpointKey?: IKey;
@@ -75,6 +75,8 @@ export class S3Scanner extends Construct {
   readonly cluster: Cluster;
   readonly taskDefinition: FargateTaskDefinition;
   readonly checkpointKey: string;
+  /** The `aws ecs run-task …` command line that starts the scan by hand. */
+  readonly runTaskCommand: string;
 
   constructor(scope: Construct, id: string, props: S3ScannerProps) {
     super(scope, id);
@@ -119,6 +121,7 @@ export class S3Scanner extends Construct {
     });
 
     const role = this.taskDefinition.taskRole;
+    // Lists the source under the configured prefix only; it reads no object (the copy stage does).
     role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['s3:ListBucket'],
@@ -127,6 +130,7 @@ export class S3Scanner extends Construct {
       }),
     );
     props.copyQueue.grantSendMessages(role);
+    // Its own checkpoint object only, nothing else in the bucket.
     role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['s3:GetObject', 's3:PutObject'],
@@ -145,16 +149,13 @@ export class S3Scanner extends Construct {
         assignPublicIp: 'DISABLED',
       },
     };
-    new CfnOutput(Stack.of(this), 'ScannerRunTaskCommand', {
-      description: 'Starts the scan by hand (again after a stop it resumes from its checkpoint; delete the checkpoint object to rescan).',
-      value: Fn.join('', [
-        'aws ecs run-task --launch-type FARGATE --cluster ',
-        this.cluster.clusterName,
-        ' --task-definition ',
-        this.taskDefinition.taskDefinitionArn,
-        ` --network-configuration 'awsvpcConfiguration={subnets=[${props.subnets.map((s) => s.subnetId).join(',')}],securityGroups=[${props.securityGroups.map((g) => g.securityGroupId).join(',')}],assignPublicIp=DISABLED}'`,
-      ]),
-    });
+    this.runTaskCommand = Fn.join('', [
+      'aws ecs run-task --launch-type FARGATE --cluster ',
+      this.cluster.clusterName,
+      ' --task-definition ',
+      this.taskDefinition.taskDefinitionArn,
+      ` --network-configuration 'awsvpcConfiguration={subnets=[${props.subnets.map((s) => s.subnetId).join(',')}],securityGroups=[${props.securityGroups.map((g) => g.securityGroupId).join(',')}],assignPublicIp=DISABLED}'`,
+    ]);
 
     if (props.startOnDeploy ?? true) {
       const start = new AwsCustomResource(this, 'StartOnDeploy', {
@@ -192,16 +193,4 @@ export class S3Scanner extends Construct {
       'ECS task execution role: ecr:GetAuthorizationToken has no resource-level permissions (CDK grants it for the image asset).',
     );
   }
-}
-
-/** CDK's singleton AwsCustomResource provider: its runtime and role are CDK's own. */
-function acknowledgeAwsCustomResourceProvider(stack: Stack): void {
-  const provider = stack.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
-  if (!provider) return;
-  Validations.of(provider).acknowledge(
-    {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'CDK-owned AwsCustomResource provider: aws-cdk-lib creates its role with the basic execution managed policy and offers no way to replace it.',
-    },
-  );
 }

@@ -26,21 +26,20 @@ import { AWS_FOR_FLUENT_BIT_IMAGE } from '../agent/eks-manifest';
 import { AGENT_STATE_DIR } from '../agent/fluent-bit-config';
 import { SYSLOG_HEALTH_PORT } from '../config/schema';
 
-
 export interface SyslogReceiverProps {
   readonly pipelineName: string;
   /** tcp_udp: one listener and target group for both, on the same port. */
   readonly protocol: 'tcp' | 'udp' | 'tcp_udp';
   readonly port: number;
   /** Only these networks reach the listener. */
-  readonly clientCidrs: string[];
+  readonly clientCidrs: readonly string[];
 
   /** The shared load balancer, its security group, cluster and network (`SyslogSharedStack`). */
   readonly loadBalancer: INetworkLoadBalancer;
   readonly loadBalancerSecurityGroup: ISecurityGroup;
   readonly cluster: ICluster;
   readonly vpc: IVpc;
-  readonly subnets: ISubnet[];
+  readonly subnets: readonly ISubnet[];
 
   /** The Fluent Bit configuration (its HTTP server on SYSLOG_HEALTH_PORT answers the health checks). */
   readonly config: IStringParameter;
@@ -147,7 +146,7 @@ export class SyslogReceiver extends Construct {
       cluster: props.cluster,
       taskDefinition: task,
       desiredCount: props.minTasks ?? 2,
-      vpcSubnets: { subnets: props.subnets },
+      vpcSubnets: { subnets: [...props.subnets] },
       securityGroups: [this.securityGroup],
       assignPublicIp: false,
       minHealthyPercent: 100,
@@ -175,6 +174,5 @@ export class SyslogReceiver extends Construct {
       protocol: lbProtocol,
       defaultTargetGroups: [targets],
     });
-
   }
 }

@@ -1,9 +1,22 @@
-import { CfnOutput, Fn, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
-import { SecurityGroup, Subnet, Vpc, type ISecurityGroup, type IVpc, type ISubnet } from 'aws-cdk-lib/aws-ec2';
+import { CfnOutput, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import { SecurityGroup, type ISecurityGroup, type ISubnet, type IVpc } from 'aws-cdk-lib/aws-ec2';
 import { Cluster, ContainerInsights, type ICluster } from 'aws-cdk-lib/aws-ecs';
 import { NetworkLoadBalancer, type INetworkLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { Construct } from 'constructs';
 import type { Config } from '../config/schema';
+import { importSubnets, importVpc } from './imports';
+
+/** What the syslog pipelines' receivers stand on. */
+export interface SyslogShared {
+  /** The stack that holds them; its LoadBalancerDnsName output is where clients send. */
+  readonly stackName: string;
+  readonly vpc: IVpc;
+  readonly subnets: readonly ISubnet[];
+  readonly loadBalancer: INetworkLoadBalancer;
+  /** The load balancer's group: client CIDRs are allowed per listener port by the pipeline stacks. */
+  readonly loadBalancerSecurityGroup: ISecurityGroup;
+  readonly cluster: ICluster;
+}
 
 export interface SyslogSharedStackProps extends StackProps {
   /** Where the load balancer and the receivers run (config `syslog`). */
@@ -15,30 +28,18 @@ export interface SyslogSharedStackProps extends StackProps {
  * cluster its receivers run in. `bin/app.ts` creates this stack only while the config has a syslog pipeline; it is
  * deployed before them (they reference it) and destroyed after the last of them.
  */
-export class SyslogSharedStack extends Stack {
+export class SyslogSharedStack extends Stack implements SyslogShared {
   readonly vpc: IVpc;
-  readonly subnets: ISubnet[];
+  readonly subnets: readonly ISubnet[];
   readonly loadBalancer: INetworkLoadBalancer;
-  /** The load balancer's group: client CIDRs are allowed per listener port by the pipeline stacks. */
   readonly loadBalancerSecurityGroup: ISecurityGroup;
   readonly cluster: ICluster;
 
   constructor(scope: Construct, id: string, props: SyslogSharedStackProps) {
     super(scope, id, { description: 'Logtong: internal load balancer and cluster shared by the syslog pipelines', ...props });
     Tags.of(this).add('logtong:shared', 'syslog');
-    this.vpc = Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: props.network.vpcId, availabilityZones: Fn.getAzs() });
-    Validations.of(this.vpc).acknowledge({
-      id: 'Annotation::@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones',
-      reason: 'Subnets are always selected by ID, never by type or zone, so the zones are not needed at synth.',
-    });
-    this.subnets = props.network.subnetIds.map((subnetId) => {
-      const subnet = Subnet.fromSubnetId(this, `Subnet-${subnetId}`, subnetId);
-      Validations.of(subnet).acknowledge({
-        id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
-        reason: 'Only load balancer nodes and task ENIs are placed in the subnet; nothing reads or adds routes.',
-      });
-      return subnet;
-    });
+    this.vpc = importVpc(this, 'Vpc', props.network.vpcId);
+    this.subnets = importSubnets(this, '', props.network.subnetIds, 'load balancer nodes and task ENIs');
 
     this.loadBalancerSecurityGroup = new SecurityGroup(this, 'LoadBalancerSecurityGroup', {
       vpc: this.vpc,
@@ -47,7 +48,7 @@ export class SyslogSharedStack extends Stack {
     });
     const nlb = new NetworkLoadBalancer(this, 'LoadBalancer', {
       vpc: this.vpc,
-      vpcSubnets: { subnets: this.subnets },
+      vpcSubnets: { subnets: [...this.subnets] },
       internetFacing: false,
       crossZoneEnabled: true,
       securityGroups: [this.loadBalancerSecurityGroup],

@@ -5,7 +5,7 @@ import { toRuntimeConfig } from '../../lib/config/runtime-config';
 import { lightDatabaseName, lightTableName, type Pipeline } from '../../lib/config/schema';
 import type { Compaction } from '../../lib/constructs/compaction';
 import type { LightEngineBatch } from '../../lib/constructs/light-engine-batch';
-import { flattenForNag } from '../../lib/constructs/logtong-function';
+import { flattenForNag } from '../../lib/constructs/private/nag';
 import type { PipelineStack } from '../../lib/stacks/pipeline-stack';
 import { build, exampleConfig, normaliseAssets, variantConfig } from './synth';
 

@@ -10,7 +10,7 @@ import type { Pipeline } from '../../lib/config/schema';
 import type { CopyStage } from '../../lib/constructs/copy-stage';
 import type { DeadLetterBackup } from '../../lib/constructs/dlq-backup';
 import type { IndexBootstrap } from '../../lib/constructs/index-bootstrap';
-import { flattenForNag } from '../../lib/constructs/logtong-function';
+import { flattenForNag } from '../../lib/constructs/private/nag';
 import type { ProcessorStage } from '../../lib/constructs/processor-stage';
 import type { PipelineStack } from '../../lib/stacks/pipeline-stack';
 import { build, configOf, exampleConfig, normaliseAssets, ROOT, variantConfig } from './synth';

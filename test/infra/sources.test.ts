@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { flattenForNag } from '../../lib/constructs/logtong-function';
+import { flattenForNag } from '../../lib/constructs/private/nag';
 import { SYSLOG_SHARED_STACK } from '../../lib/app';
 import { KINESIS_DEFAULTS, type Config, type Pipeline } from '../../lib/config/schema';
 import { build, configOf, exampleConfig, normaliseAssets } from './synth';

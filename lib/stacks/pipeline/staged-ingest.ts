@@ -1,0 +1,159 @@
+import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
+import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { Pipeline } from '../../config/schema';
+import { CopyStage } from '../../constructs/copy-stage';
+import { BufferBucket, StagingBucket } from '../../constructs/log-buckets';
+import { S3Scanner } from '../../constructs/s3-scanner';
+import { importNetwork } from '../imports';
+import { agentsToBufferBucket, type AgentOutput } from './agent-config-props';
+import type { AgentSource, S3Source, StagedIntake } from './plan';
+
+/** Staged objects are copies read once; two weeks leaves room to replay after an outage. */
+const STAGING_RETENTION = Duration.days(14);
+
+/** Objects in the staging bucket under `<pipeline>/`, which an engine reads. */
+export interface StagedObjects {
+  /** Tells staged objects from the intakes that bypass staging (plan.ts). */
+  readonly type: 'staged';
+  readonly staging: IBucket;
+  /** Dead-letter queues of the stages that brought the objects, drained into the backup bucket with the engine's. */
+  readonly deadLetterQueues: readonly IQueue[];
+}
+
+export interface StagedIngestProps {
+  readonly pipeline: Pipeline;
+
+  /** The user's bucket, or the buffer bucket the agents write to. */
+  readonly intake: StagedIntake;
+
+  /** Receives the server access logs of the buckets created here. */
+  readonly accessLogs: IBucket;
+}
+
+/** The bucket the copy stage reads, and which of its objects. */
+interface CopySource {
+  readonly bucket: IBucket;
+  readonly prefix: string;
+  readonly suffix: string;
+  readonly key?: IKey;
+  /** Subscribe to the bucket's notifications (not when a scanner sends the same messages). */
+  readonly notify: boolean;
+  /** Buffer bucket: what the agents write to it and may do there. */
+  readonly agentOutput?: AgentOutput;
+}
+
+/**
+ * Everything that brings logs into the staging bucket, where either engine reads them: the buffer bucket of agent
+ * sources, the staging bucket, the copy stage from the source or buffer bucket, and the one-time scanner of a source
+ * bucket.
+ *
+ * Not a Construct: its parts are the stack's own children (see PipelineStack).
+ */
+export class StagedIngest implements StagedObjects {
+  readonly type = 'staged';
+  readonly staging: IBucket;
+  readonly deadLetterQueues: readonly IQueue[];
+  /** Buffer bucket intake: what the agents write to it and may do there. @default - none (a source bucket) */
+  readonly agentOutput?: AgentOutput;
+
+  constructor(scope: Construct, props: StagedIngestProps) {
+    const { pipeline, intake, accessLogs } = props;
+    const from = intake.type === 'source-bucket' ? sourceBucket(scope, intake.source) : bufferBucket(scope, props, intake.agents);
+    const staging = new StagingBucket(scope, 'StagingBucket', {
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'staging/',
+      retention: STAGING_RETENTION,
+    });
+    const copy = new CopyStage(scope, 'Copy', {
+      pipelineName: pipeline.name,
+      sourceBucket: from.bucket,
+      prefix: from.prefix,
+      suffix: from.suffix,
+      sourceKey: from.key,
+      stagingBucket: staging,
+      notifyOnObjectCreated: from.notify,
+    });
+    new CfnOutput(scope, 'StagingBucketName', { value: staging.bucketName });
+    new CfnOutput(scope, 'CopyQueueUrl', { value: copy.queue.queueUrl });
+    new CfnOutput(scope, 'CopyDeadLetterQueueUrl', { value: copy.deadLetterQueue.queueUrl });
+    // The schema requires a scanner for mode one-time and allows it nowhere else.
+    if (intake.type === 'source-bucket' && intake.source.scanner) {
+      scan(scope, {
+        pipelineName: pipeline.name,
+        source: intake.source,
+        settings: intake.source.scanner,
+        sourceBucket: from.bucket,
+        copyQueue: copy.queue,
+        checkpointBucket: staging,
+      });
+    }
+
+    this.staging = staging;
+    this.deadLetterQueues = [copy.deadLetterQueue];
+    this.agentOutput = from.agentOutput;
+  }
+}
+
+function sourceBucket(scope: Construct, source: S3Source): CopySource {
+  return {
+    bucket: Bucket.fromBucketName(scope, 'SourceBucket', source.bucketName),
+    prefix: source.prefix,
+    suffix: source.suffix,
+    key: source.kmsKeyArn ? Key.fromKeyArn(scope, 'SourceKey', source.kmsKeyArn) : undefined,
+    notify: source.mode === 'ongoing',
+  };
+}
+
+function bufferBucket(scope: Construct, props: StagedIngestProps, agents: AgentSource): CopySource {
+  const bucket = new BufferBucket(scope, 'BufferBucket', {
+    serverAccessLogsBucket: props.accessLogs,
+    serverAccessLogsPrefix: 'buffer/',
+    retention: STAGING_RETENTION,
+  });
+  new CfnOutput(scope, 'BufferBucketName', { value: bucket.bucketName });
+  return {
+    bucket,
+    // The agents' S3 output writes `<pipeline>/…/<time>-<uuid>.log.gz`; nothing else there is a log chunk.
+    prefix: `${props.pipeline.name}/`,
+    suffix: '.log.gz',
+    notify: true,
+    agentOutput: agentsToBufferBucket(scope, props.pipeline, agents, bucket),
+  };
+}
+
+/** One-time load: a Fargate task lists the bucket and sends the copy queue what its notifications would have. */
+function scan(
+  scope: Construct,
+  props: {
+    pipelineName: string;
+    source: S3Source;
+    settings: NonNullable<S3Source['scanner']>;
+    sourceBucket: IBucket;
+    copyQueue: IQueue;
+    checkpointBucket: IBucket;
+  },
+): void {
+  const { source, settings } = props;
+  const network = importNetwork(scope, settings.vpc, 'the scanner task’s ENIs', 'ScannerVpc');
+  const scanner = new S3Scanner(scope, 'Scanner', {
+    pipelineName: props.pipelineName,
+    sourceBucket: props.sourceBucket,
+    prefix: source.prefix,
+    suffix: source.suffix,
+    copyQueue: props.copyQueue,
+    checkpointBucket: props.checkpointBucket,
+    vpc: network.vpc,
+    subnets: network.subnets,
+    securityGroups: network.securityGroups,
+    cpu: settings.cpu,
+    memoryMiB: settings.memoryMb,
+    startOnDeploy: settings.startOnDeploy,
+  });
+  new CfnOutput(scope, 'ScannerRunTaskCommand', {
+    description: 'Starts the scan by hand (again after a stop it resumes from its checkpoint; delete the checkpoint object to rescan).',
+    value: scanner.runTaskCommand,
+  });
+}
