@@ -1,6 +1,10 @@
-/** Failed records → the backup bucket, gzipped NDJSON, at keys that are deterministic per source object. */
+/**
+ * The backup bucket: where each kind of record that could not be delivered is kept, at keys that are deterministic
+ * per source (object, stream batch, queue message), so a retry overwrites instead of adding.
+ */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
+import { streamNameOf } from '../core/kinesis';
 import type { FailedRecord } from '../core/process-object';
 import type { KinesisFailedRecord } from '../core/process-records';
 
@@ -19,12 +23,30 @@ export async function writeFailedRecords(
 ): Promise<void> {
   const failedAt = new Date().toISOString();
   const body = records.map((r) => JSON.stringify({ pipeline, failedAt, ...r })).join('\n') + '\n';
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: bucket,
-      Key: failedRecordsKey(pipeline, objectId, part),
-      Body: gzipSync(body),
-      ContentType: 'application/gzip',
-    }),
-  );
+  await putGzippedLines(s3, bucket, failedRecordsKey(pipeline, objectId, part), body);
+}
+
+export function failedBatchKey(pipeline: string, streamArn: string, shardId: string, start: string, end: string): string {
+  return `${pipeline}/failed-batches/kinesis/${streamNameOf(streamArn)}/${shardId}/${start}-${end}.ndjson.gz`;
+}
+
+/** A Kinesis batch the event source mapping gave up on, as NDJSON lines (see kinesis-failure.ts). */
+export async function writeFailedBatch(s3: S3Client, bucket: string, key: string, lines: readonly string[]): Promise<void> {
+  await putGzippedLines(s3, bucket, key, [...lines].join('\n') + '\n');
+}
+
+export function deadLetterKey(pipeline: string, queueArn: string, messageId: string): string {
+  const queue = queueArn.split(':').pop() || 'unknown-queue';
+  return `${pipeline}/dead-letters/${queue}/${messageId}.json`;
+}
+
+/** A message that exhausted its deliveries, with its context; returns its key. */
+export async function writeDeadLetter(s3: S3Client, bucket: string, pipeline: string, queueArn: string, messageId: string, doc: unknown): Promise<string> {
+  const key = deadLetterKey(pipeline, queueArn, messageId);
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(doc, null, 2), ContentType: 'application/json' }));
+  return key;
+}
+
+async function putGzippedLines(s3: S3Client, bucket: string, key: string, text: string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipSync(text), ContentType: 'application/gzip' }));
 }

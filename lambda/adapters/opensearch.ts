@@ -7,7 +7,11 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Client, errors } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
 import type { BulkTransport, RetryPolicy } from '../core/bulk/sender';
-import type { OpenSearchHttp } from '../core/opensearch/index-layout';
+import type { Indexing } from '../core/config/runtime';
+import { toOpenSearchMappings, type FieldTypes } from '../core/fields';
+import { ensureIndexLayout, type OpenSearchHttp } from '../core/opensearch/index-layout';
+import { layoutSettings } from '../core/opensearch/settings';
+import { logger } from './powertools';
 
 export interface OpenSearchConnection {
   readonly http: OpenSearchHttp;
@@ -97,6 +101,14 @@ export function layoutCheckedConnection(check: (conn: OpenSearchConnection) => P
     });
     return connection;
   };
+}
+
+/** The connection of a function that indexes the pipeline's records: its index layout checked first, once per container. */
+export function indexingConnection(indexing: Indexing, fields: FieldTypes): () => Promise<OpenSearchConnection> {
+  return layoutCheckedConnection(async (conn) => {
+    const layout = await ensureIndexLayout(conn.http, layoutSettings(indexing), toOpenSearchMappings(fields));
+    logger.info('index layout checked', { ...layout });
+  });
 }
 
 /** A request that has not answered after this long is abandoned (and retried, if there is time). */

@@ -1,17 +1,125 @@
-/** S3 object operations shared by handlers: server-side copy of any size, move, and a streamed upload sink. */
+/**
+ * S3 for every handler and the scanner, in one place: listing (the SDK's paginator), "get if it exists" and what
+ * counts as "not found", server-side copy of any size, and move. (s3-store.ts builds the Light Engine's BucketStore
+ * on these.)
+ */
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
   UploadPartCopyCommand,
+  paginateListObjectsV2,
+  type GetObjectCommandOutput,
+  type HeadObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { PassThrough } from 'node:stream';
-import { MAX_SINGLE_COPY_BYTES, copyPartRanges } from '../core/s3-event';
-import { writableFileSink, type FileSink } from '../core/light/convert';
+import { MAX_SINGLE_COPY_BYTES, copyPartRanges, decodeS3Key } from '../core/s3-event';
+
+// ---- not found, get if exists --------------------------------------------------------------------------------
+
+/**
+ * A missing key, whichever call met it: GetObject and CopyObject answer NoSuchKey; a HEAD response has no body to
+ * name its error, so the SDK names it after the status (NotFound). GetObject tells a missing bucket apart
+ * (NoSuchBucket, which this is not); HEAD cannot.
+ */
+export function isNotFound(e: unknown): boolean {
+  if (e instanceof NoSuchKey || e instanceof NotFound) return true;
+  const name = (e as { name?: unknown } | null | undefined)?.name;
+  return name === 'NoSuchKey' || name === 'NotFound';
+}
+
+export interface ObjectRef {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+export function getObject(s3: S3Client, o: ObjectRef): Promise<GetObjectCommandOutput> {
+  return s3.send(new GetObjectCommand({ Bucket: o.bucket, Key: o.key, ...(o.versionId ? { VersionId: o.versionId } : {}) }));
+}
+
+/** The object, or undefined when there is no such key; any other failure throws. */
+export async function getObjectIfExists(s3: S3Client, o: ObjectRef): Promise<GetObjectCommandOutput | undefined> {
+  try {
+    return await getObject(s3, o);
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** The object's metadata, or undefined when there is no such key; any other failure throws. */
+export async function headObjectIfExists(s3: S3Client, o: ObjectRef): Promise<HeadObjectCommandOutput | undefined> {
+  try {
+    return await s3.send(new HeadObjectCommand({ Bucket: o.bucket, Key: o.key }));
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+// ---- listing --------------------------------------------------------------------------------------------------
+
+export interface ListedS3Object {
+  /** The real key, decoded when S3 url-encoded it. */
+  readonly key: string;
+  readonly size: number;
+  /** As ListObjectsV2 returns it, quotes included. */
+  readonly etag?: string;
+  readonly lastModified?: Date;
+}
+
+export interface ListedS3Page {
+  readonly objects: readonly ListedS3Object[];
+  /** Absent on the last page. */
+  readonly nextContinuationToken?: string;
+}
+
+export interface ListRequest {
+  readonly bucket: string;
+  /** '' or absent: the whole bucket. */
+  readonly prefix?: string;
+  /** Keys after this one. */
+  readonly startAfter?: string;
+  /** Resumes a listing where the page that returned this token ended. */
+  readonly continuationToken?: string;
+}
+
+/** The listing's pages, fetched as the caller iterates (the SDK's paginator). */
+export async function* listPages(s3: S3Client, r: ListRequest): AsyncGenerator<ListedS3Page> {
+  const pages = paginateListObjectsV2(
+    { client: s3, startingToken: r.continuationToken },
+    // Keys may hold characters XML 1.0 cannot carry; S3 then url-encodes them (space as '+'). An endpoint that
+    // ignores the request does not echo EncodingType, and its keys are taken as they are.
+    { Bucket: r.bucket, Prefix: r.prefix || undefined, StartAfter: r.startAfter, EncodingType: 'url' },
+  );
+  for await (const page of pages) {
+    const encoded = page.EncodingType === 'url';
+    yield {
+      objects: (page.Contents ?? []).map((o) => ({ key: encoded ? decodeS3Key(o.Key!) : o.Key!, size: o.Size ?? 0, etag: o.ETag, lastModified: o.LastModified })),
+      nextContinuationToken: page.IsTruncated ? page.NextContinuationToken : undefined,
+    };
+  }
+}
+
+/** One page at a cursor, for a caller that decides between pages whether to go on (the scanner checkpoints there). */
+export async function listPage(s3: S3Client, r: ListRequest): Promise<ListedS3Page> {
+  for await (const page of listPages(s3, r)) return page;
+  return { objects: [] };
+}
+
+/** Every object under `prefix`, in key order; pages are fetched as the caller iterates. */
+export async function* listObjects(s3: S3Client, bucket: string, prefix: string): AsyncGenerator<ListedS3Object> {
+  for await (const page of listPages(s3, { bucket, prefix })) yield* page.objects;
+}
+
+// ---- copy, move, upload ---------------------------------------------------------------------------------------
 
 export interface CopySource {
   readonly bucket: string;
@@ -71,17 +179,4 @@ export async function copyObject(s3: S3Client, o: CopySource, bucket: string, ke
 export async function moveObject(s3: S3Client, o: CopySource, key: string, opts: CopyOptions = {}): Promise<void> {
   await copyObject(s3, o, o.bucket, key, opts);
   await s3.send(new DeleteObjectCommand({ Bucket: o.bucket, Key: o.key }));
-}
-
-/**
- * A file written chunk by chunk to S3 (multipart above 5 MiB, via lib-storage): memory stays at one part per file.
- * close() resolves when the object exists; abort() drops the upload so no partial object appears.
- */
-export function s3FileSink(s3: S3Client, bucket: string, key: string, contentType = 'application/vnd.apache.parquet'): FileSink {
-  const body = new PassThrough({ highWaterMark: 1024 * 1024 });
-  const upload = new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType }, queueSize: 2 });
-  return writableFileSink(body, upload.done(), async () => {
-    await upload.abort().catch(() => undefined);
-    body.destroy();
-  });
 }

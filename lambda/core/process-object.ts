@@ -231,3 +231,15 @@ class RangeRef implements ItemRef {
 export function accountedFor(c: ObjectCounts): boolean {
   return c.recordsIn === c.indexed + c.duplicates + c.filtered + c.backedUp + c.deferred;
 }
+
+/**
+ * Thrown for an SQS message whose objects left records deferred (transient indexing failures before the last
+ * delivery): the message must come back. Not a fault: redelivery is safe, since documents are created with
+ * deterministic ids and backups land at deterministic keys.
+ */
+export class RedeliveryRequested extends Error {
+  constructor(readonly deferred: number) {
+    super(`${deferred} records hit transient indexing failures; leaving the message for redelivery`);
+    this.name = 'RedeliveryRequested';
+  }
+}

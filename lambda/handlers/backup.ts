@@ -2,20 +2,11 @@
  * Drains the dead-letter queues: a message that exhausted its deliveries is written to the backup bucket with its
  * context, so nothing expires silently in a queue.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { requireEnv, s3Client } from '../adapters/aws';
+import { writeDeadLetter } from '../adapters/backup-store';
+import { logger, sqsEntryPoint } from '../adapters/powertools';
 import { objectsFromMessage } from '../core/s3-event';
-
-const logger = new Logger();
-const processor = new BatchProcessor(EventType.SQS);
-
-export function deadLetterKey(pipeline: string, queueArn: string, messageId: string): string {
-  const queue = queueArn.split(':').pop() || 'unknown-queue';
-  return `${pipeline}/dead-letters/${queue}/${messageId}.json`;
-}
 
 function describeObjects(body: string): unknown {
   try {
@@ -26,9 +17,7 @@ function describeObjects(body: string): unknown {
 }
 
 async function backupRecord(record: SQSRecord): Promise<void> {
-  const bucket = requireEnv('BACKUP_BUCKET');
   const pipeline = requireEnv('PIPELINE_NAME');
-  const key = deadLetterKey(pipeline, record.eventSourceARN, record.messageId);
   const doc = {
     pipeline,
     reason: `message exhausted its deliveries on the queue that redrove it to ${record.eventSourceARN.split(':').pop()}`,
@@ -40,11 +29,8 @@ async function backupRecord(record: SQSRecord): Promise<void> {
     body: record.body,
     messageAttributes: record.messageAttributes,
   };
-  await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(doc, null, 2), ContentType: 'application/json' }));
+  const key = await writeDeadLetter(s3Client(), requireEnv('BACKUP_BUCKET'), pipeline, record.eventSourceARN, record.messageId, doc);
   logger.warn('dead letter backed up', { key, messageId: record.messageId });
 }
 
-export const handler = async (event: SQSEvent, context: Context) => {
-  logger.addContext(context);
-  return processPartialResponse(event, backupRecord, processor, { context });
-};
+export const handler = sqsEntryPoint(backupRecord);

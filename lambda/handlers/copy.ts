@@ -2,15 +2,11 @@
  * SQS (S3 object-created events of the source bucket) → copy each object into the staging bucket under
  * `<pipeline>/<source-bucket>/<key>`. Failed messages are reported individually so only they come back.
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { requireEnv, s3Client } from '../adapters/aws';
+import { logger, sqsEntryPoint } from '../adapters/powertools';
 import { copyObject } from '../adapters/s3-objects';
 import { MAX_SINGLE_COPY_BYTES, objectsFromMessage, stagingKey } from '../core/s3-event';
-
-const logger = new Logger();
-const processor = new BatchProcessor(EventType.SQS);
 
 async function copyRecord(record: SQSRecord): Promise<void> {
   const staging = requireEnv('STAGING_BUCKET');
@@ -24,7 +20,4 @@ async function copyRecord(record: SQSRecord): Promise<void> {
   }
 }
 
-export const handler = async (event: SQSEvent, context: Context) => {
-  logger.addContext(context);
-  return processPartialResponse(event, copyRecord, processor, { context });
-};
+export const handler = sqsEntryPoint(copyRecord);

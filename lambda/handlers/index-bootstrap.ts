@@ -2,15 +2,13 @@
  * CloudFormation custom resource (Provider framework onEvent): creates the index template, ISM policy and the first
  * index behind the write alias, idempotently. Delete keeps the data: indices outlive the stack on purpose.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { LogFormatSchema } from '../core/config/log-format';
 import { connectOpenSearch } from '../adapters/opensearch';
+import { logger } from '../adapters/powertools';
+import { LogFormatSchema } from '../core/config/log-format';
 import { toOpenSearchMappings } from '../core/fields';
 import { compileParser } from '../core/formats';
 import { ensureIndexLayout, type IndexLayoutSettings } from '../core/opensearch/index-layout';
-
-const logger = new Logger();
 
 /** Properties arrive as strings (see lib/constructs/index-bootstrap.ts). */
 interface Properties {

@@ -4,45 +4,15 @@
  * the stream and writes them raw to the backup bucket with the reason, so the batch is not lost when the mapping
  * moves on. A message that fails here stays on the queue (and its DLQ drains into the backup bucket).
  */
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { gzipSync } from 'node:zlib';
+import type { SQSRecord } from 'aws-lambda';
 import { requireEnv, s3Client } from '../adapters/aws';
-import { compareSequence, parseFailureNotice, readBatch, streamNameOf, type ShardReader } from '../core/kinesis';
-
-const logger = new Logger();
-const processor = new BatchProcessor(EventType.SQS);
-
-let kinesis: KinesisClient | undefined;
-
-/** The SDK behind the reader interface. HTTP/1.1: GetRecords needs no HTTP/2, and emulators do not all speak it. */
-export function sdkShardReader(client: KinesisClient = (kinesis ??= new KinesisClient({ requestHandler: new NodeHttpHandler() }))): ShardReader {
-  return {
-    async iteratorAt(streamArn, shardId, sequenceNumber) {
-      const res = await client.send(new GetShardIteratorCommand({ StreamARN: streamArn, ShardId: shardId, ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: sequenceNumber }));
-      return res.ShardIterator;
-    },
-    async records(iterator, limit) {
-      const res = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
-      return {
-        records: (res.Records ?? []).map((r) => ({ sequenceNumber: r.SequenceNumber!, partitionKey: r.PartitionKey ?? '', data: r.Data ?? new Uint8Array(), approximateArrivalTimestamp: r.ApproximateArrivalTimestamp })),
-        next: res.NextShardIterator,
-        millisBehindLatest: res.MillisBehindLatest,
-      };
-    },
-  };
-}
-
-export function failedBatchKey(pipeline: string, streamArn: string, shardId: string, start: string, end: string): string {
-  return `${pipeline}/failed-batches/kinesis/${streamNameOf(streamArn)}/${shardId}/${start}-${end}.ndjson.gz`;
-}
+import { failedBatchKey, writeFailedBatch } from '../adapters/backup-store';
+import { sdkShardReader } from '../adapters/kinesis';
+import { logger, sqsEntryPoint } from '../adapters/powertools';
+import { compareSequence, parseFailureNotice, readBatch, type ShardReader } from '../core/kinesis';
 
 /** Reads the batch a notice describes and writes it to the backup bucket; returns the key. */
-export async function backupFailedBatch(body: string, reader: ShardReader, bucket: string, pipeline: string): Promise<{ key: string; records: number; complete: boolean }> {
+async function backupFailedBatch(body: string, reader: ShardReader, bucket: string, pipeline: string): Promise<{ key: string; records: number; complete: boolean }> {
   const notice = parseFailureNotice(body);
   const b = notice.batch;
   const read = await readBatch(reader, b);
@@ -69,7 +39,7 @@ export async function backupFailedBatch(body: string, reader: ShardReader, bucke
   // The notice itself too: with the records gone, it is the only trace of the batch.
   const header = JSON.stringify({ pipeline, failedAt, reason, notice: JSON.parse(body), recordsRead: read.records.length });
   const key = failedBatchKey(pipeline, b.streamArn, b.shardId, b.startSequenceNumber, b.endSequenceNumber);
-  await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipSync([header, ...lines].join('\n') + '\n'), ContentType: 'application/gzip' }));
+  await writeFailedBatch(s3Client(), bucket, key, [header, ...lines]);
   return { key, records: read.records.length, complete: read.complete && notes.length === 0 };
 }
 
@@ -78,7 +48,4 @@ async function onRecord(record: SQSRecord): Promise<void> {
   logger[r.complete ? 'warn' : 'error']('failed Kinesis batch backed up', { ...r, messageId: record.messageId });
 }
 
-export const handler = async (event: SQSEvent, context: Context) => {
-  logger.addContext(context);
-  return processPartialResponse(event, onRecord, processor, { context });
-};
+export const handler = sqsEntryPoint(onRecord);

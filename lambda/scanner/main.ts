@@ -9,10 +9,10 @@
  * service, timestamp) and the same Logs Insights queries work across the pipeline; POWERTOOLS_LOG_LEVEL applies.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { requireEnv, s3Client } from '../adapters/aws';
-import { decodeS3Key } from '../core/s3-event';
+import { getObjectIfExists, listPage } from '../adapters/s3-objects';
 import { progressLine, runScan, type Progress, type ScanDeps, type ScanTarget } from '../core/scan';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'logtong-scanner' });
@@ -49,24 +49,7 @@ function settings(): Settings {
 function deps(s3: S3Client, sqs: SQSClient, s: Settings): ScanDeps {
   const checkpointUrl = `s3://${s.checkpointBucket}/${s.checkpointKey}`;
   return {
-    async listPage(cursor) {
-      const res = await s3.send(
-        new ListObjectsV2Command({
-          Bucket: s.target.bucket,
-          Prefix: s.target.prefix || undefined,
-          StartAfter: cursor.startAfter,
-          ContinuationToken: cursor.continuationToken,
-          // Keys may hold characters XML 1.0 cannot carry; S3 then url-encodes them (space as '+'). An endpoint that
-          // ignores the request does not echo EncodingType, and its keys are taken as they are.
-          EncodingType: 'url',
-        }),
-      );
-      const encoded = res.EncodingType === 'url';
-      return {
-        objects: (res.Contents ?? []).map((o) => ({ key: encoded ? decodeS3Key(o.Key!) : o.Key!, size: o.Size ?? 0, etag: o.ETag })),
-        nextContinuationToken: res.IsTruncated ? res.NextContinuationToken : undefined,
-      };
-    },
+    listPage: (cursor) => listPage(s3, { bucket: s.target.bucket, prefix: s.target.prefix, ...cursor }),
     async sendBatch(entries) {
       const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl: s.queueUrl, Entries: entries.map((e) => ({ Id: e.id, MessageBody: e.body })) }));
       return {
@@ -76,12 +59,10 @@ function deps(s3: S3Client, sqs: SQSClient, s: Settings): ScanDeps {
     },
     async loadCheckpoint() {
       try {
-        const res = await s3.send(new GetObjectCommand({ Bucket: s.checkpointBucket, Key: s.checkpointKey }));
-        return await res.Body!.transformToString('utf8');
+        const res = await getObjectIfExists(s3, { bucket: s.checkpointBucket, key: s.checkpointKey });
+        return await res?.Body!.transformToString('utf8');
       } catch (err) {
-        const name = (err as { name?: string }).name;
-        if (name === 'NoSuchKey') return undefined;
-        if (name === 'AccessDenied') {
+        if ((err as { name?: string }).name === 'AccessDenied') {
           throw new Error(
             `cannot read the checkpoint ${checkpointUrl}: AccessDenied. S3 also answers 403 for a missing object unless the task role ` +
               'may s3:ListBucket the checkpoint bucket; a scan never starts over on an unreadable checkpoint',

@@ -10,7 +10,7 @@ import { objectIdPrefix } from '../../../lambda/core/bulk/batcher';
 import type { BulkOutcome, BulkRequest } from '../../../lambda/core/bulk/sender';
 import { compileFilters } from '../../../lambda/core/filters';
 import { compileParser, type LineParser } from '../../../lambda/core/formats';
-import { accountedFor, processObject, type FailedRecord, type ItemRef, type ObjectCounts } from '../../../lambda/core/process-object';
+import { RedeliveryRequested, accountedFor, processObject, type FailedRecord, type ItemRef, type ObjectCounts } from '../../../lambda/core/process-object';
 import { CORPORA } from '../../corpora';
 
 const corpus = readFileSync(path.join(CORPORA, 'apache_combined_elastic_examples.log'), 'utf8')
@@ -131,6 +131,13 @@ describe('processObject', () => {
     expect(accountedFor(r.counts)).toBe(true);
     expect(r.counts.filtered).toBeGreaterThan(0);
     for (const b of r.bodies) for (const l of b.split('\n').filter((x, i) => i % 2 === 1 && x)) expect(JSON.parse(l).request_method).not.toBe('GET');
+  });
+
+  it('the redelivery signal is an error of its own, carrying how many records wait for the next delivery', () => {
+    const e = new RedeliveryRequested(12);
+    expect(e).toBeInstanceOf(Error);
+    expect(e).toMatchObject({ name: 'RedeliveryRequested', deferred: 12 });
+    expect(e.message).toBe('12 records hit transient indexing failures; leaving the message for redelivery');
   });
 });
 
