@@ -308,3 +308,43 @@ export async function readBatch(reader: ShardReader, b: KinesisBatchInfo, opts: 
   }
   return { records: out, complete: false };
 }
+
+/** What the backup bucket keeps of a batch the mapping gave up: a header line (the notice), then each record raw. */
+export interface FailedBatchBackup {
+  readonly batch: KinesisBatchInfo;
+  /** JSON lines: the header, then one per record read back. */
+  readonly lines: string[];
+  readonly records: number;
+  /** False when records of the batch were no longer in the stream or its end was not reached. */
+  readonly complete: boolean;
+}
+
+/** Reads back the batch an on-failure notice (the SQS message body) describes, as the lines to back up. */
+export async function failedBatchBackup(body: string, reader: ShardReader, pipeline: string, failedAt = new Date()): Promise<FailedBatchBackup> {
+  const notice = parseFailureNotice(body);
+  const b = notice.batch;
+  const read = await readBatch(reader, b);
+  const first = read.records[0]?.sequenceNumber;
+  const notes: string[] = [];
+  // Records older than the stream's retention are gone; say so rather than pretend the dump is whole.
+  if (first === undefined || compareSequence(first, b.startSequenceNumber) > 0) notes.push('records from the start of the batch were no longer in the stream');
+  if (!read.complete) notes.push('the end of the batch was not reached');
+  const reason = `Kinesis batch discarded by the event source mapping (${notice.condition ?? 'unknown condition'}${notice.functionError ? `, function error ${notice.functionError}` : ''})${notes.length ? `; ${notes.join('; ')}` : ''}`;
+  const at = failedAt.toISOString();
+  const lines = read.records.map((r) =>
+    JSON.stringify({
+      pipeline,
+      failedAt: at,
+      streamArn: b.streamArn,
+      shardId: b.shardId,
+      sequenceNumber: r.sequenceNumber,
+      partitionKey: r.partitionKey,
+      approximateArrivalTimestamp: r.approximateArrivalTimestamp?.toISOString(),
+      reason,
+      data: Buffer.from(r.data).toString('base64'),
+    }),
+  );
+  // The notice itself too: with the records gone, it is the only trace of the batch.
+  const header = JSON.stringify({ pipeline, failedAt: at, reason, notice: JSON.parse(body), recordsRead: read.records.length });
+  return { batch: b, lines: [header, ...lines], records: read.records.length, complete: read.complete && notes.length === 0 };
+}

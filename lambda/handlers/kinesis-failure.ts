@@ -9,43 +9,15 @@ import { requireEnv, s3Client } from '../adapters/aws';
 import { failedBatchKey, writeFailedBatch } from '../adapters/backup-store';
 import { sdkShardReader } from '../adapters/kinesis';
 import { logger, sqsEntryPoint } from '../adapters/powertools';
-import { compareSequence, parseFailureNotice, readBatch, type ShardReader } from '../core/kinesis';
-
-/** Reads the batch a notice describes and writes it to the backup bucket; returns the key. */
-async function backupFailedBatch(body: string, reader: ShardReader, bucket: string, pipeline: string): Promise<{ key: string; records: number; complete: boolean }> {
-  const notice = parseFailureNotice(body);
-  const b = notice.batch;
-  const read = await readBatch(reader, b);
-  const first = read.records[0]?.sequenceNumber;
-  const notes: string[] = [];
-  // Records older than the stream's retention are gone; say so rather than pretend the dump is whole.
-  if (first === undefined || compareSequence(first, b.startSequenceNumber) > 0) notes.push('records from the start of the batch were no longer in the stream');
-  if (!read.complete) notes.push('the end of the batch was not reached');
-  const reason = `Kinesis batch discarded by the event source mapping (${notice.condition ?? 'unknown condition'}${notice.functionError ? `, function error ${notice.functionError}` : ''})${notes.length ? `; ${notes.join('; ')}` : ''}`;
-  const failedAt = new Date().toISOString();
-  const lines = read.records.map((r) =>
-    JSON.stringify({
-      pipeline,
-      failedAt,
-      streamArn: b.streamArn,
-      shardId: b.shardId,
-      sequenceNumber: r.sequenceNumber,
-      partitionKey: r.partitionKey,
-      approximateArrivalTimestamp: r.approximateArrivalTimestamp?.toISOString(),
-      reason,
-      data: Buffer.from(r.data).toString('base64'),
-    }),
-  );
-  // The notice itself too: with the records gone, it is the only trace of the batch.
-  const header = JSON.stringify({ pipeline, failedAt, reason, notice: JSON.parse(body), recordsRead: read.records.length });
-  const key = failedBatchKey(pipeline, b.streamArn, b.shardId, b.startSequenceNumber, b.endSequenceNumber);
-  await writeFailedBatch(s3Client(), bucket, key, [header, ...lines]);
-  return { key, records: read.records.length, complete: read.complete && notes.length === 0 };
-}
+import { failedBatchBackup } from '../core/kinesis';
 
 async function onRecord(record: SQSRecord): Promise<void> {
-  const r = await backupFailedBatch(record.body, sdkShardReader(), requireEnv('BACKUP_BUCKET'), requireEnv('PIPELINE_NAME'));
-  logger[r.complete ? 'warn' : 'error']('failed Kinesis batch backed up', { ...r, messageId: record.messageId });
+  const pipeline = requireEnv('PIPELINE_NAME');
+  const backup = await failedBatchBackup(record.body, sdkShardReader(), pipeline);
+  const b = backup.batch;
+  const key = failedBatchKey(pipeline, b.streamArn, b.shardId, b.startSequenceNumber, b.endSequenceNumber);
+  await writeFailedBatch(s3Client(), requireEnv('BACKUP_BUCKET'), key, backup.lines);
+  logger[backup.complete ? 'warn' : 'error']('failed Kinesis batch backed up', { key, records: backup.records, complete: backup.complete, messageId: record.messageId });
 }
 
 export const handler = sqsEntryPoint(onRecord);

@@ -4,6 +4,7 @@ import {
   compareSequence,
   decodeRecord,
   documentId,
+  failedBatchBackup,
   parseFailureNotice,
   readBatch,
   recordText,
@@ -191,6 +192,19 @@ describe('on-failure records and reading a batch back', () => {
     const s = await readBatch(stuck, notice.KinesisBatchInfo, { maxEmptyPages: 3 });
     expect(s).toEqual({ records: [], complete: false });
     expect(stuck.calls.filter((c) => c.startsWith('get'))).toHaveLength(3);
+  });
+
+  it('backs up a given-up batch as the notice and each record raw, and says when records were already gone', async () => {
+    const at = new Date('2026-12-05T10:00:00.000Z');
+    const whole = await failedBatchBackup(JSON.stringify(notice), fakeShard([90, 100, 101, 102, 103, 104, 105, 106], 3), 'web', at);
+    expect(whole).toMatchObject({ records: 6, complete: true, batch: notice.KinesisBatchInfo });
+    const [header, ...rows] = whole.lines.map((l) => JSON.parse(l));
+    expect(header).toEqual({ pipeline: 'web', failedAt: at.toISOString(), reason: 'Kinesis batch discarded by the event source mapping (RetryAttemptsExhausted, function error Unhandled)', notice, recordsRead: 6 });
+    expect(rows.map((r) => [r.sequenceNumber, Buffer.from(r.data, 'base64').toString()])).toEqual(['100', '101', '102', '103', '104', '105'].map((q) => [q, `r${q}`]));
+    // the stream's retention passed over the first records
+    const trimmed = await failedBatchBackup(JSON.stringify(notice), fakeShard([103, 104, 105], 3), 'web', at);
+    expect(trimmed.complete).toBe(false);
+    expect(JSON.parse(trimmed.lines[0]).reason).toMatch(/records from the start of the batch were no longer in the stream$/);
   });
 });
 
