@@ -26,7 +26,9 @@ import * as path from 'node:path';
 import { LogFormatSchema } from '../lib/config/schema';
 import { compileParser } from '../lambda/core/formats';
 import { tableColumns, type Column } from '../lambda/core/parquet/columns';
-import { converterOf, createParquetWriter, DEFAULT_ROW_GROUP_ROWS, parquetSchema, CREATED_BY } from '../lambda/core/parquet/writer';
+import { parquetSchema } from '../lambda/core/parquet/schema';
+import { converterOf } from '../lambda/core/parquet/values';
+import { createParquetWriter, DEFAULT_ROW_GROUP_ROWS, CREATED_BY } from '../lambda/core/parquet/writer';
 
 const CORPUS = path.resolve(__dirname, '..', '..', 'shared', 'corpora', 'apache_combined_elastic_examples.log');
 const MiB = 1024 * 1024;

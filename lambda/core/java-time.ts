@@ -1,6 +1,6 @@
 /**
  * Java (SimpleDateFormat / Joda / DateTimeFormatter) time patterns, as Logback / log4j layouts and Java users write
- * them, turned into the strptime style time.ts reads. Every log type's `timeFormat` may be one.
+ * them, turned into the strptime style lambda/core/time reads. Every log type's `timeFormat` may be one.
  */
 
 import { escapeRe } from './time';
@@ -20,7 +20,7 @@ export const NAMED_JAVA_PATTERNS: Record<string, string> = {
   COMPACT: 'yyyyMMddHHmmssSSS',
 };
 
-/** A Java date pattern → the strptime format time.ts understands and a regex (no capture groups) matching it. */
+/** A Java date pattern → the strptime format lambda/core/time understands and a regex (no capture groups) matching it. */
 export function compileJavaTime(pattern: string): JavaTime {
   const java = NAMED_JAVA_PATTERNS[pattern] ?? pattern;
   let strptime = '';
@@ -107,7 +107,7 @@ export function javaTimeToStrptime(pattern: string): string {
   return compileJavaTime(pattern).strptime;
 }
 
-/** A time format as configured (strptime with `%`, `iso8601`/`epoch_*`, or a Java pattern) → what time.ts takes. */
+/** A time format as configured (strptime with `%`, `iso8601`/`epoch_*`, or a Java pattern) → what lambda/core/time takes. */
 export function toStrptimeFormat(format: string): string {
   if (SPECIAL_TIME_FORMATS.has(format) || format.includes('%')) return format;
   return javaTimeToStrptime(format);

@@ -22,7 +22,7 @@ function zoneOffsetMinutes(zone: string, at: Date): number {
  * Fluent Bit keeps a record's time as 32-bit signed seconds: a record whose time is before 1970 or from 2038-01-19 on
  * reads as a negative number, which its outputs take for an invalid group marker and drop with a debug-level line
  * (flb_log_event_decoder.c): lost. So the agent only takes a time whose year is 1971 – 2037 (a day of margin for
- * offsets), and the value must have the shape the processor reads (lambda/core/time.ts DIRECTIVES), with ranges
+ * offsets), and the value must have the shape the processor reads (lambda/core/time/strptime.ts DIRECTIVES), with ranges
  * where Fluent Bit's strptime checks them. What does not fit fails at the agent instead (AGENT_PARSE_DIFFERENCES).
  */
 const YEAR_SHAPE = '(?:197[1-9]|19[89][0-9]|20[0-2][0-9]|203[0-7])';
@@ -50,7 +50,7 @@ const TIME_SHAPES: Record<string, string> = {
   S: '(?:[0-5]?[0-9]|60)',
   L: '[0-9]{3}',
   f: '[0-9]{1,9}',
-  // the processor reads three letters for %b, any month name for %B (lambda/core/time.ts DIRECTIVES)
+  // the processor reads three letters for %b, any month name for %B (lambda/core/time/strptime.ts DIRECTIVES)
   b: abbreviated(MONTHS),
   h: abbreviated(MONTHS),
   B: fullOrAbbreviated(MONTHS),

@@ -15,7 +15,8 @@
 import type { LogFormat } from '../config/schema';
 import { compileParser } from '../../lambda/core/formats';
 import { apacheTemplate } from '../../lambda/core/formats/apache';
-import { nginxTemplate, type Template } from '../../lambda/core/formats/nginx';
+import { nginxTemplate } from '../../lambda/core/formats/nginx';
+import type { Template } from '../../lambda/core/formats/template';
 import { groupNames } from '../../lambda/core/formats/regex';
 import { layoutToRegex } from '../../lambda/core/formats/text';
 import type { FieldType } from '../../lambda/core/fields';
@@ -122,7 +123,7 @@ function typesOf(fields: Record<string, FieldType>, names: Iterable<string>): st
 }
 
 /**
- * The JS regex (source) equivalent to the template scanner (nginx.ts): one named group per field. A non-string
+ * The JS regex (source) equivalent to the template scanner (lambda/core/formats/template/scan.ts): one named group per field. A non-string
  * field written `-` matches without its group (null in the processor, absent at the agent).
  */
 export function templateRegex(tpl: Template, fields: Record<string, FieldType>, time?: { key: string; shape: string; invalid?: string }): string {
@@ -200,7 +201,7 @@ const NUMBER_SHAPES: Partial<Record<FieldType, string>> = {
   ip: `(?:(?:${decimalUpTo('255')}\\.){3}${decimalUpTo('255')}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:%[0-9A-Za-z_.-]+)?)`,
 };
 
-/** The two request-line shapes the processor splits (nginx.ts): `METHOD URI PROTOCOL` and `METHOD URI`. */
+/** The two request-line shapes the processor splits (lambda/core/formats/template/codegen.ts): `METHOD URI PROTOCOL` and `METHOD URI`. */
 export const REQUEST_REGEXES = [
   '^(?<request_method>[A-Z_-]{1,32}) (?<request_uri>[\\s\\S]+) (?<request_protocol>HTTP/[^ ]*)$',
   '^(?<request_method>[A-Z_-]{1,32}) (?<request_uri>[^ ]+)$',

@@ -120,7 +120,7 @@ const FORMATS: FormatEntry[] = [
     format: { type: 'regex', regex: '^(?<t>\\S+ \\S+) (?<m>.*)$', timeKey: 't', timeFormat: '%Y-%m-%d %H:%M:%S', timeZone: 'Asia/Shanghai' },
     lines: () => ['2024-01-01 08:00:00 hi', '2024-13-01 08:00:00 bad month', 'x'],
   },
-  // test/unit/core/format-nginx.test.ts
+  // test/unit/core/formats/nginx.test.ts
   { from: 'nginx: pasted with quotes', format: { type: 'nginx', format: `"$remote_addr [$time_local] \\"$request\\" $status '$host'"`, fields: {} }, lines: () => [`10.1.2.3 [${TIME}] "GET / HTTP/1.1" 404 'example.com'`] },
   {
     from: 'nginx: `-` numbers',

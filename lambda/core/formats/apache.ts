@@ -1,6 +1,6 @@
 /**
  * Apache httpd `LogFormat` parser (mod_log_config). The format compiles into the same literal/field template as
- * nginx (see nginx.ts for the scanner and the value rules).
+ * nginx (see template/ for the scanner and the value rules).
  *
  * Directive → field:
  *   %h remote_addr (ip: with HostnameLookups On, override it to keyword)  %a client_ip  %{c}a peer_ip  %A server_ip
@@ -24,7 +24,7 @@
 import type { LogFormat } from '../config/log-format';
 import { apacheFieldType } from '../fields';
 import { TIME_LOCAL_FORMAT } from '../time';
-import { compileTemplate, type FieldRole, type Template, type TemplateField, type TemplateParser } from './nginx';
+import { compileTemplate, type FieldRole, type Template, type TemplateField, type TemplateParser } from './template';
 
 export const APACHE_COMBINED = '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"';
 export const APACHE_COMMON = '%h %l %u %t "%r" %>s %b';

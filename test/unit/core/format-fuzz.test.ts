@@ -1,6 +1,6 @@
 /**
  * Property / fuzz test for the nginx, apache, json and regex parsers (syslog and the text formats have their own in
- * format-syslog / format-text): random byte strings and random byte-level mutations of valid corpus lines, from a
+ * formats/syslog/ and format-text): random byte strings and random byte-level mutations of valid corpus lines, from a
  * seeded PRNG (deterministic). Properties:
  *   - parse() never throws; it returns ok with a document, or ok=false with a non-empty reason;
  *   - the same bytes streamed through splitLines give parsed + failed = the number of non-empty input lines (nothing

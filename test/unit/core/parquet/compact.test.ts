@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { parquetMetadata } from 'hyparquet';
-import type { Column } from '../../../lambda/core/parquet/columns';
-import { compactionOutputKey, compactParquet, planCompaction, type ParquetInput } from '../../../lambda/core/parquet/compact';
-import { createParquetWriter } from '../../../lambda/core/parquet/writer';
+import type { Column } from '../../../../lambda/core/parquet/columns';
+import { compactionOutputKey, compactParquet, planCompaction, type ParquetInput } from '../../../../lambda/core/parquet/compact';
+import { createParquetWriter } from '../../../../lambda/core/parquet/writer';
 
 const MiB = 1024 * 1024;
 

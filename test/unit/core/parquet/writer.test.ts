@@ -3,20 +3,12 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { LogFormatSchema } from '../../../lib/config/schema';
-import { compileParser } from '../../../lambda/core/formats';
-import { tableColumns, type Column } from '../../../lambda/core/parquet/columns';
-import {
-  compareUtf8,
-  createParquetWriter,
-  isoMillis,
-  toInt32,
-  toInt64,
-  toStringValue,
-  toTimestampMillis,
-  type ParquetSink,
-} from '../../../lambda/core/parquet/writer';
-import { corpusPath } from '../../corpora';
+import { LogFormatSchema } from '../../../../lib/config/schema';
+import { compileParser } from '../../../../lambda/core/formats';
+import { tableColumns, type Column } from '../../../../lambda/core/parquet/columns';
+import { compareUtf8 } from '../../../../lambda/core/parquet/column-chunk';
+import { createParquetWriter, type ParquetSink } from '../../../../lambda/core/parquet/writer';
+import { corpusPath } from '../../../corpora';
 
 let dir: string;
 let db: DuckDBInstance;
@@ -254,39 +246,6 @@ describe('createParquetWriter: types and conversions', () => {
     ]);
     const [{ n }] = await query(`select count(distinct s)::int as n from read_parquet('${file}')`);
     expect(n).toBe(30_000);
-  });
-});
-
-describe('value helpers', () => {
-  it('isoMillis: fast path, offsets, invalid dates', () => {
-    expect(isoMillis('2015-05-17T10:05:03.000Z')).toBe(Date.UTC(2015, 4, 17, 10, 5, 3));
-    expect(isoMillis('2015-02-29T00:00:00.000Z')).toBeNull();
-    expect(isoMillis('2016-02-29T00:00:00.000Z')).toBe(Date.UTC(2016, 1, 29));
-    expect(isoMillis('2015-05-17T12:05:03+02:00')).toBe(Date.UTC(2015, 4, 17, 10, 5, 3));
-    expect(isoMillis('2015-05-17T12:05:03.5+0200')).toBe(Date.UTC(2015, 4, 17, 10, 5, 3, 500));
-    expect(isoMillis('2015-05-17 10:05:03')).toBe(Date.UTC(2015, 4, 17, 10, 5, 3));
-    expect(isoMillis('17/May/2015:10:05:03 +0000')).toBeNull();
-    expect(toTimestampMillis(new Date(5))).toBe(5);
-    expect(toTimestampMillis(Number.NaN)).toBeNull();
-  });
-
-  it('numbers and strings', () => {
-    expect(toInt32('12')).toBe(12);
-    expect(toInt32('')).toBeNull();
-    expect(toInt32('0x10')).toBeNull();
-    expect(toInt64('-9223372036854775808')).toBe(-(2n ** 63n));
-    expect(toInt64('9223372036854775808')).toBeNull();
-    expect(toStringValue(12.5)).toBe('12.5');
-    expect(toStringValue({ a: 1n })).toBe('{"a":"1"}');
-    const cyclic: Record<string, unknown> = {};
-    cyclic.self = cyclic;
-    expect(toStringValue(cyclic)).toBeNull();
-  });
-
-  it('compareUtf8 orders like UTF-8 bytes', () => {
-    const words = ['b', 'a', '\uffff', '😀', 'ab', '', '\u00e9'];
-    const byBytes = [...words].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
-    expect([...words].sort(compareUtf8)).toEqual(byBytes);
   });
 });
 

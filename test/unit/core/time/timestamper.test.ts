@@ -2,8 +2,21 @@
  * The minute caches of createTimestamper and createTimestampRangeWriter (time_local): every value of a sequence
  * that moves across seconds, minutes, hours, days, zones and odd values gives what a fresh parse gives.
  */
-import { TIME_LOCAL_FORMAT, compileTimeParser, createTimestampRangeWriter, createTimestamper, toIsoTimestamp } from '../../../lambda/core/time';
-import { rng } from './prng';
+import { TIME_LOCAL_FORMAT, compileTimeParser, createTimestampRangeWriter, createTimestamper, toIsoTimestamp } from '../../../../lambda/core/time';
+import { rng } from '../prng';
+
+describe('createTimestamper', () => {
+  it('returns the @timestamp string, or undefined when the value does not parse, across repeated values', () => {
+    const ts = createTimestamper(TIME_LOCAL_FORMAT);
+    expect(ts('17/May/2015:10:05:03 +0000')).toBe('2015-05-17T10:05:03.000Z');
+    expect(ts('17/May/2015:10:05:03 +0000')).toBe('2015-05-17T10:05:03.000Z');
+    expect(ts('nope')).toBeUndefined();
+    expect(ts('nope')).toBeUndefined();
+    expect(ts('17/May/2015:10:05:04 +0000')).toBe('2015-05-17T10:05:04.000Z');
+    expect(ts('17/May/2015:18:05:04 +0800')).toBe('2015-05-17T10:05:04.000Z');
+    expect(ts('17/May/2015:10:05:04 +0000')).toBe('2015-05-17T10:05:04.000Z');
+  });
+});
 
 const reference = compileTimeParser(TIME_LOCAL_FORMAT);
 const expected = (v: string): string | undefined => {

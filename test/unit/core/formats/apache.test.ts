@@ -1,17 +1,16 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { LogFormatSchema, type LogFormat } from '../../../lib/config/schema';
-import { compileParser, type LineParser } from '../../../lambda/core/formats';
-import { apacheTemplate, snakeName } from '../../../lambda/core/formats/apache';
-import { splitLines } from '../../../lambda/core/lines';
-import { CORPORA } from '../../corpora';
-import { ok, reason } from './parse-helpers';
+import { LogFormatSchema, type LogFormat } from '../../../../lib/config/schema';
+import { compileParser, type LineParser } from '../../../../lambda/core/formats';
+import { apacheTemplate, snakeName } from '../../../../lambda/core/formats/apache';
+import { splitLines } from '../../../../lambda/core/lines';
+import { CORPORA } from '../../../corpora';
+import { ok, reason } from '../parse-helpers';
 
 const APACHE = path.join(CORPORA, 'apache_combined_elastic_examples.log');
 
 const fmt = (f: Partial<LogFormat> = {}): LogFormat => LogFormatSchema.parse({ type: 'apache', ...f });
 const apache = (f: Partial<LogFormat> = {}): LineParser => compileParser(fmt(f));
-
 
 /** Independent oracle: a strict regex for the combined format, written from the Apache docs. */
 const COMBINED_RE = /^(\S+) (\S+) (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"$/;
