@@ -9,7 +9,7 @@
  * MiB/cpu-s divides by the CPU time of the child (the per-core figure on a shared machine).
  *
  * Candidates:
- *   logtong          lambda/core/parquet/writer.ts: own row-group encoder on hyparquet-writer's page/thrift/snappy
+ *   logtong          lambda/core/parquet/ (writer.ts and its column chunks): own row-group encoder on hyparquet-writer's page/thrift/snappy
  *                    primitives (dictionary built while appending, V1 data pages, Snappy), streaming row groups
  *   hyparquet-writer hyparquet-writer 0.17 stock ParquetWriter.write() per row group (V2 pages, Snappy), streaming
  *   parquet-wasm     arrow-rs via WASM: apache-arrow builders per row group → IPC → writeParquet (ZSTD), one buffer

@@ -35,7 +35,7 @@ const BACKUP = 'backup';
 const APACHE = 'apache_combined_elastic_examples.log';
 
 // ---------------------------------------------------------------------------------------------------------------
-// The pairs: formats as the unit tests use them (test/unit/agent/parser-regex.test.ts, test/unit/core/format-*.test.ts),
+// The pairs: formats as the unit tests use them (test/unit/agent/parser-regex.test.ts, test/unit/core/formats/*.test.ts),
 // their corpora, and lines with edge values.
 
 const TIME = '17/May/2015:10:05:03 +0000';
@@ -115,7 +115,7 @@ const JSON_EDGES = [
   '"a string"',
 ];
 
-/** format-regex.test.ts's typed groups and optional group, and its lines. */
+/** formats/regex.test.ts's typed groups and optional group, and its lines. */
 const TYPED = {
   type: 'regex',
   regex: '^(?<ip>\\S+) (?<status>\\d+|-) (?<took>[\\d.]+) (?<ok>\\w+)(?: (?<extra>\\S+))?$',

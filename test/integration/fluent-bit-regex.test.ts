@@ -3,7 +3,7 @@
  * by the real Fluent Bit 4.2.2, not only by JavaScript's RegExp (test/unit/agent and simulate.ts). The regexes come
  * from the example pipelines of pipelines.yaml with a fluent-bit source (agentParsing as for buffer none whatever
  * their buffer, multilineParser, grepFilters), the formats the unit tests of lib/agent and lambda/core/formats use
- * (FORMATS below), the fuzz cases of format-fuzz.test.ts and the toOnigmo samples of onigmo.test.ts.
+ * (FORMATS below), the fuzz cases of formats/fuzz.test.ts and the toOnigmo samples of onigmo.test.ts.
  *
  * One Fluent Bit process runs them all (harness/fluent-bit-parse.ts). Each case must compile, and behave as the
  * processor's own regex does in JS (`new RegExp(source)`): a line JS matches is parsed by Fluent Bit into the same
@@ -27,7 +27,7 @@ import { createTimestamper } from '../../lambda/core/time';
 import { groupNames } from '../../lambda/core/formats/regex';
 import { MultilineAssembler, type MultiLineTextParser } from '../../lambda/core/formats/text';
 import { corpusPath } from '../corpora';
-import { CASES as FUZZ_CASES, caseRng, fuzzInputs } from '../unit/core/format-fuzz-cases';
+import { CASES as FUZZ_CASES, caseRng, fuzzInputs } from '../unit/core/formats/fuzz-cases';
 import { ONIGMO_SAMPLES, regexRecord } from '../unit/agent/simulate';
 import { grepRecord, runCases, type FbCase, type FbCaseResult } from './harness/fluent-bit-parse';
 
@@ -132,7 +132,7 @@ const FORMATS: FormatEntry[] = [
   { from: 'nginx: $msec', format: { type: 'nginx', format: '$msec $remote_addr $status' }, lines: () => ['1446249499.322 1.2.3.4 200', '1446249499 1.2.3.4 200', 'abc 1.2.3.4 200'] },
   { from: 'nginx: nginx.conf pieces', format: { type: 'nginx', format: `'$remote_addr - $remote_user [$time_local] '\n  '"$request" $status $body_bytes_sent'` }, lines: () => [`1.2.3.4 - - [${TIME}] "GET / HTTP/1.1" 200 5`] },
   { from: 'nginx: ${var} and a prefix', format: { type: 'nginx', format: 'ip=${remote_addr}; t=[$time_local] s=$status' }, lines: () => [`ip=1.2.3.4; t=[${TIME}] s=204`, `addr=1.2.3.4; t=[${TIME}] s=204`] },
-  // test/unit/core/format-apache.test.ts, format-writer.test.ts
+  // test/unit/core/formats/apache.test.ts, formats/template/serializer.test.ts
   {
     from: 'apache: every directive',
     format: { type: 'apache', format: '%a %{c}a %A %h %l %u %t "%r" %>s %s %b %D %T %{ms}T %I %O %S %v %V %p %{remote}p %P %{tid}P %k %L %R %X %f %m %U %q %H' },
@@ -162,7 +162,7 @@ const FORMATS: FormatEntry[] = [
   { from: 'apache: pieces side by side', format: { type: 'apache', format: '%h %{%Y%m%d}t%{%H%M%S}t%%%{msec_frac}t %>s' }, lines: () => ['::1 20240701120000%250 200'] },
   { from: 'apache: %B', format: { type: 'apache', format: '%h %t %>s %B' }, lines: () => [`1.2.3.4 [${TIME}] 200 0`] },
   { from: 'apache: %D %T header', format: { type: 'apache', format: '%h %t %D %T "%{X-Flag}i"' }, lines: () => [`10.0.0.1 [${TIME}] 1234 0 "on"`, `10.0.0.1 [${TIME}] - - "-"`, `10.0.0.1 [${TIME}] 01 x "-"`] },
-  // test/unit/core/format-table.test.ts
+  // test/unit/core/formats/table.test.ts
   {
     from: 'table: apache X-Forwarded-For',
     format: { type: 'apache', format: '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" "%{X-Forwarded-For}i"' },
@@ -177,7 +177,7 @@ const FORMATS: FormatEntry[] = [
     lines: () => ['[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties', '[Sunday 04 2005] [notice] x'],
   },
   { from: 'table: Spring Boot, fixed zone', format: { type: 'multi-line-text', format: SPRING, timeZone: 'Asia/Shanghai' }, lines: () => SPRING_LOG },
-  // test/unit/core/format-regex.test.ts, formats.test.ts
+  // test/unit/core/formats/regex.test.ts, formats/index.test.ts
   {
     from: 'regex: typed groups, optional group',
     format: { type: 'regex', regex: '^(?<ip>\\S+) (?<status>\\d+|-) (?<took>[\\d.]+) (?<ok>\\w+)(?: (?<extra>\\S+))?$', fields: { ip: 'ip', status: 'integer', took: 'float', ok: 'boolean' } },
@@ -193,7 +193,7 @@ const FORMATS: FormatEntry[] = [
   { from: 'formats: Java time in a regex', format: { type: 'regex', regex: '^(?<t>[^|]+)\\|(?<m>.*)$', timeKey: 't', timeFormat: 'yyyy-MM-dd HH:mm:ss.SSS', timeZone: 'Asia/Shanghai' }, lines: () => ['2024-07-01 12:00:00.250|hi'] },
   { from: 'formats: Java time in nginx', format: { type: 'nginx', format: '[$time_local] $status', timeFormat: 'yyyy-MM-dd HH:mm:ss.SSS', timeZone: 'Asia/Shanghai' }, lines: () => ['[2024-07-01 12:00:00.250] 200', '[2024-07-01 12:00:00] 200'] },
   { from: 'formats: multi-line-text %-5level %msg', format: { type: 'multi-line-text', format: '%-5level %msg%n' }, lines: () => ['ERROR boom', '\tat x.y(Z.java:1)', 'INFO next'] },
-  // test/unit/core/format-text.test.ts
+  // test/unit/core/formats/text.test.ts
   {
     from: 'text: user regex, Java time, fixed zone',
     format: { type: 'single-line-text', regex: '^\\[(?<time>[^\\]]+)\\] \\[(?<level>\\w+)\\] (?<message>.*)$', timeKey: 'time', timeFormat: 'yyyy-MM-dd HH:mm:ss', timeZone: 'Asia/Shanghai', fields: { level: 'keyword' } },

@@ -1,4 +1,4 @@
-import { backoffDelay, sendBulk, type BulkResponse } from '../../../lambda/core/bulk/sender';
+import { backoffDelay, sendBulk, type BulkResponse } from '../../../../lambda/core/bulk/sender';
 
 /** n items, item i's ref is i (and its document `{"n":i}`; one with a `中` to check byte offsets). */
 const request = (n: number) => ({

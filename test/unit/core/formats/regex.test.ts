@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { LogFormatSchema, type LogFormat } from '../../../lib/config/schema';
-import { compileParser, type LineParser } from '../../../lambda/core/formats';
-import { groupNames } from '../../../lambda/core/formats/regex';
-import { CORPORA } from '../../corpora';
+import { LogFormatSchema, type LogFormat } from '../../../../lib/config/schema';
+import { compileParser, type LineParser } from '../../../../lambda/core/formats';
+import { groupNames } from '../../../../lambda/core/formats/regex';
+import { CORPORA } from '../../../corpora';
 
 
 const regex = (f: Partial<LogFormat>): LineParser => compileParser(LogFormatSchema.parse({ type: 'regex', ...f }));

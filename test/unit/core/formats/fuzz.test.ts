@@ -7,10 +7,10 @@
  *     dropped, nothing invented), where failed counts splitLines' own failed entries (invalid UTF-8) and parse failures;
  *   - where the parser has a direct JSON writer, whatever it writes is byte for byte JSON.stringify(parse(line).doc).
  */
-import { LogFormatSchema } from '../../../lib/config/schema';
-import { compileParser, type LineParser } from '../../../lambda/core/formats';
-import { isFailed, splitLines } from '../../../lambda/core/lines';
-import { CASES, CASES_PER_FORMAT, caseRng, fuzzInputs } from './format-fuzz-cases';
+import { LogFormatSchema } from '../../../../lib/config/schema';
+import { compileParser, type LineParser } from '../../../../lambda/core/formats';
+import { isFailed, splitLines } from '../../../../lambda/core/lines';
+import { CASES, CASES_PER_FORMAT, caseRng, fuzzInputs } from './fuzz-cases';
 
 /** Non-empty lines of bytes as splitLines sees them (LF or CRLF ends a line; buf must end with LF). */
 function nonEmptyLines(buf: Buffer): number {

@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import { parquetMetadata } from 'hyparquet';
-import { LogFormatSchema } from '../../../lib/config/schema';
-import { compileFilters } from '../../../lambda/core/filters';
-import { compileParser } from '../../../lambda/core/formats';
-import { convertAccountedFor, convertBatch, type ConvertBatchOptions, type FileSink } from '../../../lambda/core/light/convert';
-import { lightTable } from '../../../lambda/core/light/table';
-import type { FailedRecord } from '../../../lambda/core/process-object';
+import { LogFormatSchema } from '../../../../lib/config/schema';
+import { compileFilters } from '../../../../lambda/core/filters';
+import { compileParser } from '../../../../lambda/core/formats';
+import { convertAccountedFor, convertBatch, type ConvertBatchOptions, type FileSink } from '../../../../lambda/core/light/convert';
+import { lightTable } from '../../../../lambda/core/light/table';
+import type { FailedRecord } from '../../../../lambda/core/process-object';
 
 interface MemFile {
   chunks: Uint8Array[];

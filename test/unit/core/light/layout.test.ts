@@ -1,6 +1,6 @@
-import { archiveKey, batchIdOf, eventHourOf, manifestKey, partitionPrefix, planBatches, type StagedObject } from '../../../lambda/core/light/layout';
-import { lightTable } from '../../../lambda/core/light/table';
-import { columnName, tableColumns } from '../../../lambda/core/parquet/columns';
+import { archiveKey, batchIdOf, eventHourOf, manifestKey, partitionPrefix, planBatches, type StagedObject } from '../../../../lambda/core/light/layout';
+import { lightTable } from '../../../../lambda/core/light/table';
+import { columnName, tableColumns } from '../../../../lambda/core/parquet/columns';
 
 const obj = (key: string, size: number, etag = `"${key}"`): StagedObject => ({ key, size, etag });
 

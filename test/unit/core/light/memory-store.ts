@@ -1,7 +1,7 @@
 /** The Light Engine core's BucketStore over a Map, with S3's listing order, copy-keeps-ETag and injectable failures. */
 import { createHash } from 'node:crypto';
-import type { FileSink } from '../../../lambda/core/light/convert';
-import type { BucketStore, StoredObject } from '../../../lambda/core/light/store';
+import type { FileSink } from '../../../../lambda/core/light/convert';
+import type { BucketStore, StoredObject } from '../../../../lambda/core/light/store';
 
 interface Entry {
   body: Buffer;

@@ -1,4 +1,4 @@
-import { ensureIndexLayout, indexTemplate, initialIndexPath, ismPolicy, type IndexLayoutSettings, type IsmPolicy, type OpenSearchHttp } from '../../../lambda/core/opensearch/index-layout';
+import { ensureIndexLayout, indexTemplate, initialIndexPath, ismPolicy, type IndexLayoutSettings, type IsmPolicy, type OpenSearchHttp } from '../../../../lambda/core/opensearch/index-layout';
 
 const settings: IndexLayoutSettings = {
   indexPrefix: 'web',

@@ -1,5 +1,5 @@
-import { LogFormatSchema } from '../../../lib/config/schema';
-import { compileParser } from '../../../lambda/core/formats';
+import { LogFormatSchema } from '../../../../lib/config/schema';
+import { compileParser } from '../../../../lambda/core/formats';
 
 describe('compileParser', () => {
   it('dispatches on logFormat.type', () => {

@@ -1,9 +1,9 @@
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { COMPACTION_JOURNAL_PREFIX, compactPartition, journalKey, listDuePartitions, type CompactionSettings } from '../../../lambda/core/light/compaction';
-import type { Column } from '../../../lambda/core/parquet/columns';
-import { planCompaction } from '../../../lambda/core/parquet/compact';
-import { createParquetWriter } from '../../../lambda/core/parquet/writer';
-import { memoryStore, type MemoryStore } from './light-memory-store';
+import { COMPACTION_JOURNAL_PREFIX, compactPartition, journalKey, listDuePartitions, type CompactionSettings } from '../../../../lambda/core/light/compaction';
+import type { Column } from '../../../../lambda/core/parquet/columns';
+import { planCompaction } from '../../../../lambda/core/parquet/compact';
+import { createParquetWriter } from '../../../../lambda/core/parquet/writer';
+import { memoryStore, type MemoryStore } from './memory-store';
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2024, 0, 2, 12);

@@ -1,4 +1,4 @@
-import { BulkBatcher, objectIdPrefix, type BulkBatch } from '../../../lambda/core/bulk/batcher';
+import { BulkBatcher, objectIdPrefix, type BulkBatch } from '../../../../lambda/core/bulk/batcher';
 
 function parseBody(body: Buffer): Array<[unknown, unknown]> {
   const lines = body.toString('utf8').split('\n');

@@ -1,11 +1,11 @@
 /**
- * The fuzz cases of format-fuzz.test.ts, shared with test/integration/fluent-bit-regex.test.ts (which runs the same
+ * The fuzz cases of fuzz.test.ts, shared with test/integration/fluent-bit-regex.test.ts (which runs the same
  * lines through the agent's regexes in the real Fluent Bit): per format, seed lines from the corpora and a seeded,
  * deterministic sequence of random byte strings and byte-level mutations of them.
  */
 import { readFileSync } from 'node:fs';
-import { corpusPath } from '../../corpora';
-import { rng } from './prng';
+import { corpusPath } from '../../../corpora';
+import { rng } from '../prng';
 
 const corpusLines = (name: string, max: number): string[] =>
   readFileSync(corpusPath(name), 'utf8')
@@ -101,7 +101,7 @@ export const CASES: FuzzCase[] = [
 
 export const CASES_PER_FORMAT = 6000;
 
-/** The case's PRNG, seeded from its name (format-fuzz.test.ts draws its chunk sizes from it afterwards). */
+/** The case's PRNG, seeded from its name (fuzz.test.ts draws its chunk sizes from it afterwards). */
 export function caseRng(name: string): () => number {
   return rng([...name].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619), 2166136261));
 }

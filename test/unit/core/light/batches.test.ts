@@ -1,13 +1,13 @@
 import { parquetMetadata } from 'hyparquet';
-import { LogFormatSchema } from '../../../lambda/core/config/log-format';
-import { compileFilters } from '../../../lambda/core/filters';
-import { compileParser } from '../../../lambda/core/formats';
-import { convertManifest, listBatches, type ConvertManifestOptions, type ListOptions } from '../../../lambda/core/light/batches';
-import { manifestKey, type BatchManifest } from '../../../lambda/core/light/layout';
-import type { StepLog } from '../../../lambda/core/light/store';
-import { lightTable } from '../../../lambda/core/light/table';
-import type { FailedRecord } from '../../../lambda/core/process-object';
-import { memoryStore, type MemoryStore } from './light-memory-store';
+import { LogFormatSchema } from '../../../../lambda/core/config/log-format';
+import { compileFilters } from '../../../../lambda/core/filters';
+import { compileParser } from '../../../../lambda/core/formats';
+import { convertManifest, listBatches, type ConvertManifestOptions, type ListOptions } from '../../../../lambda/core/light/batches';
+import { manifestKey, type BatchManifest } from '../../../../lambda/core/light/layout';
+import type { StepLog } from '../../../../lambda/core/light/store';
+import { lightTable } from '../../../../lambda/core/light/table';
+import type { FailedRecord } from '../../../../lambda/core/process-object';
+import { memoryStore, type MemoryStore } from './memory-store';
 
 const PIPELINE = 'web';
 const LIMITS: ListOptions = { pipeline: PIPELINE, maxBytes: 1024 * 1024, maxObjects: 2, maxBatches: 10 };

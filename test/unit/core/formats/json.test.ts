@@ -1,11 +1,11 @@
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
-import { LogFormatSchema, type LogFormat } from '../../../lib/config/schema';
-import { compileParser, type LineParser } from '../../../lambda/core/formats';
-import { flattenObject, getPath } from '../../../lambda/core/formats/json';
-import { splitLines } from '../../../lambda/core/lines';
-import { CORPORA } from '../../corpora';
-import { ok } from './parse-helpers';
+import { LogFormatSchema, type LogFormat } from '../../../../lib/config/schema';
+import { compileParser, type LineParser } from '../../../../lambda/core/formats';
+import { flattenObject, getPath } from '../../../../lambda/core/formats/json';
+import { splitLines } from '../../../../lambda/core/lines';
+import { CORPORA } from '../../../corpora';
+import { ok } from '../parse-helpers';
 
 const NGINX_PLUS = path.join(CORPORA, 'nginxplus_status_json_elastic_examples.ndjson');
 

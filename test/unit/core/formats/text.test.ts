@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LogFormatSchema, type LogFormat } from '../../../lib/config/schema';
+import { LogFormatSchema, type LogFormat } from '../../../../lib/config/schema';
 import {
   MultilineAssembler,
   assembleBatches,
@@ -8,11 +8,11 @@ import {
   layoutToRegex,
   type AssembledEntry,
   type MultiLineTextParser,
-} from '../../../lambda/core/formats/text';
-import { javaTimeToStrptime, toStrptimeFormat } from '../../../lambda/core/java-time';
-import { isFailed, splitLines, type FailedLine, type LineBatch, type LineEntry } from '../../../lambda/core/lines';
-import { corpusPath } from '../../corpora';
-import { ok, reason } from './parse-helpers';
+} from '../../../../lambda/core/formats/text';
+import { javaTimeToStrptime, toStrptimeFormat } from '../../../../lambda/core/java-time';
+import { isFailed, splitLines, type FailedLine, type LineBatch, type LineEntry } from '../../../../lambda/core/lines';
+import { corpusPath } from '../../../corpora';
+import { ok, reason } from '../parse-helpers';
 
 const fmt = (f: Record<string, unknown>): LogFormat => LogFormatSchema.parse(f);
 
