@@ -15,7 +15,8 @@
 import type { ZoneResolver } from '../../time';
 import type { ParseResult } from '../index';
 import { clip, emptyDoc, fail, isDigit, setPri, setTime } from './message';
-import { DAY, HOUR, parseRfc3339, wallMs } from './timestamp';
+import { isoParser } from '../../time/iso8601';
+import { DAY, HOUR, RFC3339_SHAPE, wallMs } from './timestamp';
 
 /** How far after "now" an RFC 3164 timestamp without a year may be (clock skew, a wrong zone). */
 const FUTURE_SLACK_MS = 2 * DAY;
@@ -29,6 +30,8 @@ const BSD_TS_RE = /^([A-Za-z]{3}) (?: ?(\d{1,2})) (?:(\d{4}) )?(\d{2}):(\d{2}):(
 
 /** The RFC 3164 parser of one compiled format: `(line, index after PRI, PRI or -1)`; `now` gives the year. */
 export function rfc3164Parser(resolve: ZoneResolver, now: () => number): (s: string, i: number, pri: number) => ParseResult {
+  const iso = isoParser(resolve);
+  const rfc3339 = (v: string): number => (RFC3339_SHAPE.test(v) ? iso(v) : NaN);
   // last RFC 3164 timestamp (text without year → ms), valid while "now" stays in the same hour
   let lastBsd = '';
   let lastBsdMs = NaN;
@@ -89,7 +92,7 @@ export function rfc3164Parser(resolve: ZoneResolver, now: () => number): (s: str
       const first = sp < 0 ? rest : rest.slice(0, sp);
       const c0 = first.charCodeAt(0);
       if (isDigit(c0) && first.length >= 19 && first.charCodeAt(4) === 45) {
-        const t = parseRfc3339(first, resolve);
+        const t = rfc3339(first);
         if (Number.isNaN(t)) return fail(`bad RFC 3339 timestamp ${clip(first)}`);
         setTime(doc, t);
         p = first.length;

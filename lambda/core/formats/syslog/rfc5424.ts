@@ -9,7 +9,8 @@
 import { toIsoTimestamp, type ZoneResolver } from '../../time';
 import type { ParseResult } from '../index';
 import { clip, emptyDoc, fail, setPri } from './message';
-import { parseRfc3339 } from './timestamp';
+import { isoParser } from '../../time/iso8601';
+import { RFC3339_SHAPE } from './timestamp';
 
 const BOM = 0xfeff;
 
@@ -99,6 +100,8 @@ const keys = ['timestamp', 'hostname', 'app_name', 'procid', 'msgid'];
 
 /** The RFC 5424 parser of one compiled format: `(line, index after PRI, PRI)`. */
 export function rfc5424Parser(resolve: ZoneResolver): (s: string, i: number, pri: number) => ParseResult {
+  const iso = isoParser(resolve);
+  const rfc3339 = (v: string): number => (RFC3339_SHAPE.test(v) ? iso(v) : NaN);
   // last RFC 5424 TIMESTAMP text → its ISO string (consecutive messages often share it)
   let last5424 = '';
   let last5424Iso = '';
@@ -119,7 +122,7 @@ export function rfc5424Parser(resolve: ZoneResolver): (s: string, i: number, pri
       if (v === '-') continue;
       if (k === 0) {
         if (v !== last5424) {
-          const ms = parseRfc3339(v, resolve);
+          const ms = rfc3339(v);
           if (Number.isNaN(ms)) return fail(`bad RFC 5424 timestamp ${clip(v)}`);
           last5424 = v;
           last5424Iso = toIsoTimestamp(ms);
