@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 
-function isTimeZone(tz: string): boolean {
+/** An IANA zone name the runtime's Intl knows. */
+export function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;

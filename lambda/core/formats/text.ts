@@ -16,7 +16,7 @@
  * is the default), or `iso8601` / `epoch_*`. Wall-clock times are read in `timeZone` (IANA), or in the zone written
  * in the layout (`%d{HH:mm:ss.SSS, Asia/Shanghai}`), which wins. A time that does not parse fails the record.
  */
-import type { LogFormat } from '../config/log-format';
+import { isTimeZone, type LogFormat } from '../config/log-format';
 import { resolveFieldTypes, type FieldType } from '../fields';
 import { isFailed, type FailedLine, type LineBatch, type LineEntry } from '../lines';
 import { NAMED_JAVA_PATTERNS, compileJavaTime, toStrptimeFormat } from '../java-time';
@@ -110,15 +110,6 @@ interface LayoutState {
   fields: string[];
   timeFormat?: string;
   timeZone?: string;
-}
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Reads `{…}` options at s[i] (several may follow each other); returns them and the index after. */
