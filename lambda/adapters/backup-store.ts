@@ -4,7 +4,7 @@
  */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
-import { streamNameOf } from '../core/kinesis';
+import { streamNameOf, type KinesisBatchInfo } from '../core/kinesis';
 import type { FailedRecord } from '../core/process-object';
 import type { KinesisFailedRecord } from '../core/process-records';
 
@@ -26,13 +26,15 @@ export async function writeFailedRecords(
   await putGzippedLines(s3, bucket, failedRecordsKey(pipeline, objectId, part), body);
 }
 
-export function failedBatchKey(pipeline: string, streamArn: string, shardId: string, start: string, end: string): string {
+function failedBatchKey(pipeline: string, streamArn: string, shardId: string, start: string, end: string): string {
   return `${pipeline}/failed-batches/kinesis/${streamNameOf(streamArn)}/${shardId}/${start}-${end}.ndjson.gz`;
 }
 
-/** A Kinesis batch the event source mapping gave up on, as NDJSON lines (see kinesis-failure.ts). */
-export async function writeFailedBatch(s3: S3Client, bucket: string, key: string, lines: readonly string[]): Promise<void> {
-  await putGzippedLines(s3, bucket, key, [...lines].join('\n') + '\n');
+/** A Kinesis batch the event source mapping gave up on, as NDJSON lines (core/kinesis.ts failedBatchBackup); returns its key. */
+export async function writeFailedBatch(s3: S3Client, bucket: string, pipeline: string, batch: KinesisBatchInfo, lines: readonly string[]): Promise<string> {
+  const key = failedBatchKey(pipeline, batch.streamArn, batch.shardId, batch.startSequenceNumber, batch.endSequenceNumber);
+  await putGzippedLines(s3, bucket, key, `${lines.join('\n')}\n`);
+  return key;
 }
 
 export function deadLetterKey(pipeline: string, queueArn: string, messageId: string): string {

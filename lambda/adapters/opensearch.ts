@@ -9,7 +9,7 @@ import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
 import type { BulkTransport, RetryPolicy } from '../core/bulk/sender';
 import type { Indexing } from '../core/config/runtime';
 import { toOpenSearchMappings, type FieldTypes } from '../core/fields';
-import { ensureIndexLayout, type OpenSearchHttp } from '../core/opensearch/index-layout';
+import { ensureIndexLayout, type LayoutResult, type OpenSearchHttp } from '../core/opensearch/index-layout';
 import { layoutSettings } from '../core/opensearch/settings';
 import { logger } from './powertools';
 
@@ -88,7 +88,7 @@ export async function connectOpenSearch(env: OpenSearchEnv = process.env): Promi
  * that nothing is indexed into an index OpenSearch would create with guessed mappings. A failed attempt is
  * forgotten, so the next invocation tries again.
  */
-export function layoutCheckedConnection(check: (conn: OpenSearchConnection) => Promise<void>): () => Promise<OpenSearchConnection> {
+function layoutCheckedConnection(check: (conn: OpenSearchConnection) => Promise<void>): () => Promise<OpenSearchConnection> {
   let connection: Promise<OpenSearchConnection> | undefined;
   return () => {
     connection ??= (async () => {
@@ -103,10 +103,15 @@ export function layoutCheckedConnection(check: (conn: OpenSearchConnection) => P
   };
 }
 
+/** Template, ISM policy, first index and write alias of a pipeline, created where missing (index-layout.ts). */
+export function ensurePipelineLayout(http: OpenSearchHttp, indexing: Pick<Indexing, 'indexPrefix' | 'flavor' | 'index'>, fields: FieldTypes): Promise<LayoutResult> {
+  return ensureIndexLayout(http, layoutSettings(indexing), toOpenSearchMappings(fields));
+}
+
 /** The connection of a function that indexes the pipeline's records: its index layout checked first, once per container. */
 export function indexingConnection(indexing: Indexing, fields: FieldTypes): () => Promise<OpenSearchConnection> {
   return layoutCheckedConnection(async (conn) => {
-    const layout = await ensureIndexLayout(conn.http, layoutSettings(indexing), toOpenSearchMappings(fields));
+    const layout = await ensurePipelineLayout(conn.http, indexing, fields);
     logger.info('index layout checked', { ...layout });
   });
 }

@@ -11,8 +11,6 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  NoSuchKey,
-  NotFound,
   UploadPartCopyCommand,
   paginateListObjectsV2,
   type GetObjectCommandOutput,
@@ -29,7 +27,6 @@ import { MAX_SINGLE_COPY_BYTES, copyPartRanges, decodeS3Key } from '../core/s3-e
  * (NoSuchBucket, which this is not); HEAD cannot.
  */
 export function isNotFound(e: unknown): boolean {
-  if (e instanceof NoSuchKey || e instanceof NotFound) return true;
   const name = (e as { name?: unknown } | null | undefined)?.name;
   return name === 'NoSuchKey' || name === 'NotFound';
 }

@@ -3,12 +3,11 @@
  * index behind the write alias, idempotently. Delete keeps the data: indices outlive the stack on purpose.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { connectOpenSearch } from '../adapters/opensearch';
+import { connectOpenSearch, ensurePipelineLayout } from '../adapters/opensearch';
 import { logger } from '../adapters/powertools';
 import { LogFormatSchema } from '../core/config/log-format';
-import { toOpenSearchMappings } from '../core/fields';
+import { IndexSettingsSchema } from '../core/config/runtime';
 import { compileParser } from '../core/formats';
-import { ensureIndexLayout, type IndexLayoutSettings } from '../core/opensearch/index-layout';
 
 /** Properties arrive as strings (see lib/constructs/index-bootstrap.ts). */
 interface Properties {
@@ -23,9 +22,9 @@ export const handler = async (event: CloudFormationCustomResourceEvent) => {
   const p = event.ResourceProperties as unknown as Properties;
   const physicalId = `logtong-index-layout-${p.pipelineName}`;
   if (event.RequestType === 'Delete') return { PhysicalResourceId: physicalId };
-  const settings: IndexLayoutSettings = { ...JSON.parse(p.index), indexPrefix: p.indexPrefix, flavor: p.flavor };
+  const indexing = { indexPrefix: p.indexPrefix, flavor: p.flavor, index: IndexSettingsSchema.parse(JSON.parse(p.index)) };
   const fields = compileParser(LogFormatSchema.parse(JSON.parse(p.logFormat))).fields;
-  const result = await ensureIndexLayout((await connectOpenSearch()).http, settings, toOpenSearchMappings(fields));
-  logger.info('index layout ensured', { ...result, indexPrefix: settings.indexPrefix });
-  return { PhysicalResourceId: physicalId, Data: { Alias: settings.indexPrefix, Ism: result.ism } };
+  const result = await ensurePipelineLayout((await connectOpenSearch()).http, indexing, fields);
+  logger.info('index layout ensured', { ...result, indexPrefix: indexing.indexPrefix });
+  return { PhysicalResourceId: physicalId, Data: { Alias: indexing.indexPrefix, Ism: result.ism } };
 };

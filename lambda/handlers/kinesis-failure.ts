@@ -6,7 +6,7 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import { requireEnv, s3Client } from '../adapters/aws';
-import { failedBatchKey, writeFailedBatch } from '../adapters/backup-store';
+import { writeFailedBatch } from '../adapters/backup-store';
 import { sdkShardReader } from '../adapters/kinesis';
 import { logger, sqsEntryPoint } from '../adapters/powertools';
 import { failedBatchBackup } from '../core/kinesis';
@@ -14,9 +14,7 @@ import { failedBatchBackup } from '../core/kinesis';
 async function onRecord(record: SQSRecord): Promise<void> {
   const pipeline = requireEnv('PIPELINE_NAME');
   const backup = await failedBatchBackup(record.body, sdkShardReader(), pipeline);
-  const b = backup.batch;
-  const key = failedBatchKey(pipeline, b.streamArn, b.shardId, b.startSequenceNumber, b.endSequenceNumber);
-  await writeFailedBatch(s3Client(), requireEnv('BACKUP_BUCKET'), key, backup.lines);
+  const key = await writeFailedBatch(s3Client(), requireEnv('BACKUP_BUCKET'), pipeline, backup.batch, backup.lines);
   logger[backup.complete ? 'warn' : 'error']('failed Kinesis batch backed up', { key, records: backup.records, complete: backup.complete, messageId: record.messageId });
 }
 

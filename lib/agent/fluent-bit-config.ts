@@ -45,6 +45,17 @@ export const AGENT_PLACEHOLDERS = {
   roleArn: '${LOGTONG_AGENT_ROLE_ARN}',
 } as const;
 
+/** The targets of a pipeline's buffer as placeholders (the CLI without --outputs, the manifest in cdk.out). */
+export function placeholderTargets(pipeline: Pipeline, region: string = AGENT_PLACEHOLDERS.region): AgentTargets {
+  const buffer = pipeline.engine.type === 'light' ? 's3' : pipeline.engine.buffer;
+  return {
+    region,
+    ...(buffer === 's3' ? { bucketName: AGENT_PLACEHOLDERS.bucketName } : {}),
+    ...(buffer === 'kinesis' ? { streamName: AGENT_PLACEHOLDERS.streamName } : {}),
+    ...(buffer === 'none' ? { backupBucketName: AGENT_PLACEHOLDERS.backupBucketName } : {}),
+  };
+}
+
 /** Host paths: the offsets DB and the filesystem buffer (a hostPath volume on EKS). */
 export const AGENT_STATE_DIR = '/var/fluent-bit/state';
 /** Fluent Bit's HTTP server (health checks, metrics). */
@@ -146,8 +157,8 @@ function tailInput(pipeline: Pipeline, tag: string, multiline: FluentBitMultilin
   const multilineParsers = [...(containerLogs ? ['cri'] : []), ...(multiline && !containerLogs ? [multiline.name] : [])];
   return {
     name: 'tail',
-    // in_tail replaces `*` with the file's path, `/` as `.` (plugins/in_tail/tail_file.c, tag_compose)
-    tag: tagPerFile(pipeline, multiline) ? `${tag}.*` : tag,
+    // in_tail replaces a `*` with the file's path, `/` as `.` (plugins/in_tail/tail_file.c, tag_compose)
+    tag,
     path: source.logPaths.join(','),
     db: `${AGENT_STATE_DIR}/logtong-${pipeline.name}.db`,
     'db.locking': true,
@@ -234,7 +245,7 @@ function multilineFilter(pipeline: Pipeline, tag: string, multiline: FluentBitMu
   // emitter is paused at shutdown, and the offsets DB is already past them. Buffered mode also keeps one stream per
   // tag, i.e. one for every container file. Unbuffered, an event whose lines came in two reads is two adjacent
   // records, which the processor joins again with the same first-line regex.
-  return [{ name: 'multiline', match: tagPerFile(pipeline, multiline) ? `${tag}.*` : tag, 'multiline.key_content': 'log', 'multiline.parser': multiline.name, buffer: false }];
+  return [{ name: 'multiline', match: tag, 'multiline.key_content': 'log', 'multiline.parser': multiline.name, buffer: false }];
 }
 
 function opensearchTarget(pipeline: Pipeline, targets: AgentTargets): NonNullable<AgentTargets['opensearch']> {
@@ -305,8 +316,10 @@ export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTarget
     'scheduler.base': 5,
     'scheduler.cap': 600,
   };
-  const inputs = syslog ? syslogInputs(pipeline, tag) : [tailInput(pipeline, tag, multiline, buffer === 'none')];
-  const filters: Plugin[] = [...multilineFilter(pipeline, tag, multiline)];
+  // The tail's tag, and what its records' filters and buffer output match (tagPerFile)
+  const recordTag = tagPerFile(pipeline, multiline) ? `${tag}.*` : tag;
+  const inputs = syslog ? syslogInputs(pipeline, tag) : [tailInput(pipeline, recordTag, multiline, buffer === 'none')];
+  const filters: Plugin[] = [...multilineFilter(pipeline, recordTag, multiline)];
   const outputs: Plugin[] = [];
   let parsers: FluentBitParser[] | undefined = syslog ? [RAW_FRAME_PARSER] : undefined;
 
@@ -319,7 +332,7 @@ export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTarget
     const prefix = targets.keyPrefix ?? `${pipeline.name}/`;
     // log_key: the object holds the raw lines, one per line, as the files had them (a joined event keeps its \n, and
     // the processor re-joins it with the same first-line regex).
-    outputs.push(s3Output(tagPerFile(pipeline, multiline) ? `${tag}.*` : tag, targets.region, targets.bucketName, `/${prefix}%Y/%m/%d/%H/%M%S-$UUID.log.gz`, `${AGENT_STATE_DIR}/s3`, 'log'));
+    outputs.push(s3Output(recordTag, targets.region, targets.bucketName, `/${prefix}%Y/%m/%d/%H/%M%S-$UUID.log.gz`, `${AGENT_STATE_DIR}/s3`, 'log'));
   } else {
     if (pipeline.engine.type !== 'opensearch') fail(pipeline, 'buffer none needs an OpenSearch engine');
     if (!targets.backupBucketName) fail(pipeline, 'buffer none needs targets.backupBucketName (lines the agent cannot parse are kept there)');

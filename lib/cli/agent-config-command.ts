@@ -5,9 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { AGENT_PLACEHOLDERS, AgentConfigError, fluentBitConfig, type AgentTargets } from '../agent/fluent-bit-config';
-
-export { AGENT_PLACEHOLDERS };
+import { AGENT_PLACEHOLDERS, AgentConfigError, fluentBitConfig, placeholderTargets, type AgentTargets } from '../agent/fluent-bit-config';
 import { eksManifest } from '../agent/eks-manifest';
 import { loadConfig } from '../config/load';
 import type { Pipeline } from '../config/schema';
@@ -50,12 +48,14 @@ export function agentTargets(pipeline: Pipeline, region: string, outputs?: { fil
     if (typeof v !== 'string' || v === '') throw new UsageError(`--outputs ${outputs.file}: stack Logtong-${pipeline.name} has no output ${key}`);
     return v;
   };
-  const buffer = pipeline.engine.type === 'light' ? 's3' : pipeline.engine.buffer;
-  const t: AgentTargets & { roleArn?: string } = { region };
-  if (buffer === 's3') t.bucketName = outputs ? need('BufferBucketName') : AGENT_PLACEHOLDERS.bucketName;
-  if (buffer === 'kinesis') t.streamName = outputs ? need('BufferStreamName') : AGENT_PLACEHOLDERS.streamName;
-  if (buffer === 'none') t.backupBucketName = outputs ? need('BackupBucketName') : AGENT_PLACEHOLDERS.backupBucketName;
-  if (pipeline.source.type === 'fluent-bit' && pipeline.source.platform === 'eks') t.roleArn = outputs ? need('AgentRoleArn') : AGENT_PLACEHOLDERS.roleArn;
+  const eks = pipeline.source.type === 'fluent-bit' && pipeline.source.platform === 'eks';
+  const t: AgentTargets & { roleArn?: string } = placeholderTargets(pipeline, region);
+  if (eks) t.roleArn = AGENT_PLACEHOLDERS.roleArn;
+  if (!outputs) return t;
+  if (t.bucketName) t.bucketName = need('BufferBucketName');
+  if (t.streamName) t.streamName = need('BufferStreamName');
+  if (t.backupBucketName) t.backupBucketName = need('BackupBucketName');
+  if (eks) t.roleArn = need('AgentRoleArn');
   return t;
 }
 

@@ -7,13 +7,12 @@
  */
 import { z } from 'zod';
 import { LogFormatSchema } from '../../lambda/core/config/log-format';
-import { IndexSettingsSchema, INDEX_PREFIX } from '../../lambda/core/config/runtime';
+import { IndexSettingsSchema, INDEXING_FIELDS, INDEX_PREFIX, mustMatch } from '../../lambda/core/config/runtime';
 
 export { INDEX_PREFIX };
 
 export { FIELD_TYPES, FieldTypeSchema, LOG_TYPES, LogFormatSchema, type FieldType, type LogFormat } from '../../lambda/core/config/log-format';
 
-const mustMatch = (re: RegExp) => ({ error: `must match ${re.source}` });
 
 export const PIPELINE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -188,14 +187,14 @@ const OpenSearchEngine = z
     domain: z.discriminatedUnion('type', [AwsDomain, SelfManagedDomain], {
       error: (iss) => (iss.code === 'invalid_union' ? 'must be one of "aws", "self-managed"' : undefined),
     }),
-    indexPrefix: z.string().regex(INDEX_PREFIX, mustMatch(INDEX_PREFIX)).meta({ description: 'Write alias; indices are `<indexPrefix>-<yyyy.MM.dd>-000001`.' }),
+    indexPrefix: INDEXING_FIELDS.indexPrefix,
     buffer: z
       .enum(['none', 'kinesis', 's3'])
       .default('s3')
       .meta({ description: 'fluent-bit/syslog: where the agent sends logs. Sources in S3 always use the staging bucket (s3).' }),
     kinesis: KinesisBuffer.optional().meta({ description: 'buffer kinesis: the stream and how the processor reads it (defaults below when unset).' }),
-    bulkMaxBytes: z.number().int().min(65_536).max(104_857_600).default(5_242_880).meta({ description: 'Bulk request body cap; Amazon OpenSearch rejects > 10 MiB on small instances.' }),
-    bulkMaxDocs: z.number().int().min(1).default(10_000),
+    bulkMaxBytes: INDEXING_FIELDS.bulkMaxBytes,
+    bulkMaxDocs: INDEXING_FIELDS.bulkMaxDocs,
     index: IndexSettingsSchema.prefault({}),
   })
   .meta({ title: 'engine (type opensearch)' });

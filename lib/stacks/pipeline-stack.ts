@@ -68,11 +68,14 @@ export class PipelineStack extends Stack {
 
   /** Returns what the agents of an agent source write to. */
   private openSearchEngine(plan: OpenSearchEnginePlan, accessLogs: IBucket): AgentOutput | undefined {
-    const { intake } = plan;
-    const indexes = isStaged(intake) ? new StagedIngest(this, { pipeline: this.pipeline, intake, accessLogs }) : intake;
-    const backup = this.backupBucket(accessLogs);
-    const engine = new OpenSearchEngine(this, { pipeline: this.pipeline, config: plan.config, backup, indexes });
-    return indexes instanceof StagedIngest ? indexes.agentOutput : engine.agentOutput;
+    const { intake, config } = plan;
+    if (!isStaged(intake)) {
+      // Kinesis or the domain itself: the engine holds what the agents write to
+      return new OpenSearchEngine(this, { pipeline: this.pipeline, config, backup: this.backupBucket(accessLogs), indexes: intake }).agentOutput;
+    }
+    const ingest = new StagedIngest(this, { pipeline: this.pipeline, intake, accessLogs });
+    new OpenSearchEngine(this, { pipeline: this.pipeline, config, backup: this.backupBucket(accessLogs), indexes: ingest });
+    return ingest.agentOutput;
   }
 
   /**

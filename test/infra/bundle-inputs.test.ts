@@ -1,6 +1,7 @@
 /**
- * Dependencies point one way, lib → lambda/core: every Lambda bundle and the scanner's are built as deployed and their
- * inputs listed (esbuild's metafile); none may come from lib/, aws-cdk-lib, constructs or yaml (the CDK side and
+ * Dependencies point one way, lib → lambda/core: every handler is bundled as LogtongFunction bundles it, and the
+ * scanner's entry (which its Dockerfile bundles with other output options, the same module graph), with esbuild's
+ * metafile listing the inputs; none may come from lib/, aws-cdk-lib, constructs, yaml or cdk-nag (the CDK side and
  * the config loader), whatever an import chain drags along.
  */
 import { buildSync } from 'esbuild';

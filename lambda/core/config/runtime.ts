@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { LogFormatSchema } from './log-format';
 
-const mustMatch = (re: RegExp) => ({ error: `must match ${re.source}` });
+/** The error of a string that does not match its pattern (the deployment schema says it the same way). */
+export const mustMatch = (re: RegExp) => ({ error: `must match ${re.source}` });
 const DURATION = /^\d+[smhd]$/;
 const SIZE = /^\d+(b|kb|mb|gb|tb)$/;
 export const INDEX_PREFIX = /^[a-z][a-z0-9-]*$/;
@@ -37,11 +38,16 @@ export const IndexSettingsSchema = z
 export type IndexSettings = z.infer<typeof IndexSettingsSchema>;
 
 /** How the OpenSearch engine indexes: write alias, bulk caps, index lifecycle, the flavor of the domain. */
+/** The indexing settings of `engine` (type opensearch), as pipelines.yaml writes them and the runtime reads them. */
+export const INDEXING_FIELDS = {
+  indexPrefix: z.string().regex(INDEX_PREFIX, mustMatch(INDEX_PREFIX)).meta({ description: 'Write alias; indices are `<indexPrefix>-<yyyy.MM.dd>-000001`.' }),
+  bulkMaxBytes: z.number().int().min(65_536).max(104_857_600).default(5_242_880).meta({ description: 'Bulk request body cap; Amazon OpenSearch rejects > 10 MiB on small instances.' }),
+  bulkMaxDocs: z.number().int().min(1).default(10_000),
+};
+
 export const IndexingSchema = z.strictObject({
-  indexPrefix: z.string().regex(INDEX_PREFIX, mustMatch(INDEX_PREFIX)),
+  ...INDEXING_FIELDS,
   flavor: z.enum(['aws', 'self-managed']),
-  bulkMaxBytes: z.number().int().min(1),
-  bulkMaxDocs: z.number().int().min(1),
   index: IndexSettingsSchema,
 });
 export type Indexing = z.infer<typeof IndexingSchema>;

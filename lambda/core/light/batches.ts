@@ -165,7 +165,7 @@ export async function convertManifest(staging: BucketStore, o: ConvertManifestOp
 }
 
 /** The last step of a batch, once its Parquet exists: its objects leave the staging prefix, then its manifest goes. */
-export async function archiveBatch(staging: BucketStore, manifest: BatchManifest, key: string): Promise<void> {
+async function archiveBatch(staging: BucketStore, manifest: BatchManifest, key: string): Promise<void> {
   // An object not there was moved by an earlier attempt, or is gone: either way no longer staged.
   for (const s of manifest.objects) await staging.move(s, archiveKey(s.key));
   await staging.delete(key);

@@ -1,6 +1,6 @@
 /**
  * A bucket as the Light Engine's steps use it. The steps (batches.ts, compaction.ts) are pure orchestration over this
- * interface, like processObject over its injected send and backup: lambda/adapters/s3-objects.ts puts S3 behind it,
+ * interface, like processObject over its injected send and backup: lambda/adapters/s3-store.ts puts S3 behind it,
  * the unit tests a Map.
  */
 import type { FileSink } from './convert';

@@ -7,6 +7,7 @@ export function indexingOf(c: RuntimeConfig): Indexing {
   return c.indexing;
 }
 
-export function layoutSettings(i: Indexing): IndexLayoutSettings {
+/** The index layout of a pipeline: what the bootstrap creates and the processors check. */
+export function layoutSettings(i: Pick<Indexing, 'indexPrefix' | 'flavor' | 'index'>): IndexLayoutSettings {
   return { indexPrefix: i.indexPrefix, ...i.index, flavor: i.flavor };
 }

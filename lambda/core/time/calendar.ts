@@ -39,3 +39,9 @@ export function daysFromCivil(y: number, m: number, d: number): number {
 export function inRange(ms: number): number {
   return ms >= MIN_MS && ms <= MAX_MS ? ms : NaN;
 }
+
+/** Wall time (as if UTC) of a date and time, or NaN when a part is out of range (a leap second 60 is allowed). */
+export function wallMs(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 60) return NaN;
+  return daysFromCivil(y, mo, d) * DAY + h * HOUR + mi * MINUTE + s * 1000 + ms;
+}

@@ -26,5 +26,4 @@ export { toIsoTimestamp, writeIsoTimestamp } from './iso-timestamp';
 export { STRPTIME_EXPANSIONS, escapeRe } from './strptime';
 export { TIME_LOCAL_FORMAT } from './time-local';
 export { createTimestampRangeWriter, createTimestampWriter, createTimestamper } from './timestamper';
-export type { TimeParser } from './wall-clock';
 export { zoneResolver, type ZoneResolver } from './zones';

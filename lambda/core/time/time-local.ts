@@ -1,5 +1,5 @@
 /** nginx $time_local / Apache %t fast path: `17/May/2015:10:05:03 +0000` (fixed width, 26 chars). */
-import { DAY, HOUR, MINUTE, MONTH_BY_CODE, daysFromCivil, daysInMonth, inRange } from './calendar';
+import { HOUR, MINUTE, MONTH_BY_CODE, inRange, wallMs } from './calendar';
 
 export const TIME_LOCAL_FORMAT = '%d/%b/%Y:%H:%M:%S %z';
 
@@ -27,7 +27,7 @@ export function timeLocalFast(s: string): number {
   const second = s0 * 10 + s1;
   const oh = z0 * 10 + z1;
   const om = z2 * 10 + z3;
-  if (day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 60 || oh > 23 || om > 59) return NaN;
-  const wall = daysFromCivil(year, month, day) * DAY + hour * HOUR + minute * MINUTE + second * 1000;
-  return inRange(wall - (sign === 45 ? -1 : 1) * (oh * HOUR + om * MINUTE));
+  if (oh > 23 || om > 59) return NaN;
+  const wall = wallMs(year, month, day, hour, minute, second, 0);
+  return Number.isNaN(wall) ? NaN : inRange(wall - (sign === 45 ? -1 : 1) * (oh * HOUR + om * MINUTE));
 }

@@ -1,5 +1,5 @@
 /** Wall-clock fields read from a value → epoch millis, in the value's offset or else in the configured zone. */
-import { DAY, HOUR, MINUTE, daysFromCivil, daysInMonth, inRange, isLeap } from './calendar';
+import { DAY, HOUR, MINUTE, daysFromCivil, inRange, isLeap, wallMs } from './calendar';
 import type { ZoneResolver } from './zones';
 
 /** A compiled time format: epoch millis of a value, or NaN when it does not parse (never "now"). */
@@ -33,8 +33,8 @@ export function toEpoch(p: Parts, resolve: ZoneResolver): number {
     if (hour < 1 || hour > 12) return NaN;
     hour = (hour % 12) + (p.pm ? 12 : 0);
   }
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 60) return NaN;
-  const wall = daysFromCivil(year, month, day) * DAY + hour * HOUR + minute * MINUTE + second * 1000 + p.ms;
+  const wall = wallMs(year, month, day, hour, minute, second, p.ms);
+  if (Number.isNaN(wall)) return NaN;
   return Number.isNaN(p.offsetMs) ? inRange(resolve(wall)) : inRange(wall - p.offsetMs);
 }
 

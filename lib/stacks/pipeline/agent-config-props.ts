@@ -7,7 +7,7 @@ import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { agentServiceAccountName, eksManifest } from '../../agent/eks-manifest';
-import { AGENT_PLACEHOLDERS, AgentConfigError, fluentBitConfig, type AgentTargets } from '../../agent/fluent-bit-config';
+import { AGENT_PLACEHOLDERS, AgentConfigError, fluentBitConfig, placeholderTargets, type AgentTargets } from '../../agent/fluent-bit-config';
 import { ConfigError } from '../../config/load';
 import type { OpenSearchEngineConfig, Pipeline } from '../../config/schema';
 import type { AgentConfigProps } from '../../constructs/agent-config';
@@ -103,12 +103,7 @@ export function agentConfigProps(pipeline: Pipeline, output: AgentOutput): Agent
   const configYaml = generated(() => fluentBitConfig(pipeline, targets));
   if (source.type === 'syslog') return { pipelineName: pipeline.name, platform: 'ecs', configYaml };
   if (source.platform === 'ec2' || !source.eks) return { pipelineName: pipeline.name, platform: 'ec2', configYaml };
-  const placeholders: AgentTargets = {
-    region: AGENT_PLACEHOLDERS.region,
-    ...(targets.bucketName ? { bucketName: AGENT_PLACEHOLDERS.bucketName, keyPrefix: targets.keyPrefix } : {}),
-    ...(targets.streamName ? { streamName: AGENT_PLACEHOLDERS.streamName } : {}),
-    ...(targets.backupBucketName ? { backupBucketName: AGENT_PLACEHOLDERS.backupBucketName } : {}),
-  };
+  const placeholders: AgentTargets = { ...placeholderTargets(pipeline), ...(targets.keyPrefix ? { keyPrefix: targets.keyPrefix } : {}) };
   return {
     pipelineName: pipeline.name,
     platform: 'eks',

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { LogFormatSchema, type LogFormat } from '../../../lib/config/schema';
+import { LogFormatSchema, type LogFormat } from '../../../lambda/core/config/log-format';
 import { BulkBatcher, objectIdPrefix, type BulkBatch } from '../../../lambda/core/bulk/batcher';
 import type { BulkOutcome, BulkRequest } from '../../../lambda/core/bulk/sender';
 import { compileFilters } from '../../../lambda/core/filters';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { LogFormatSchema } from '../../../lib/config/schema';
+import { LogFormatSchema } from '../../../lambda/core/config/log-format';
 import { objectIdPrefix } from '../../../lambda/core/bulk/batcher';
 import type { BulkOutcome, BulkRequest } from '../../../lambda/core/bulk/sender';
 import { compileFilters } from '../../../lambda/core/filters';

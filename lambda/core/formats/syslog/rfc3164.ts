@@ -16,7 +16,8 @@ import type { ZoneResolver } from '../../time';
 import type { ParseResult } from '../index';
 import { clip, emptyDoc, fail, isDigit, setPri, setTime } from './message';
 import { isoParser } from '../../time/iso8601';
-import { DAY, HOUR, RFC3339_SHAPE, wallMs } from './timestamp';
+import { DAY, HOUR, wallMs } from '../../time/calendar';
+import { RFC3339_SHAPE } from './timestamp';
 
 /** How far after "now" an RFC 3164 timestamp without a year may be (clock skew, a wrong zone). */
 const FUTURE_SLACK_MS = 2 * DAY;

@@ -7,7 +7,7 @@
  *     dropped, nothing invented), where failed counts splitLines' own failed entries (invalid UTF-8) and parse failures;
  *   - where the parser has a direct JSON writer, whatever it writes is byte for byte JSON.stringify(parse(line).doc).
  */
-import { LogFormatSchema } from '../../../../lib/config/schema';
+import { LogFormatSchema } from '../../../../lambda/core/config/log-format';
 import { compileParser, type LineParser } from '../../../../lambda/core/formats';
 import { isFailed, splitLines } from '../../../../lambda/core/lines';
 import { CASES, CASES_PER_FORMAT, caseRng, fuzzInputs } from './fuzz-cases';

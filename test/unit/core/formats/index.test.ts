@@ -1,4 +1,4 @@
-import { LogFormatSchema } from '../../../../lib/config/schema';
+import { LogFormatSchema } from '../../../../lambda/core/config/log-format';
 import { compileParser } from '../../../../lambda/core/formats';
 
 describe('compileParser', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { LogFormatSchema, type LogFormat } from '../../../../lib/config/schema';
+import { LogFormatSchema, type LogFormat } from '../../../../lambda/core/config/log-format';
 import { compileParser, type LineParser } from '../../../../lambda/core/formats';
 import { NGINX_COMBINED, nginxTemplate, normaliseNginxFormat } from '../../../../lambda/core/formats/nginx';
 import { unescapeLogValue } from '../../../../lambda/core/formats/template';

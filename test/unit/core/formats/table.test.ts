@@ -3,7 +3,7 @@
  * a user would write for one of the tricky cases, one line it must parse (key fields checked) and one it must reject
  * (with a reason naming the problem).
  */
-import { LogFormatSchema } from '../../../../lib/config/schema';
+import { LogFormatSchema } from '../../../../lambda/core/config/log-format';
 import { compileParser, recordBatches } from '../../../../lambda/core/formats';
 import { isFailed, splitLines, type LineBatch } from '../../../../lambda/core/lines';
 import { ok, reason } from '../parse-helpers';

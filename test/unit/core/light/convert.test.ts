@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { parquetMetadata } from 'hyparquet';
-import { LogFormatSchema } from '../../../../lib/config/schema';
+import { LogFormatSchema } from '../../../../lambda/core/config/log-format';
 import { compileFilters } from '../../../../lambda/core/filters';
 import { compileParser } from '../../../../lambda/core/formats';
 import { convertAccountedFor, convertBatch, type ConvertBatchOptions, type FileSink } from '../../../../lambda/core/light/convert';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { LogFormatSchema } from '../../../../lib/config/schema';
+import { LogFormatSchema } from '../../../../lambda/core/config/log-format';
 import { compileParser } from '../../../../lambda/core/formats';
 import { tableColumns, type Column } from '../../../../lambda/core/parquet/columns';
 import { compareUtf8 } from '../../../../lambda/core/parquet/column-chunk';

@@ -1,4 +1,4 @@
-import { LogFormatSchema } from '../../../../../lib/config/schema';
+import { LogFormatSchema } from '../../../../../lambda/core/config/log-format';
 import { compileSyslog, splitSyslogFrames } from '../../../../../lambda/core/formats/syslog';
 
 describe('syslog parser: octet-counted frames as lines', () => {

@@ -1,5 +1,5 @@
 /** What the syslog tests share: the parser with a fixed "now", and the document of a line with nothing in it. */
-import { LogFormatSchema, type LogFormat } from '../../../../../lib/config/schema';
+import { LogFormatSchema, type LogFormat } from '../../../../../lambda/core/config/log-format';
 import type { LineParser } from '../../../../../lambda/core/formats';
 import { compileSyslog, type SyslogOptions } from '../../../../../lambda/core/formats/syslog';
 
