@@ -49,7 +49,7 @@ import { createGzip, gzipSync } from 'node:zlib';
 import { LogFormatSchema } from '../lib/config/schema';
 import type { BulkOutcome, BulkRequest } from '../lambda/core/bulk/sender';
 import { compileFilters } from '../lambda/core/filters';
-import { compileParser, recordBatches, type LineParser } from '../lambda/core/formats';
+import { bodyRecords, compileParser, type LineParser } from '../lambda/core/formats';
 import { decodeBody, isFailed, splitLines, type LineEntry } from '../lambda/core/lines';
 import { processObject, type ItemRef } from '../lambda/core/process-object';
 import { agentBench, BUFFERINGS, type ProcessorFigure } from './agent';
@@ -266,7 +266,7 @@ async function parseRun(body: AsyncIterable<Uint8Array>, parser: LineParser): Pr
   let lines = 0;
   let indexed = 0;
   let failed = 0;
-  for await (const batch of recordBatches(parser, splitLines(decodeBody(body), { maxLineBytes: MAX_LINE_BYTES }))) {
+  for await (const batch of bodyRecords(parser, body, MAX_LINE_BYTES)) {
     for (let i = 0; i < batch.length; i++) {
       const e = batch[i] as LineEntry & { lines?: number };
       lines += e.lines ?? 1;

@@ -6,8 +6,8 @@ import { isAscii } from 'node:buffer';
 import { BulkBatcher, objectIdPrefix, type BulkBatch } from './bulk/batcher';
 import type { BulkOutcome, BulkRequest } from './bulk/sender';
 import { isKeepAll } from './filters';
-import { recordBatches, type LineParser } from './formats';
-import { decodeBody, failedLineFields, lineAt, splitLines, splitRanges, type LineEntry } from './lines';
+import { bodyRecords, type LineParser } from './formats';
+import { decodeBody, failedLineFields, lineAt, splitRanges, type LineEntry } from './lines';
 
 export interface FailedRecord {
   readonly bucket: string;
@@ -163,7 +163,7 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
       }
       await flushFailed(false);
     }
-  } else for await (const lines of recordBatches(o.parser, splitLines(decodeBody(o.body), { maxLineBytes: o.maxLineBytes }))) {
+  } else for await (const lines of bodyRecords(o.parser, o.body, o.maxLineBytes)) {
     for (const l of lines) {
       counts.recordsIn++;
       if ('reason' in l) {

@@ -8,8 +8,8 @@ import { createReadStream, createWriteStream, openSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { compileFilters } from '../../lambda/core/filters';
-import { compileParser, recordBatches } from '../../lambda/core/formats';
-import { decodeBody, failedLineFields, splitLines } from '../../lambda/core/lines';
+import { bodyRecords, compileParser } from '../../lambda/core/formats';
+import { failedLineFields } from '../../lambda/core/lines';
 import { ConfigError, loadConfig, parseConfig } from '../config/load';
 import { LOG_TYPES, type LogFormat, type Pipeline } from '../config/schema';
 
@@ -137,7 +137,7 @@ export async function runParse(argv: string[], io: ParseIo): Promise<ParseSummar
 
   let lastLine = 0;
   try {
-    for await (const batch of recordBatches(parser, splitLines(decodeBody(input), { maxLineBytes: format.maxLineBytes }))) {
+    for await (const batch of bodyRecords(parser, input, format.maxLineBytes)) {
       for (const l of batch) {
         lastLine = (l as { endLineNo?: number }).endLineNo ?? l.lineNo;
         if ('reason' in l) {

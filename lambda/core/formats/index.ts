@@ -2,7 +2,7 @@
  * Line parsers: a `logFormat` (from pipelines.yaml) compiled once into a `LineParser` for the hot path.
  */
 import type { LogFormat } from '../config/log-format';
-import type { LineBatch } from '../lines';
+import { decodeBody, splitLines, type LineBatch } from '../lines';
 import type { FieldType, FieldTypes } from '../fields';
 import { compileApache } from './apache';
 import { compileJson } from './json';
@@ -80,4 +80,9 @@ export function compileParser(format: LogFormat): LineParser {
 export function recordBatches(parser: LineParser, lines: AsyncIterable<LineBatch>): AsyncIterable<LineBatch> {
   const multiline = (parser as Partial<MultiLineTextParser>).multiline;
   return multiline ? assembleBatches(lines, multiline.createAssembler()) : lines;
+}
+
+/** The records of an object's body (gzipped or not, by its magic bytes), in batches: what every reader of logs runs. */
+export function bodyRecords(parser: LineParser, body: AsyncIterable<Uint8Array>, maxLineBytes: number): AsyncIterable<LineBatch> {
+  return recordBatches(parser, splitLines(decodeBody(body), { maxLineBytes }));
 }
