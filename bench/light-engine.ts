@@ -29,6 +29,7 @@ import { tableColumns, type Column } from '../lambda/core/parquet/columns';
 import { parquetSchema } from '../lambda/core/parquet/schema';
 import { converterOf } from '../lambda/core/parquet/values';
 import { createParquetWriter, DEFAULT_ROW_GROUP_ROWS, CREATED_BY } from '../lambda/core/parquet/writer';
+import { fmt } from './format';
 
 const CORPUS = path.resolve(__dirname, '..', '..', 'shared', 'corpora', 'apache_combined_elastic_examples.log');
 const MiB = 1024 * 1024;
@@ -260,7 +261,6 @@ function runChild(writer: WriterName, lines: number): ChildResult {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
 }
 
-const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 export async function lightEngineBench(opts: { lines: number; baselineLines?: number; bigLines?: number }): Promise<void> {
   const baselineLines = Math.min(opts.lines, opts.baselineLines ?? 100_000);

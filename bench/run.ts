@@ -55,6 +55,7 @@ import { processObject, type ItemRef } from '../lambda/core/process-object';
 import { agentBench, BUFFERINGS, type ProcessorFigure } from './agent';
 import { leChild, lightEngineBench } from './light-engine';
 import { peakRssMiB } from './peak-rss';
+import { fmt } from './format';
 
 const CORPORA = path.resolve(__dirname, '..', '..', 'shared', 'corpora');
 const CORPUS = path.join(CORPORA, 'apache_combined_elastic_examples.log');
@@ -146,10 +147,6 @@ async function full(body: AsyncIterable<Uint8Array>, parser: LineParser, variant
 
 function nginxParser(): LineParser {
   return compileParser(LogFormatSchema.parse({ type: 'nginx' }));
-}
-
-function fmt(n: number, digits = 1): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
 interface BenchInput {
