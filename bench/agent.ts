@@ -45,7 +45,10 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fluentBitConfigDocument, type FluentBitConfigDocument } from '../lib/agent/fluent-bit-config';
 import { parseConfig } from '../lib/config/load';
-import { FLUENT_BIT_SETUP_HINT, FLUENT_BIT_VERSION, fluentBitBinary, freePort, localize, startFluentBit, type FluentBitProcess } from '../test/integration/harness/fluent-bit';
+import { FLUENT_BIT_SETUP_HINT, FLUENT_BIT_VERSION, fluentBitBinary, localize, startFluentBit, type FluentBitProcess } from '../test/integration/harness/fluent-bit';
+import { freePort } from '../test/integration/harness/net';
+import { fmt } from './format';
+import { peakRssMiB } from './peak-rss';
 
 const MiB = 1024 * 1024;
 const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
@@ -57,10 +60,6 @@ export interface ProcessorFigure {
   linesPerCpuS: number;
   mibPerS: number;
   how: string;
-}
-
-function fmt(n: number, digits = 1): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
 const DOMAIN = { type: 'aws', endpoint: 'https://search-bench.eu-west-1.es.amazonaws.com', arn: 'arn:aws:es:eu-west-1:123456789012:domain/bench' };
@@ -274,11 +273,6 @@ function cpuSeconds(pid: number): number {
   return cpu;
 }
 
-function peakRssMiBOf(pid: number): number {
-  const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
 /** The agent's distinct warnings and errors (numbers masked to compare), at most five. */
 function complaints(log: string): string[] {
   const seen = new Map<string, string>();
@@ -344,7 +338,7 @@ async function runOnce(buffer: Buffering, raw: Buffer, lines: number, sinks: Sin
       ),
     ]);
     const cpu = cpuSeconds(pid) - startupCpu;
-    const peakRssMiB = peakRssMiBOf(pid);
+    const peakRss = peakRssMiB(pid);
     const t2 = process.hrtime.bigint();
     const bench = process.cpuUsage(c1);
 
@@ -368,7 +362,7 @@ async function runOnce(buffer: Buffering, raw: Buffer, lines: number, sinks: Sin
       startupWall: Number(t1 - t0) / 1e9,
       cpu,
       wall: Number(t2 - t1) / 1e9,
-      peakRssMiB,
+      peakRssMiB: peakRss,
       benchCpu: (bench.user + bench.system) / 1e6,
       detail,
       problems,

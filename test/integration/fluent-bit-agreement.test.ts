@@ -4,7 +4,7 @@
  * OpenSearch node, backing up to the S3 emulator) produces, for each line, the processor's document — field by field,
  * `@timestamp` included — and backs up exactly the lines the processor fails.
  *
- * What Fluent Bit cannot do as the processor does is AGENT_PARSE_DIFFERENCES (lib/agent/parser-regex.ts). The
+ * What Fluent Bit cannot do as the processor does is AGENT_PARSE_DIFFERENCES (lib/agent/differences.ts). The
  * comparison tolerates a difference only through `reconcile`, one rule per entry, tagged with the entry's id, and each
  * entry must have been needed by at least one line here: an entry that no line needs any more (Fluent Bit or the
  * generator changed) fails its pin test.
@@ -19,12 +19,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { fluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
-import { AGENT_PARSE_DIFFERENCES, AgentConfigError } from '../../lib/agent/parser-regex';
+import { AGENT_PARSE_DIFFERENCES } from '../../lib/agent/differences';
+import { AgentConfigError } from '../../lib/agent/errors';
 import { parseConfig } from '../../lib/config/load';
 import type { Pipeline } from '../../lib/config/schema';
+import { BulkBatcher, type BulkBatch } from '../../lambda/core/bulk/batcher';
+import { sendBulk } from '../../lambda/core/bulk/sender';
 import { unescapeLogValue } from '../../lambda/core/formats/nginx';
 import { corpusPath } from '../corpora';
-import { allDocuments, backupRecords, bootstrapIndex, createBuckets, processorVerdicts, startTailingAgent, type Verdict } from './harness/agent-path';
+import { combined as combinedLine, HADOOP, type CombinedPart } from '../fixtures/formats';
+import { allDocuments, backupRecords, bootstrapIndex, createBuckets, nodeBulk, processorVerdicts, startTailingAgent, type Verdict } from './harness/agent-path';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
 import { waitUntil } from './harness/fluent-bit';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
@@ -38,10 +42,7 @@ const APACHE = 'apache_combined_elastic_examples.log';
 // The pairs: formats as the unit tests use them (test/unit/agent/parser-regex.test.ts, test/unit/core/formats/*.test.ts),
 // their corpora, and lines with edge values.
 
-const TIME = '17/May/2015:10:05:03 +0000';
-type CombinedPart = 'ip' | 'user' | 'time' | 'req' | 'status' | 'bytes' | 'ref' | 'agent';
-const combined = (o: Partial<Record<CombinedPart, string>> = {}) =>
-  `${o.ip ?? '10.0.0.1'} - ${o.user ?? '-'} [${o.time ?? TIME}] "${o.req ?? 'GET /a?b=1 HTTP/1.1'}" ${o.status ?? '200'} ${o.bytes ?? '512'} "${o.ref ?? '-'}" "${o.agent ?? 'Mozilla/5.0'}"`;
+const combined = (o: Partial<Record<CombinedPart, string>> = {}) => combinedLine({ agent: 'Mozilla/5.0', ...o });
 const COMBINED_EDGES = [
   // a `-` or nothing in a number or ip field, nginx's unix:, addresses
   ...[{ status: '-' }, { bytes: '-' }, { bytes: '' }, { status: '' }, { ip: '-' }, { ip: 'unix:' }, { ip: '' }, { ip: '2001:db8::1' }, { ip: 'fe80::1%eth0' }, { ip: '256.1.1.1' }, { ip: '010.0.0.1' }],
@@ -152,7 +153,7 @@ const PAIRS: Pair[] = [
   },
   { id: 'text-spark', format: { type: 'single-line-text', regex: SPARK, timeKey: 'time', timeFormat: 'yy/MM/dd HH:mm:ss' }, corpus: 'loghub_Spark_2k.log', edges: SPARK_EDGES },
   { id: 'regex-typed', format: TYPED, edges: TYPED_EDGES },
-  { id: 'multi-hadoop', format: { type: 'multi-line-text', format: '%d{yyyy-MM-dd HH:mm:ss,SSS} %p [%t] %c: %m%n' }, corpus: 'loghub_Hadoop_2k.log', before: ORPHANS, edges: HADOOP_EDGES },
+  { id: 'multi-hadoop', format: { type: 'multi-line-text', format: HADOOP }, corpus: 'loghub_Hadoop_2k.log', before: ORPHANS, edges: HADOOP_EDGES },
   { id: 'multi-zookeeper', format: { type: 'multi-line-text', format: '%d{yyyy-MM-dd HH:mm:ss,SSS} - %-5p [%t:%C@%L] - %m%n' }, corpus: 'loghub_Zookeeper_2k.log', before: ORPHANS, edges: ZK_EDGES },
 ];
 
@@ -200,21 +201,24 @@ function lineTable(bytes: Buffer): Array<{ start: number; end: number; empty: bo
 
 /**
  * The processor's verdicts once its documents have met the domain: each is indexed into an index of the same layout
- * (alias `agree-proc-<pair>`), and one the domain rejects is, as the processor does, a failed record with OpenSearch's reason.
+ * (alias `agree-proc-<pair>`) by the processor's bulk batcher and sender, and one the domain rejects is, as the
+ * processor does (lambda/core/process-object.ts), a failed record with the sender's reason.
  */
 async function indexedByProcessor(pair: Pair, verdicts: Verdict[]): Promise<Verdict[]> {
   const pipeline = pipelineOf(`proc-${pair.id}`, pair.format);
+  if (pipeline.engine.type !== 'opensearch') throw new Error('unexpected pipeline');
   await bootstrapIndex(node.url, pipeline);
-  const ok = verdicts.flatMap((v, i) => (v.ok ? [i] : []));
-  const body = ok.map((i) => `${JSON.stringify({ create: { _id: String(i) } })}\n${JSON.stringify((verdicts[i] as { doc: Doc }).doc)}\n`).join('');
-  const res = await fetch(`${node.url}/agree-proc-${pair.id}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
-  const items = ((await res.json()) as { items: Array<{ create: { _id: string; error?: { type: string; reason: string } } }> }).items;
   const out = [...verdicts];
-  for (const it of items) {
-    const i = Number(it.create._id);
-    const v = verdicts[i];
-    if (it.create.error && v.ok) out[i] = { ok: false, lineNo: v.lineNo, raw: v.text, reason: `rejected by OpenSearch: ${it.create.error.type}: ${it.create.error.reason}` };
-  }
+  const send = async (batch: BulkBatch<number> | undefined) => {
+    if (!batch) return;
+    for (const f of (await sendBulk(batch, nodeBulk(node.url))).failed) {
+      const v = verdicts[f.ref] as Extract<Verdict, { ok: true }>;
+      out[f.ref] = { ok: false, lineNo: v.lineNo, raw: v.text, reason: `indexing failed: ${f.reason}` };
+    }
+  };
+  const batcher = new BulkBatcher<number>({ index: pipeline.engine.indexPrefix, maxBytes: pipeline.engine.bulkMaxBytes, maxDocs: pipeline.engine.bulkMaxDocs });
+  for (const [i, v] of verdicts.entries()) if (v.ok) await send(batcher.add(String(i), v.doc, i));
+  await send(batcher.flush());
   return out;
 }
 

@@ -29,47 +29,40 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { eksManifestDocuments } from '../../lib/agent/eks-manifest';
 import { AGENT_PLACEHOLDERS, AGENT_STATE_DIR, fluentBitConfig, type AgentTargets, type FluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
-import { parseConfig } from '../../lib/config/load';
-import type { Pipeline } from '../../lib/config/schema';
-import { corpusPath } from '../corpora';
+import { corpusLines } from '../corpora';
 import {
   allDocuments,
-  applyNotifications,
   backupRecords,
-  bootstrapIndex,
-  bucketNotifications,
-  captureHandlerLogs,
   containerLogFile,
-  createBuckets,
   CRI_MAX_LINE_BYTES,
   criLine,
   examplePipeline,
-  functionEnvironment,
+  expectEachOnce,
+  groupBySeq,
   listKeys,
   processorVerdicts,
   queueDepth,
-  synthesizedTemplates,
+  seqOf,
+  seqTag,
+  stagedBuckets,
   tally,
-  withEnvironment,
-  workQueue,
+  wireStagedPath,
+  type StagedPath,
   type Verdict,
 } from './harness/agent-path';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { freePort, localize, startFluentBit, waitUntil, type FluentBitMetrics, type FluentBitProcess } from './harness/fluent-bit';
+import { localize, startFluentBit, waitUntil, type FluentBitMetrics, type FluentBitProcess } from './harness/fluent-bit';
+import { freePort } from './harness/net';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
-import { drain, type SqsHandler } from './harness/sqs-lambda';
 
 jest.setTimeout(300_000);
 
-const RAW = (parseYaml(fs.readFileSync(path.join(__dirname, '../../pipelines.yaml'), 'utf8')) as { pipelines: Array<Record<string, any>> }).pipelines.find((p) => p.name === 'k8s-spring')!;
 const SHIPPED = examplePipeline('k8s-spring');
 const NAME = SHIPPED.name;
 const REGION = 'us-east-1';
-const B = { buffer: `${NAME}-buffer`, staging: `${NAME}-staging`, backup: `${NAME}-backup` };
-const SEQ = /logtong-seq=(\d+)/;
-const seqOf = (text: unknown): number => Number(SEQ.exec(String(text))?.[1] ?? NaN);
+const B = stagedBuckets(NAME);
 
-/** The targets the stack renders the manifest's configuration with (pipeline-stack.ts agentConfigProps). */
+/** The targets the stack renders the manifest's configuration with (lib/stacks/pipeline/agent-config-props.ts agentConfigProps). */
 const PLACEHOLDERS: AgentTargets = { region: AGENT_PLACEHOLDERS.region, bucketName: AGENT_PLACEHOLDERS.bucketName, keyPrefix: `${NAME}/` };
 const MANIFEST = eksManifestDocuments(SHIPPED, { roleArn: AGENT_PLACEHOLDERS.roleArn, configYaml: fluentBitConfig(SHIPPED, PLACEHOLDERS) }) as Array<Record<string, any>>;
 const CONFIG_MAP = MANIFEST.find((d) => d.kind === 'ConfigMap')!;
@@ -128,16 +121,17 @@ const BANNER = [
 
 /** Corpus lines in the example's layout: [time, level, thread, logger, message]. */
 function corpusEvents(): Array<[string, string, string, string, string]> {
-  const hadoop = fs.readFileSync(corpusPath('loghub_Hadoop_2k.log'), 'utf8').split('\n').flatMap((l) => {
+  const hadoop = corpusLines('loghub_Hadoop_2k.log').flatMap((l) => {
     const m = /^(\S+ [\d:]+),(\d{3}) (\w+) \[(.*?)\] (\S+): (.*)$/.exec(l);
     return m ? [[`${m[1]}.${m[2]}`, m[3], m[4], m[5], m[6]] as [string, string, string, string, string]] : [];
   });
-  const zookeeper = fs.readFileSync(corpusPath('loghub_Zookeeper_2k.log'), 'utf8').split('\n').flatMap((l) => {
+  const zookeeper = corpusLines('loghub_Zookeeper_2k.log').flatMap((l) => {
     const m = /^(\S+ [\d:]+),(\d{3}) - (\w+) +\[(.*):([\w$]+)@\d+\] - (.*)$/.exec(l);
     return m ? [[`${m[1]}.${m[2]}`, m[3], m[4], `org.apache.zookeeper.server.${m[5]}`, m[6]] as [string, string, string, string, string]] : [];
   });
   return [...hadoop, ...zookeeper];
 }
+// (the loghub files end their lines with CRLF: corpusLines splits at either)
 const EVENTS = corpusEvents();
 
 type Stream = 'stdout' | 'stderr';
@@ -163,11 +157,12 @@ function write(c: Container, lines: Array<[Stream, string]>): void {
 
 /** The lines of one event: its first line (with the sequence number) and the stack trace some WARN/ERROR events have. */
 function event(extra: { time?: string; message?: string; trace?: string[] } = {}): { stream: Stream; lines: string[] } {
-  const [time, level, thread, logger, message] = EVENTS[cursor++ % EVENTS.length];
+  // a stride through both corpora, so that a hundred events hold both files' levels (the first Hadoop lines are INFO)
+  const [time, level, thread, logger, message] = EVENTS[(cursor++ * 97) % EVENTS.length];
   const s = ++seq;
-  const first = `${extra.time ?? time} ${level.padEnd(5)} [${thread}] ${logger} : logtong-seq=${s} ${extra.message ?? message}`;
+  const first = `${extra.time ?? time} ${level.padEnd(5)} [${thread}] ${logger} : ${seqTag(s)} ${extra.message ?? message}`;
   const warn = level === 'WARN' || level === 'ERROR';
-  const trace = extra.trace ?? (warn && s % 3 === 0 ? TRACES[s % TRACES.length] : []);
+  const trace = extra.trace ?? (warn && s % 2 === 0 ? TRACES[s % TRACES.length] : []);
   return { stream: warn ? 'stderr' : 'stdout', lines: [first, ...trace] };
 }
 
@@ -190,10 +185,7 @@ let node: OpenSearchNode;
 let aws: AwsEmulator;
 let fb: FluentBitProcess;
 let metrics: FluentBitMetrics;
-let copy: SqsHandler;
-let processLambda: SqsHandler;
-let logs: ReturnType<typeof captureHandlerLogs>;
-const queues = {} as Record<'copy' | 'process', { url: string; dlq: string }>;
+let staged: StagedPath;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'logtong-fb-eks-'));
 /** Stands for the node's /var/log (the DaemonSet's `varlog` hostPath). */
 const varLog = path.join(tmp, 'var-log');
@@ -205,11 +197,6 @@ function container(pod: string, name = 'orders'): Container {
   return c;
 }
 
-async function pump(): Promise<void> {
-  await drain(aws.sqs, queues.copy.url, copy, 'copy');
-  await drain(aws.sqs, queues.process.url, processLambda, 'process');
-}
-
 /** Waits until the agent has read `records` container log lines (so that the next write is a read of its own). */
 async function read(records: number): Promise<void> {
   await waitUntil(async () => ((await fb.metrics()).input['tail.0']?.records ?? 0) >= records, 30_000, () => fb.log().slice(-3000), 100);
@@ -218,25 +205,13 @@ async function read(records: number): Promise<void> {
 beforeAll(async () => {
   [node, aws] = await Promise.all([startOpenSearch(), startAwsEmulator({ region: REGION })]);
   // The processor's side: the example with the node as its domain (the agent's configuration does not name it).
-  const processed: Pipeline = parseConfig({ pipelines: [{ ...RAW, engine: { ...RAW.engine, domain: { type: 'self-managed', url: node.url }, index: { replicas: 0 } } }] }).pipelines[0];
+  const processed = examplePipeline(NAME, (p) => ({ ...p, engine: { ...p.engine, domain: { type: 'self-managed', url: node.url }, index: { replicas: 0 } } }));
   expect(fluentBitConfig(processed, PLACEHOLDERS)).toBe(fluentBitConfig(SHIPPED, PLACEHOLDERS));
-  const template = synthesizedTemplates([processed])[NAME];
-  await createBuckets(aws.s3, B.buffer, B.staging, B.backup);
-  queues.copy = await workQueue(aws.sqs, 'copy');
-  queues.process = await workQueue(aws.sqs, 'process');
-  const queueUrls = { CopyQueue: queues.copy.url, ProcessorQueue: queues.process.url };
-  await applyNotifications(aws.s3, aws.sqs, B.buffer, bucketNotifications(template, 'BufferBucket'), queueUrls);
-  await applyNotifications(aws.s3, aws.sqs, B.staging, bucketNotifications(template, 'StagingBucket'), queueUrls);
-  logs = captureHandlerLogs('object processed');
-  Object.assign(process.env, aws.env, { POWERTOOLS_DEV: 'false', POWERTOOLS_LOG_LEVEL: 'INFO' });
-  const refs = { StagingBucket: B.staging, BackupBucket: B.backup };
-  copy = withEnvironment(functionEnvironment(template, 'CopyFunction', refs), () => require('../../lambda/handlers/copy').handler);
-  processLambda = withEnvironment(functionEnvironment(template, 'ProcessorFunction', refs), () => require('../../lambda/handlers/process').handler);
-  await bootstrapIndex(node.url, processed);
+  staged = await wireStagedPath(aws, [processed], node.url);
 }, 240_000);
 
 afterAll(async () => {
-  logs?.restore();
+  staged?.logs.restore();
   await fb?.stop();
   await node?.dispose();
   await aws?.stop();
@@ -266,8 +241,8 @@ describe('EKS DaemonSet configuration on CRI container logs (real Fluent Bit) â†
     fb = await startFluentBit({ doc: local, dir: path.join(tmp, 'agent'), env: { ...aws.env, LOGTONG_BUFFER_BUCKET: B.buffer, LOGTONG_REGION: REGION } });
 
     // Start-up: the JVM warns on stderr and Spring prints its banner before logging is up: lines of no event.
-    write(pod1, [['stderr', `OpenJDK 64-Bit Server VM warning: Sharing is only supported for boot loader classes because bootstrap classpath has been appended logtong-seq=${++seq}`]]);
-    write(pod1, BANNER.map((l): [Stream, string] => ['stdout', l ? `${l} logtong-seq=${++seq}` : l]));
+    write(pod1, [['stderr', `OpenJDK 64-Bit Server VM warning: Sharing is only supported for boot loader classes because bootstrap classpath has been appended ${seqTag(++seq)}`]]);
+    write(pod1, BANNER.map((l): [Stream, string] => ['stdout', l ? `${l} ${seqTag(++seq)}` : l]));
     write(other, batch(5));
     for (let i = 0; i < 6; i++) {
       write(pod1, batch(12));
@@ -275,7 +250,7 @@ describe('EKS DaemonSet configuration on CRI container logs (real Fluent Bit) â†
     }
     // A pod scheduled later: its file appears while the agent runs, and starts as every Spring Boot pod does.
     const pod2 = container('orders-5c9d7b8f4-mz7wd');
-    write(pod2, BANNER.map((l): [Stream, string] => ['stdout', l ? `${l} logtong-seq=${++seq}` : l]));
+    write(pod2, BANNER.map((l): [Stream, string] => ['stdout', l ? `${l} ${seqTag(++seq)}` : l]));
     for (let i = 0; i < 6; i++) {
       write(pod2, batch(12));
       write(pod1, batch(8));
@@ -329,18 +304,17 @@ describe('EKS DaemonSet configuration on CRI container logs (real Fluent Bit) â†
     }
     const seqOfVerdict = (v: Verdict) => seqOf(v.ok ? v.text : v.raw);
     expect(new Set(expected.map((e) => seqOfVerdict(e.verdict))).size).toBe(expected.length);
-    await pump();
+    await staged.pump();
     const last = { docs: (await allDocuments(node.url, NAME)).map((d) => d._source), backups: await backupRecords(aws.s3, B.backup, `${NAME}/failed-records/`) };
 
-    const docs = new Map<number, Array<Record<string, unknown>>>();
-    for (const d of last.docs) docs.set(seqOf(d.message), [...(docs.get(seqOf(d.message)) ?? []), d]);
-    const backups = new Map<number, Array<Record<string, any>>>();
-    for (const b of last.backups) backups.set(seqOf(b.raw), [...(backups.get(seqOf(b.raw)) ?? []), b]);
-    for (const { stream, verdict } of expected) {
+    const docs = groupBySeq(last.docs, (d) => d.message);
+    const backups = groupBySeq(last.backups, (b) => b.raw);
+    const found = (e: { verdict: Verdict }) => ({ indexed: (docs.get(seqOfVerdict(e.verdict)) ?? []).length, backedUp: (backups.get(seqOfVerdict(e.verdict)) ?? []).length });
+    expectEachOnce(expected, (e) => (e.verdict.ok ? 'index' : 'backup'), found, (e) => ({ stream: e.stream, seq: seqOfVerdict(e.verdict) }));
+    for (const { verdict } of expected) {
       const s = seqOfVerdict(verdict);
       const d = docs.get(s) ?? [];
       const b = backups.get(s) ?? [];
-      expect({ stream, seq: s, docs: d.length, backups: b.length }).toEqual({ stream, seq: s, docs: verdict.ok ? 1 : 0, backups: verdict.ok ? 0 : 1 });
       if (verdict.ok) expect({ seq: s, doc: d[0] }).toEqual({ seq: s, doc: verdict.doc });
       else expect({ seq: s, raw: b[0].raw, reason: b[0].reason }).toEqual({ seq: s, raw: verdict.raw, reason: verdict.reason });
     }
@@ -364,12 +338,13 @@ describe('EKS DaemonSet configuration on CRI container logs (real Fluent Bit) â†
     expect(buffered.length).toBeGreaterThanOrEqual(2);
     for (const k of buffered) expect(k).toMatch(new RegExp(`^${NAME}/\\d{4}/\\d{2}/\\d{2}/\\d{2}/\\d{4}-\\w+\\.log\\.gz$`));
     expect((await listKeys(aws.s3, B.staging, `${NAME}/`)).sort()).toEqual(buffered.map((k) => `${NAME}/${B.buffer}/${k}`).sort());
-    expect(logs.records.length).toBe(buffered.length);
-    for (const l of logs.records) expect({ balanced: l.balanced, duplicates: l.duplicates, deferred: l.deferred }).toEqual({ balanced: true, duplicates: 0, deferred: 0 });
+    expect(staged.logs.records.length).toBe(buffered.length);
+    for (const l of staged.logs.records) expect({ balanced: l.balanced, duplicates: l.duplicates, deferred: l.deferred }).toEqual({ balanced: true, duplicates: 0, deferred: 0 });
     // the agent's own counters (since its restart): nothing dropped or given up on the way to the bucket
     const out = metrics.output['s3.0'];
     expect({ errors: out.errors, dropped: out.dropped_records, failed: out.retries_failed, records: out.proc_records > 0 }).toEqual({ errors: 0, dropped: 0, failed: 0, records: true });
     expect(fb.log()).not.toMatch(/Could not find log_key|multiline message truncated|have long lines/);
-    for (const q of [queues.copy.dlq, queues.process.dlq]) expect(await queueDepth(aws.sqs, q)).toBe(0);
+    const queues = staged.pipelines[NAME];
+    for (const q of [queues.copy.dlq, queues.process!.dlq]) expect(await queueDepth(aws.sqs, q)).toBe(0);
   });
 });

@@ -13,7 +13,7 @@
  * multiline parser joins the lines into the processor's events.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { grepFilters } from '../../lib/agent/fluent-bit-config';
@@ -26,27 +26,16 @@ import { toStrptimeFormat } from '../../lambda/core/java-time';
 import { createTimestamper } from '../../lambda/core/time';
 import { groupNames } from '../../lambda/core/formats/regex';
 import { MultilineAssembler, type MultiLineTextParser } from '../../lambda/core/formats/text';
-import { corpusPath } from '../corpora';
+import { corpusLines } from '../corpora';
+import { ACCESS_TIME as TIME, combined, HADOOP, SPARK, SPRING, SPRING3, ZOOKEEPER } from '../fixtures/formats';
 import { CASES as FUZZ_CASES, caseRng, fuzzInputs } from '../unit/core/formats/fuzz-cases';
 import { ONIGMO_SAMPLES, regexRecord } from '../unit/agent/simulate';
 import { grepRecord, runCases, type FbCase, type FbCaseResult } from './harness/fluent-bit-parse';
 
 jest.setTimeout(180_000);
 
-const memo = new Map<string, string[]>();
-const corpus = (name: string, n = Infinity): string[] => {
-  if (!memo.has(name)) memo.set(name, readFileSync(corpusPath(name), 'utf8').split(/\r?\n/).filter(Boolean));
-  return memo.get(name)!.slice(0, n);
-};
 const APACHE = 'apache_combined_elastic_examples.log';
 
-const TIME = '17/May/2015:10:05:03 +0000';
-const SPARK = '%d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n';
-const HADOOP = '%d{yyyy-MM-dd HH:mm:ss,SSS} %p [%t] %c: %m%n';
-const ZOOKEEPER = '%d{yyyy-MM-dd HH:mm:ss,SSS} - %-5p [%t:%C{1}@%L] - %m%n';
-const SPRING = '%d{yyyy-MM-dd HH:mm:ss.SSS} %5p ${PID} --- [%t] %-40.40logger{39} : %m%n';
-const SPRING3 =
-  "%clr(%d{${LOG_DATEFORMAT_PATTERN:-yyyy-MM-dd'T'HH:mm:ss.SSSXXX}}){faint} %clr(${LOG_LEVEL_PATTERN:-%5p}) %clr(${PID:- }){magenta} %clr(---){faint} %clr([%15.15t]){faint} %clr(%-40.40logger{39}){cyan} %clr(:){faint} %m%n${LOG_EXCEPTION_CONVERSION_WORD:-%wEx}";
 const LOGBACK = '%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%thread] %logger : %msg%n';
 const SPRING_LOG = [
   '2024-01-15 10:23:45.100  INFO 4242 --- [           main] com.example.demo.DemoApplication         : Starting DemoApplication',
@@ -58,9 +47,10 @@ const SPRING_LOG = [
   '2024-01-15 10:23:47.300  WARN 4242 --- [   scheduling-1] c.e.demo.Jobs                            : retrying',
 ];
 
-/** format-writer.test.ts's adversarial combined lines (edge times, numbers, requests, quotes, control characters). */
-const combined = (o: Partial<Record<'ip' | 'user' | 'time' | 'req' | 'status' | 'bytes' | 'ref' | 'agent', string>> = {}) =>
-  `${o.ip ?? '10.0.0.1'} - ${o.user ?? '-'} [${o.time ?? TIME}] "${o.req ?? 'GET /a?b=1 HTTP/1.1'}" ${o.status ?? '200'} ${o.bytes ?? '512'} "${o.ref ?? '-'}" "${o.agent ?? 'Mozilla/5.0 (X11; Linux x86_64)'}"`;
+/**
+ * Adversarial combined lines (edge times, numbers, requests, quotes, control characters), as in the direct JSON
+ * writer's test (test/unit/core/formats/template/codegen.test.ts).
+ */
 const ADVERSARIAL = [
   ...[{ agent: 'say "hi" to me' }, { agent: 'ends with a quote"' }, { ref: 'a "quoted" referer' }, { user: 'us"er' }, { req: 'GET /a\\"b HTTP/1.1' }, { agent: 'back\\\\slash' }],
   ...[{ agent: 'tab\there' }, { agent: 'nul\u0000char' }, { agent: 'esc\u001b[0m' }, { agent: 'unicode 中文 ü é 🙂' }, { req: 'GET /\\xE4\\xB8\\xAD HTTP/1.1' }, { req: '\\x16\\x03\\x01\\x00' }],
@@ -79,8 +69,8 @@ interface FormatEntry {
 /** The formats of the unit tests that the agent generator accepts (each must be), with the lines those tests use. */
 const FORMATS: FormatEntry[] = [
   // test/unit/agent/parser-regex.test.ts
-  { from: 'agent: apache combined', format: { type: 'apache' }, lines: () => corpus(APACHE) },
-  { from: 'agent: nginx combined', format: { type: 'nginx' }, lines: () => [...corpus(APACHE, 3000), ...ADVERSARIAL] },
+  { from: 'agent: apache combined', format: { type: 'apache' }, lines: () => corpusLines(APACHE) },
+  { from: 'agent: nginx combined', format: { type: 'nginx' }, lines: () => [...corpusLines(APACHE, 3000), ...ADVERSARIAL] },
   {
     from: 'agent: nginx host:port, request_time',
     format: { type: 'nginx', format: '$remote_addr [$time_local] "$request" $status $request_time $host:$server_port "$http_user_agent"' },
@@ -98,22 +88,22 @@ const FORMATS: FormatEntry[] = [
   {
     from: 'agent: regex, Apache error log',
     format: { type: 'regex', regex: '^\\[(?<time>[^\\]]+)\\] \\[(?<level>\\w+)\\] (?<message>.*)$', timeKey: 'time', timeFormat: '%a %b %d %H:%M:%S %Y' },
-    lines: () => [...corpus('loghub_Apache_2k.log'), 'no brackets here', '[x] [not a level!] m'],
+    lines: () => [...corpusLines('loghub_Apache_2k.log'), 'no brackets here', '[x] [not a level!] m'],
   },
   {
     from: 'agent: single-line-text, Spark',
     format: { type: 'single-line-text', regex: '^(?<time>\\d{2}/\\d{2}/\\d{2} \\d{2}:\\d{2}:\\d{2}) (?<level>[A-Z]+) (?<logger>\\S+): (?<message>.*)$', timeKey: 'time', timeFormat: 'yy/MM/dd HH:mm:ss' },
-    lines: () => [...corpus('loghub_Spark_2k.log'), '17/06/09 INFO x: y'],
+    lines: () => [...corpusLines('loghub_Spark_2k.log'), '17/06/09 INFO x: y'],
   },
   {
     from: 'agent: multi-line-text, Zookeeper',
     format: { type: 'multi-line-text', format: '%d{yyyy-MM-dd HH:mm:ss,SSS} - %-5p [%t:%C@%L] - %m%n' },
-    lines: () => [...corpus('loghub_Zookeeper_2k.log'), '2015-07-29 17:41:44,747 - INFO  [main:Foo@12x] - bad line number', 'Caused by: orphan'],
+    lines: () => [...corpusLines('loghub_Zookeeper_2k.log'), '2015-07-29 17:41:44,747 - INFO  [main:Foo@12x] - bad line number', 'Caused by: orphan'],
   },
   {
     from: 'agent: multi-line-text, Hadoop',
     format: { type: 'multi-line-text', format: HADOOP },
-    lines: () => [...corpus('loghub_Hadoop_2k.log', 400), 'java.io.IOException: boom', '\tat a.b.C.d(C.java:1)', '2015-10-18 18:01:47,978 INFO [main] x.Y: after'],
+    lines: () => [...corpusLines('loghub_Hadoop_2k.log', 400), 'java.io.IOException: boom', '\tat a.b.C.d(C.java:1)', '2015-10-18 18:01:47,978 INFO [main] x.Y: after'],
   },
   {
     from: 'agent: fixed zone Asia/Shanghai',
@@ -127,7 +117,7 @@ const FORMATS: FormatEntry[] = [
     format: { type: 'nginx', format: '$remote_addr [$time_local] "$request" $status $request_time $request_length' },
     lines: () => [`1.2.3.4 [${TIME}] "-" 400 - -`, `1.2.3.4 [${TIME}] "\\x16\\x03\\x01\\x00" 400 0.001 0`, `1.2.3.4 [${TIME}] "GET /" 200 0.001 10`, `1.2.3.4 [${TIME}] "GET /a b c HTTP/1.1" 200 0.001 10`],
   },
-  { from: 'nginx: request kept raw', format: { type: 'nginx', fields: { request: 'keyword' } }, lines: () => [`1.2.3.4 - - [${TIME}] "GET /x HTTP/1.1" 200 1 "-" "-"`, ...corpus(APACHE, 1000)] },
+  { from: 'nginx: request kept raw', format: { type: 'nginx', fields: { request: 'keyword' } }, lines: () => [`1.2.3.4 - - [${TIME}] "GET /x HTTP/1.1" 200 1 "-" "-"`, ...corpusLines(APACHE, 1000)] },
   { from: 'nginx: keyword overrides', format: { type: 'nginx', fields: { status: 'keyword', remote_addr: 'keyword' } }, lines: () => [`unix: - - [${TIME}] "GET / HTTP/1.1" 200 1 "-" "-"`, ...ADVERSARIAL] },
   { from: 'nginx: $msec', format: { type: 'nginx', format: '$msec $remote_addr $status' }, lines: () => ['1446249499.322 1.2.3.4 200', '1446249499 1.2.3.4 200', 'abc 1.2.3.4 200'] },
   { from: 'nginx: nginx.conf pieces', format: { type: 'nginx', format: `'$remote_addr - $remote_user [$time_local] '\n  '"$request" $status $body_bytes_sent'` }, lines: () => [`1.2.3.4 - - [${TIME}] "GET / HTTP/1.1" 200 5`] },
@@ -186,7 +176,7 @@ const FORMATS: FormatEntry[] = [
   {
     from: 'regex: Hadoop, %L, fixed zone',
     format: { type: 'regex', regex: String.raw`^(?<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}) (?<level>[A-Z]+) \[(?<thread>[^\]]*)\] (?<logger>[^:]+): (?<message>.*)$`, timeKey: 'time', timeFormat: '%Y-%m-%d %H:%M:%S,%L', timeZone: 'Asia/Shanghai' },
-    lines: () => corpus('loghub_Hadoop_2k.log'),
+    lines: () => corpusLines('loghub_Hadoop_2k.log'),
   },
   { from: 'formats: one character', format: { type: 'regex', regex: '^(?<a>.)$' }, lines: () => ['x', 'xy', '\r'] },
   { from: 'formats: single-line-text', format: { type: 'single-line-text', regex: '^(?<level>[A-Z]+) (?<message>.*)$' }, lines: () => ['WARN disk low', 'warn x'] },
@@ -200,9 +190,9 @@ const FORMATS: FormatEntry[] = [
     lines: () => ['[2024-01-01 08:00:00] [info] x', '[2024-13-01 08:00:00] [info] x', 'nope'],
   },
   { from: 'text: integer group', format: { type: 'single-line-text', regex: '^(?<n>\\S+) (?<rest>.*)$', fields: { n: 'integer' } }, lines: () => ['12 a', '- a', 'x a'] },
-  { from: 'text: Spark corpus, fixed zone', format: { type: 'multi-line-text', format: SPARK, timeZone: 'Asia/Shanghai' }, lines: () => corpus('loghub_Spark_2k.log') },
-  { from: 'text: Hadoop corpus', format: { type: 'multi-line-text', format: HADOOP }, lines: () => corpus('loghub_Hadoop_2k.log') },
-  { from: 'text: Zookeeper corpus', format: { type: 'multi-line-text', format: ZOOKEEPER }, lines: () => corpus('loghub_Zookeeper_2k.log') },
+  { from: 'text: Spark corpus, fixed zone', format: { type: 'multi-line-text', format: SPARK, timeZone: 'Asia/Shanghai' }, lines: () => corpusLines('loghub_Spark_2k.log') },
+  { from: 'text: Hadoop corpus', format: { type: 'multi-line-text', format: HADOOP }, lines: () => corpusLines('loghub_Hadoop_2k.log') },
+  { from: 'text: Zookeeper corpus', format: { type: 'multi-line-text', format: ZOOKEEPER }, lines: () => corpusLines('loghub_Zookeeper_2k.log') },
   { from: 'text: Spring Boot', format: { type: 'multi-line-text', format: SPRING }, lines: () => [...SPRING_LOG, '2024-01-15 10:23:45.123  INFO --- [main] com.example.demo.DemoApplication : no pid'] },
   {
     from: 'text: Spring Boot 3',
@@ -230,15 +220,15 @@ const FORMATS: FormatEntry[] = [
   // the agent refuses these for buffer none (message not last, a zone with DST); their multiline parser is generated for every buffer
   { from: 'text: message in the middle', format: { type: 'multi-line-text', format: '%d{yyyy-MM-dd HH:mm:ss} %m \\(%c\\)%n' }, lines: () => ['2024-01-01 00:00:00 a (b) c (x.Y)', '2024-01-01 00:00:00 a b c'] },
   { from: 'text: first line without message', format: { type: 'multi-line-text', regex: '^(?<ts>\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}) (?<level>[A-Z]+)', timeKey: 'ts', timeFormat: '%Y-%m-%d %H:%M:%S' }, lines: () => ['x', '2024-01-01 00:00:00 INFO hi', 'more'] },
-  { from: 'text: Zookeeper in America/New_York', format: { type: 'multi-line-text', format: ZOOKEEPER, timeZone: 'America/New_York' }, lines: () => corpus('loghub_Zookeeper_2k.log', 200) },
+  { from: 'text: Zookeeper in America/New_York', format: { type: 'multi-line-text', format: ZOOKEEPER, timeZone: 'America/New_York' }, lines: () => corpusLines('loghub_Zookeeper_2k.log', 200) },
   { from: 'text: Spring Boot in Europe/Berlin', format: { type: 'multi-line-text', format: SPRING, timeZone: 'Europe/Berlin' }, lines: () => ['\tat a.B.c(B.java:1)', 'Caused by: x', ...SPRING_LOG] },
 ];
 const MULTILINE_ONLY = new Set(['text: message in the middle', 'text: first line without message', 'text: Zookeeper in America/New_York', 'text: Spring Boot in Europe/Berlin']);
 
 /** Lines for the examples of pipelines.yaml, by pipeline name (a new example needs its own). */
 const EXAMPLE_LINES: Record<string, () => string[]> = {
-  'edge-direct': () => corpus(APACHE, 3000),
-  'legacy-parquet': () => corpus(APACHE, 3000),
+  'edge-direct': () => corpusLines(APACHE, 3000),
+  'legacy-parquet': () => corpusLines(APACHE, 3000),
   'k8s-spring': () => ['2024-03-10 12:34:56.789 INFO  [main] com.example.Demo : Started', 'java.lang.IllegalStateException: boom', '\tat com.example.Demo.run(Demo.java:42)', '2024-03-10 12:34:57.001 WARN  [main] com.example.Demo : next'],
 };
 /** Filter values that make each filter hit (the corpus has no health checks). */
@@ -252,7 +242,7 @@ const FILTERS: Array<{ from: string; logFormat: Record<string, unknown>; lines?:
       type: 'nginx',
       filters: { include: [{ field: 'request_method', regex: '^(GET|POST)$' }, { field: 'http_user_agent', regex: 'Mozilla' }], exclude: [{ field: 'http_user_agent', regex: 'bot' }, { field: 'request_uri', regex: '^/health' }] },
     },
-    lines: () => corpus(APACHE, 3000),
+    lines: () => corpusLines(APACHE, 3000),
   },
   { from: 'agent config: nested JSON field', logFormat: { type: 'json', fields: { 'kubernetes.namespace': 'keyword' }, filters: { exclude: [{ field: 'kubernetes.namespace', regex: '^kube-' }] } }, values: ['kube-system', 'default', 'my-kube-x'] },
   { from: 'agent config: json level', logFormat: { type: 'json', fields: { level: 'keyword' }, filters: { include: [{ field: 'level', regex: '^(WARN|ERROR)$' }] } }, values: ['WARN', 'ERROR', 'INFO', 'WARNING', 'xWARN'] },

@@ -12,69 +12,61 @@
  * every line is indexed (or a Parquet row) with the processor's values, or in the backup bucket with its raw text and
  * the processor's reason, exactly once, across an agent restart and an agent killed with data in its s3 store_dir.
  *
- * Test-only timing: flush 5 s → 1 s, tail refresh_interval 10 s → 1 s, s3 upload_timeout 60 s → 2 s (out_s3 still
- * checks it on a timer of at least 6 s: UPLOAD_TIMER_MIN_WAIT, plugins/out_s3/s3.h), except where a test keeps 60 s.
+ * Timing: QUICK_AGENT_TIMING (agent-path.ts; out_s3 still checks upload_timeout on a timer of at least 6 s:
+ * UPLOAD_TIMER_MIN_WAIT, plugins/out_s3/s3.h), except where a test keeps the shipped 60 s.
  */
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { parse as parseYaml } from 'yaml';
 import { fluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
-import { parseConfig } from '../../lib/config/load';
 import type { Pipeline } from '../../lib/config/schema';
-import { corpusPath } from '../corpora';
+import { corpusLines } from '../corpora';
 import {
   allDocuments,
-  applyNotifications,
   backupRecords,
-  bootstrapIndex,
   bucketNotifications,
-  captureHandlerLogs,
-  createBuckets,
   examplePipeline,
+  expectEachOnce,
   functionEnvironment,
+  groupBySeq,
   listKeys,
+  objectBodies,
   processorVerdicts,
   queueDepth,
-  synthesizedTemplates,
+  seqOf,
+  seqTag,
+  stagedBuckets as buckets,
+  startTailingAgent,
   tally,
+  wireStagedPath,
   withEnvironment,
-  workQueue,
-  type StackTemplate,
+  withSeqInRequest,
+  type StagedPath,
+  type TailingAgent,
   type Verdict,
 } from './harness/agent-path';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { freePort, localize, startFluentBit, waitUntil, type FluentBitProcess, type LocalTargets } from './harness/fluent-bit';
+import { waitUntil, type LocalTargets } from './harness/fluent-bit';
 import { runStateMachine, stateMachineDefinition, type TaskBindings } from './harness/local-sfn';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
-import { drain, type SqsHandler } from './harness/sqs-lambda';
 
 jest.setTimeout(300_000);
 
-const RAW = parseYaml(fs.readFileSync(path.join(__dirname, '../../pipelines.yaml'), 'utf8')) as { pipelines: Array<Record<string, any>> };
-const LEGACY_RAW = RAW.pipelines.find((p) => p.name === 'legacy-parquet')!;
 const LEGACY = examplePipeline('legacy-parquet');
 const OS_NAME = 'httpd-s3';
 const MAX_LINE_BYTES = 4096;
 const REGION = 'us-east-1';
-const SEQ = /logtong-seq=(\d+)/;
-const seqOf = (text: unknown): number => Number(SEQ.exec(String(text))?.[1] ?? NaN);
 
-const CORPUS = fs.readFileSync(corpusPath('apache_combined_elastic_examples.log'), 'utf8').split('\n').filter((l) => /"[A-Z]+ \S+ HTTP\/1\.[01]"/.test(l));
+const CORPUS = corpusLines('apache_combined_elastic_examples.log').filter((l) => /"[A-Z]+ \S+ HTTP\/1\.[01]"/.test(l));
 
 let node: OpenSearchNode;
 let aws: AwsEmulator;
 let osPipeline: Pipeline;
-let templates: Record<string, StackTemplate>;
-let logs: ReturnType<typeof captureHandlerLogs>;
+let staged: StagedPath;
 let db: DuckDBConnection;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'logtong-fb-s3-'));
-const buckets = (name: string) => ({ buffer: `${name}-buffer`, staging: `${name}-staging`, backup: `${name}-backup`, central: `${name}-central` });
-const queues: Record<string, { copy: { url: string; dlq: string }; process?: { url: string; dlq: string } }> = {};
-const handlers: Record<string, { copy: SqsHandler; process?: SqsHandler }> = {};
 let seq = 0;
 
 /** A written line and the processor core's verdict on it. */
@@ -96,11 +88,11 @@ async function makeLines(pipeline: Pipeline, n: number, { long = true } = {}): P
   const lines: Array<{ seq: number; bytes: Buffer; eol: string }> = [];
   for (let i = 0; i < n; i++) {
     const s = ++seq;
-    const base = CORPUS[s % CORPUS.length].replace(/"([A-Z]+) (\S+) (HTTP\/1\.[01])"/, (_, m, uri, proto) => `"${m} ${uri}${uri.includes('?') ? '&' : '?'}logtong-seq=${s} ${proto}"`);
+    const base = withSeqInRequest(CORPUS[s % CORPUS.length], s);
     let bytes = Buffer.from(base);
-    if (s % 97 === 0) bytes = Buffer.from(`not an access log line logtong-seq=${s}`);
+    if (s % 97 === 0) bytes = Buffer.from(`not an access log line ${seqTag(s)}`);
     else if (s % 251 === 0) bytes = Buffer.concat([Buffer.from(base.slice(0, -1)), Buffer.from([0xff, 0xfe]), Buffer.from('"')]);
-    else if (long && s % 401 === 0) bytes = Buffer.from(base.replace('logtong-seq=', `pad=${'p'.repeat(2 * pipeline.logFormat.maxLineBytes)}&logtong-seq=`));
+    else if (long && s % 401 === 0) bytes = Buffer.from(base.replace(seqTag(s), `pad=${'p'.repeat(2 * pipeline.logFormat.maxLineBytes)}&${seqTag(s)}`));
     else if (long && s % 997 === 0) bytes = Buffer.from(base.replace(/ HTTP\/1\.[01]"/, `&pad=${'q'.repeat(bufferMax + 10_000)} HTTP/1.1"`));
     lines.push({ seq: s, bytes, eol: s % 53 === 0 ? '\r\n' : s % 300 === 0 ? '\n\n' : '\n' });
   }
@@ -110,46 +102,23 @@ async function makeLines(pipeline: Pipeline, n: number, { long = true } = {}): P
   return lines.map((l) => ({ seq: l.seq, bytes: Buffer.concat([l.bytes, Buffer.from(l.eol)]), verdict: bySeq.get(l.seq)!, cutByAgent: l.bytes.length > bufferMax }));
 }
 
-interface Agent {
-  fb: FluentBitProcess;
-  dir: string;
-  file: string;
-}
+type Agent = TailingAgent;
 
+// the targets the stack gives the agent (lib/stacks/pipeline/agent-config-props.ts agentsToBufferBucket): its buffer
+// bucket, prefix `<pipeline>/`
 async function startAgent(name: string, pipeline: Pipeline, timing: LocalTargets['timing'] = {}): Promise<Agent> {
-  const dir = path.join(tmp, name);
-  const file = path.join(dir, 'access_log');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(file, '');
-  // the targets the stack gives the agent (pipeline-stack.ts agentIngress): its buffer bucket, prefix `<pipeline>/`
-  const doc = fluentBitConfigDocument(pipeline, { region: REGION, bucketName: buckets(pipeline.name).buffer, keyPrefix: `${pipeline.name}/` });
-  const local = localize(doc, {
-    stateDir: path.join(dir, 'state'),
-    httpPort: await freePort(),
-    logPaths: [file],
-    s3Endpoint: aws.endpoint,
-    timing: { service: { flush: 1 }, tail: { refresh_interval: 1 }, ...timing, s3: { upload_timeout: '2s', ...timing.s3 } },
-  });
-  return { fb: await startFluentBit({ doc: local, dir, env: aws.env }), dir, file };
+  const agent = await startTailingAgent(name, pipeline, { region: REGION, bucketName: buckets(pipeline.name).buffer, keyPrefix: `${pipeline.name}/` }, { s3Endpoint: aws.endpoint }, timing);
+  agents.push(agent);
+  return agent;
 }
+const agents: Agent[] = [];
 
 const write = (agent: Agent, lines: Written[]) => fs.appendFileSync(agent.file, Buffer.concat(lines.map((l) => l.bytes)));
 
-/** The copy and processor queues, drained the way their event source mappings would. */
-async function pump(name: string): Promise<void> {
-  await drain(aws.sqs, queues[name].copy.url, handlers[name].copy, 'copy');
-  if (queues[name].process) await drain(aws.sqs, queues[name].process!.url, handlers[name].process!, 'process');
-}
-
 async function osDestinations(): Promise<{ docs: Map<number, Array<Record<string, unknown>>>; backups: Map<number, Array<Record<string, any>>> }> {
-  const group = <T>(items: T[], key: (t: T) => number) => {
-    const m = new Map<number, T[]>();
-    for (const i of items) m.set(key(i), [...(m.get(key(i)) ?? []), i]);
-    return m;
-  };
   const docs = (await allDocuments(node.url, OS_NAME)).map((d) => d._source);
   const backups = await backupRecords(aws.s3, buckets(OS_NAME).backup, `${OS_NAME}/failed-records/`);
-  return { docs: group(docs, (d) => seqOf(d.request_uri)), backups: group(backups, (b) => seqOf(b.raw)) };
+  return { docs: groupBySeq(docs, (d) => d.request_uri), backups: groupBySeq(backups, (b) => b.raw) };
 }
 
 /** Pumps the queues until every written line is somewhere, or the timeout passes. */
@@ -157,7 +126,7 @@ async function untilArrived(name: string, written: Written[], count: () => Promi
   let have = 0;
   await waitUntil(
     async () => {
-      await pump(name);
+      await staged.pump(name);
       have = await count();
       return have >= written.length;
     },
@@ -169,9 +138,9 @@ async function untilArrived(name: string, written: Written[], count: () => Promi
 
 /** Each line once where the processor's verdict says, with its values or its raw text and reason; nothing else. */
 function expectOnce(written: Written[], found: (w: Written) => { rows: Array<Record<string, unknown>>; backups: Array<Record<string, any>> }, row: (doc: Record<string, unknown>) => Record<string, unknown>): void {
+  expectEachOnce(written, (w) => (w.verdict.ok ? 'index' : 'backup'), (w) => ({ indexed: found(w).rows.length, backedUp: found(w).backups.length }), (w) => w.seq);
   for (const w of written) {
     const { rows, backups } = found(w);
-    expect({ seq: w.seq, rows: rows.length, backups: backups.length }).toEqual({ seq: w.seq, rows: w.verdict.ok ? 1 : 0, backups: w.verdict.ok ? 0 : 1 });
     if (w.verdict.ok) expect({ seq: w.seq, row: rows[0] }).toEqual({ seq: w.seq, row: row(w.verdict.doc) });
     else {
       const b = backups[0];
@@ -183,54 +152,25 @@ function expectOnce(written: Written[], found: (w: Written) => { rows: Array<Rec
   }
 }
 
-async function objects(bucket: string, prefix = ''): Promise<Array<{ key: string; body: Buffer }>> {
-  const out = [];
-  for (const key of await listKeys(aws.s3, bucket, prefix)) {
-    const o = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    out.push({ key, body: Buffer.from(await o.Body!.transformToByteArray()) });
-  }
-  return out;
-}
-
 beforeAll(async () => {
   [node, aws] = await Promise.all([startOpenSearch(), startAwsEmulator({ region: REGION })]);
-  osPipeline = parseConfig({
-    pipelines: [
-      {
-        ...LEGACY_RAW,
-        name: OS_NAME,
-        logFormat: { ...LEGACY_RAW.logFormat, maxLineBytes: MAX_LINE_BYTES },
-        engine: { type: 'opensearch', buffer: 's3', indexPrefix: OS_NAME, domain: { type: 'self-managed', url: node.url }, index: { replicas: 0 } },
-      },
-    ],
-  }).pipelines[0];
-  templates = synthesizedTemplates([osPipeline, LEGACY]);
-  logs = captureHandlerLogs('object processed');
-  Object.assign(process.env, aws.env, { POWERTOOLS_DEV: 'false', POWERTOOLS_LOG_LEVEL: 'INFO' });
-  const load = (handler: string) => () => (require(`../../lambda/handlers/${handler}`) as { handler: SqsHandler }).handler;
-  for (const p of [osPipeline, LEGACY]) {
-    const b = buckets(p.name);
-    await createBuckets(aws.s3, b.buffer, b.staging, b.backup, ...(p.engine.type === 'light' ? [b.central] : []));
-    const refs = { StagingBucket: b.staging, BackupBucket: b.backup, CentralBucket: b.central, 'AWS::Region': REGION };
-    queues[p.name] = { copy: await workQueue(aws.sqs, `${p.name}-copy`), ...(p.engine.type === 'opensearch' ? { process: await workQueue(aws.sqs, `${p.name}-process`) } : {}) };
-    const queueUrls = { CopyQueue: queues[p.name].copy.url, ProcessorQueue: queues[p.name].process?.url ?? '' };
-    await applyNotifications(aws.s3, aws.sqs, b.buffer, bucketNotifications(templates[p.name], 'BufferBucket'), queueUrls);
-    handlers[p.name] = { copy: withEnvironment(functionEnvironment(templates[p.name], 'CopyFunction', refs), load('copy')) };
-    if (p.engine.type === 'opensearch') {
-      await applyNotifications(aws.s3, aws.sqs, b.staging, bucketNotifications(templates[p.name], 'StagingBucket'), queueUrls);
-      handlers[p.name].process = withEnvironment(functionEnvironment(templates[p.name], 'ProcessorFunction', refs), load('process'));
-    }
-  }
-  await bootstrapIndex(node.url, osPipeline);
+  osPipeline = examplePipeline('legacy-parquet', (p) => ({
+    ...p,
+    name: OS_NAME,
+    logFormat: { ...p.logFormat, maxLineBytes: MAX_LINE_BYTES },
+    engine: { type: 'opensearch', buffer: 's3', indexPrefix: OS_NAME, domain: { type: 'self-managed', url: node.url }, index: { replicas: 0 } },
+  }));
+  staged = await wireStagedPath(aws, [osPipeline, LEGACY], node.url);
   db = await (await DuckDBInstance.create(':memory:')).connect();
 }, 240_000);
 
 afterAll(async () => {
-  logs?.restore();
+  staged?.logs.restore();
   db?.closeSync();
+  for (const a of agents) await a.fb.stop();
   await node?.dispose();
   await aws?.stop();
-  fs.rmSync(tmp, { recursive: true, force: true });
+  for (const d of [tmp, ...agents.map((a) => a.dir)]) fs.rmSync(d, { recursive: true, force: true });
 });
 
 describe('EC2 agent, buffer s3 (real Fluent Bit) → S3 buffer → copy → processor → OpenSearch', () => {
@@ -238,7 +178,7 @@ describe('EC2 agent, buffer s3 (real Fluent Bit) → S3 buffer → copy → proc
 
   it('the buffer bucket notifies the copy queue of `<pipeline>/….log.gz` only, which is where the agent writes', () => {
     for (const p of [osPipeline, LEGACY]) {
-      expect(bucketNotifications(templates[p.name], 'BufferBucket')).toEqual([
+      expect(bucketNotifications(staged.templates[p.name], 'BufferBucket')).toEqual([
         { queue: 'CopyQueue', events: ['s3:ObjectCreated:*'], rules: expect.arrayContaining([{ Name: 'prefix', Value: `${p.name}/` }, { Name: 'suffix', Value: '.log.gz' }]) },
       ]);
       expect(fluentBitConfigDocument(p, { region: REGION, bucketName: 'b', keyPrefix: `${p.name}/` }).pipeline.outputs).toEqual([
@@ -288,7 +228,7 @@ describe('EC2 agent, buffer s3 (real Fluent Bit) → S3 buffer → copy → proc
     expect(a2.fb.log()).toContain('Sending locally buffered data from previous executions');
     await untilArrived(OS_NAME, all, count, a2);
     await a2.fb.stop();
-    await pump(OS_NAME);
+    await staged.pump(OS_NAME);
 
     const d = await osDestinations();
     expectOnce(all, (w) => ({ rows: d.docs.get(w.seq) ?? [], backups: d.backups.get(w.seq) ?? [] }), (doc) => doc);
@@ -302,7 +242,7 @@ describe('EC2 agent, buffer s3 (real Fluent Bit) → S3 buffer → copy → proc
 
   it('the buffer objects and their staged copies have the layout the stack expects; counters balance; no dead letters', async () => {
     const b = buckets(OS_NAME);
-    const buffered = await objects(b.buffer);
+    const buffered = await objectBodies(aws.s3, b.buffer);
     for (const o of buffered) {
       expect(o.key).toMatch(new RegExp(`^${OS_NAME}/\\d{4}/\\d{2}/\\d{2}/\\d{2}/\\d{4}-\\w+\\.log\\.gz$`));
       expect(o.body.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
@@ -310,7 +250,7 @@ describe('EC2 agent, buffer s3 (real Fluent Bit) → S3 buffer → copy → proc
     }
     expect((await listKeys(aws.s3, b.staging, `${OS_NAME}/`)).sort()).toEqual(buffered.map((o) => `${OS_NAME}/${b.buffer}/${o.key}`).sort());
     // the processor's own account of each object: balanced, nothing deferred, each line once
-    const mine = logs.records.filter((l) => String(l.source).startsWith(`s3://${b.buffer}/`));
+    const mine = staged.logs.records.filter((l) => String(l.source).startsWith(`s3://${b.buffer}/`));
     expect(mine.length).toBe(buffered.length);
     for (const l of mine) expect({ balanced: l.balanced, duplicates: l.duplicates, deferred: l.deferred }).toEqual({ balanced: true, duplicates: 0, deferred: 0 });
     const sum = (k: string) => mine.reduce((n, l) => n + l[k], 0);
@@ -319,7 +259,7 @@ describe('EC2 agent, buffer s3 (real Fluent Bit) → S3 buffer → copy → proc
       indexed: all.filter((w) => w.verdict.ok).length,
       backedUp: all.filter((w) => !w.verdict.ok).length,
     });
-    for (const q of [queues[OS_NAME].copy.dlq, queues[OS_NAME].process!.dlq]) expect(await queueDepth(aws.sqs, q)).toBe(0);
+    for (const q of [staged.pipelines[OS_NAME].copy.dlq, staged.pipelines[OS_NAME].process!.dlq]) expect(await queueDepth(aws.sqs, q)).toBe(0);
   });
 });
 
@@ -327,7 +267,8 @@ describe('EC2 agent of legacy-parquet as shipped → S3 buffer → copy → Ligh
   it('every line is a Parquet row with the processor\'s values or backed up with its reason, exactly once', async () => {
     const name = LEGACY.name;
     const b = buckets(name);
-    const refs = { StagingBucket: b.staging, BackupBucket: b.backup, CentralBucket: b.central, 'AWS::Region': REGION };
+    const { refs } = staged.pipelines[name];
+    const templates = staged.templates;
     const agent = await startAgent('light', LEGACY);
     // legacy-parquet's lines may be 1 MiB: the OpenSearch pipeline above has the over-long ones
     const written = await makeLines(LEGACY, 2000, { long: false });
@@ -337,7 +278,7 @@ describe('EC2 agent of legacy-parquet as shipped → S3 buffer → copy → Ligh
     // the agent uploads what it holds when stopped; the copy stage stages every object
     await waitUntil(async () => ((await agent.fb.metrics()).output['s3.0']?.proc_records ?? 0) >= written.length, 60_000, () => agent.fb.log().slice(-3000));
     await agent.fb.stop();
-    await pump(name);
+    await staged.pump(name);
     const buffered = await listKeys(aws.s3, b.buffer, `${name}/`);
     expect(buffered.length).toBeGreaterThan(0);
     expect((await listKeys(aws.s3, b.staging, `${name}/`)).sort()).toEqual(buffered.map((k) => `${name}/${b.buffer}/${k}`).sort());
@@ -360,17 +301,15 @@ describe('EC2 agent of legacy-parquet as shipped → S3 buffer → copy → Ligh
     expect(await listKeys(aws.s3, b.staging, `${name}/`)).toEqual([]);
 
     const dir = path.join(tmp, 'central');
-    for (const o of await objects(b.central)) {
+    for (const o of await objectBodies(aws.s3, b.central)) {
       fs.mkdirSync(path.join(dir, path.dirname(o.key)), { recursive: true });
       fs.writeFileSync(path.join(dir, o.key), o.body);
     }
     const table = `read_parquet('${dir}/${name.replace(/-/g, '_')}/**/*.parquet', hive_partitioning = true)`;
     const rows = (await db.runAndReadAll(`select request_uri, status::INTEGER as status, response_size_bytes::BIGINT as bytes, epoch_ms(event_time)::BIGINT as t, event_hour::VARCHAR as event_hour, region::VARCHAR as region from ${table}`)).getRowObjectsJS() as Array<Record<string, unknown>>;
-    const bySeq = new Map<number, Array<Record<string, unknown>>>();
-    for (const r of rows) bySeq.set(seqOf(r.request_uri), [...(bySeq.get(seqOf(r.request_uri)) ?? []), r]);
+    const bySeq = groupBySeq(rows, (r) => r.request_uri);
     const backups = await backupRecords(aws.s3, b.backup, `${name}/failed-records/`);
-    const backupsBySeq = new Map<number, Array<Record<string, any>>>();
-    for (const r of backups) backupsBySeq.set(seqOf(r.raw), [...(backupsBySeq.get(seqOf(r.raw)) ?? []), r]);
+    const backupsBySeq = groupBySeq(backups, (r) => r.raw);
 
     const hourOf = (iso: string) => iso.slice(0, 13).replace(/[-T]/g, '');
     expectOnce(

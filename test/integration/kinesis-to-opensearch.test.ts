@@ -5,14 +5,11 @@
  * with GetRecords, and handed to the processor as the KinesisStreamEvents the event source mapping would build.
  */
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
-import { toRuntimeConfig } from '../../lib/config/runtime-config';
 import { parseConfig } from '../../lib/config/load';
 import { aggregateRecords, documentId, shardIdPrefix } from '../../lambda/core/kinesis';
-import { corpusPath } from '../corpora';
+import { corpusLines as readCorpus } from '../corpora';
+import { backupRecords, createBuckets, handlerEnv } from './harness/agent-path';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
 import { readStream as readKinesis, startKinesis, type KinesisEmulator } from './harness/kinesis';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
@@ -23,7 +20,7 @@ jest.setTimeout(600_000);
 const PIPELINE = 'fluent-web';
 const ALIAS = 'fluent-web';
 const STREAM = 'fluent-web-logs';
-const corpusLines = readFileSync(corpusPath('apache_combined_elastic_examples.log'), 'utf8').split('\n').filter((l) => l.length > 0);
+const corpusLines = readCorpus('apache_combined_elastic_examples.log');
 const UNPARSABLE = 8899; // 1-based line of the corpus that is not Apache combined
 
 let os: OpenSearchNode;
@@ -71,27 +68,14 @@ async function count(): Promise<number> {
   return (await search(`/${ALIAS}/_count`)).count;
 }
 
-async function backupObjects(prefix: string): Promise<Array<Record<string, any>>> {
-  const out: Array<Record<string, any>> = [];
-  let token: string | undefined;
-  do {
-    const page = await aws.s3.send(new ListObjectsV2Command({ Bucket: 'backup', Prefix: prefix, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) {
-      const obj = await aws.s3.send(new GetObjectCommand({ Bucket: 'backup', Key: o.Key! }));
-      const text = gunzipSync(Buffer.from(await obj.Body!.transformToByteArray())).toString('utf8');
-      out.push(...text.split('\n').filter(Boolean).map((l) => ({ ...JSON.parse(l), _key: o.Key })));
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-  return out;
-}
+const backupObjects = (prefix: string) => backupRecords(aws.s3, 'backup', prefix);
 
 const invoke = (e: KinesisStreamEvent) => processHandler(e, lambdaContext('kinesis-process'));
 const escaped = (line: string) => Buffer.from(`${JSON.stringify(line).slice(1, -1)}\n`);
 
 beforeAll(async () => {
   [os, aws, kin] = await Promise.all([startOpenSearch(), startAwsEmulator(), startKinesis()]);
-  await aws.s3.send(new CreateBucketCommand({ Bucket: 'backup' }));
+  await createBuckets(aws.s3, 'backup');
   kinesis = kin.client;
   streamArn = await kin.createStream(STREAM, 2);
 
@@ -106,20 +90,11 @@ beforeAll(async () => {
       },
     ],
   });
-  Object.assign(process.env, aws.env, {
+  Object.assign(process.env, handlerEnv(aws, { logLevel: 'WARN', processor: { pipeline: config.pipelines[0], opensearchUrl: os.url, backupBucket: 'backup' } }), {
     AWS_ENDPOINT_URL_KINESIS: kin.endpoint,
-    BACKUP_BUCKET: 'backup',
-    PIPELINE_NAME: PIPELINE,
-    RUNTIME_CONFIG: JSON.stringify(toRuntimeConfig(config.pipelines[0])),
-    OPENSEARCH_ENDPOINT: os.url,
-    OPENSEARCH_AUTH: 'none',
     BULK_MAX_ATTEMPTS: '3',
     BULK_BASE_DELAY_MS: '50',
     BULK_MAX_DELAY_MS: '200',
-    POWERTOOLS_METRICS_NAMESPACE: 'Logtong',
-    POWERTOOLS_SERVICE_NAME: 'logtong-test',
-    POWERTOOLS_DEV: 'false',
-    POWERTOOLS_LOG_LEVEL: 'WARN',
   });
   processHandler = require('../../lambda/handlers/kinesis-process').handler;
   failureHandler = require('../../lambda/handlers/kinesis-failure').handler;

@@ -17,7 +17,8 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import type { FluentBitConfigDocument } from '../../../lib/agent/fluent-bit-config';
 import type { FluentBitMultilineParser, FluentBitParser } from '../../../lib/agent/parser-regex';
-import { fluentBitBinary, freePort, startFluentBit, waitUntil, type FluentBitProcess } from './fluent-bit';
+import { fluentBitBinary, startFluentBit, waitUntil, type FluentBitProcess } from './fluent-bit';
+import { freePort } from './net';
 
 type Plugin = Record<string, unknown>;
 

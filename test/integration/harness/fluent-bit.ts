@@ -12,7 +12,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
@@ -29,19 +28,6 @@ export function fluentBitBinary(): string {
   const bin = process.env.LOGTONG_FLUENT_BIT ?? path.join(cache, `fluent-bit-${FLUENT_BIT_VERSION}`, 'bin', 'fluent-bit');
   if (!fs.existsSync(bin)) throw new Error(`\n\n*** Fluent Bit ${FLUENT_BIT_VERSION} not found at ${bin}.\n*** ${FLUENT_BIT_SETUP_HINT}, then re-run the tests.\n`);
   return bin;
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export interface LocalTargets {

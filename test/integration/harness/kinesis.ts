@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from './fluent-bit';
+import { freePorts } from './net';
 
 export interface KinesisEmulator {
   /** http://127.0.0.1:<port> */
@@ -28,7 +28,7 @@ export interface KinesisEmulator {
 
 export async function startKinesis(): Promise<KinesisEmulator> {
   const dir = path.dirname(require.resolve('kinesis-local/package.json'));
-  const [plain, tls] = [await freePort(), await freePort()];
+  const [plain, tls] = await freePorts(2);
   const child: ChildProcess = spawn(process.execPath, [path.join(dir, 'main.js')], {
     env: { ...process.env, KINESIS_MOCK_PLAIN_PORT: String(plain), KINESIS_MOCK_TLS_PORT: String(tls), KINESIS_MOCK_CERT_PATH: path.join(dir, 'server.json'), LOG_LEVEL: 'WARN', CREATE_STREAM_DURATION: '0ms', SHOULD_PERSIST_DATA: 'false' },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -11,9 +11,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePorts } from './net';
 
 export const OPENSEARCH_VERSION = '2.19.6';
 
@@ -173,24 +173,6 @@ export function opensearchHome(): string {
   }
   cachedHome = home;
   return home;
-}
-
-async function freePort(): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => resolve(srv));
-  });
-}
-
-/** Two distinct free ports on 127.0.0.1 (both held open until both are known). */
-async function twoFreePorts(): Promise<[number, number]> {
-  const a = await freePort();
-  const b = await freePort();
-  const ports: [number, number] = [(a.address() as net.AddressInfo).port, (b.address() as net.AddressInfo).port];
-  await Promise.all([a, b].map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
 }
 
 function tail(file: string, lines = 60): string {
@@ -444,7 +426,7 @@ export async function startOpenSearch(opts: StartOpenSearchOptions = {}): Promis
   let lastErr: unknown;
   // Ports are probed then released; another process may grab one before the JVM binds: retry.
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const [httpPort, transportPort] = await twoFreePorts();
+    const [httpPort, transportPort] = await freePorts(2);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logtong-opensearch-'));
     const node = new NodeImpl(httpPort, transportPort, dir, home, heapMb, opts.javaOpts ?? []);
     liveNodes.add(node);

@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from './net';
 
 export const RSYSLOG_SETUP_HINT = 'run `bash .ci/setup-rsyslog.sh`';
 const RUN_USER = process.env.LOGTONG_RSYSLOG_USER ?? process.env.LOGTONG_OPENSEARCH_USER ?? 'logtong';
@@ -105,28 +106,6 @@ function launchPrefix(): string[] {
   }
   const drop = isRoot() ? [`--reuid=${RUN_USER}`, `--regid=${RUN_USER}`, '--init-groups'] : [];
   return ['setpriv', '--pdeathsig', 'SIGKILL', ...drop, '--'];
-}
-
-/** A port that was free a moment ago on 127.0.0.1 (TCP or UDP). */
-async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
-  if (kind === 'tcp') {
-    return new Promise((resolve, reject) => {
-      const srv = net.createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const { port } = srv.address() as net.AddressInfo;
-        srv.close(() => resolve(port));
-      });
-    });
-  }
-  return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket('udp4');
-    sock.once('error', reject);
-    sock.bind(0, '127.0.0.1', () => {
-      const { port } = sock.address();
-      sock.close(() => resolve(port));
-    });
-  });
 }
 
 class CaptureImpl implements Capture {

@@ -3,15 +3,8 @@
  * lines through the agent's regexes in the real Fluent Bit): per format, seed lines from the corpora and a seeded,
  * deterministic sequence of random byte strings and byte-level mutations of them.
  */
-import { readFileSync } from 'node:fs';
-import { corpusPath } from '../../../corpora';
+import { corpusLines } from '../../../corpora';
 import { rng } from '../prng';
-
-const corpusLines = (name: string, max: number): string[] =>
-  readFileSync(corpusPath(name), 'utf8')
-    .split(/\r?\n/)
-    .filter((l) => l.length > 0)
-    .slice(0, max);
 
 /** Bytes that matter to these formats, plus CR/LF, NUL, a BOM and pieces of multi-byte UTF-8 (some invalid). */
 const SPECIAL = Buffer.from('"[]\\ -:{},.0123456789\t\r\n\x00/?=%$');

@@ -1,33 +1,15 @@
-import { createReadStream } from 'node:fs';
-import * as path from 'node:path';
-import { LogFormatSchema, type LogFormat } from '../../../../lib/config/schema';
+import { LogFormatSchema, type LogFormat } from '../../../../lambda/core/config/log-format';
 import { compileParser, type LineParser } from '../../../../lambda/core/formats';
 import { flattenObject, getPath } from '../../../../lambda/core/formats/json';
-import { splitLines } from '../../../../lambda/core/lines';
-import { CORPORA } from '../../../corpora';
+import { corpusLines } from '../../../corpora';
 import { ok } from '../parse-helpers';
 
-const NGINX_PLUS = path.join(CORPORA, 'nginxplus_status_json_elastic_examples.ndjson');
+const NGINX_PLUS = 'nginxplus_status_json_elastic_examples.ndjson';
 
 const json = (f: Partial<LogFormat> = {}): LineParser => compileParser(LogFormatSchema.parse({ type: 'json', ...f }));
 
-async function corpusLines(): Promise<string[]> {
-  const out: string[] = [];
-  for await (const batch of splitLines(createReadStream(NGINX_PLUS), { maxLineBytes: 1_048_576 })) {
-    for (const l of batch) {
-      if (!('text' in l)) throw new Error(l.reason);
-      out.push(l.text);
-    }
-  }
-  return out;
-}
-
-
 describe('json on the NGINX Plus status corpus (500 nested objects)', () => {
-  let lines: string[];
-  beforeAll(async () => {
-    lines = await corpusLines();
-  });
+  const lines = corpusLines(NGINX_PLUS);
 
   it('parses all 500 lines, keeping nested objects, with @timestamp from timestamp (epoch_ms)', () => {
     expect(lines).toHaveLength(500);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LogFormatSchema, type LogFormat } from '../../../../lib/config/schema';
+import { LogFormatSchema, type LogFormat } from '../../../../lambda/core/config/log-format';
 import {
   MultilineAssembler,
   assembleBatches,
@@ -12,16 +12,10 @@ import {
 import { javaTimeToStrptime, toStrptimeFormat } from '../../../../lambda/core/java-time';
 import { isFailed, splitLines, type FailedLine, type LineBatch, type LineEntry } from '../../../../lambda/core/lines';
 import { corpusPath } from '../../../corpora';
+import { HADOOP, SPARK, SPRING, SPRING3, ZOOKEEPER } from '../../../fixtures/formats';
 import { ok, reason } from '../parse-helpers';
 
 const fmt = (f: Record<string, unknown>): LogFormat => LogFormatSchema.parse(f);
-
-const SPARK = '%d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n';
-const HADOOP = '%d{yyyy-MM-dd HH:mm:ss,SSS} %p [%t] %c: %m%n';
-const ZOOKEEPER = '%d{yyyy-MM-dd HH:mm:ss,SSS} - %-5p [%t:%C{1}@%L] - %m%n';
-const SPRING = '%d{yyyy-MM-dd HH:mm:ss.SSS} %5p ${PID} --- [%t] %-40.40logger{39} : %m%n';
-const SPRING3 =
-  "%clr(%d{${LOG_DATEFORMAT_PATTERN:-yyyy-MM-dd'T'HH:mm:ss.SSSXXX}}){faint} %clr(${LOG_LEVEL_PATTERN:-%5p}) %clr(${PID:- }){magenta} %clr(---){faint} %clr([%15.15t]){faint} %clr(%-40.40logger{39}){cyan} %clr(:){faint} %m%n${LOG_EXCEPTION_CONVERSION_WORD:-%wEx}";
 
 // ---------------------------------------------------------------------------------------------------------------
 

@@ -2,14 +2,12 @@
  * The template parsers' direct JSON writer (LineParser.json): for every line it accepts, the bytes it writes are
  * exactly JSON.stringify(parse(line).doc); every line it declines still goes through parse().
  */
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { LogFormatSchema, type LogFormat } from '../../../../../lambda/core/config/log-format';
 import { compileParser, type LineParser } from '../../../../../lambda/core/formats';
-import { CORPORA } from '../../../../corpora';
+import { corpusLines } from '../../../../corpora';
+import { ACCESS_TIME, combined } from '../../../../fixtures/formats';
 
-const APACHE = path.join(CORPORA, 'apache_combined_elastic_examples.log');
-const corpus = readFileSync(APACHE, 'utf8').split('\n').filter((l) => l.length > 0);
+const corpus = corpusLines('apache_combined_elastic_examples.log');
 
 const parser = (f: Partial<LogFormat> & { type: 'nginx' | 'apache' }): LineParser => compileParser(LogFormatSchema.parse(f));
 
@@ -34,7 +32,7 @@ function agrees(p: LineParser, line: string): 'written' | 'declined' {
   return 'written';
 }
 
-const TIME = '17/May/2015:10:05:03 +0000';
+const TIME = ACCESS_TIME;
 
 describe('direct JSON writer', () => {
   const formats: Array<[string, Partial<LogFormat> & { type: 'nginx' | 'apache' }]> = [
@@ -53,9 +51,7 @@ describe('direct JSON writer', () => {
     expect(n).toBeGreaterThan(corpus.length * 0.99);
   });
 
-  const ua = 'Mozilla/5.0 (X11; Linux x86_64)';
-  const line = (o: { ip?: string; user?: string; time?: string; req?: string; status?: string; bytes?: string; ref?: string; agent?: string } = {}) =>
-    `${o.ip ?? '10.0.0.1'} - ${o.user ?? '-'} [${o.time ?? TIME}] "${o.req ?? 'GET /a?b=1 HTTP/1.1'}" ${o.status ?? '200'} ${o.bytes ?? '512'} "${o.ref ?? '-'}" "${o.agent ?? ua}"`;
+  const line = combined;
   const adversarial = [
     line(),
     line({ agent: 'say "hi" to me' }),
