@@ -3,7 +3,7 @@
  * RUNTIME_CONFIG variable, and no more (no VPC, subnets, scanner sizes or domain endpoint).
  */
 import type { RuntimeConfig } from '../../lambda/core/config/runtime';
-import type { Pipeline } from './schema';
+import { lightProjection, type Pipeline } from './schema';
 
 export function toRuntimeConfig(pipeline: Pipeline): RuntimeConfig {
   const e = pipeline.engine;
@@ -12,6 +12,6 @@ export function toRuntimeConfig(pipeline: Pipeline): RuntimeConfig {
     logFormat: pipeline.logFormat,
     ...(e.type === 'opensearch'
       ? { indexing: { indexPrefix: e.indexPrefix, flavor: e.domain.type, bulkMaxBytes: e.bulkMaxBytes, bulkMaxDocs: e.bulkMaxDocs, index: e.index } }
-      : {}),
+      : { light: { projection: lightProjection(e) } }),
   };
 }

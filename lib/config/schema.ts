@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { LogFormatSchema } from '../../lambda/core/config/log-format';
 import { IndexSettingsSchema, INDEXING_FIELDS, INDEX_PREFIX, mustMatch } from '../../lambda/core/config/runtime';
+import { DEFAULT_PROJECTION, MAX_FUTURE_HOURS, isEventHour, partitionLimitProblem, type ProjectionRange } from '../../lambda/core/light/projection';
 
 export { INDEX_PREFIX };
 
@@ -210,6 +211,47 @@ const Compaction = z.strictObject({
   targetFileMb: z.number().int().min(16).max(1024).default(128).meta({ description: 'Size of the merged files (the whole partition when smaller).' }),
 });
 
+const PROJECTION_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The `event_hour` range of the Glue table's partition projection, and the converter's check of the same range:
+ * lambda/core/light/projection.ts says why the start is a fixed day and the end relative to NOW.
+ */
+const Projection = z
+  .strictObject({
+    from: z
+      .string()
+      // abort: a malformed day gets one message, not also "not a calendar day".
+      .regex(PROJECTION_DAY, { ...mustMatch(PROJECTION_DAY), abort: true })
+      .refine((d) => isEventHour(`${d.replace(/-/g, '')}00`), { error: 'must be a calendar day YYYY-MM-DD' })
+      .default(projectionDay(DEFAULT_PROJECTION.fromHour))
+      .meta({
+        description:
+          'First UTC day Athena projects. Records of earlier hours go to the backup bucket (with their raw text and the reason) instead of Parquet no query would return; an earlier day only makes queries without an `event_hour` filter read more partitions (refused when that would pass the 1,000,000 Athena reads per query within 10 years).',
+      }),
+    futureHours: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_FUTURE_HOURS)
+      .default(DEFAULT_PROJECTION.futureHours)
+      .meta({
+        description:
+          'Hours after the query time Athena projects too (`NOW+<n>HOURS`), for clocks that run ahead and local times read as UTC. Records later than this at conversion go to the backup bucket.',
+      }),
+  })
+  .superRefine((p, ctx) => {
+    const range = lightProjection({ projection: p });
+    if (!isEventHour(range.fromHour)) return; // reported on `from` already
+    // The only clock in config validation: the partition count grows by one per hour.
+    const problem = partitionLimitProblem(range, Date.now());
+    if (problem) ctx.addIssue({ code: 'custom', path: ['from'], message: problem });
+  });
+
+function projectionDay(hour: string): string {
+  return `${hour.slice(0, 4)}-${hour.slice(4, 6)}-${hour.slice(6, 8)}`;
+}
+
 const LightEngine = z
   .strictObject({
     type: z.literal('light'),
@@ -233,6 +275,9 @@ const LightEngine = z
     convertTimeoutSeconds: z.number().int().min(60).max(900).default(900),
     notificationEmail: z.email().optional().meta({ description: 'Subscribed to the failure topic; unset: subscribe yourself.' }),
     compaction: Compaction.prefault({}),
+    projection: Projection.prefault({}).meta({
+      description: 'The `event_hour` partitions Athena projects; the converter backs up (and counts) records outside them, so no written row is invisible to queries.',
+    }),
   })
   .meta({ title: 'engine (type light): Parquet on S3 + Athena' });
 
@@ -246,6 +291,11 @@ export type LightEngineConfig = z.infer<typeof LightEngine>;
 /** Glue database of a Light Engine pipeline: created by its stack, so never shared between pipelines. */
 export function lightDatabaseName(pipeline: Pick<Pipeline, 'name' | 'engine'>): string {
   return (pipeline.engine.type === 'light' && pipeline.engine.database) || `logtong_${lightTableName(pipeline)}`;
+}
+
+/** The projection range of a Light Engine pipeline, as the Glue table and the converter both take it. */
+export function lightProjection(engine: { readonly projection: { readonly from: string; readonly futureHours: number } }): ProjectionRange {
+  return { fromHour: `${engine.projection.from.replace(/-/g, '')}00`, futureHours: engine.projection.futureHours };
 }
 
 /** Glue table (and centralized-bucket prefix) of a Light Engine pipeline. */

@@ -4,16 +4,19 @@ import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { LogFormat } from '../config/schema';
+import {
+  DEFAULT_PROJECTION,
+  EVENT_HOUR_FORMAT,
+  MAX_FUTURE_HOURS,
+  athenaRange,
+  isEventHour,
+  partitionLimitProblem,
+  type ProjectionRange,
+} from '../../lambda/core/light/projection';
 import { PARTITION_KEYS, TIME_COLUMN, type Column } from '../../lambda/core/parquet/columns';
 
 /** Log type of the pipeline (`logFormat.type`). */
 export type LogType = LogFormat['type'];
-
-/** Partition projection format of `event_hour`: the converter writes `event_hour=YYYYMMDDHH` (UTC). */
-export const EVENT_HOUR_FORMAT = 'yyyyMMddHH';
-
-/** First hour Athena projects when `projectionStartHour` is not given. */
-export const DEFAULT_PROJECTION_START_HOUR = '2020010100';
 
 /** Hours the named queries look back: one day of `event_hour` partitions. */
 export const QUERY_WINDOW_HOURS = 24;
@@ -56,13 +59,20 @@ export interface GlueTableProps {
   readonly logType: LogType;
 
   /**
-   * First `event_hour` (UTC, `YYYYMMDDHH`) Athena projects. Records of earlier hours stay in S3 but no query sees
-   * them, so set this to the hour of the oldest logs you will load (a one-time load of an archive may go back years).
-   * A later start only makes queries without an `event_hour` filter cheaper: Athena lists every hour from here to now
-   * for each region.
-   * @default '2020010100'
+   * First `event_hour` (UTC, `YYYYMMDDHH`) Athena projects: files of earlier hours would exist in S3 but no query
+   * would see them, so the converter must be given the same range (it backs such records up instead). A later start
+   * only makes queries without an `event_hour` filter cheaper (they read every projected hour of every region) and is
+   * checked against the 1,000,000 partitions one Athena query may read, 10 years ahead.
+   * @default '2000010100'
    */
   readonly projectionStartHour?: string;
+
+  /**
+   * Hours after the query's NOW that Athena projects too (`NOW+<n>HOURS`; 0: `NOW`), for clocks that run ahead and
+   * local times read as UTC. The converter must be given the same value.
+   * @default 24
+   */
+  readonly projectionFutureHours?: number;
 
   /** Athena workgroup the named queries are saved in. @default - the `primary` workgroup */
   readonly workGroup?: string;
@@ -96,12 +106,14 @@ export class GlueTable extends Construct {
   readonly location: string;
   /** The named queries created, by construct id (empty for log types without common queries). */
   readonly namedQueries: Readonly<Record<string, CfnNamedQuery>>;
+  /** The `event_hour` range Athena projects: what the converter must check its records against. */
+  readonly projection: ProjectionRange;
 
   constructor(scope: Construct, id: string, props: GlueTableProps) {
     super(scope, id);
     validate(props);
     const stack = Stack.of(this);
-    const startHour = props.projectionStartHour ?? DEFAULT_PROJECTION_START_HOUR;
+    this.projection = projectionOf(props);
     this.databaseName = props.databaseName;
     this.tableName = props.tableName;
     this.location = `s3://${props.bucket.bucketName}/${props.prefix}`;
@@ -131,7 +143,8 @@ export class GlueTable extends Construct {
           'projection.enabled': 'true',
           'projection.event_hour.type': 'date',
           'projection.event_hour.format': EVENT_HOUR_FORMAT,
-          'projection.event_hour.range': `${startHour},NOW`,
+          // A fixed start and a relative end, never the other way round (see lambda/core/light/projection.ts).
+          'projection.event_hour.range': athenaRange(this.projection),
           // Interval and unit are required when the format is finer than a day.
           'projection.event_hour.interval': '1',
           'projection.event_hour.interval.unit': 'HOURS',
@@ -261,6 +274,13 @@ function quote(identifier: string): string {
   return `"${identifier}"`;
 }
 
+function projectionOf(props: GlueTableProps): ProjectionRange {
+  return {
+    fromHour: props.projectionStartHour ?? DEFAULT_PROJECTION.fromHour,
+    futureHours: props.projectionFutureHours ?? DEFAULT_PROJECTION.futureHours,
+  };
+}
+
 /** Fails synth with the offending value rather than deploying a table Athena cannot read. */
 function validate(props: GlueTableProps): void {
   const problems: string[] = [];
@@ -293,14 +313,15 @@ function validate(props: GlueTableProps): void {
     regions.add(r);
   }
   const start = props.projectionStartHour;
-  if (start !== undefined && !isHour(start)) problems.push(`projectionStartHour "${start}": must be a UTC hour YYYYMMDDHH`);
+  const startOk = start === undefined || isEventHour(start);
+  if (!startOk) problems.push(`projectionStartHour "${start}": must be a UTC hour YYYYMMDDHH`);
+  const ahead = props.projectionFutureHours;
+  const aheadOk = ahead === undefined || (Number.isInteger(ahead) && ahead >= 0 && ahead <= MAX_FUTURE_HOURS);
+  if (!aheadOk) problems.push(`projectionFutureHours ${ahead}: must be an integer 0..${MAX_FUTURE_HOURS}`);
+  if (startOk && aheadOk) {
+    // Checked against the synth-time clock: the count grows by one per hour and region.
+    const limit = partitionLimitProblem(projectionOf(props), Date.now(), props.regions.length);
+    if (limit) problems.push(`projectionStartHour: ${limit}`);
+  }
   if (problems.length) throw new Error(`GlueTable ${props.databaseName}.${props.tableName}: ${problems.join('; ')}`);
-}
-
-function isHour(value: string): boolean {
-  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})$/.exec(value);
-  if (!m) return false;
-  const [y, mo, d, h] = m.slice(1).map(Number);
-  const date = new Date(Date.UTC(y, mo - 1, d, h));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && date.getUTCHours() === h;
 }

@@ -113,7 +113,8 @@ describe('GlueTable', () => {
       'projection.enabled': 'true',
       'projection.event_hour.type': 'date',
       'projection.event_hour.format': 'yyyyMMddHH',
-      'projection.event_hour.range': '2020010100,NOW',
+      // From 2000 (before any archive users load) to one day past the query's NOW (skew, local times read as UTC).
+      'projection.event_hour.range': '2000010100,NOW+24HOURS',
       'projection.event_hour.interval': '1',
       'projection.event_hour.interval.unit': 'HOURS',
       'projection.region.type': 'enum',
@@ -122,9 +123,16 @@ describe('GlueTable', () => {
     });
   });
 
-  test('projectionStartHour sets the start of the event_hour range', () => {
-    const input = tableInput(synth({ projectionStartHour: '2024022923' }).template);
-    expect(input.Parameters['projection.event_hour.range']).toBe('2024022923,NOW');
+  test('projectionStartHour and projectionFutureHours set the event_hour range, exposed for the converter', () => {
+    const { template, construct } = synth({ projectionStartHour: '2024022923' });
+    expect(tableInput(template).Parameters['projection.event_hour.range']).toBe('2024022923,NOW+24HOURS');
+    expect(construct.projection).toEqual({ fromHour: '2024022923', futureHours: 24 });
+    expect(tableInput(synth({ projectionStartHour: '2015051700', projectionFutureHours: 6 }).template).Parameters['projection.event_hour.range']).toBe(
+      '2015051700,NOW+6HOURS',
+    );
+    // 0: up to the query's own hour, in Athena's plain NOW.
+    expect(tableInput(synth({ projectionFutureHours: 0 }).template).Parameters['projection.event_hour.range']).toBe('2000010100,NOW');
+    expect(synth().construct.projection).toEqual({ fromHour: '2000010100', futureHours: 24 });
   });
 
   test('a region token (env-agnostic stack) is joined into the enum values', () => {
@@ -259,6 +267,12 @@ describe('GlueTable', () => {
       ['start hour not YYYYMMDDHH', { projectionStartHour: '2020-01-01' }, /projectionStartHour "2020-01-01"/],
       ['start hour not a real hour', { projectionStartHour: '2023022900' }, /projectionStartHour "2023022900"/],
       ['start hour 24', { projectionStartHour: '2024010124' }, /projectionStartHour/],
+      ['negative future hours', { projectionFutureHours: -1 }, /projectionFutureHours -1: must be an integer 0\.\.8760/],
+      ['fractional future hours', { projectionFutureHours: 1.5 }, /projectionFutureHours 1\.5: must be an integer/],
+      ['more than a year ahead', { projectionFutureHours: 8761 }, /projectionFutureHours 8761/],
+      // Athena reads at most 1,000,000 partitions per query: hours × regions, 10 years ahead.
+      ['a start too early for one query to read', { projectionStartHour: '1800010100' }, /projectionStartHour: projects \d+ hourly partitions × 2 regions by \d{4}, .* at most 1000000 partitions per query; start on \d{4}-\d{2}-\d{2} or later/],
+      ['1970 with two regions', { projectionStartHour: '1970010100' }, /× 2 regions/],
     ])('rejects %s', (_, overrides, message) => {
       expect(() => synth(overrides)).toThrow(message);
     });

@@ -1,7 +1,8 @@
 /**
  * What a deployed function needs of its pipeline, and nothing of the deployment (VPCs, subnets, scanner sizes…): the
- * name, the log format and, for the OpenSearch engine, how to index. The CDK side writes it as the RUNTIME_CONFIG
- * variable (lib/config/runtime-config.ts, toRuntimeConfig); handlers read it back with RuntimeConfigSchema.
+ * name, the log format and, for the OpenSearch engine, how to index; for the Light Engine, the hours its Glue table
+ * projects. The CDK side writes it as the RUNTIME_CONFIG variable (lib/config/runtime-config.ts, toRuntimeConfig);
+ * handlers read it back with RuntimeConfigSchema.
  */
 import { z } from 'zod';
 import { LogFormatSchema } from './log-format';
@@ -52,10 +53,25 @@ export const IndexingSchema = z.strictObject({
 });
 export type Indexing = z.infer<typeof IndexingSchema>;
 
+const EVENT_HOUR = /^\d{10}$/;
+
+/** What the Light Engine's converter checks records against: the Glue table's `event_hour` projection range. */
+export const LightRuntimeSchema = z.strictObject({
+  projection: z.strictObject({
+    /** First projected hour, UTC `YYYYMMDDHH`. */
+    fromHour: z.string().regex(EVENT_HOUR, mustMatch(EVENT_HOUR)),
+    /** Hours after NOW that are projected too. */
+    futureHours: z.number().int().min(0),
+  }),
+});
+export type LightRuntime = z.infer<typeof LightRuntimeSchema>;
+
 export const RuntimeConfigSchema = z.strictObject({
   name: z.string().min(1),
   logFormat: LogFormatSchema,
   /** Set for the OpenSearch engine. */
   indexing: IndexingSchema.optional(),
+  /** Set for the Light Engine. */
+  light: LightRuntimeSchema.optional(),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;

@@ -3,7 +3,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { compileParser } from '../../../lambda/core/formats';
 import { lightTable } from '../../../lambda/core/light/table';
-import { lightDatabaseName, lightTableName, type LightEngineConfig, type Pipeline } from '../../config/schema';
+import { lightDatabaseName, lightProjection, lightTableName, type LightEngineConfig, type Pipeline } from '../../config/schema';
 import { Compaction } from '../../constructs/compaction';
 import { DeadLetterBackup } from '../../constructs/dlq-backup';
 import { FailureTopic } from '../../constructs/failure-topic';
@@ -70,12 +70,14 @@ export class LightEngine {
       pipelineName: pipeline.name,
       pipelineConfig: pipeline,
       centralBucket: central,
+      stagingBucket: staged.staging,
       tableName,
       failureTopic: topic,
       schedule: config.compaction.schedule,
       minAgeHours: config.compaction.minAgeHours,
       targetFileMiB: config.compaction.targetFileMb,
     });
+    const projection = lightProjection(config);
     new GlueTable(scope, 'Table', {
       databaseName,
       tableName,
@@ -84,6 +86,9 @@ export class LightEngine {
       columns: lightTable(pipeline.logFormat, compileParser(pipeline.logFormat).fields).columns,
       regions: [region],
       logType: pipeline.logFormat.type,
+      // The Convert function checks its records against the same range (RUNTIME_CONFIG, toRuntimeConfig).
+      projectionStartHour: projection.fromHour,
+      projectionFutureHours: projection.futureHours,
     });
     new CfnOutput(scope, 'CentralBucketName', { value: central.bucketName });
     new CfnOutput(scope, 'GlueTable', { value: `${databaseName}.${tableName}` });

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig, parseConfig, parseConfigText } from '../../../lib/config/load';
 import { AGENT_DIFFERENCES_BEGIN, AGENT_DIFFERENCES_END, AGENT_PARSE_DIFFERENCES, agentDifferencesMarkdown } from '../../../lib/agent/differences';
 import { betweenMarkers, configJsonSchema, withConfigReference } from '../../../lib/config/docs';
-import { KINESIS_DEFAULTS, lightDatabaseName, lightTableName } from '../../../lib/config/schema';
+import { toRuntimeConfig } from '../../../lib/config/runtime-config';
+import { KINESIS_DEFAULTS, lightDatabaseName, lightProjection, lightTableName } from '../../../lib/config/schema';
+import { RuntimeConfigSchema } from '../../../lambda/core/config/runtime';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -145,6 +147,36 @@ describe('config schema', () => {
     expect(
       problems({ pipelines: [pipeline({ name: 'a', engine: { type: 'light', database: 'logs' } }), pipeline({ name: 'b', engine: { type: 'light', database: 'logs' } })] }),
     ).toEqual(['pipelines[1] (b).engine.database: logs is already created by pipelines[0]; each Light Engine stack creates its own database']);
+  });
+
+  it('Light Engine projection: default range, one range for the table and the converter, bad values refused', () => {
+    const light = (projection?: Record<string, unknown>) => pipeline({ name: 'web-parquet', engine: { type: 'light', ...(projection ? { projection } : {}) } });
+    const p = parseConfig({ pipelines: [light()] }).pipelines[0];
+    expect(p.engine.type === 'light' && p.engine.projection).toEqual({ from: '2000-01-01', futureHours: 24 });
+    expect(p.engine.type === 'light' && lightProjection(p.engine)).toEqual({ fromHour: '2000010100', futureHours: 24 });
+    // The converter gets the same range through RUNTIME_CONFIG, and the runtime schema reads it back.
+    const runtime = toRuntimeConfig(p);
+    expect(runtime.light).toEqual({ projection: { fromHour: '2000010100', futureHours: 24 } });
+    expect(RuntimeConfigSchema.parse(JSON.parse(JSON.stringify(runtime))).light).toEqual(runtime.light);
+    expect(toRuntimeConfig(parseConfig({ pipelines: [pipeline()] }).pipelines[0]).light).toBeUndefined();
+
+    const custom = parseConfig({ pipelines: [light({ from: '2015-05-17', futureHours: 0 })] }).pipelines[0];
+    expect(toRuntimeConfig(custom).light).toEqual({ projection: { fromHour: '2015051700', futureHours: 0 } });
+
+    expect(problems({ pipelines: [light({ from: '2015-5-17', futureHours: 1.5, to: 'NOW' })] })).toEqual([
+      'pipelines[0] (web-parquet).engine.projection.from: must match ^\\d{4}-\\d{2}-\\d{2}$',
+      'pipelines[0] (web-parquet).engine.projection.futureHours: expected int',
+      'pipelines[0] (web-parquet).engine.projection: unknown key to',
+    ]);
+    expect(problems({ pipelines: [light({ from: '2023-02-29', futureHours: 8761 })] })).toEqual([
+      'pipelines[0] (web-parquet).engine.projection.from: must be a calendar day YYYY-MM-DD',
+      'pipelines[0] (web-parquet).engine.projection.futureHours: Too big: expected number to be <=8760',
+    ]);
+    // Athena reads at most 1,000,000 partitions per query: 1800 is over already.
+    expect(problems({ pipelines: [light({ from: '1800-01-01' })] })).toEqual([
+      expect.stringMatching(/^pipelines\[0\] \(web-parquet\)\.engine\.projection\.from: projects \d+ hourly partitions by \d{4}, .*Athena reads at most 1000000 partitions per query; start on \d{4}-\d{2}-\d{2} or later$/),
+    ]);
+    expect(() => parseConfig({ pipelines: [light({ from: '1970-01-01', futureHours: 0 })] })).not.toThrow();
   });
 
   it('orders lifecycle phases', () => {
