@@ -1,6 +1,7 @@
 /**
  * `logtong convert`: raw log files → the Hive-partitioned Parquet files the Light Engine would write for them
- * (`DIR/<table>/event_hour=YYYYMMDDHH/region=R/<batch>-<n>.parquet`), failed records to `DIR/failed.ndjson`, and a
+ * (`DIR/<table>/event_hour=YYYYMMDDHH/region=R/<batch>-<n>.parquet`), failed records to `DIR/failed.ndjson` (a line
+ * longer than maxLineBytes whole in a file of its own under `DIR/failed-lines/`, its record's `rawFile`), and a
  * per-partition row count. Same core as the Convert Lambda: lambda/core/light/convert.ts.
  */
 import { createReadStream, createWriteStream, mkdirSync, statSync } from 'node:fs';
@@ -12,14 +13,16 @@ import { compileParser } from '../../lambda/core/formats';
 import { convertBatch, writableFileSink, type ConvertCounts, type FileSink } from '../../lambda/core/light/convert';
 import { batchIdOf } from '../../lambda/core/light/layout';
 import { lightTable } from '../../lambda/core/light/table';
-import { lightTableName } from '../config/schema';
-import { FORMAT_FLAGS, UsageError, formatFrom, pipelineFrom } from './parse-command';
+import { DEFAULT_PROJECTION } from '../../lambda/core/light/projection';
+import { lightProjection, lightTableName } from '../config/schema';
+import { FORMAT_FLAGS, UsageError, failedJson, fileLineSink, formatFrom, pipelineFrom } from './parse-command';
 
 export const CONVERT_USAGE = `usage:
   logtong convert --config pipelines.yaml --pipeline NAME --input FILE... --output DIR
   logtong convert --type TYPE [--format STRING] [--regex RE] [--time-key K] [--time-format F] [--time-zone Z]
                   [--table NAME] [--region R] --input FILE... --output DIR
-Writes DIR/<table>/event_hour=YYYYMMDDHH/region=R/*.parquet and DIR/failed.ndjson, then one line per partition.
+Writes DIR/<table>/event_hour=YYYYMMDDHH/region=R/*.parquet and DIR/failed.ndjson (a line longer than maxLineBytes
+whole in DIR/failed-lines/), then one line per partition.
 --region: the region partition value (default: the pipeline's engine.region, else $AWS_REGION, else "local").`;
 
 function fileSink(file: string): FileSink {
@@ -68,7 +71,7 @@ export async function runConvert(argv: string[], io: { stdout: Writable; stderr:
   const failedOut = createWriteStream(path.join(outDir, 'failed.ndjson'));
   const counts = await convertBatch({
     batchId: batchIdOf(staged),
-    objects: inputs.map((file) => ({ bucket: 'local', key: file, objectId: file, body: createReadStream(file) })),
+    objects: inputs.map((file, i) => ({ bucket: 'local', key: file, objectId: `${i}-${path.basename(file)}`, body: createReadStream(file) })),
     parser,
     filter: compileFilters(format.filters),
     columns,
@@ -76,10 +79,15 @@ export async function runConvert(argv: string[], io: { stdout: Writable; stderr:
     table,
     region,
     maxLineBytes: format.maxLineBytes,
+    // As the deployed table projects: a record it would never return goes to failed.ndjson with the reason.
+    projection: pipeline?.engine.type === 'light' ? lightProjection(pipeline.engine) : DEFAULT_PROJECTION,
     openFile: (key) => fileSink(path.join(outDir, key)),
+    // An over-long line whole in a file of its own; a broken gzip file read again up to its break.
+    spill: (input, lineNo) => fileLineSink(path.join(outDir, 'failed-lines', input.objectId, `line-${lineNo}`)),
+    reopen: async (input) => createReadStream(input.key),
     backup: async (_id, _part, records) => {
       for (const r of records) {
-        if (!failedOut.write(`${JSON.stringify({ file: r.key, line: r.line, reason: r.reason, raw: r.raw })}\n`)) {
+        if (!failedOut.write(failedJson(r.key, r))) {
           await new Promise<void>((resolve) => failedOut.once('drain', () => resolve()));
         }
       }

@@ -2,14 +2,17 @@
  * `logtong parse`: try a log format on real lines before deploying. Writes exactly the documents the processor would
  * index (one JSON object per line) to stdout, failed records to stderr or --failed FILE, and a last summary line
  * `parsed=N failed=M` on stderr (` filtered=K` added when the format has filters: records they dropped on purpose).
- * A gzip input that breaks off or is corrupt ends in one more failed record saying after which line. Uses the same parsing core as the Lambda, nothing else.
+ * A gzip input that breaks off or is corrupt ends in one more failed record saying after which line (every line
+ * before it is read). A line longer than maxLineBytes is kept whole: with --failed FILE streamed to a file of its own
+ * under FILE.lines/ (`rawFile`), on stderr in its record. Uses the same parsing core as the Lambda, nothing else.
  */
-import { createReadStream, createWriteStream, openSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, openSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { compileFilters } from '../../lambda/core/filters';
 import { bodyRecords, compileParser } from '../../lambda/core/formats';
-import { failedLineFields } from '../../lambda/core/lines';
+import { failedLineFields, type LineSink } from '../../lambda/core/lines';
 import { ConfigError, loadConfig, parseConfig } from '../config/load';
 import { LOG_TYPES, type LogFormat, type Pipeline } from '../config/schema';
 
@@ -25,7 +28,8 @@ export const PARSE_USAGE = `usage:
   logtong parse --type ${LOG_TYPES.join('|')} [--format STRING] [--regex RE]
                 [--time-key K] [--time-format F] [--time-zone Z] [--input FILE|-] [--failed FILE]
 Input may be gzipped (detected by its magic bytes). Parsed documents go to stdout, failed records to stderr
-(or --failed FILE), then a summary line on stderr: parsed=N failed=M (and filtered=K when the format has filters).`;
+(or --failed FILE; a line longer than maxLineBytes then whole in FILE.lines/), then a summary line on stderr:
+parsed=N failed=M (and filtered=K when the format has filters).`;
 
 export interface ParseIo {
   readonly stdin: Readable;
@@ -105,8 +109,37 @@ function openInput(file: string): Readable {
   return createReadStream(file, { fd });
 }
 
-function write(stream: Writable, text: string): Promise<void> | void {
+function write(stream: Writable, text: string | Buffer): Promise<void> | void {
   if (!stream.write(text)) return new Promise((resolve) => stream.once('drain', resolve));
+}
+
+/** An over-long line streamed to a local file (what the Lambda streams to an object of the backup bucket). */
+export function fileLineSink(file: string): LineSink {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const out = createWriteStream(file);
+  const finished = new Promise<void>((resolve, reject) => {
+    out.once('finish', resolve);
+    out.once('error', reject);
+  });
+  finished.catch(() => undefined);
+  return {
+    location: file,
+    write: (chunk) => write(out, chunk),
+    async close() {
+      out.end();
+      await finished;
+    },
+    async abort() {
+      out.destroy();
+      rmSync(file, { force: true });
+    },
+  };
+}
+
+/** A failed record as the CLI writes it: where a spilled line's bytes are is a file. */
+export function failedJson(file: string | undefined, r: { line: number; reason: string; raw: string; rawBase64?: string; rawObject?: string; rawBytes?: number }): string {
+  const { line, reason, raw, rawBase64, rawObject, rawBytes } = r;
+  return `${JSON.stringify({ ...(file !== undefined ? { file } : {}), line, reason, raw, rawBase64, ...(rawObject !== undefined ? { rawFile: rawObject, rawBytes } : {}) })}\n`;
 }
 
 export async function runParse(argv: string[], io: ParseIo): Promise<ParseSummary> {
@@ -129,35 +162,31 @@ export async function runParse(argv: string[], io: ParseIo): Promise<ParseSummar
   const input = !values.input || values.input === '-' ? io.stdin : openInput(values.input);
   const failedOut = values.failed ? createWriteStream(values.failed) : io.stderr;
   const summary: ParseSummary = { parsed: 0, failed: 0, filtered: 0 };
-  const fail = (record: { line: number; raw: string; reason: string; rawBase64?: string }) => {
+  const fail = (record: Parameters<typeof failedJson>[1]) => {
     summary.failed++;
-    const { line, reason, raw, rawBase64 } = record;
-    return write(failedOut, `${JSON.stringify({ line, reason, raw, rawBase64 })}\n`);
+    return write(failedOut, failedJson(undefined, record));
+  };
+  const file = values.input && values.input !== '-' ? values.input : undefined;
+  const read = {
+    // stdin cannot be read twice: a broken gzip stream ends where zlib's output stopped
+    ...(file ? { reopen: async () => createReadStream(file) } : {}),
+    ...(values.failed ? { spill: (lineNo: number) => fileLineSink(path.join(`${values.failed}.lines`, `line-${lineNo}`)) } : {}),
   };
 
-  let lastLine = 0;
-  try {
-    for await (const batch of bodyRecords(parser, input, format.maxLineBytes)) {
-      for (const l of batch) {
-        lastLine = (l as { endLineNo?: number }).endLineNo ?? l.lineNo;
-        if ('reason' in l) {
-          await fail(failedLineFields(l));
-          continue;
-        }
-        const r = parser.parse(l.text);
-        if (!r.ok) await fail({ line: l.lineNo, raw: l.text, reason: r.reason });
-        else if (!keep(r.doc)) summary.filtered++;
-        else {
-          summary.parsed++;
-          await write(io.stdout, `${JSON.stringify(r.doc)}\n`);
-        }
+  for await (const batch of bodyRecords(parser, input, format.maxLineBytes, read)) {
+    for (const l of batch) {
+      if ('reason' in l) {
+        await fail(failedLineFields(l));
+        continue;
+      }
+      const r = parser.parse(l.text);
+      if (!r.ok) await fail({ line: l.lineNo, raw: l.text, reason: r.reason });
+      else if (!keep(r.doc)) summary.filtered++;
+      else {
+        summary.parsed++;
+        await write(io.stdout, `${JSON.stringify(r.doc)}\n`);
       }
     }
-  } catch (e) {
-    // A corrupt or truncated gzip input is input, not a usage mistake: reported like any line that cannot be read.
-    const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code !== 'string' || !code.startsWith('Z_')) throw e;
-    await fail({ line: lastLine + 1, raw: '', reason: `gzip data unreadable after line ${lastLine}: ${(e as Error).message} (${code})` });
   }
   if (values.failed) await new Promise<void>((resolve, reject) => (failedOut as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
   const filters = format.filters.include.length + format.filters.exclude.length > 0;

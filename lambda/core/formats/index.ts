@@ -2,7 +2,7 @@
  * Line parsers: a `logFormat` (from pipelines.yaml) compiled once into a `LineParser` for the hot path.
  */
 import type { LogFormat } from '../config/log-format';
-import { decodeBody, splitLines, type LineBatch } from '../lines';
+import { decodeBody, splitLines, type DecodeOptions, type LineBatch, type SplitOptions } from '../lines';
 import type { FieldType, FieldTypes } from '../fields';
 import { compileApache } from './apache';
 import { compileJson } from './json';
@@ -82,7 +82,17 @@ export function recordBatches(parser: LineParser, lines: AsyncIterable<LineBatch
   return multiline ? assembleBatches(lines, multiline.createAssembler()) : lines;
 }
 
-/** The records of an object's body (gzipped or not, by its magic bytes), in batches: what every reader of logs runs. */
-export function bodyRecords(parser: LineParser, body: AsyncIterable<Uint8Array>, maxLineBytes: number): AsyncIterable<LineBatch> {
-  return recordBatches(parser, splitLines(decodeBody(body), { maxLineBytes }));
+/** How a body is read besides its line limit: where over-long lines go, how to read it again (see decodeBody). */
+export interface BodyReadOptions {
+  readonly spill?: SplitOptions['spill'];
+  readonly reopen?: DecodeOptions['reopen'];
+}
+
+/**
+ * The records of an object's body (gzipped or not, by its magic bytes), in batches: what every reader of logs runs.
+ * A gzip body that breaks off ends with one failed record for the rest (FailedLine.broken).
+ */
+export function bodyRecords(parser: LineParser, body: AsyncIterable<Uint8Array>, maxLineBytes: number, opts: BodyReadOptions = {}): AsyncIterable<LineBatch> {
+  const decoded = decodeBody(body, opts.reopen ? { reopen: opts.reopen } : {});
+  return recordBatches(parser, splitLines(decoded, { maxLineBytes, ...(opts.spill ? { spill: opts.spill } : {}) }));
 }

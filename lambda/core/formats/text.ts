@@ -414,13 +414,6 @@ export interface AssemblerOptions {
 export const DEFAULT_MAX_EVENT_LINES = 1000;
 export const DEFAULT_MAX_EVENT_BYTES = 1_048_576;
 
-/** Keeps failed records' raw text bounded like splitLines does. */
-const RAW_CAP_CHARS = 64 * 1024;
-
-function clip(s: string): string {
-  return s.length > RAW_CAP_CHARS ? s.slice(0, RAW_CAP_CHARS) : s;
-}
-
 /**
  * Streaming, pure grouping of numbered lines into multi-line events. A line for which `isStart` is true opens an
  * event (and closes the previous one); other lines join the open event. Every input entry ends up in exactly one
@@ -465,7 +458,7 @@ export class MultilineAssembler {
       this.emit(out);
       const bytes = Buffer.byteLength(text, 'utf8');
       if (bytes > this.maxBytes) {
-        out.push({ lineNo: entry.lineNo, raw: clip(text), reason: `event first line is ${bytes} bytes, longer than maxEventBytes (${this.maxBytes})` });
+        out.push({ lineNo: entry.lineNo, raw: text, reason: `event first line is ${bytes} bytes, longer than maxEventBytes (${this.maxBytes})` });
         return out;
       }
       this.lines = [text];
@@ -475,7 +468,7 @@ export class MultilineAssembler {
       return out;
     }
     if (this.lines.length === 0) {
-      out.push({ lineNo: entry.lineNo, raw: clip(text), reason: 'continuation line without an event start before it (does not match the first-line pattern)' });
+      out.push({ lineNo: entry.lineNo, raw: text, reason: 'continuation line without an event start before it (does not match the first-line pattern)' });
       return out;
     }
     if (this.cut === undefined) {
@@ -493,7 +486,7 @@ export class MultilineAssembler {
         }
       }
     }
-    out.push({ lineNo: entry.lineNo, raw: clip(text), reason: this.cut });
+    out.push({ lineNo: entry.lineNo, raw: text, reason: this.cut });
     return out;
   }
 

@@ -2,15 +2,20 @@
  * One Light Engine batch → Parquet: every staged object is decoded (gzip by magic bytes), split, parsed and filtered
  * exactly as the OpenSearch processor does, and each record is appended to the Parquet file of its own event hour.
  * Pure orchestration: reading objects, writing files and backing up failed records are injected.
+ *
+ * As in the processor, an over-long line is streamed to a backup object of its own (`spill`), and a gzip object
+ * that is corrupt or breaks off gives its lines before the break, then one failed record for the rest, with the
+ * object copied whole (`backupObject`): it neither stops the batch nor keeps it failing on every run.
  */
 import type { Writable } from 'node:stream';
 import { TIMESTAMP_FIELD } from '../fields';
 import { recordBatches, type LineParser } from '../formats';
-import { decodeBody, failedLineFields, splitLines } from '../lines';
+import { decodeBody, failedLineFields, splitLines, type LineSink } from '../lines';
 import type { FailedRecord } from '../process-object';
 import type { Column } from '../parquet/columns';
 import { createParquetWriter, type ParquetSink, type RowWriter } from '../parquet/writer';
 import { eventHourOf, partitionPrefix } from './layout';
+import { projectionMiss, projectionWindow, type ProjectionRange } from './projection';
 
 /** A file being written: chunks in order, then close() (or abort() when the batch fails). */
 export interface FileSink extends ParquetSink {
@@ -44,6 +49,8 @@ export interface ConvertInput {
   /** Names this object's failed-record backups (deterministic per object content). */
   readonly objectId: string;
   readonly body: AsyncIterable<Uint8Array>;
+  /** Where the body is read from (a staged copy, or its archived twin), when it is not bucket/key. */
+  readonly stored?: { readonly bucket: string; readonly key: string; readonly size: number };
 }
 
 export interface OutputFile {
@@ -58,6 +65,8 @@ export interface ConvertCounts {
   written: number;
   filtered: number;
   failed: number;
+  /** Of `failed`: records whose hour the Athena projection does not cover (`projection`), backed up instead. */
+  outOfProjection: number;
   files: OutputFile[];
 }
 
@@ -78,6 +87,15 @@ export interface ConvertBatchOptions {
   /** Persists failed records of an object; parts are numbered from 0 per object so a retry overwrites. */
   readonly backup: (objectId: string, part: number, records: FailedRecord[]) => Promise<void>;
   /**
+   * Opens the sink an over-long line of `input` is streamed to (deterministic per object and line, so a retry
+   * overwrites). @default the line is held whole in memory
+   */
+  readonly spill?: (input: ConvertInput, lineNo: number) => LineSink;
+  /** Reads `input` again (the same content, or throws): after a gzip error, to find every line before it. */
+  readonly reopen?: (input: ConvertInput) => Promise<AsyncIterable<Uint8Array>>;
+  /** Copies `input` whole into the backup (its gzip data is corrupt or breaks off: `reason`); returns where. */
+  readonly backupObject?: (input: ConvertInput, reason: string) => Promise<string>;
+  /**
    * Files open at once; when a batch spans more event hours than this, the least recently used file is finished and
    * a later record of its hour starts the next file (`-<n+1>`). Bounds memory for old, scattered logs.
    * @default 16
@@ -87,6 +105,14 @@ export interface ConvertBatchOptions {
   readonly rowGroupRows?: number;
   /** Failed records per backup object. @default 10000 */
   readonly backupChunk?: number;
+  /**
+   * The Glue table's `event_hour` projection: a record of an hour outside it (as of the batch's start) is backed up
+   * with the reason instead of written where no query would see it, and counted in `outOfProjection`.
+   * @default no check (the `logtong convert` CLI without a pipeline)
+   */
+  readonly projection?: ProjectionRange;
+  /** The clock the projection's NOW is read from, once per batch. @default Date.now */
+  readonly now?: () => number;
 }
 
 interface OpenFile {
@@ -96,7 +122,9 @@ interface OpenFile {
 }
 
 export async function convertBatch(o: ConvertBatchOptions): Promise<ConvertCounts> {
-  const counts: ConvertCounts = { recordsIn: 0, written: 0, filtered: 0, failed: 0, files: [] };
+  const counts: ConvertCounts = { recordsIn: 0, written: 0, filtered: 0, failed: 0, outOfProjection: 0, files: [] };
+  // Read once: NOW only grows, so an hour inside the window at the start stays inside every later query's range.
+  const projected = o.projection && projectionWindow(o.projection, (o.now ?? Date.now)());
   const maxOpen = o.maxOpenFiles ?? 16;
   const backupChunk = o.backupChunk ?? 10_000;
   // Map order is the LRU order: a file is moved to the end when its hour comes back after another hour.
@@ -138,7 +166,7 @@ export async function convertBatch(o: ConvertBatchOptions): Promise<ConvertCount
     for await (const input of o.objects) {
       let failed: FailedRecord[] = [];
       let part = 0;
-      const fail = async (record: { line: number; raw: string; reason: string; rawBase64?: string }) => {
+      const fail = async (record: Omit<FailedRecord, 'bucket' | 'key'>) => {
         counts.failed++;
         failed.push({ bucket: input.bucket, key: input.key, ...record });
         if (failed.length >= backupChunk) {
@@ -146,12 +174,14 @@ export async function convertBatch(o: ConvertBatchOptions): Promise<ConvertCount
           failed = [];
         }
       };
-      const lines = splitLines(decodeBody(input.body), { maxLineBytes: o.maxLineBytes });
+      const body = decodeBody(input.body, o.reopen ? { reopen: () => o.reopen!(input) } : {});
+      const lines = splitLines(body, { maxLineBytes: o.maxLineBytes, ...(o.spill ? { spill: (n: number) => o.spill!(input, n) } : {}) });
       for await (const batch of recordBatches(o.parser, lines)) {
         for (const entry of batch) {
           counts.recordsIn++;
           if ('reason' in entry) {
-            await fail(failedLineFields(entry));
+            const copy = entry.broken && o.backupObject ? await o.backupObject(input, entry.reason) : undefined;
+            await fail({ ...failedLineFields(entry), ...(copy ? { rawObject: copy } : {}) });
             continue;
           }
           const r = o.parser.parse(entry.text);
@@ -170,6 +200,13 @@ export async function convertBatch(o: ConvertBatchOptions): Promise<ConvertCount
             continue;
           }
           const hour = eventHourOf(time);
+          // lastHour is only ever an hour already inside the window.
+          const miss = projected && hour !== lastHour ? projectionMiss(hour, projected) : undefined;
+          if (miss) {
+            counts.outOfProjection++;
+            await fail({ line: entry.lineNo, raw: entry.text, reason: miss });
+            continue;
+          }
           let f = last;
           if (hour !== lastHour || !f) {
             f = await fileFor(hour);
@@ -195,5 +232,7 @@ export async function convertBatch(o: ConvertBatchOptions): Promise<ConvertCount
 
 /** Every record is written, filtered or failed (backed up). */
 export function convertAccountedFor(c: ConvertCounts): boolean {
-  return c.recordsIn === c.written + c.filtered + c.failed && c.written === c.files.reduce((n, f) => n + f.rows, 0);
+  return (
+    c.recordsIn === c.written + c.filtered + c.failed && c.outOfProjection <= c.failed && c.written === c.files.reduce((n, f) => n + f.rows, 0)
+  );
 }

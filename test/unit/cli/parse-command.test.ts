@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { constants, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { runParse, UsageError } from '../../../lib/cli/parse-command';
 import { corpusPath } from '../../corpora';
 
@@ -72,16 +72,51 @@ describe('logtong parse', () => {
   });
 
   it('reports gzip input that breaks off or is corrupt as a failed record after the lines it had, then the summary', async () => {
-    const gz = gzipSync(Buffer.from('{"a":1}\n{"a":2}\n{"a":3}\n'.repeat(2000)));
+    const plain = Buffer.from('{"a":1}\n{"a":2}\n{"a":3}\n'.repeat(2000));
+    const gz = gzipSync(plain);
     const cut = await run(['--type', 'json'], gz.subarray(0, gz.length - 12));
-    expect(cut.summary.failed).toBe(1);
-    expect(cut.summary.parsed).toBeGreaterThan(0);
+    // every line zlib can decode before the cut (stdin: read once)
+    const decodable = gunzipSync(gz.subarray(0, gz.length - 12), { finishFlush: constants.Z_SYNC_FLUSH });
+    const complete = decodable.subarray(0, decodable.lastIndexOf(10) + 1).toString().split('\n').filter(Boolean).length;
+    expect(complete).toBeGreaterThan(5800);
+    expect(cut.summary).toEqual({ parsed: complete, failed: 1, filtered: 0 });
     const failed = JSON.parse(cut.err[0]);
-    expect(failed).toEqual({ line: cut.summary.parsed + 1, raw: '', reason: `gzip data unreadable after line ${cut.summary.parsed}: unexpected end of file (Z_BUF_ERROR)` });
-    expect(cut.err.at(-1)).toBe(`parsed=${cut.summary.parsed} failed=1`);
+    expect(failed).toEqual({ line: complete + 1, raw: '', reason: `gzip data unreadable after line ${complete} (decompressed byte ${decodable.length}): unexpected end of file (Z_BUF_ERROR)` });
+    expect(cut.err.at(-1)).toBe(`parsed=${complete} failed=1`);
     const corrupt = await run(['--type', 'json'], Buffer.from([0x1f, 0x8b, 0x78, 0x78, 0x78, 0x78]));
     expect(corrupt.summary).toEqual({ parsed: 0, failed: 1, filtered: 0 });
-    expect(JSON.parse(corrupt.err[0]).reason).toMatch(/^gzip data unreadable after line 0: .* \(Z_DATA_ERROR\)$/);
+    expect(JSON.parse(corrupt.err[0]).reason).toMatch(/^gzip data unreadable after line 0 \(decompressed byte 0\): .* \(Z_DATA_ERROR\)$/);
+  });
+
+  it('an --input file whose gzip data is corrupt mid-way: read again to give every line before the corruption', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'logtong-parse-'));
+    const plain = Buffer.from(Array.from({ length: 300 }, (_, i) => `{"a":${i}}\n`).join(''));
+    // deflate data up to a flush point, then a block of the reserved type: decoding stops right after `plain`
+    const gz = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), deflateRawSync(plain, { finishFlush: constants.Z_SYNC_FLUSH }), Buffer.from([0xff, 0xff])]);
+    const input = path.join(dir, 'broken.log.gz');
+    writeFileSync(input, gz);
+    const r = await run(['--type', 'json', '--input', input]);
+    expect(r.summary).toEqual({ parsed: 300, failed: 1, filtered: 0 });
+    expect(r.docs.map((d) => d.a)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(JSON.parse(r.err[0])).toEqual({ line: 301, raw: '', reason: `gzip data unreadable after line 300 (decompressed byte ${plain.length}): invalid block type (Z_DATA_ERROR)` });
+  });
+
+  it('keeps a line longer than maxLineBytes whole: streamed to a file of its own beside --failed, or in its record on stderr', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'logtong-parse-'));
+    const long = Buffer.alloc(3 * 1024 * 1024 + 5, 'x');
+    long.write('\u00e9\u4e2d', 1000); // multi-byte characters inside
+    const input = path.join(dir, 'in.log');
+    writeFileSync(input, Buffer.concat([Buffer.from('{"a":1}\n'), long, Buffer.from('\r\n{"a":2}\n')]));
+    const failedFile = path.join(dir, 'failed.ndjson');
+    const r = await run(['--type', 'json', '--input', input, '--failed', failedFile]);
+    expect(r.summary).toEqual({ parsed: 2, failed: 1, filtered: 0 });
+    const [record] = readFileSync(failedFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rawFile = path.join(`${failedFile}.lines`, 'line-2');
+    expect({ ...record, raw: record.raw.length }).toEqual({ line: 2, reason: 'line exceeds 1048576 bytes', raw: long.subarray(0, 64 * 1024).toString('utf8').length, rawFile, rawBytes: long.length });
+    expect(readFileSync(rawFile).equals(long)).toBe(true);
+    // without --failed: the record on stderr holds the line
+    const onStderr = await run(['--type', 'json', '--input', input]);
+    expect(Buffer.from(JSON.parse(onStderr.err[0]).raw, 'utf8').equals(long)).toBe(true);
   });
 
   it('keeps the bytes of a line that is not UTF-8 (base64) and names the first bad byte', async () => {

@@ -301,4 +301,32 @@ describe('processRecords: checkpointing and accounting', () => {
     expect(result.counts).toEqual({ recordsIn: 1, indexed: 0, duplicates: 0, filtered: 0, backedUp: 1, deferred: 0 });
     expect(backups).toEqual([[expect.objectContaining({ sequenceNumber: '20', line: 0, reason: 'KPL aggregated record: MD5 mismatch', data: poison.toString('base64') })]]);
   });
+
+  it('a line longer than maxLineBytes is backed up whole, its bytes too when it is not UTF-8', async () => {
+    // A record of almost 1 MiB (Kinesis' limit): the line is in memory anyway, so it is kept in its record.
+    const long = Buffer.alloc(1000 * 1024, 'k');
+    long[500_000] = 0xff;
+    const backups: KinesisFailedRecord[][] = [];
+    const result = await processRecords({
+      streamArn: arn,
+      shardId: 'shardId-000000000000',
+      records: [{ sequenceNumber: '30', data: Buffer.concat([Buffer.from('alpha 1\n'), long, Buffer.from('\nbeta 2\n')]) }],
+      parser,
+      filter: () => true,
+      index: 'logs',
+      bulkMaxBytes: 1 << 20,
+      bulkMaxDocs: 10,
+      maxLineBytes: 1024,
+      send: async (req) => ({ indexed: req.count, duplicates: 0, failed: [], requests: 1 }),
+      backup: async (_id, recs) => {
+        backups.push(recs);
+      },
+    });
+    expect(result.counts).toEqual({ recordsIn: 3, indexed: 2, duplicates: 0, filtered: 0, backedUp: 1, deferred: 0 });
+    expect(backups).toHaveLength(1);
+    const [{ raw, rawBase64, ...rec }] = backups[0];
+    expect(rec).toEqual({ streamArn: arn, shardId: 'shardId-000000000000', sequenceNumber: '30', subSequenceNumber: 0, line: 2, reason: 'line exceeds 1024 bytes' });
+    expect(Buffer.from(rawBase64!, 'base64').equals(long)).toBe(true);
+    expect(raw === long.toString('utf8')).toBe(true);
+  });
 });

@@ -510,6 +510,16 @@ describe('MultilineAssembler and the multi-line parser', () => {
     expect(big.flush()).toEqual([]);
   });
 
+  it('a line cut from an event, or too long to open one, is kept whole in its failed record', () => {
+    const long = `2024-01-15 10:23:46.200 ERROR 1 --- [main] x.Y : ${'z'.repeat(200_000)}`;
+    const a = new MultilineAssembler((t) => t.startsWith('2024'), { maxBytes: 100_000 });
+    expect(a.push({ lineNo: 1, text: long })).toEqual([{ lineNo: 1, raw: long, reason: `event first line is ${long.length} bytes, longer than maxEventBytes (100000)` }]);
+    const b = new MultilineAssembler((t) => t.startsWith('2024'), { maxBytes: 150_000 });
+    b.push({ lineNo: 1, text: '2024 start' });
+    const cont = `\t${'y'.repeat(160_000)}`;
+    expect(b.push({ lineNo: 2, text: cont })).toEqual([{ lineNo: 2, raw: cont, reason: expect.stringContaining('continuation line cut from it') }]);
+  });
+
   it('logFormat.maxEventLines and maxEventBytes bound the events of a pipeline', () => {
     const q = compileMultiLineText(fmt({ type: 'multi-line-text', format: SPRING, maxEventLines: 3, maxEventBytes: 2048 }));
     expect([q.multiline.maxLines, q.multiline.maxBytes]).toEqual([3, 2048]);
