@@ -1,7 +1,7 @@
 /**
  * S3 for every handler and the scanner, in one place: listing (the SDK's paginator), "get if it exists" and what
- * counts as "not found", server-side copy of any size, and move. (s3-store.ts builds the Light Engine's BucketStore
- * on these.)
+ * counts as "not found", server-side copy of any size, move, and marking an object done (the tag the lifecycle rules
+ * expire on). (s3-store.ts builds the Light Engine's BucketStore on these.)
  */
 import {
   AbortMultipartUploadCommand,
@@ -11,12 +11,14 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  PutObjectTaggingCommand,
   UploadPartCopyCommand,
   paginateListObjectsV2,
   type GetObjectCommandOutput,
   type HeadObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { STATE_DONE, STATE_TAG_KEY } from '../core/object-state';
 import { MAX_SINGLE_COPY_BYTES, copyPartRanges, decodeS3Key } from '../core/s3-event';
 
 // ---- not found, get if exists --------------------------------------------------------------------------------
@@ -29,6 +31,12 @@ import { MAX_SINGLE_COPY_BYTES, copyPartRanges, decodeS3Key } from '../core/s3-e
 export function isNotFound(e: unknown): boolean {
   const name = (e as { name?: unknown } | null | undefined)?.name;
   return name === 'NoSuchKey' || name === 'NotFound';
+}
+
+/** S3's 412: a condition (If-Match, CopySourceIfMatch…) did not hold. */
+export function isPreconditionFailed(e: unknown): boolean {
+  const err = e as { name?: unknown; $metadata?: { httpStatusCode?: number } } | null | undefined;
+  return err?.name === 'PreconditionFailed' || err?.$metadata?.httpStatusCode === 412;
 }
 
 export interface ObjectRef {
@@ -54,7 +62,7 @@ export async function getObjectIfExists(s3: S3Client, o: ObjectRef): Promise<Get
 /** The object's metadata, or undefined when there is no such key; any other failure throws. */
 export async function headObjectIfExists(s3: S3Client, o: ObjectRef): Promise<HeadObjectCommandOutput | undefined> {
   try {
-    return await s3.send(new HeadObjectCommand({ Bucket: o.bucket, Key: o.key }));
+    return await s3.send(new HeadObjectCommand({ Bucket: o.bucket, Key: o.key, ...(o.versionId ? { VersionId: o.versionId } : {}) }));
   } catch (e) {
     if (isNotFound(e)) return undefined;
     throw e;
@@ -123,6 +131,12 @@ export interface CopySource {
   readonly key: string;
   readonly size: number;
   readonly versionId?: string;
+  /**
+   * Copy only this content (CopySourceIfMatch): S3 answers 412 if the key now holds something else. Not `etag`, so
+   * an event's ETag passed along with its object does not turn the condition on by accident.
+   * @default - whatever the key holds
+   */
+  readonly ifMatchEtag?: string;
 }
 
 export interface CopyOptions {
@@ -147,7 +161,15 @@ async function multipartCopy(s3: S3Client, o: CopySource, bucket: string, key: s
       while (next < ranges.length) {
         const i = next++;
         const res = await s3.send(
-          new UploadPartCopyCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: i + 1, CopySource: copySourceHeader(o), CopySourceRange: ranges[i] }),
+          new UploadPartCopyCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId,
+            PartNumber: i + 1,
+            CopySource: copySourceHeader(o),
+            CopySourceRange: ranges[i],
+            ...(o.ifMatchEtag ? { CopySourceIfMatch: o.ifMatchEtag } : {}),
+          }),
         );
         parts[i] = { ETag: res.CopyPartResult?.ETag ?? '', PartNumber: i + 1 };
       }
@@ -168,7 +190,15 @@ export async function copyObject(s3: S3Client, o: CopySource, bucket: string, ke
     return true;
   }
   // TaggingDirective REPLACE: copying the source's tags would need GetObjectTagging on a bucket we may not own.
-  await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: copySourceHeader(o), TaggingDirective: 'REPLACE' }));
+  await s3.send(
+    new CopyObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      CopySource: copySourceHeader(o),
+      TaggingDirective: 'REPLACE',
+      ...(o.ifMatchEtag ? { CopySourceIfMatch: o.ifMatchEtag } : {}),
+    }),
+  );
   return false;
 }
 
@@ -176,4 +206,66 @@ export async function copyObject(s3: S3Client, o: CopySource, bucket: string, ke
 export async function moveObject(s3: S3Client, o: CopySource, key: string, opts: CopyOptions = {}): Promise<void> {
   await copyObject(s3, o, o.bucket, key, opts);
   await s3.send(new DeleteObjectCommand({ Bucket: o.bucket, Key: o.key }));
+}
+
+// ---- done -----------------------------------------------------------------------------------------------------
+
+/** An ETag as S3 headers carry it (quoted) or as S3 events do (bare): compared without the quotes. */
+const bareEtag = (etag: string) => etag.replace(/"/g, '');
+
+export type MarkDoneResult = 'marked' | 'missing' | 'changed';
+
+/**
+ * Tags the object `logtong:state=done`, the only tag the staging and buffer buckets' lifecycle rules expire (after
+ * their retention, counted from the object's creation). Call it only once every line of the object is indexed,
+ * written, filtered or in the backup bucket. With `etag`, an object whose key now holds other content is left
+ * pending ('changed'): that content has an event of its own and is not done. A key that is gone is 'missing'.
+ * Replaces the object's tags (Logtong's objects carry no other).
+ */
+export async function markObjectDone(s3: S3Client, o: ObjectRef & { readonly etag?: string }): Promise<MarkDoneResult> {
+  if (o.etag) {
+    const head = await headObjectIfExists(s3, o);
+    if (!head) return 'missing';
+    if (bareEtag(head.ETag ?? '') !== bareEtag(o.etag)) return 'changed';
+  }
+  try {
+    await s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: o.bucket,
+        Key: o.key,
+        ...(o.versionId ? { VersionId: o.versionId } : {}),
+        Tagging: { TagSet: [{ Key: STATE_TAG_KEY, Value: STATE_DONE }] },
+      }),
+    );
+    return 'marked';
+  } catch (e) {
+    if (isNotFound(e)) return 'missing';
+    throw e;
+  }
+}
+
+/** Where a caller that must not fail over a tag reports it (Powertools' Logger is one). */
+export interface DoneLog {
+  info(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
+
+/**
+ * markObjectDone for a step whose work is already delivered: a failure to tag is logged as an error and leaves the
+ * object pending — kept, never lost, only not expired — instead of failing the step, whose retry would deliver the
+ * object's lines a second time. Never throws.
+ */
+export async function markDoneOrLog(s3: S3Client, o: ObjectRef & { readonly etag?: string }, log: DoneLog): Promise<MarkDoneResult | 'failed'> {
+  const where = `s3://${o.bucket}/${o.key}`;
+  try {
+    const result = await markObjectDone(s3, o);
+    if (result !== 'marked') log.info(`object not marked done: ${result === 'missing' ? 'it is gone' : 'the key holds newer content, which stays pending'}`, { object: where, etag: o.etag });
+    return result;
+  } catch (e) {
+    log.error('could not mark the object done: it stays pending and does not expire (delete it by hand once delivered)', {
+      object: where,
+      error: e as Error,
+    });
+    return 'failed';
+  }
 }

@@ -73,6 +73,8 @@ function deps(s3: S3Client, sqs: SQSClient, s: Settings): ScanDeps {
       }
     },
     async saveCheckpoint(body) {
+      // Untagged on purpose: the staging bucket expires only objects tagged logtong:state=done, so the checkpoint
+      // outlives any pause of an unfinished scan, and a finished scan's keeps a rerun from sending everything again.
       await s3.send(new PutObjectCommand({ Bucket: s.checkpointBucket, Key: s.checkpointKey, Body: body, ContentType: 'application/json' }));
     },
     clock: { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },

@@ -34,6 +34,14 @@ export interface CopyStageProps {
    */
   readonly notifyOnObjectCreated?: boolean;
 
+  /**
+   * The source is the pipeline's own bucket (the agents' buffer bucket), whose lifecycle expires only objects tagged
+   * `logtong:state=done`: the copy function tags each object once its copy is staged, and the dead-letter backup
+   * once it has kept it. Never for a user's bucket, which Logtong only reads.
+   * @default false
+   */
+  readonly markSourceDone?: boolean;
+
   /** @default Duration.minutes(5) */
   readonly timeout?: Duration;
 
@@ -59,6 +67,7 @@ export class CopyStage extends Construct {
     const timeout = props.timeout ?? Duration.minutes(5);
     const prefix = props.prefix ?? '';
     const suffix = props.suffix ?? '';
+    const markSourceDone = props.markSourceDone ?? false;
 
     this.fn = new LogtongFunction(this, 'Function', {
       handlerName: 'copy',
@@ -68,6 +77,7 @@ export class CopyStage extends Construct {
       environment: {
         STAGING_BUCKET: props.stagingBucket.bucketName,
         STAGING_PREFIX: props.pipelineName,
+        ...(markSourceDone ? { MARK_SOURCE_DONE: 'true' } : {}),
       },
     });
     this.fn.addScopedPolicy({
@@ -81,10 +91,21 @@ export class CopyStage extends Construct {
       resources: [props.stagingBucket.arnForObjects(`${props.pipelineName}/*`)],
       reason: 'Writes copies of this pipeline only: every key under the staging bucket prefix <pipeline>/.',
     });
+    if (markSourceDone) {
+      this.fn.addScopedPolicy({
+        actions: ['s3:PutObjectTagging'],
+        resources: [props.sourceBucket.arnForObjects(`${prefix}*`)],
+        reason: 'Marks a buffered object done (the tag its lifecycle rule expires on) once its copy is staged: keys under the prefix the agents of this pipeline write.',
+      });
+    }
     props.sourceKey?.grantDecrypt(this.fn);
     props.stagingBucket.encryptionKey?.grantEncryptDecrypt(this.fn);
 
-    const work = new WorkQueue(this, 'Queue', { consumerTimeout: timeout });
+    const work = new WorkQueue(this, 'Queue', {
+      consumerTimeout: timeout,
+      // A dead letter names source objects: the backup keeps them whole, and marks the pipeline's own ones done.
+      objects: { bucket: props.sourceBucket, prefix, encryptionKey: props.sourceKey, owned: markSourceDone },
+    });
     this.queue = work.queue;
     this.deadLetterQueue = work.deadLetterQueue;
     if (props.notifyOnObjectCreated ?? true) {

@@ -10,6 +10,7 @@ import {
   type LifecycleRule,
 } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { STATE_DONE, STATE_TAG_KEY } from '../../lambda/core/object-state';
 
 /** What every Logtong bucket has: no public access, TLS 1.2+ only, ACLs disabled, failed uploads cleaned up. */
 function secureDefaults(props: { encryptionKey?: IKey; removalPolicy?: RemovalPolicy }): BucketProps {
@@ -70,14 +71,29 @@ export interface DataBucketProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+export interface WorkBucketProps extends Omit<DataBucketProps, 'retention'> {
+  /**
+   * How long an object marked done (tagged `logtong:state=done`) is kept, counted from its creation as S3 lifecycle
+   * counts. An object not marked done never expires.
+   */
+  readonly doneRetention: Duration;
+}
+
 /**
- * Raw log files copied from the source, one prefix per pipeline (`<pipeline>/…`). Not versioned: the source bucket
- * keeps the original, and the copies are only read once by the log processor (OpenSearch engine) or the batch
- * converter (Light Engine).
+ * Raw log files copied from the source, one prefix per pipeline (`<pipeline>/…`), and the pipeline's own bookkeeping
+ * beside them: the Light Engine's batch manifests (`_batches/`) and archived copies (`archive/`), the one-time
+ * scanner's checkpoint (`_logtong/scanner/`). Not versioned: the source bucket keeps the original, and the copies
+ * are only read once by the log processor (OpenSearch engine) or the batch converter (Light Engine).
+ *
+ * Nothing here expires by age alone: a staged object may wait for its processor (a backlog, an outage, a batch that
+ * keeps failing) as long as it must. Only objects marked done expire: a staged copy whose every line is indexed,
+ * filtered or backed up; a copy the dead-letter backup kept; an archived copy whose batch finished. Manifests and the
+ * scanner checkpoint are never marked, so they stay until their step deletes them (a finished scan's checkpoint
+ * stays, so a rerun sends nothing twice).
  */
 export class StagingBucket extends Bucket {
-  constructor(scope: Construct, id: string, props: DataBucketProps) {
-    super(scope, id, expiringBucket(props, 'expire-staged-objects'));
+  constructor(scope: Construct, id: string, props: WorkBucketProps) {
+    super(scope, id, doneExpiringBucket(props, 'expire-done-staged-objects'));
   }
 }
 
@@ -88,6 +104,16 @@ function expiringBucket(props: DataBucketProps, ruleId: string): BucketProps {
     serverAccessLogsBucket: props.serverAccessLogsBucket,
     serverAccessLogsPrefix: props.serverAccessLogsPrefix,
     lifecycleRules: [abortIncompleteUploads, { id: ruleId, expiration: props.retention }],
+  };
+}
+
+/** A logged, unversioned bucket of work in progress: only objects tagged `logtong:state=done` expire. */
+function doneExpiringBucket(props: WorkBucketProps, ruleId: string): BucketProps {
+  return {
+    ...secureDefaults(props),
+    serverAccessLogsBucket: props.serverAccessLogsBucket,
+    serverAccessLogsPrefix: props.serverAccessLogsPrefix,
+    lifecycleRules: [abortIncompleteUploads, { id: ruleId, tagFilters: { [STATE_TAG_KEY]: STATE_DONE }, expiration: props.doneRetention }],
   };
 }
 
@@ -129,10 +155,11 @@ export class CentralBucket extends Bucket {
 /**
  * Where agents (Fluent Bit's `s3` output) put gzipped chunks of raw lines, under `<pipeline>/…`; the copy stage
  * moves each new object to staging like any S3 source. Not versioned: every key is unique (Fluent Bit adds a UUID),
- * and a chunk is only read once, by the copy stage.
+ * and a chunk is only read once, by the copy stage. A chunk is the only copy of its lines until it is staged, so it
+ * expires only once marked done: by the copy stage after staging it, or by the dead-letter backup after keeping it.
  */
 export class BufferBucket extends Bucket {
-  constructor(scope: Construct, id: string, props: DataBucketProps) {
-    super(scope, id, expiringBucket(props, 'expire-buffered-objects'));
+  constructor(scope: Construct, id: string, props: WorkBucketProps) {
+    super(scope, id, doneExpiringBucket(props, 'expire-done-buffered-objects'));
   }
 }

@@ -49,7 +49,8 @@ export interface ProcessorStageProps {
 
 /**
  * Staging bucket → SQS (+ DLQ) → `lambda/handlers/process.ts`, which parses each staged object and bulk-indexes
- * it; records OpenSearch rejects go to the backup bucket.
+ * it; records OpenSearch rejects go to the backup bucket. Once every line of an object is accounted for, the handler
+ * marks it done, and only then may the staging lifecycle rule expire it.
  */
 export class ProcessorStage extends Construct {
   readonly queue: IQueue;
@@ -61,7 +62,11 @@ export class ProcessorStage extends Construct {
     validateTarget(this.node.path, props.target);
     const timeout = props.timeout ?? Duration.minutes(5);
     const stagingPrefix = `${props.pipelineName}/`;
-    const work = new WorkQueue(this, 'Queue', { consumerTimeout: timeout });
+    const work = new WorkQueue(this, 'Queue', {
+      consumerTimeout: timeout,
+      // A dead letter names staged objects: the backup keeps them whole, then marks them done.
+      objects: { bucket: props.stagingBucket, prefix: stagingPrefix, encryptionKey: props.stagingBucket.encryptionKey, owned: true },
+    });
     this.queue = work.queue;
     this.deadLetterQueue = work.deadLetterQueue;
 
@@ -79,6 +84,11 @@ export class ProcessorStage extends Construct {
       environment: { MAX_RECEIVE_COUNT: String(work.maxReceiveCount) },
     });
 
+    this.fn.addScopedPolicy({
+      actions: ['s3:PutObjectTagging'],
+      resources: [props.stagingBucket.arnForObjects(`${stagingPrefix}*`)],
+      reason: 'Marks a staged object of this pipeline done (the tag the staging lifecycle rule expires on) once every line is indexed, filtered or backed up: keys under <pipeline>/.',
+    });
     props.stagingBucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.queue), { prefix: stagingPrefix });
     this.fn.addEventSource(
       new SqsEventSource(this.queue, {

@@ -45,7 +45,11 @@ export interface S3ScannerProps {
   /** The copy stage's queue: the scanner sends it the S3 events the bucket would have sent. */
   readonly copyQueue: IQueue;
 
-  /** Holds the scanner's checkpoint under `_logtong/scanner/<pipeline>.json`. */
+  /**
+   * Holds the scanner's checkpoint under `_logtong/scanner/<pipeline>.json`. Its lifecycle must not expire the
+   * checkpoint, which is never marked done: a `StagingBucket` expires nothing else, so an unfinished scan resumes
+   * however long it was stopped, and a finished one is never sent again.
+   */
   readonly checkpointBucket: IBucket;
 
   /** Network of the task: private subnets with a route to S3 and SQS. */

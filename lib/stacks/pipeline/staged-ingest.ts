@@ -11,8 +11,11 @@ import { importNetwork } from '../imports';
 import { agentsToBufferBucket, type AgentOutput } from './agent-config-props';
 import type { AgentSource, S3Source, StagedIntake } from './plan';
 
-/** Staged objects are copies read once; two weeks leaves room to replay after an outage. */
-const STAGING_RETENTION = Duration.days(14);
+/**
+ * How long a staged or buffered object is kept once marked done (every line delivered or backed up), counted from
+ * its creation: two weeks leaves room to replay after an outage. An object not marked done never expires.
+ */
+const DONE_RETENTION = Duration.days(14);
 
 /** Objects in the staging bucket under `<pipeline>/`, which an engine reads. */
 export interface StagedObjects {
@@ -41,6 +44,8 @@ interface CopySource {
   readonly key?: IKey;
   /** Subscribe to the bucket's notifications (not when a scanner sends the same messages). */
   readonly notify: boolean;
+  /** The pipeline's own bucket: its objects expire only once marked done, which the copy stage does. */
+  readonly owned: boolean;
   /** Buffer bucket: what the agents write to it and may do there. */
   readonly agentOutput?: AgentOutput;
 }
@@ -65,7 +70,7 @@ export class StagedIngest implements StagedObjects {
     const staging = new StagingBucket(scope, 'StagingBucket', {
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'staging/',
-      retention: STAGING_RETENTION,
+      doneRetention: DONE_RETENTION,
     });
     const copy = new CopyStage(scope, 'Copy', {
       pipelineName: pipeline.name,
@@ -75,6 +80,7 @@ export class StagedIngest implements StagedObjects {
       sourceKey: from.key,
       stagingBucket: staging,
       notifyOnObjectCreated: from.notify,
+      markSourceDone: from.owned,
     });
     new CfnOutput(scope, 'StagingBucketName', { value: staging.bucketName });
     new CfnOutput(scope, 'CopyQueueUrl', { value: copy.queue.queueUrl });
@@ -104,6 +110,7 @@ function sourceBucket(scope: Construct, source: S3Source): CopySource {
     suffix: source.suffix,
     key: source.kmsKeyArn ? Key.fromKeyArn(scope, 'SourceKey', source.kmsKeyArn) : undefined,
     notify: source.mode === 'ongoing',
+    owned: false,
   };
 }
 
@@ -111,7 +118,7 @@ function bufferBucket(scope: Construct, props: StagedIngestProps, agents: AgentS
   const bucket = new BufferBucket(scope, 'BufferBucket', {
     serverAccessLogsBucket: props.accessLogs,
     serverAccessLogsPrefix: 'buffer/',
-    retention: STAGING_RETENTION,
+    doneRetention: DONE_RETENTION,
   });
   new CfnOutput(scope, 'BufferBucketName', { value: bucket.bucketName });
   return {
@@ -120,6 +127,7 @@ function bufferBucket(scope: Construct, props: StagedIngestProps, agents: AgentS
     prefix: `${props.pipeline.name}/`,
     suffix: '.log.gz',
     notify: true,
+    owned: true,
     agentOutput: agentsToBufferBucket(scope, props.pipeline, agents, bucket),
   };
 }
