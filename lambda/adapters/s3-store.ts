@@ -7,7 +7,7 @@ import { DeleteObjectCommand, PutObjectCommand, type GetObjectCommandOutput, typ
 import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, type Readable } from 'node:stream';
 import { writableFileSink, type FileSink } from '../core/light/convert';
-import type { BucketStore, StoredBody } from '../core/light/store';
+import type { BucketStore, Conditional, StoredBody } from '../core/light/store';
 import { getObjectIfExists, headObjectIfExists, isNotFound, listObjects, moveObject } from './s3-objects';
 
 /**
@@ -25,7 +25,31 @@ export function s3FileSink(s3: S3Client, bucket: string, key: string, contentTyp
 
 function storedBody(o: GetObjectCommandOutput): StoredBody {
   const body = o.Body!;
-  return { stream: body as Readable, text: () => body.transformToString(), bytes: () => body.transformToByteArray() };
+  return { etag: o.ETag ?? '', stream: body as Readable, text: () => body.transformToString(), bytes: () => body.transformToByteArray() };
+}
+
+/**
+ * Why a conditional request did not happen, as S3 answers it: 412 PreconditionFailed (If-None-Match: the key exists;
+ * If-Match: another ETag), 404 NoSuchKey (If-Match on a key that is gone: nothing is created), 409
+ * ConditionalRequestConflict (a concurrent write to the key won; read again). Undefined: another error, thrown on.
+ */
+function conditionFailure(e: unknown, ifNoneMatch: boolean): 'exists' | 'changed' | 'gone' | undefined {
+  const status = (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  if (status === 412) return ifNoneMatch ? 'exists' : 'changed';
+  if (status === 409) return 'changed';
+  if (status === 404 && !ifNoneMatch && isNotFound(e)) return 'gone';
+  return undefined;
+}
+
+async function conditionalPut(s3: S3Client, bucket: string, key: string, value: unknown, condition: { IfNoneMatch: '*' } | { IfMatch: string }): Promise<Conditional> {
+  try {
+    const r = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json', ...condition }));
+    return { etag: r.ETag ?? '' };
+  } catch (e) {
+    const conflict = conditionFailure(e, 'IfNoneMatch' in condition);
+    if (conflict) return { conflict };
+    throw e;
+  }
 }
 
 export function bucketStore(s3: S3Client, bucket: string): BucketStore {
@@ -45,6 +69,17 @@ export function bucketStore(s3: S3Client, bucket: string): BucketStore {
     },
     async putJson(key, value) {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }));
+    },
+    createJson: (key, value) => conditionalPut(s3, bucket, key, value, { IfNoneMatch: '*' }),
+    replaceJson: (key, value, etag) => conditionalPut(s3, bucket, key, value, { IfMatch: etag }),
+    async deleteIfUnchanged(key, etag) {
+      try {
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag }));
+        return true;
+      } catch (e) {
+        if (conditionFailure(e, false)) return false;
+        throw e;
+      }
     },
     async delete(key) {
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));

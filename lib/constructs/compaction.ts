@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -18,6 +19,9 @@ export interface CompactionProps {
 
   /** Bucket of the table's Parquet files. */
   readonly centralBucket: IBucket;
+
+  /** Where the batch manifests are (`_batches/<pipeline>/`): the files of a batch still pending are never merged. */
+  readonly stagingBucket: IBucket;
 
   /** Table name = key prefix of its files. */
   readonly tableName: string;
@@ -40,6 +44,8 @@ export interface CompactionProps {
 /**
  * Daily: merge the small Parquet files of every partition old enough (catching up all partitions not compacted yet,
  * not only yesterday's) into files of at least the target size. Same guard, retries and failure topic as the batch.
+ * Never merges a file of a batch whose manifest still exists (a retry rewrites it), and one compaction per partition
+ * at a time (its lock, beside the journal): lambda/core/light/compaction.ts.
  */
 export class Compaction extends Construct {
   readonly listFn: LogtongFunction;
@@ -52,6 +58,8 @@ export class Compaction extends Construct {
     const { pipelineName: name, centralBucket: bucket, tableName: table } = props;
     const environment = {
       CENTRAL_BUCKET: bucket.bucketName,
+      STAGING_BUCKET: props.stagingBucket.bucketName,
+      PIPELINE_NAME: name,
       TABLE_NAME: table,
       COMPACT_MIN_AGE_HOURS: String(props.minAgeHours ?? 24),
       COMPACT_TARGET_BYTES: String((props.targetFileMiB ?? 128) * 1024 ** 2),
@@ -71,6 +79,14 @@ export class Compaction extends Construct {
       reason: 'Lists the table’s partitions and files; ListBucket has no key-level resource, only the bucket.',
     };
     this.listFn.addScopedPolicy(listTable);
+    // Which batches are still pending: the manifest keys of this pipeline, listed (no object of the staging bucket is
+    // read). ListBucket has no key-level resource, so the prefix is a condition. Without ListBucket a missing manifest
+    // would be a 403, not a 404, so listing is also the least that tells "finished" from "forbidden".
+    const listManifests = new PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [props.stagingBucket.bucketArn],
+      conditions: { StringEquals: { 's3:prefix': [`_batches/${name}/`] } },
+    });
 
     this.compactFn = new LogtongFunction(this, 'CompactFunction', {
       handlerName: 'light-compact',
@@ -83,8 +99,10 @@ export class Compaction extends Construct {
     this.compactFn.addScopedPolicy({
       actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
       resources: [tableObjects, journal],
-      reason: 'Reads, writes and deletes Parquet files of this pipeline table and its compaction journal only.',
+      reason:
+        'Reads, writes and deletes Parquet files of this pipeline table, and its compaction journal and partition locks (conditional writes and deletes, which need GetObject too), only.',
     });
+    for (const fn of [this.listFn, this.compactFn]) fn.addToRolePolicy(listManifests);
     bucket.encryptionKey?.grantEncryptDecrypt(this.compactFn);
 
     ({ stateMachine: this.stateMachine, schedule: this.schedule } = scheduledFanOut(this, {

@@ -3,6 +3,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { listLockKey } from '../../lambda/core/light/layout';
 import type { Pipeline } from '../config/schema';
 import type { LoggedStateMachine } from './logged-state-machine';
 import { LogtongFunction } from './logtong-function';
@@ -54,9 +55,13 @@ export interface LightEngineBatchProps {
 }
 
 /**
- * Schedule → state machine: guard (one run at a time) → List (batch manifests) → Map of Convert (Parquet), each task
- * retried with backoff; any failure notifies the topic and fails the execution, leaving the unconverted objects and
- * their manifests staged for the next run.
+ * Schedule → state machine: guard (skips a run while another is running) → List (batch manifests) → Map of Convert
+ * (Parquet), each task retried with backoff; any failure notifies the topic and fails the execution, leaving the
+ * unconverted objects and their manifests staged for the next run. The guard is check-then-act, so overlapping runs
+ * are made safe in S3 itself: one List at a time per pipeline (its lock) and one Convert per batch (the manifest's
+ * lease), both taken with conditional writes (lambda/core/light/lease.ts). Nothing of a pending batch expires: staged
+ * objects and manifests are never marked done, and archived objects only once their batch's manifest is deleted
+ * (lambda/adapters/archive-done.ts).
  */
 export class LightEngineBatch extends Construct {
   readonly listFn: LogtongFunction;
@@ -89,7 +94,13 @@ export class LightEngineBatch extends Construct {
     this.listFn.addScopedPolicy({
       actions: ['s3:GetObject', 's3:PutObject'],
       resources: [staging.arnForObjects(`_batches/${name}/*`)],
-      reason: 'Reads and writes the batch manifests of this pipeline only: keys under _batches/<pipeline>/.',
+      reason:
+        'Reads and writes the batch manifests of this pipeline only, and its List lock beside them (created with If-None-Match, taken over with If-Match, which needs GetObject too): keys under _batches/<pipeline>/.',
+    });
+    this.listFn.addScopedPolicy({
+      actions: ['s3:DeleteObject'],
+      resources: [staging.arnForObjects(listLockKey(name))],
+      reason: 'Releases its List lock (a delete with If-Match): that one key only.',
     });
     this.listFn.addScopedPolicy({
       actions: ['s3:GetObject'],
@@ -133,18 +144,31 @@ export class LightEngineBatch extends Construct {
       reason: 'Removes converted objects (after archiving) and finished manifests of this pipeline only.',
     });
     this.convertFn.addScopedPolicy({
+      actions: ['s3:PutObject'],
+      resources: [staging.arnForObjects(`_batches/${name}/*`)],
+      reason:
+        'Takes and releases the lease of the batch it converts, written into its manifest with If-Match (compare-and-swap on the ETag it read; a manifest already deleted is not recreated): keys under _batches/<pipeline>/.',
+    });
+    this.convertFn.addScopedPolicy({
+      actions: ['s3:PutObjectTagging'],
+      resources: [staging.arnForObjects(`archive/${name}/*`)],
+      reason: 'Marks the archived objects of a finished batch of this pipeline done (the tag the staging lifecycle rule expires on): keys under archive/<pipeline>/.',
+    });
+    this.convertFn.addScopedPolicy({
       actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
       resources: [props.centralBucket.arnForObjects(`${props.tableName}/*`)],
       reason: 'Writes Parquet files of this pipeline table only: keys under <table>/ of the centralized bucket.',
     });
     this.convertFn.addScopedPolicy({
-      actions: ['s3:PutObject'],
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
       resources: [props.backupBucket.arnForObjects(`${name}/*`)],
-      reason: 'Writes failed records of this pipeline only: every key under the backup bucket prefix <pipeline>/.',
+      reason:
+        'Writes failed records of this pipeline only: every key under the backup bucket prefix <pipeline>/; an over-long line is streamed there as a multipart upload, which a failed stream aborts.',
     });
     staging.encryptionKey?.grantEncryptDecrypt(this.convertFn);
-    props.centralBucket.encryptionKey?.grantEncrypt(this.convertFn);
-    props.backupBucket.encryptionKey?.grantEncrypt(this.convertFn);
+    // Decrypt too: S3 reads the encrypted parts back to complete a multipart upload (Parquet files, over-long lines).
+    props.centralBucket.encryptionKey?.grantEncryptDecrypt(this.convertFn);
+    props.backupBucket.encryptionKey?.grantEncryptDecrypt(this.convertFn);
 
     ({ stateMachine: this.stateMachine, schedule: this.schedule } = scheduledFanOut(this, {
       stateMachineName: `Logtong-${name}-batch`,

@@ -102,6 +102,22 @@ describe.each(light.map((p) => [p.name, p] as const))('Light Engine pipeline %s'
     const central = `<${id('CentralBucket')}.Arn>`;
     const table = lightTableName(pipeline);
     expect(resourcesFor(json, role, 's3:DeleteObject')).toEqual([`${central}/${table}/*`, `${central}/_logtong/compaction/${table}/*`].sort());
+    // Which batches are pending: this pipeline's manifest keys listed, nothing of the staging bucket read.
+    const staging = `<${id('StagingBucket')}.Arn>`;
+    expect(env).toMatchObject({ STAGING_BUCKET: { Ref: id('StagingBucket') }, PIPELINE_NAME: name });
+    for (const fn of [c.listFn, c.compactFn]) {
+      const fnRole = json.Resources[logicalId(fn)].Properties.Role['Fn::GetAtt'][0];
+      expect(resourcesFor(json, fnRole, 's3:ListBucket')).toEqual([`<${id('CentralBucket')}.Arn>`, staging].sort());
+      expect(resourcesFor(json, fnRole, 's3:GetObject').filter((r) => r.startsWith(staging))).toEqual([]);
+      get().template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: Match.arrayWith([{ Ref: fnRole }]),
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [id('StagingBucket'), 'Arn'] }, Condition: { StringEquals: { 's3:prefix': [`_batches/${name}/`] } } }),
+          ]),
+        },
+      });
+    }
   });
 
   it('logs every state machine event and traces it; bounds the Map concurrency; retries and catches every task', () => {
@@ -146,13 +162,15 @@ describe.each(light.map((p) => [p.name, p] as const))('Light Engine pipeline %s'
     expect(resourcesFor(json, role(b.listFn), 's3:ListBucket')).toEqual([staging]);
     expect(resourcesFor(json, role(b.listFn), 's3:PutObject')).toEqual([`${staging}/_batches/${name}/*`]);
     expect(resourcesFor(json, role(b.listFn), 's3:GetObject')).toEqual([`${staging}/_batches/${name}/*`, `${staging}/archive/${name}/*`].sort());
-    expect(resourcesFor(json, role(b.listFn), 's3:DeleteObject')).toEqual([`${staging}/${name}/*`]);
+    // Its own lock too (released with a conditional delete), that key only.
+    expect(resourcesFor(json, role(b.listFn), 's3:DeleteObject')).toEqual([`${staging}/${name}/*`, `${staging}/_batches/${name}/list.lock`].sort());
     expect(resourcesFor(json, role(b.convertFn), 's3:GetObject')).toEqual(
       [`${staging}/${name}/*`, `${staging}/archive/${name}/*`, `${staging}/_batches/${name}/*`].sort(),
     );
     expect(resourcesFor(json, role(b.convertFn), 's3:DeleteObject')).toEqual([`${staging}/${name}/*`, `${staging}/_batches/${name}/*`].sort());
+    // Manifests: only their lease, with If-Match (lambda/core/light/lease.ts).
     expect(resourcesFor(json, role(b.convertFn), 's3:PutObject')).toEqual(
-      [`${staging}/archive/${name}/*`, `${central}/${table}/*`, `${backup}/${name}/*`].sort(),
+      [`${staging}/archive/${name}/*`, `${staging}/_batches/${name}/*`, `${central}/${table}/*`, `${backup}/${name}/*`].sort(),
     );
     const env = json.Resources[logicalId(b.convertFn)].Properties.Environment.Variables;
     expect(env).toMatchObject({ TABLE_NAME: table, CENTRAL_BUCKET: { Ref: id('CentralBucket') } });

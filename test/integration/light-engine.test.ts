@@ -3,13 +3,14 @@
  * with every Lambda task bound to its real handler, against the S3/SQS emulator; the Parquet read back with DuckDB.
  * Only ListExecutions (the AWS control plane behind the one-run-at-a-time guard) is a stand-in.
  */
+import { sourceOfStagingKey } from '../../lambda/core/s3-event';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { constants, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { toRuntimeConfig } from '../../lib/config/runtime-config';
 import { parseConfig } from '../../lib/config/load';
 import { build } from '../infra/synth';
@@ -44,7 +45,19 @@ function expectedFromRaw(raw: string[]) {
   return { perHour, bytes, matched: [...perHour.values()].reduce((a, b) => a + b, 0) };
 }
 
+/**
+ * Whether Athena would return a partition: `hour` against the `projection.event_hour.range` the stack synthesized
+ * (`<first hour>,NOW[+<n>HOURS]`), read the way Athena reads it when a query runs now.
+ */
+function insideProjection(range: string, hour: string): boolean {
+  const m = /^(\d{10}),NOW(?:\+(\d+)HOURS)?$/.exec(range);
+  if (!m) throw new Error(`unexpected projection range ${range}`);
+  const last = new Date(Date.now() + Number(m[2] ?? 0) * 3_600_000).toISOString().slice(0, 13).replace(/[-T]/g, '');
+  return hour >= m[1] && hour <= last;
+}
+
 let aws: AwsEmulator;
+let projectionRange = '';
 let copy: SqsHandler;
 let copyQueue = '';
 let definition: AslDefinition;
@@ -158,6 +171,10 @@ beforeAll(async () => {
   const { app, stacks } = build(config);
   const template = app.synth().getStackByName(stacks[0].stackName).template;
   definition = stateMachineDefinition(template, 'LightEngineStateMachine');
+  const glueTables = Object.values(template.Resources as Record<string, { Type: string; Properties: { TableInput: { Parameters: Record<string, string> } } }>).filter(
+    (r) => r.Type === 'AWS::Glue::Table',
+  );
+  projectionRange = glueTables[0].Properties.TableInput.Parameters['projection.event_hour.range'];
   compaction = stateMachineDefinition(template, 'CompactionStateMachine');
 
   Object.assign(process.env, aws.env, {
@@ -218,6 +235,9 @@ describe('logs in S3 → Light Engine (Parquet)', () => {
     expect(first.perHour).toEqual(expected.perHour);
     expect(first.bytes).toBe(expected.bytes);
     expect(first.regions).toEqual([REGION]);
+    // Athena sees every row written: each partition lies inside the range the stack synthesized (2015 included).
+    expect([...first.perHour.keys()].filter((h) => !insideProjection(projectionRange, h))).toEqual([]);
+    expect(converted.reduce((n, c) => n + (c as { outOfProjection?: number }).outOfProjection!, 0)).toBe(0);
     // The truncated user agent of the corpus: reported with its raw text and a reason, not lost.
     expect(failed.length).toBeGreaterThanOrEqual(1);
     for (const f of failed) {
@@ -241,7 +261,7 @@ describe('logs in S3 → Light Engine (Parquet)', () => {
     const busy = { raw: () => ({ Executions: [{ executionArn: 'a' }, { executionArn: 'b' }] }) };
     const run = await runStateMachine(definition, {}, bindings({ FindRunningExecutions: busy }));
     expect(run.invocations.map((i) => i.state)).toEqual(['FindRunningExecutions']);
-    expect(await keys('staging', `${PIPELINE}/`)).toEqual([`${PIPELINE}/source/apache/late.log`]);
+    expect((await keys('staging', `${PIPELINE}/`)).map((k) => sourceOfStagingKey(PIPELINE, k)?.key)).toEqual(['apache/late.log']);
   });
 
   it('a Convert killed mid-batch notifies and fails; the next run completes the same batch with exact counts', async () => {
@@ -328,5 +348,65 @@ describe('logs in S3 → Light Engine (Parquet)', () => {
     expect({ ...after, files: 0 }).toEqual({ ...before, files: 0 });
     expect(after.files).toBeLessThan(before.files);
     expect(await keys('central', '_logtong/')).toEqual([]);
+  });
+
+  it('records outside the projected hours are backed up with the reason and counted, never written where Athena cannot see them', async () => {
+    const before = await tableStats();
+    const at = (stamp: string) => lines[0].replace('[17/May/2015:10:05:03 +0000]', stamp);
+    expect(at('x')).not.toBe(lines[0]);
+    const early = at('[31/Dec/1999:23:59:59 +0000]');
+    const late = at('[01/Jan/2100:00:00:00 +0000]');
+    await ingest([['apache/out-of-range.log', Buffer.from(`${early}\n${lines[0]}\n${late}\n`)]]);
+    const run = await runStateMachine(definition, {}, bindings());
+    expect((run.output as { converted: unknown[] }).converted).toEqual([
+      expect.objectContaining({ objects: 1, recordsIn: 3, written: 1, filtered: 0, failed: 2, outOfProjection: 2 }),
+    ]);
+    const after = await tableStats();
+    expect(after.rows).toBe(before.rows + 1);
+    expect([...after.perHour.keys()].filter((h) => !insideProjection(projectionRange, h))).toEqual([]);
+    const backedUp = (await failedRecords()).filter((f) => f.key === 'apache/out-of-range.log');
+    expect(backedUp.map((f) => [f.line, f.raw])).toEqual([
+      [1, early],
+      [3, late],
+    ]);
+    expect(backedUp[0].reason).toMatch(/^event hour 1999123123 is before the first projected hour 2000010100: Athena would never return it/);
+    expect(backedUp[1].reason).toMatch(/^event hour 2100010100 is after the last projected hour \d{10} at conversion/);
+  });
+
+  it('a broken gzip object gives its lines before the break and is kept whole, an over-long line is kept whole, and the run goes on', async () => {
+    published.length = 0;
+    const before = await tableStats();
+    // deflate data up to a flush point, then a block of the reserved type: decoding stops after these 300 lines
+    const brokenText = Buffer.from(`${lines.slice(2000, 2300).join('\n')}\n`);
+    const broken = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), deflateRawSync(brokenText, { finishFlush: constants.Z_SYNC_FLUSH }), Buffer.from([0xff, 0xff])]);
+    const long = Buffer.alloc(6 * 1024 * 1024 + 3);
+    for (let i = 0; i < long.length; i++) long[i] = 0x20 + ((i * 31) % 95);
+    const withLong = Buffer.concat([Buffer.from(`${lines[2300]}\n`), long, Buffer.from(`\n${lines[2301]}\n`)]);
+    await ingest([
+      ['apache/broken.log.gz', broken],
+      ['apache/long.log', withLong],
+      ['apache/good.log.gz', gzipSync(`${lines.slice(2302, 2400).join('\n')}\n`)],
+    ]);
+    const run = await runStateMachine(definition, {}, bindings());
+    const converted = (run.output as { converted: Array<{ objects: number; recordsIn: number; written: number; failed: number }> }).converted;
+    const sum = (k: 'objects' | 'recordsIn' | 'written' | 'failed') => converted.reduce((n, c) => n + c[k], 0);
+    expect({ objects: sum('objects'), recordsIn: sum('recordsIn'), written: sum('written'), failed: sum('failed') }).toEqual({ objects: 3, recordsIn: 301 + 3 + 98, written: 300 + 2 + 98, failed: 2 });
+    expect(published).toEqual([]);
+    expect((await tableStats()).rows).toBe(before.rows + 400);
+
+    const copies = await keys('backup', `${PIPELINE}/broken-objects/`);
+    const spilled = await keys('backup', `${PIPELINE}/failed-lines/`);
+    expect(copies).toEqual([expect.stringMatching(new RegExp(`^${PIPELINE}/broken-objects/[\\w-]+/broken\\.log\\.gz$`))]);
+    expect(spilled).toEqual([expect.stringMatching(new RegExp(`^${PIPELINE}/failed-lines/[\\w-]+/line-2$`))]);
+    const failed = (await failedRecords()).filter((f) => f.key === 'apache/broken.log.gz' || f.key === 'apache/long.log');
+    expect(failed.map((f) => ({ ...(f as Record<string, unknown>), failedAt: undefined, pipeline: undefined, raw: f.raw.length }))).toEqual([
+      { bucket: 'source', key: 'apache/broken.log.gz', line: 301, raw: 0, reason: `gzip data unreadable after line 300 (decompressed byte ${brokenText.length}): invalid block type (Z_DATA_ERROR)`, rawObject: copies[0] },
+      { bucket: 'source', key: 'apache/long.log', line: 2, raw: 64 * 1024, reason: 'line exceeds 1048576 bytes', rawObject: spilled[0], rawBytes: long.length },
+    ]);
+    expect((await bytesOf('backup', copies[0])).equals(broken)).toBe(true);
+    expect((await bytesOf('backup', spilled[0])).equals(long)).toBe(true);
+    // every object of the run, the broken one too, is done: archived, nothing left staged or claimed
+    expect(await keys('staging', `${PIPELINE}/`)).toEqual([]);
+    expect(await keys('staging', '_batches/')).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
  * inputs (never from a clock or a random id), so a retried step writes the same keys again.
  */
 import { createHash } from 'node:crypto';
+import type { Lease } from './lease';
 
 /** A raw log object waiting in the staging bucket under `<pipeline>/`. */
 export interface StagedObject {
@@ -17,6 +18,8 @@ export interface BatchManifest {
   readonly id: string;
   readonly pipeline: string;
   readonly objects: readonly StagedObject[];
+  /** The Convert invocation converting it right now, if any (lease.ts): no other one starts meanwhile. */
+  readonly lease?: Lease;
 }
 
 /** `2015-05-17T10:05:03.000Z` → `2015051710`: the record's own hour in UTC (documents carry UTC ISO timestamps). */
@@ -37,6 +40,28 @@ export const MANIFEST_PREFIX = '_batches/';
 
 export function manifestKey(pipeline: string, batchId: string): string {
   return `${MANIFEST_PREFIX}${pipeline}/${batchId}.json`;
+}
+
+/** The batch id a manifest key names; undefined for any other key under the prefix (the List lock). */
+export function manifestIdOf(key: string): string | undefined {
+  if (!key.startsWith(MANIFEST_PREFIX)) return undefined;
+  return /^[^/]+\/([^/]+)\.json$/.exec(key.slice(MANIFEST_PREFIX.length))?.[1];
+}
+
+/**
+ * The List step's lock (lease.ts), beside the manifests it guards: one List at a time per pipeline, so two runs can
+ * never put one staged object into two different manifests.
+ */
+export function listLockKey(pipeline: string): string {
+  return `${MANIFEST_PREFIX}${pipeline}/list.lock`;
+}
+
+/**
+ * The batch a Parquet file was written by: Convert names its files `<batch id>-<n>.parquet` (convert.ts), compaction
+ * its outputs `compacted-<hash>.parquet` (undefined here).
+ */
+export function batchOfFile(key: string): string | undefined {
+  return /(?:^|\/)([0-9a-f]{24})-\d+\.parquet$/.exec(key)?.[1];
 }
 
 /** Names a set of staged objects by content: the same members (keys and ETags, in any order) give the same id. */

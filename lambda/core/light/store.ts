@@ -14,6 +14,8 @@ export interface StoredObject {
 
 /** An object's content, read once in whichever form the step needs. */
 export interface StoredBody {
+  /** The ETag of the version read: what a compare-and-swap (replaceJson, deleteIfUnchanged) names. */
+  readonly etag: string;
   readonly stream: AsyncIterable<Uint8Array>;
   text(): Promise<string>;
   bytes(): Promise<Uint8Array>;
@@ -32,6 +34,18 @@ export interface BucketStore {
   /** The ETag of `key`, or undefined when there is no such key. */
   etag(key: string): Promise<string | undefined>;
   putJson(key: string, value: unknown): Promise<void>;
+  /**
+   * Writes `value` only if nothing is at `key` (S3: PutObject with If-None-Match: *), atomically: of two writers,
+   * one gets the ETag and the other `exists`.
+   */
+  createJson(key: string, value: unknown): Promise<Conditional>;
+  /**
+   * Replaces `key` only while its ETag is still `etag` (S3: PutObject with If-Match), atomically: `changed` when another
+   * write came first, `gone` when the key was deleted (never recreated).
+   */
+  replaceJson(key: string, value: unknown, etag: string): Promise<Conditional>;
+  /** Deletes `key` only while its ETag is still `etag` (S3: DeleteObject with If-Match); false when it changed or is gone. */
+  deleteIfUnchanged(key: string, etag: string): Promise<boolean>;
   /** Deleting a key that is not there is no error. */
   delete(key: string): Promise<void>;
   /**
@@ -42,6 +56,9 @@ export interface BucketStore {
   /** A new object written chunk by chunk; it appears only when the sink is closed. */
   create(key: string): FileSink;
 }
+
+/** A conditional write: the new ETag, or why the condition did not hold (nothing was written then). */
+export type Conditional = { readonly etag: string } | { readonly conflict: 'exists' | 'changed' | 'gone' };
 
 /** Where a step reports what it did, always with the details; Powertools' Logger is one. */
 export interface StepLog {

@@ -47,9 +47,10 @@ function notifyAndFail(scope: Construct, topic: ITopic, subject: string): IChain
 }
 
 /**
- * Two executions of one machine must never work on the same objects: a run that finds another one running ends at
- * once (successfully: the running one does the work). Equal start times may both stop; the next run catches up.
- * `stateMachineName` names the ARN in IAM without a dependency cycle.
+ * A run that finds another one running ends at once (successfully: the running one does the work). Equal start times
+ * may both stop; the next run catches up. Check-then-act, so it only saves work: two runs can still overlap (both see
+ * none; a stopped run's Lambdas go on), and the jobs stay correct when they do through their leases in S3
+ * (lambda/core/light/lease.ts). `stateMachineName` names the ARN in IAM without a dependency cycle.
  */
 function singleRunGuard(scope: Construct, stateMachineName: string, work: IChainable, onError: IChainable): IChainable {
   const guard = retryTask(

@@ -66,7 +66,9 @@ describe('listBatches', () => {
     const one = await listBatches(staging, { ...LIMITS, maxBatches: 1 });
     expect(one.batches).toHaveLength(1);
     const next = await listBatches(staging, { ...LIMITS, maxBatches: 1 });
-    expect(next).toMatchObject({ batches: one.batches, resumed: 1 });
+    // The same manifest, offered by this run.
+    expect(next).toMatchObject({ batches: [{ manifestKey: one.batches[0].manifestKey, run: expect.any(String) }], resumed: 1, busy: 0 });
+    expect(next.batches[0].run).not.toBe(one.batches[0].run);
     expect(staging.keys('_batches/')).toHaveLength(1);
   });
 
@@ -136,7 +138,7 @@ describe('convertManifest', () => {
     const id = manifestOf(s.staging, key).id;
 
     const r = await convertManifest(s.staging, s.options(key));
-    expect(r).toEqual({ batchId: id, objects: 3, missing: 0, recordsIn: 6, written: 4, filtered: 1, failed: 1, files: 2 });
+    expect(r).toEqual({ batchId: id, objects: 3, missing: 0, recordsIn: 6, written: 4, filtered: 1, failed: 1, outOfProjection: 0, files: 2 });
     expect(s.central.keys()).toEqual([`t/event_hour=2023111422/region=r/${id}-0.parquet`, `t/event_hour=2023111423/region=r/${id}-0.parquet`]);
     expect(s.rows()).toBe(4);
     // Failed records name the source object (from the staging key), not the staged copy.
@@ -174,7 +176,7 @@ describe('convertManifest', () => {
     const id = key.replace(/^.*\//, '').replace(/\.json$/, '');
 
     const again = await convertManifest(s.staging, s.options(key));
-    expect(again).toEqual({ batchId: id, objects: 0, missing: 0, recordsIn: 0, written: 0, filtered: 0, failed: 0, files: 0, alreadyConverted: true });
+    expect(again).toEqual({ batchId: id, objects: 0, missing: 0, recordsIn: 0, written: 0, filtered: 0, failed: 0, outOfProjection: 0, files: 0, alreadyConverted: true });
     expect(s.central.keys()).toEqual(files);
     expect(s.log.lines.at(-1)).toEqual(['warn', 'manifest already gone: batch converted by an earlier attempt', { manifestKey: key }]);
   });

@@ -1,5 +1,5 @@
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { COMPACTION_JOURNAL_PREFIX, compactPartition, journalKey, listDuePartitions, type CompactionSettings } from '../../../../lambda/core/light/compaction';
+import { COMPACTION_JOURNAL_PREFIX, compactPartition, journalKey, listDuePartitions, partitionLockKey, type CompactionSettings } from '../../../../lambda/core/light/compaction';
 import type { Column } from '../../../../lambda/core/parquet/columns';
 import { planCompaction } from '../../../../lambda/core/parquet/compact';
 import { createParquetWriter } from '../../../../lambda/core/parquet/writer';
@@ -8,7 +8,7 @@ import { memoryStore, type MemoryStore } from './memory-store';
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2024, 0, 2, 12);
 const OLD = new Date(NOW - 5 * HOUR);
-const SETTINGS: CompactionSettings = { minAgeMs: HOUR, targetBytes: 1024 * 1024, now: NOW };
+const SETTINGS: CompactionSettings = { minAgeMs: HOUR, targetBytes: 1024 * 1024, now: NOW, pendingBatches: async () => new Set() };
 
 const COLUMNS: Column[] = [
   { name: 'event_time', source: '@timestamp', type: 'timestamp', fieldType: 'date' },
@@ -53,9 +53,22 @@ describe('listDuePartitions', () => {
     central.put('web/_SUCCESS', '');
 
     const r = await listDuePartitions(central, { ...SETTINGS, table: 'web', maxPartitions: 10 });
-    expect(r.partitions).toEqual([{ prefix: part('2024010108') }, { prefix: part('2024010110') }]);
+    expect(r.partitions).toEqual([{ prefix: part('2024010108'), run: expect.any(String) }, { prefix: part('2024010110'), run: r.partitions[0].run }]);
     expect(r.scannedFiles).toBe(8);
-    expect((await listDuePartitions(central, { ...SETTINGS, table: 'web', maxPartitions: 1 })).partitions).toEqual([{ prefix: part('2024010108') }]);
+    expect((await listDuePartitions(central, { ...SETTINGS, table: 'web', maxPartitions: 1 })).partitions).toEqual([{ prefix: part('2024010108'), run: expect.any(String) }]);
+  });
+});
+
+describe('listDuePartitions and pending batches', () => {
+  it('leaves out a partition whose small files are mergeable only with a pending batch’s', async () => {
+    const central = memoryStore('central');
+    const pendingId = 'a'.repeat(24);
+    const doneId = 'b'.repeat(24);
+    for (const [hour, id] of [['2024010110', pendingId], ['2024010110', doneId], ['2024010111', doneId], ['2024010111', 'c'.repeat(24)]]) {
+      central.put(`${part(hour)}${id}-0.parquet`, await parquet(1, 3), OLD);
+    }
+    const r = await listDuePartitions(central, { ...SETTINGS, pendingBatches: async () => new Set([pendingId]), table: 'web', maxPartitions: 10 });
+    expect(r.partitions.map((p) => p.prefix)).toEqual([part('2024010111')]);
   });
 });
 
@@ -66,15 +79,16 @@ describe('compactPartition', () => {
     const [group] = planCompaction(inputs.map((key) => ({ key, size: central.objects.get(key)!.body.length })), SETTINGS.targetBytes);
 
     const r = await compactPartition(central, { ...SETTINGS, prefix: part('2024010110'), columns: COLUMNS });
-    expect(r).toEqual({ prefix: part('2024010110'), merges: 1, filesIn: 4, rows: 100, resumed: 0 });
+    expect(r).toEqual({ prefix: part('2024010110'), merges: 1, filesIn: 4, rows: 100, resumed: 0, pendingFiles: 0 });
     expect(central.keys()).toEqual([group.output]);
     expect(rowsOf(central, group.output)).toBe(100);
     const uris = (await parquetReadObjects({ file: new Uint8Array(central.objects.get(group.output)!.body).buffer })).map((row) => row.uri);
     expect(new Set(uris).size).toBe(100);
-    // Journalled before the output was started, deleted after its inputs.
+    // Under the partition's lock; journalled before the output was started, deleted after its inputs.
     const ops = central.ops.map(([op, key]) => `${op} ${key}`);
     expect(ops.indexOf(`putJson ${journalKey(group.output)}`)).toBeLessThan(ops.indexOf(`create ${group.output}`));
-    expect(ops.at(-1)).toBe(`delete ${journalKey(group.output)}`);
+    expect(ops.slice(-2)).toEqual([`delete ${journalKey(group.output)}`, `deleteIfUnchanged ${partitionLockKey(part('2024010110'))}`]);
+    expect(ops.find((o) => o.startsWith('createJson'))).toBe(`createJson ${partitionLockKey(part('2024010110'))}`);
   });
 
   it('finishes a merge that was killed after writing its output, never doubling rows', async () => {

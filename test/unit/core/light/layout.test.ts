@@ -1,4 +1,4 @@
-import { archiveKey, batchIdOf, eventHourOf, manifestKey, partitionPrefix, planBatches, type StagedObject } from '../../../../lambda/core/light/layout';
+import { archiveKey, batchIdOf, batchOfFile, eventHourOf, listLockKey, manifestIdOf, manifestKey, partitionPrefix, planBatches, type StagedObject } from '../../../../lambda/core/light/layout';
 import { lightTable } from '../../../../lambda/core/light/table';
 import { columnName, tableColumns } from '../../../../lambda/core/parquet/columns';
 
@@ -14,6 +14,22 @@ describe('Light Engine key layout', () => {
     expect(partitionPrefix('web_access', '2015051710', 'us-east-1')).toBe('web_access/event_hour=2015051710/region=us-east-1/');
     expect(archiveKey('web/src/a.log')).toBe('archive/web/src/a.log');
     expect(manifestKey('web', 'abc')).toBe('_batches/web/abc.json');
+  });
+
+  test('a manifest key names its batch; the List lock beside the manifests is none', () => {
+    expect(manifestIdOf(manifestKey('web', 'abc'))).toBe('abc');
+    expect(listLockKey('web')).toBe('_batches/web/list.lock');
+    expect(manifestIdOf(listLockKey('web'))).toBeUndefined();
+    expect(manifestIdOf('_batches/web/sub/abc.json')).toBeUndefined();
+    expect(manifestIdOf('web/abc.json')).toBeUndefined();
+  });
+
+  test('a Parquet file names the batch that wrote it; a merged file names none', () => {
+    const id = batchIdOf([obj('p/a', 1)]);
+    expect(batchOfFile(`${partitionPrefix('t', '2015051710', 'r')}${id}-0.parquet`)).toBe(id);
+    expect(batchOfFile(`${partitionPrefix('t', '2015051710', 'r')}${id}-17.parquet`)).toBe(id);
+    expect(batchOfFile(`${partitionPrefix('t', '2015051710', 'r')}compacted-0123456789abcdef.parquet`)).toBeUndefined();
+    expect(batchOfFile(`${partitionPrefix('t', '2015051710', 'r')}${id}-0.parquet.json`)).toBeUndefined();
   });
 
   test('batch id depends on members and their content, not on order', () => {
