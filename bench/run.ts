@@ -24,6 +24,9 @@
  * wall time and peak RSS beside FULL's MiB per CPU-second from the same run (measured for it when the processor
  * section does not run). Prints SKIPPED without the binary (`bash .ci/setup-fluent-bit.sh`).
  *
+ * Then end to end on a real OpenSearch node (bench/e2e.ts): the processor path's documents/s beside a bare `_bulk`
+ * loader sending the same bodies (median of 3). Needs the node (`bash .ci/setup-opensearch.sh`).
+ *
  * Last, the Light Engine core (bench/light-engine.ts): the same nginx lines → parse → Parquet with the chosen writer,
  * the other candidates and the parquetjs-lite baseline, each in its own child process (rows/s, MiB/s, peak RSS).
  *
@@ -32,7 +35,8 @@
  *   --big        also stream ~2 GiB (generated on the fly, gzipped as it is read) through FULL in a child process
  *                and print its peak RSS (VmHWM, bench/peak-rss.ts); --big-gib G changes the size; the Light
  *                Engine part then also streams 9M lines (~2 GiB raw) through the chosen Parquet writer
- *   --only S     one section: processor (the table above and --big), formats (per log type), agent or light
+ *   --only S     one section: processor (the table above and --big), formats (per log type), agent, light or e2e
+ *   --e2e-reps N runs per path in the e2e section (default 3; the median is printed)
  *   --agent-reps N     agent runs per buffer (default 3; best by CPU time)
  *   --agent-buffers B  agent: only these buffers, comma-separated (none,s3,kinesis)
  *   --rss-child  (internal) the child process of --big
@@ -53,6 +57,7 @@ import { bodyRecords, compileParser, type LineParser } from '../lambda/core/form
 import { decodeBody, isFailed, splitLines, type LineEntry } from '../lambda/core/lines';
 import { processObject, type ItemRef } from '../lambda/core/process-object';
 import { agentBench, BUFFERINGS, type ProcessorFigure } from './agent';
+import { e2eBench } from './e2e';
 import { leChild, lightEngineBench } from './light-engine';
 import { peakRssMiB } from './peak-rss';
 import { fmt } from './format';
@@ -410,7 +415,7 @@ async function big(): Promise<void> {
   );
 }
 
-const SECTIONS = ['processor', 'formats', 'agent', 'light'] as const;
+const SECTIONS = ['processor', 'formats', 'agent', 'light', 'e2e'] as const;
 
 async function main(): Promise<void> {
   if (flag('--rss-child')) return rssChild();
@@ -422,7 +427,7 @@ async function main(): Promise<void> {
   }
   const runs = (section: (typeof SECTIONS)[number]) => only === undefined || only === section;
   console.log(`code: ${process.env.LOGTONG_BENCH_BUNDLE ?? `${path.relative(process.cwd(), __filename)} as tsx runs it (not bundled)`}; node ${process.version}`);
-  if (runs('processor') || runs('formats') || runs('agent')) {
+  if (runs('processor') || runs('formats') || runs('agent') || runs('e2e')) {
     const input = await throughput(runs('processor'));
     if (runs('formats')) await formatThroughput(input);
     if (runs('processor') && flag('--big')) await big();
@@ -434,6 +439,7 @@ async function main(): Promise<void> {
       const ok = await agentBench(input, () => processorFigure(input), { reps: option('--agent-reps', 3), buffers: buffers as typeof BUFFERINGS });
       if (!ok) process.exitCode = 1;
     }
+    if (runs('e2e')) await e2eBench({ lines: input.lines, gz: input.gz, parser: nginxParser(), chunked: (b) => chunked(b) }, option('--e2e-reps', 3));
   }
   if (runs('light')) await lightEngineBench({ lines: option('--lines', 1_000_000), bigLines: flag('--big') ? 9_000_000 : 0 });
 }

@@ -12,10 +12,30 @@ export function addIndexingMetrics(metrics: Metrics, counts: ObjectCounts): void
   metrics.addMetric('Deferred', MetricUnit.Count, counts.deferred);
 }
 
-/** A converted Light Engine batch: `RecordsIn = Written + Filtered + BackedUp`. */
+/** A converted Light Engine batch: `RecordsIn = Written + Filtered + BackedUp`; `OutOfProjection` is part of `BackedUp`. */
 export function addConvertMetrics(metrics: Metrics, r: ConvertResult): void {
   metrics.addMetric('RecordsIn', MetricUnit.Count, r.recordsIn);
   metrics.addMetric('Written', MetricUnit.Count, r.written);
   metrics.addMetric('Filtered', MetricUnit.Count, r.filtered);
   metrics.addMetric('BackedUp', MetricUnit.Count, r.failed);
+  // Records Athena's partition projection would never return, so they were backed up: widen engine.projection.
+  metrics.addMetric('OutOfProjection', MetricUnit.Count, r.outOfProjection);
+}
+
+/** Counts that do not balance: a bug, never a state to carry on from. */
+export class UnbalancedCounts extends Error {
+  constructor(what: string, counts: object) {
+    super(`${what}: counts do not balance: ${JSON.stringify(counts)}`);
+    this.name = 'UnbalancedCounts';
+  }
+}
+
+/**
+ * The invariant, enforced: `Unbalanced` (0 or 1 per unit, so an alarm sees both) is emitted, and an unbalanced unit
+ * throws, which keeps its message or batch for a retry (and, in the end, the dead-letter backup) instead of letting
+ * it count as done.
+ */
+export function enforceBalance(metrics: Metrics, what: string, counts: object, balanced: boolean): void {
+  metrics.addMetric('Unbalanced', MetricUnit.Count, balanced ? 0 : 1);
+  if (!balanced) throw new UnbalancedCounts(what, counts);
 }

@@ -1,13 +1,19 @@
 /**
  * One log object → OpenSearch: decode (gzip by magic bytes), split, parse, filter, bulk-index, and account for
  * every line. Pure orchestration: reading the object, sending bulks and writing backups are injected.
+ *
+ * Two records stand for more than a line of text: an over-long line, whose bytes are streamed to a backup object of
+ * their own (`spill`) that its failed record names (`rawObject`); and the break of a gzip object that is corrupt or
+ * breaks off, one failed record after the lines decoded before it, for the object itself, copied whole
+ * (`backupObject`). Each counts once in recordsIn and once in backedUp.
  */
 import { isAscii } from 'node:buffer';
+import { SendPool } from './bulk/send-pool';
 import { BulkBatcher, objectIdPrefix, type BulkBatch } from './bulk/batcher';
 import type { BulkOutcome, BulkRequest } from './bulk/sender';
 import { isKeepAll } from './filters';
-import { bodyRecords, type LineParser } from './formats';
-import { decodeBody, failedLineFields, lineAt, splitRanges, type LineEntry } from './lines';
+import { recordBatches, type LineParser } from './formats';
+import { decodeBody, failedLineFields, lineAt, splitLines, splitRanges, type FailedLine, type Line, type LineSink } from './lines';
 
 export interface FailedRecord {
   readonly bucket: string;
@@ -17,6 +23,12 @@ export interface FailedRecord {
   readonly reason: string;
   /** The line's bytes, base64, when raw cannot hold them (invalid UTF-8). */
   readonly rawBase64?: string;
+  /**
+   * Where the record's complete bytes are when raw holds only their start: an over-long line's own backup object
+   * (`rawBytes` long), or, for the break of a broken gzip object, the object's whole copy.
+   */
+  readonly rawObject?: string;
+  readonly rawBytes?: number;
   /** The parsed document, when parsing worked and indexing did not. */
   readonly doc?: Record<string, unknown>;
 }
@@ -64,6 +76,18 @@ export interface ProcessObjectOptions extends IndexingOptions {
   readonly concurrency?: number;
   /** Failed records per backup object. @default 10000 */
   readonly backupChunk?: number;
+  /**
+   * Opens the backup object an over-long line's bytes are streamed to, as they are read; its key must be
+   * deterministic per object and line, so a redelivery overwrites. @default the line is held whole in memory
+   */
+  readonly spill?: (lineNo: number) => LineSink;
+  /** Reads the object again (the same content, or throws): after a gzip error, to find every line before it. */
+  readonly reopen?: () => Promise<AsyncIterable<Uint8Array>>;
+  /**
+   * Copies the whole object into the backup (its gzip data is corrupt or breaks off: `reason`); returns where, for
+   * the break's failed record. @default the record has no copy to name
+   */
+  readonly backupObject?: (reason: string) => Promise<string>;
 }
 
 export async function processObject(o: ProcessObjectOptions): Promise<ObjectCounts> {
@@ -97,7 +121,7 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
     }
   };
 
-  const inFlight: Array<Promise<void>> = [];
+  const pool = new SendPool(concurrency);
   const dispatch = async (batch: BulkRequest<ItemRef>) => {
     const outcome = await o.send(batch);
     batcher.release(batch);
@@ -114,16 +138,19 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
     }
   };
   const submit = async (batch: BulkBatch<ItemRef>) => {
-    if (inFlight.length >= concurrency) await inFlight.shift();
-    inFlight.push(dispatch(batch));
+    await pool.submit(() => dispatch(batch));
   };
 
+  /** A failed entry of the splitter as its record; for the break of a broken object, the object is copied first. */
+  const failedRecord = async (l: FailedLine): Promise<FailedRecord> => {
+    const record: FailedRecord = { bucket, key, ...failedLineFields(l) };
+    return l.broken && o.backupObject ? { ...record, rawObject: await o.backupObject(l.reason) } : record;
+  };
+  const lineOptions = { maxLineBytes: o.maxLineBytes, ...(o.spill ? { spill: o.spill } : {}) };
+  const body = decodeBody(o.body, o.reopen ? { reopen: o.reopen } : {});
+
   /** One line through parse → filter → add; the batch it completed, if any. */
-  const general = (l: LineEntry, id: string, ref: ItemRef): BulkBatch<ItemRef> | undefined => {
-    if ('reason' in l) {
-      failed.push({ bucket, key, ...failedLineFields(l) });
-      return undefined;
-    }
+  const general = (l: Line, id: string, ref: ItemRef): BulkBatch<ItemRef> | undefined => {
     const r = o.parser.parse(l.text);
     if (!r.ok) {
       failed.push({ bucket, key, line: l.lineNo, raw: l.text, reason: r.reason });
@@ -141,7 +168,7 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
     // byte: per batch, one native ASCII test and one native search (memchr) per control byte and backslash, each
     // resumed only when a line passes its last hit.
     const next = new Int32Array(DIRTY_BYTES.length);
-    for await (const r of splitRanges(decodeBody(o.body), { maxLineBytes: o.maxLineBytes })) {
+    for await (const r of splitRanges(body, lineOptions)) {
       const src = r.src;
       const ascii = isAscii(src);
       next.fill(-1);
@@ -157,17 +184,21 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
         }
         if (full === false) {
           const l = lineAt(r, k);
-          full = general(l, `${idPrefix}-${l.lineNo}`, { line: l.lineNo, raw: 'text' in l ? l.text : l.raw });
+          if ('reason' in l) {
+            failed.push(await failedRecord(l));
+            continue;
+          }
+          full = general(l, `${idPrefix}-${l.lineNo}`, { line: l.lineNo, raw: l.text });
         }
         if (full) await submit(full);
       }
       await flushFailed(false);
     }
-  } else for await (const lines of bodyRecords(o.parser, o.body, o.maxLineBytes)) {
+  } else for await (const lines of recordBatches(o.parser, splitLines(body, lineOptions))) {
     for (const l of lines) {
       counts.recordsIn++;
       if ('reason' in l) {
-        failed.push({ bucket, key, ...failedLineFields(l) });
+        failed.push(await failedRecord(l));
         continue;
       }
       const id = `${idPrefix}-${l.lineNo}`;
@@ -191,7 +222,7 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
   }
   const last = batcher.flush();
   if (last) await submit(last);
-  while (inFlight.length > 0) await inFlight.shift();
+  await pool.drain();
   await flushFailed(true);
   return counts;
 }

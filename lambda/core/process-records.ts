@@ -7,7 +7,11 @@
  * and nothing at or after it is backed up here — the retry will see those records again (indexed lines answer
  * 409, failed lines are backed up then). Backups are written last, keyed by their first line, so a batch retried
  * whole (or bisected) after a throw overwrites what it wrote before instead of adding to it.
+ *
+ * A line longer than maxLineBytes is backed up whole in its failed record (raw, and rawBase64 when not UTF-8): a
+ * Kinesis record is at most 1 MiB and already in memory, so the splitter gets no spill sink here.
  */
+import { SendPool } from './bulk/send-pool';
 import { BulkBatcher, type BulkBatch } from './bulk/batcher';
 import type { BulkOutcome, BulkRequest } from './bulk/sender';
 import { isKeepAll } from './filters';
@@ -82,7 +86,7 @@ export async function processRecords(o: ProcessRecordsOptions): Promise<RecordsR
     subSequenceNumber: sub,
   });
 
-  const inFlight: Array<Promise<void>> = [];
+  const pool = new SendPool(concurrency);
   const dispatch = async (batch: BulkBatch<Ref>) => {
     const outcome = await o.send(batch);
     counts.indexed += outcome.indexed;
@@ -102,8 +106,7 @@ export async function processRecords(o: ProcessRecordsOptions): Promise<RecordsR
   };
   const submit = async (batch: BulkBatch<Ref> | undefined) => {
     if (!batch) return;
-    if (inFlight.length >= concurrency) await inFlight.shift();
-    inFlight.push(dispatch(batch));
+    await pool.submit(() => dispatch(batch));
   };
 
   for (let ordinal = 0; ordinal < o.records.length; ordinal++) {
@@ -130,7 +133,7 @@ export async function processRecords(o: ProcessRecordsOptions): Promise<RecordsR
     }
   }
   await submit(batcher.flush());
-  while (inFlight.length > 0) await inFlight.shift();
+  await pool.drain();
 
   // Failed lines of records the retry will see again are its business, not ours.
   const keep = failed.filter((f) => f.ordinal < firstDeferred).map((f) => f.rec);

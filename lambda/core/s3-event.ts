@@ -76,18 +76,30 @@ export function s3EventMessage(objects: ReadonlyArray<Pick<S3ObjectRef, 'bucket'
   });
 }
 
-/** Deterministic staging key, so a redelivered event overwrites instead of duplicating: `<pipeline>/<bucket>/<key>`. */
-export function stagingKey(pipeline: string, ref: Pick<S3ObjectRef, 'bucket' | 'key'>): string {
-  return `${pipeline}/${ref.bucket}/${ref.key}`;
+/**
+ * Deterministic staging key, so a redelivered event overwrites instead of duplicating:
+ * `<pipeline>/<bucket>/etag=<ETag>/<key>`. The ETag makes the key name one content: a source key written again
+ * (new content, new event) is staged beside the first copy, never over it, so neither copy is read with the other's
+ * identity (the processor's `_id`s and the Light Engine's archive check are built from the event's ETag). Without an
+ * ETag (an event that carries none) the key is `<pipeline>/<bucket>/<key>`.
+ */
+export function stagingKey(pipeline: string, ref: Pick<S3ObjectRef, 'bucket' | 'key' | 'etag'>): string {
+  const etag = ref.etag?.replace(/"/g, '');
+  return etag ? `${pipeline}/${ref.bucket}/${ETAG_SEGMENT}${etag}/${ref.key}` : `${pipeline}/${ref.bucket}/${ref.key}`;
 }
 
-/** Inverse of stagingKey: where a staged object came from. */
-export function sourceOfStagingKey(pipeline: string, key: string): { bucket: string; key: string } | undefined {
+const ETAG_SEGMENT = 'etag=';
+
+/** Inverse of stagingKey: where a staged object came from, and the source content's ETag when the key names it. */
+export function sourceOfStagingKey(pipeline: string, key: string): { bucket: string; key: string; etag?: string } | undefined {
   if (!key.startsWith(`${pipeline}/`)) return undefined;
   const rest = key.slice(pipeline.length + 1);
   const slash = rest.indexOf('/');
   if (slash <= 0) return undefined;
-  return { bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
+  const bucket = rest.slice(0, slash);
+  const after = rest.slice(slash + 1);
+  const m = /^etag=([0-9A-Za-z-]+)\/(.+)$/s.exec(after);
+  return m ? { bucket, key: m[2], etag: m[1] } : { bucket, key: after };
 }
 
 /** CopyObject handles up to 5 GiB; larger objects need a multipart copy. */

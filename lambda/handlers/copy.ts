@@ -1,11 +1,14 @@
 /**
  * SQS (S3 object-created events of the source bucket) → copy each object into the staging bucket under
  * `<pipeline>/<source-bucket>/<key>`. Failed messages are reported individually so only they come back.
+ *
+ * With MARK_SOURCE_DONE=true (the source is the pipeline's own buffer bucket, never a user's bucket) the source
+ * object is marked done once its copy is staged: the buffer bucket expires only objects marked done.
  */
 import type { SQSRecord } from 'aws-lambda';
 import { requireEnv, s3Client } from '../adapters/aws';
 import { logger, sqsEntryPoint } from '../adapters/powertools';
-import { copyObject } from '../adapters/s3-objects';
+import { copyObject, isPreconditionFailed, markDoneOrLog } from '../adapters/s3-objects';
 import { MAX_SINGLE_COPY_BYTES, objectsFromMessage, stagingKey } from '../core/s3-event';
 
 async function copyRecord(record: SQSRecord): Promise<void> {
@@ -13,10 +16,24 @@ async function copyRecord(record: SQSRecord): Promise<void> {
   const prefix = requireEnv('STAGING_PREFIX');
   const threshold = Number(process.env.MULTIPART_THRESHOLD_BYTES ?? MAX_SINGLE_COPY_BYTES);
   const partBytes = Number(process.env.MULTIPART_PART_BYTES ?? 512 * 1024 ** 2);
+  const markSourceDone = process.env.MARK_SOURCE_DONE === 'true';
   for (const o of objectsFromMessage(record.body)) {
+    // The key names the event's content (its ETag), and the copy takes only that content: a source key written again
+    // since the event has its own event, staged under its own key, so no copy is ever read under another's identity.
     const key = stagingKey(prefix, o);
-    const multipart = await copyObject(s3Client(), o, staging, key, { multipartThreshold: threshold, partBytes });
+    let multipart: boolean;
+    try {
+      multipart = await copyObject(s3Client(), { ...o, ...(o.etag ? { ifMatchEtag: o.etag } : {}) }, staging, key, { multipartThreshold: threshold, partBytes });
+    } catch (e) {
+      if (!isPreconditionFailed(e)) throw e;
+      // Nothing of ours is lost: the content this event named was replaced in the source before it could be read.
+      logger.error('source object changed before it was copied: its new content comes with its own event', { source: `s3://${o.bucket}/${o.key}`, etag: o.etag });
+      continue;
+    }
     logger.info('copied', { source: `s3://${o.bucket}/${o.key}`, target: `s3://${staging}/${key}`, bytes: o.size, multipart });
+    // The staged copy now holds the lines (and expires only once they are delivered). A failure to tag is logged, not
+    // thrown: a retry would stage the object again and have it processed twice.
+    if (markSourceDone) await markDoneOrLog(s3Client(), o, logger);
   }
 }
 

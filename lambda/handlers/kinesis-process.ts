@@ -7,11 +7,13 @@
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { requireEnv, s3Client } from '../adapters/aws';
 import { writeFailedRecords } from '../adapters/backup-store';
-import { addIndexingMetrics } from '../adapters/metrics';
+import { addIndexingMetrics, enforceBalance } from '../adapters/metrics';
 import { bulkRetryPolicy, indexingConnection, withInvocationDeadline } from '../adapters/opensearch';
 import { entryPoint, indexingRuntime, logger, metrics } from '../adapters/pipeline-runtime';
 import { sendBulk } from '../core/bulk/sender';
-import { shardIdOf, streamArnOf } from '../core/kinesis';
+import { compareSequence, shardIdOf, shardIdPrefix, streamArnOf } from '../core/kinesis';
+import { pinShardBatch } from '../core/opensearch/pins';
+import { retryingHttp } from '../core/opensearch/retrying-http';
 import { accountedFor } from '../core/process-object';
 import { processRecords } from '../core/process-records';
 
@@ -33,15 +35,23 @@ async function processBatch(event: KinesisStreamEvent, context: Context): Promis
   // A mapping's batch comes from one shard of one stream.
   const streamArn = streamArnOf(records[0].eventSourceARN);
   const shardId = shardIdOf(records[0].eventID);
-  const { counts, retryFrom } = await processRecords({
+  const all = records.map((r) => ({ sequenceNumber: r.kinesis.sequenceNumber, partitionKey: r.kinesis.partitionKey, data: Buffer.from(r.kinesis.data, 'base64') }));
+  // Where these records go, now and on every redelivery (core/opensearch/pins.ts); records of a later segment, if a
+  // redelivered batch reaches one, are left to the retry.
+  const plan = await pinShardBatch({ ...conn.pins, http: retryingHttp(conn.pins.http, policy) }, shardIdPrefix(streamArn, shardId), all[0].sequenceNumber, all[all.length - 1].sequenceNumber);
+  const cut = plan.cutAt === undefined ? all.length : all.findIndex((r) => compareSequence(r.sequenceNumber, plan.cutAt!) >= 0);
+  const result = await processRecords({
     ...options,
+    index: plan.index,
     streamArn,
     shardId,
-    records: records.map((r) => ({ sequenceNumber: r.kinesis.sequenceNumber, partitionKey: r.kinesis.partitionKey, data: Buffer.from(r.kinesis.data, 'base64') })),
+    records: all.slice(0, cut),
     text,
     send: (req) => sendBulk(req, conn.bulk, policy),
     backup: (objectId, failed) => writeFailedRecords(s3Client(), backupBucket, config.name, objectId, 1, failed),
   });
+  const { counts } = result;
+  const retryFrom = result.retryFrom ?? (cut < all.length ? all[cut].sequenceNumber : undefined);
   const balanced = accountedFor(counts);
   logger[balanced ? 'info' : 'error']('batch processed', {
     streamArn,
@@ -52,10 +62,11 @@ async function processBatch(event: KinesisStreamEvent, context: Context): Promis
     ...counts,
     balanced,
     retryFrom,
+    index: plan.index,
+    redelivery: plan.redelivery,
   });
   addIndexingMetrics(metrics, counts);
-  // An unbalanced count is a bug: throwing keeps the batch for a retry rather than risking a silent loss.
-  if (!balanced) throw new Error(`counts do not balance: ${JSON.stringify(counts)}`);
+  enforceBalance(metrics, `${streamArn} ${shardId}`, counts, balanced);
   return { batchItemFailures: retryFrom ? [{ itemIdentifier: retryFrom }] : [] };
 }
 

@@ -26,6 +26,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { sourceOfStagingKey } from '../../lambda/core/s3-event';
 import { parse as parseYaml } from 'yaml';
 import { eksManifestDocuments } from '../../lib/agent/eks-manifest';
 import { AGENT_PLACEHOLDERS, AGENT_STATE_DIR, fluentBitConfig, type AgentTargets, type FluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
@@ -337,7 +338,8 @@ describe('EKS DaemonSet configuration on CRI container logs (real Fluent Bit) â†
     const buffered = await listKeys(aws.s3, B.buffer, '');
     expect(buffered.length).toBeGreaterThanOrEqual(2);
     for (const k of buffered) expect(k).toMatch(new RegExp(`^${NAME}/\\d{4}/\\d{2}/\\d{2}/\\d{2}/\\d{4}-\\w+\\.log\\.gz$`));
-    expect((await listKeys(aws.s3, B.staging, `${NAME}/`)).sort()).toEqual(buffered.map((k) => `${NAME}/${B.buffer}/${k}`).sort());
+    // staged under <pipeline>/<bucket>/etag=<ETag>/<key> (stagingKey)
+    expect((await listKeys(aws.s3, B.staging, `${NAME}/`)).map((k) => sourceOfStagingKey(NAME, k)?.key).sort()).toEqual([...buffered].sort());
     expect(staged.logs.records.length).toBe(buffered.length);
     for (const l of staged.logs.records) expect({ balanced: l.balanced, duplicates: l.duplicates, deferred: l.deferred }).toEqual({ balanced: true, duplicates: 0, deferred: 0 });
     // the agent's own counters (since its restart): nothing dropped or given up on the way to the bucket

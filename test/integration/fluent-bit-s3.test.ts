@@ -15,6 +15,8 @@
  * Timing: QUICK_AGENT_TIMING (agent-path.ts; out_s3 still checks upload_timeout on a timer of at least 6 s:
  * UPLOAD_TIMER_MIN_WAIT, plugins/out_s3/s3.h), except where a test keeps the shipped 60 s.
  */
+import { sourceOfStagingKey } from '../../lambda/core/s3-event';
+import { createHash } from 'node:crypto';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -173,6 +175,9 @@ afterAll(async () => {
   for (const d of [tmp, ...agents.map((a) => a.dir)]) fs.rmSync(d, { recursive: true, force: true });
 });
 
+const byKey = (a?: { key: string }, b?: { key: string }) => (a?.key ?? '').localeCompare(b?.key ?? '');
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+
 describe('EC2 agent, buffer s3 (real Fluent Bit) → S3 buffer → copy → processor → OpenSearch', () => {
   const all: Written[] = [];
 
@@ -248,7 +253,10 @@ describe('EC2 agent, buffer s3 (real Fluent Bit) → S3 buffer → copy → proc
       expect(o.body.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
       expect(gunzipSync(o.body).toString('latin1').endsWith('\n')).toBe(true);
     }
-    expect((await listKeys(aws.s3, b.staging, `${OS_NAME}/`)).sort()).toEqual(buffered.map((o) => `${OS_NAME}/${b.buffer}/${o.key}`).sort());
+    // staged under <pipeline>/<bucket>/etag=<ETag>/<key> (stagingKey): the buffer chunk's key, and its content's ETag
+    expect((await listKeys(aws.s3, b.staging, `${OS_NAME}/`)).map((k) => sourceOfStagingKey(OS_NAME, k)).sort(byKey)).toEqual(
+      buffered.map((o) => ({ bucket: b.buffer, key: o.key, etag: md5(o.body) })).sort(byKey),
+    );
     // the processor's own account of each object: balanced, nothing deferred, each line once
     const mine = staged.logs.records.filter((l) => String(l.source).startsWith(`s3://${b.buffer}/`));
     expect(mine.length).toBe(buffered.length);
@@ -281,7 +289,7 @@ describe('EC2 agent of legacy-parquet as shipped → S3 buffer → copy → Ligh
     await staged.pump(name);
     const buffered = await listKeys(aws.s3, b.buffer, `${name}/`);
     expect(buffered.length).toBeGreaterThan(0);
-    expect((await listKeys(aws.s3, b.staging, `${name}/`)).sort()).toEqual(buffered.map((k) => `${name}/${b.buffer}/${k}`).sort());
+    expect((await listKeys(aws.s3, b.staging, `${name}/`)).map((k) => sourceOfStagingKey(name, k)?.key).sort()).toEqual([...buffered].sort());
 
     const definition = stateMachineDefinition(templates[name], 'LightEngineStateMachine');
     const list = withEnvironment(functionEnvironment(templates[name], 'LightEngineListFunction', refs), () => require('../../lambda/handlers/light-list').handler);

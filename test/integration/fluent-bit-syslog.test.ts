@@ -14,6 +14,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { sourceOfStagingKey } from '../../lambda/core/s3-event';
 import { isDeepStrictEqual } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { fluentBitConfigDocument, type AgentTargets, type FluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
@@ -265,8 +266,10 @@ describe('rsyslog → Fluent Bit syslog receivers → S3 buffer → copy → pro
     expect(lines.length).toBe(expectedFrames());
     expect(lines.filter((l) => l.length === 0)).toEqual([]);
     expect(new Set(lines).size).toBe(lines.length);
-    // the copy stage staged each object under <pipeline>/<bucket>/<key>
-    expect((await objects(B.staging, `${PIPELINE}/${B.buffer}/`)).map((o) => o.key).sort()).toEqual(buffered.map((o) => `${PIPELINE}/${B.buffer}/${o.key}`).sort());
+    // the copy stage staged each object under <pipeline>/<bucket>/etag=<ETag>/<key>
+    expect((await objects(B.staging, `${PIPELINE}/${B.buffer}/`)).map((o) => sourceOfStagingKey(PIPELINE, o.key)).sort((a, b) => a!.key.localeCompare(b!.key))).toEqual(
+      buffered.map((o) => ({ bucket: B.buffer, key: o.key, etag: expect.any(String) })).sort((a, b) => a.key.localeCompare(b.key)),
+    );
   });
 
   it("the processor's counters balance on every object and add up to the frames", async () => {

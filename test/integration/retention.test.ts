@@ -10,6 +10,7 @@
  *  - the copy stage, for an agent chunk of the pipeline's own buffer bucket once its copy is staged;
  *  - the Light Engine's archived copies, only once their batch's manifest is deleted (not after a crash mid-archive).
  */
+import { createHash } from 'node:crypto';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -73,6 +74,9 @@ async function notify(bucket: string, key: string): Promise<void> {
   const message = s3EventMessage([{ bucket, key, size: head.ContentLength ?? 0, etag: head.ETag?.replace(/"/g, '') }]);
   await aws.sqs.send(new SendMessageCommand({ QueueUrl: queues.copy, MessageBody: message }));
 }
+
+/** The ETag S3 gives a single-part upload, which the copy stage puts in the staging key. */
+const md5 = (b: string | Buffer) => createHash('md5').update(b).digest('hex');
 
 async function tagsOf(bucket: string, key: string) {
   return (await aws.s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }))).TagSet ?? [];
@@ -210,7 +214,7 @@ describe('markObjectDone', () => {
 describe('staged objects (OpenSearch engine)', () => {
   it('are marked done by the processor only once every line is indexed or backed up', async () => {
     const source = 'apache/2015/05/a.log';
-    const staged = stagingKey(PIPELINE, { bucket: 'source', key: source });
+    const staged = stagingKey(PIPELINE, { bucket: 'source', key: source, etag: md5(body) });
     await aws.s3.send(new PutObjectCommand({ Bucket: 'source', Key: source, Body: body }));
     await notify('source', source);
     expect(await drain(aws.sqs, queues.copy, copy, 'copy')).toEqual({ received: 1, failed: 0 });
@@ -238,7 +242,7 @@ describe('staged objects (OpenSearch engine)', () => {
 
   it('stay pending while the domain is unreachable and their lines are left to a redelivery', async () => {
     const source = 'apache/2015/05/outage.log';
-    const staged = stagingKey(PIPELINE, { bucket: 'source', key: source });
+    const staged = stagingKey(PIPELINE, { bucket: 'source', key: source, etag: md5(body) });
     await aws.s3.send(new PutObjectCommand({ Bucket: 'source', Key: source, Body: body }));
     await notify('source', source);
     await drain(aws.sqs, queues.copy, copy, 'copy');
@@ -259,8 +263,8 @@ describe('staged objects (OpenSearch engine)', () => {
 
   it('whose message is dead-lettered end whole in the backup bucket beside the message, and only then are marked done', async () => {
     const source = 'apache/2015/05/dead.log.gz';
-    const staged = stagingKey(PIPELINE, { bucket: 'source', key: source });
     const gz = gzipSync(body);
+    const staged = stagingKey(PIPELINE, { bucket: 'source', key: source, etag: md5(gz) });
     await aws.s3.send(new PutObjectCommand({ Bucket: 'source', Key: source, Body: gz }));
     await notify('source', source);
     await drain(aws.sqs, queues.copy, copy, 'copy');
@@ -310,8 +314,9 @@ describe('agent chunks in the buffer bucket', () => {
 
   it('are marked done by the copy stage once staged; the staged copy stays pending until processed', async () => {
     const chunk = `${PIPELINE}/2024/05/17/10/chunk-1.log.gz`;
-    const staged = stagingKey(PIPELINE, { bucket: 'buffer', key: chunk });
-    await aws.s3.send(new PutObjectCommand({ Bucket: 'buffer', Key: chunk, Body: gzipSync(body) }));
+    const chunkBody = gzipSync(body);
+    const staged = stagingKey(PIPELINE, { bucket: 'buffer', key: chunk, etag: md5(chunkBody) });
+    await aws.s3.send(new PutObjectCommand({ Bucket: 'buffer', Key: chunk, Body: chunkBody }));
     expect(await tagsOf('buffer', chunk)).toEqual([]);
     await notify('buffer', chunk);
     expect(await drain(aws.sqs, queues.copy, copy, 'copy')).toEqual({ received: 1, failed: 0 });

@@ -1,6 +1,7 @@
 /**
  * Sends one `_bulk` body and accounts for every item: indexed, already there (409 on `create` with a
- * deterministic _id), or failed with a reason. Retries what is worth retrying, within bounds.
+ * deterministic _id), or failed with a reason. Retries what is worth retrying, within bounds; marks as transient (for
+ * a later delivery) what no retry now would change: the request refused for its credentials, a write-blocked index.
  * The transport is injected so the same logic runs against Amazon OpenSearch (SigV4), a self-managed node, or a test.
  */
 
@@ -27,7 +28,10 @@ export interface BulkRequest<T> {
 export interface FailedItem<T> {
   readonly ref: T;
   readonly reason: string;
-  /** True when the failure was transient (retries exhausted): redelivery may succeed. */
+  /**
+   * True when a later delivery may succeed: retries exhausted (429, 5xx, network), or a refusal no retry within the
+   * invocation would change (credentials or permissions, a write-blocked or closed index).
+   */
   readonly transient: boolean;
 }
 
@@ -64,8 +68,22 @@ export interface RetryPolicy {
   readonly now?: () => number;
 }
 
-const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/** Whole-request answers worth another attempt: busy or briefly unavailable. */
+export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
 const RETRYABLE_ITEM_STATUS = new Set([429, 503]);
+/**
+ * The whole request refused for its credentials or permissions (a role not mapped yet, expired keys, a policy being
+ * changed): nothing a retry seconds later would change, but nothing wrong with the lines either, so they are left to
+ * a later delivery (transient) rather than backed up at once or retried to the end of the budget.
+ */
+const AUTH_STATUS = new Set([401, 403]);
+/**
+ * Items refused because of the index's state, not their content: a write block (`index.blocks.write`, or the
+ * read-only-allow-delete block of the flood-stage disk watermark, answered 429) or a closed index. They are lifted by
+ * an operator or freed disk, minutes away rather than seconds, so the items are left to a later delivery without
+ * spending the retry budget on them.
+ */
+const INDEX_STATE_ERRORS = new Set(['cluster_block_exception', 'index_closed_exception']);
 
 /** Full-jitter exponential backoff (AWS Architecture Blog): delay ∈ [0, min(cap, base·2^attempt)). */
 export function backoffDelay(attempt: number, policy: RetryPolicy = {}): number {
@@ -170,6 +188,11 @@ async function sendPending<T>(
       lastProblem = `bulk request answered HTTP ${res.status}`;
       continue;
     }
+    if (AUTH_STATUS.has(res.status)) {
+      const reason = `bulk request refused: HTTP ${res.status} ${res.body.slice(0, 500)}`;
+      for (const i of current) outcome.failed.push({ ref: request.ref(i), reason, transient: true });
+      return;
+    }
     if (res.status < 200 || res.status >= 300) {
       const reason = `bulk request rejected: HTTP ${res.status} ${res.body.slice(0, 500)}`;
       for (const i of current) outcome.failed.push({ ref: request.ref(i), reason, transient: false });
@@ -192,6 +215,8 @@ async function sendPending<T>(
       const r = Object.values(results[k])[0];
       if (r.status >= 200 && r.status < 300) outcome.indexed++;
       else if (r.status === 409) outcome.duplicates++;
+      // Checked before the status: the flood-stage block answers 429 like a busy node, but does not clear in seconds.
+      else if (INDEX_STATE_ERRORS.has(r.error?.type ?? '')) outcome.failed.push({ ref: request.ref(current[k]), reason: itemReason(r), transient: true });
       else if (RETRYABLE_ITEM_STATUS.has(r.status)) {
         retry.push(current[k]);
         lastProblem = itemReason(r);
@@ -203,4 +228,9 @@ async function sendPending<T>(
   for (const i of current) {
     outcome.failed.push({ ref: request.ref(i), reason: `${lastProblem} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`, transient: true });
   }
+}
+
+/** The outcome of a request that is not sent: every item failed for good with `reason` (backed up by the caller). */
+export function refuseAll<T>(request: BulkRequest<T>, reason: string): BulkOutcome<T> {
+  return { indexed: 0, duplicates: 0, requests: 0, failed: Array.from({ length: request.count }, (_, i) => ({ ref: request.ref(i), reason, transient: false })) };
 }

@@ -10,6 +10,7 @@
  * from the Amazon OpenSearch Service documentation here.
  */
 import type * as Ism_Common from '@opensearch-project/opensearch/api/_types/ism._common.js';
+import { ledgerIndex, ledgerIndexBody } from './pins';
 
 export interface IndexLayoutSettings {
   readonly indexPrefix: string;
@@ -112,6 +113,7 @@ export interface LayoutResult {
   ism: 'created' | 'updated' | 'unchanged' | 'unavailable';
   template: 'put';
   index: 'created' | 'exists';
+  ledger: 'created' | 'exists';
 }
 
 async function ok(res: Promise<{ status: number; body: string }>, what: string): Promise<{ status: number; body: string }> {
@@ -151,12 +153,18 @@ export async function ensureIndexLayout(http: OpenSearchHttp, s: IndexLayoutSett
     } else throw new Error(`read ISM policy: HTTP ${current.status} ${current.body.slice(0, 500)}`);
   }
   await ok(http('PUT', `/_index_template/${templateName(s.indexPrefix)}`, indexTemplate(s, mappings, hasIsm)), 'put index template');
+  const ledger = await ensureIndex(http, ledgerIndex(s.indexPrefix), ledgerIndexBody(s.replicas));
   const alias = await http('HEAD', `/_alias/${s.indexPrefix}`);
-  if (alias.status === 200) return { ism, template: 'put', index: 'exists' };
-  const created = await http('PUT', initialIndexPath(s.indexPrefix), { aliases: { [s.indexPrefix]: { is_write_index: true } } });
-  // Another writer may have created it between the HEAD and the PUT.
-  if (created.status >= 300 && !created.body.includes('resource_already_exists_exception')) {
-    throw new Error(`create first index: HTTP ${created.status} ${created.body.slice(0, 500)}`);
-  }
-  return { ism, template: 'put', index: 'created' };
+  if (alias.status === 200) return { ism, template: 'put', index: 'exists', ledger };
+  const created = await ensureIndex(http, initialIndexPath(s.indexPrefix).slice(1), { aliases: { [s.indexPrefix]: { is_write_index: true } } }, false);
+  return { ism, template: 'put', index: created, ledger };
+}
+
+/** Creates an index unless it exists; another writer may create it between the check and the PUT. */
+async function ensureIndex(http: OpenSearchHttp, path: string, body: unknown, check = true): Promise<'created' | 'exists'> {
+  if (check && (await http('HEAD', `/${path}`)).status === 200) return 'exists';
+  const created = await http('PUT', `/${path}`, body);
+  if (created.status < 300) return 'created';
+  if (created.body.includes('resource_already_exists_exception')) return 'exists';
+  throw new Error(`create index ${decodeURIComponent(path)}: HTTP ${created.status} ${created.body.slice(0, 500)}`);
 }

@@ -65,10 +65,12 @@ export function indexingFunction(scope: Construct, id: string, props: IndexingFu
     props.stagingBucket.encryptionKey?.grantDecrypt(fn);
   }
   fn.addScopedPolicy({
-    actions: ['s3:PutObject'],
+    actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
     resources: [props.backupBucket.arnForObjects(`${props.pipelineName}/*`)],
-    reason: 'Writes failed records of this pipeline only: every key under the backup bucket prefix <pipeline>/.',
+    reason:
+      'Writes failed records of this pipeline only: every key under the backup bucket prefix <pipeline>/; an over-long line is streamed there as a multipart upload, which a failed stream aborts.',
   });
-  props.backupBucket.encryptionKey?.grantEncrypt(fn);
+  // Decrypt too: S3 reads the encrypted parts back to complete a multipart upload (over-long lines, broken objects).
+  props.backupBucket.encryptionKey?.grantEncryptDecrypt(fn);
   return fn;
 }

@@ -217,8 +217,9 @@ export function withEnvironment<H extends (...args: any[]) => any>(env: Record<s
   }) as H;
 }
 
-/** Keeps the handlers' JSON log lines (Powertools) off the test output; collects those whose message is `message`. */
-export function captureHandlerLogs(message: string): { records: Array<Record<string, any>>; restore(): void } {
+/** Keeps the handlers' JSON log lines (Powertools) off the test output; collects those whose message is `message` (or one of them). One at a time: a second would replace the first. */
+export function captureHandlerLogs(message: string | readonly string[]): { records: Array<Record<string, any>>; restore(): void } {
+  const wanted = new Set(typeof message === 'string' ? [message] : message);
   const records: Array<Record<string, any>> = [];
   const realWrite = process.stdout.write.bind(process.stdout);
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: any[]) => {
@@ -226,7 +227,7 @@ export function captureHandlerLogs(message: string): { records: Array<Record<str
     if (!text.startsWith('{')) return (realWrite as (...a: unknown[]) => boolean)(chunk, ...rest);
     for (const line of text.split('\n').filter(Boolean)) {
       const rec = JSON.parse(line);
-      if (rec.message === message) records.push(rec);
+      if (wanted.has(rec.message)) records.push(rec);
     }
     return true;
   }) as typeof process.stdout.write);

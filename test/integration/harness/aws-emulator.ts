@@ -11,7 +11,17 @@
  *    QueueConfigurations, prefix/suffix filters; events ObjectCreated:Put|Copy|CompleteMultipartUpload
  *    and ObjectRemoved:Delete, AWS record format). fauxqs would accept the PUT and do nothing.
  *    Unlike AWS, no s3:TestEvent is sent when the configuration is put.
+ *  - x-amz-copy-source-if-match on CopyObject and UploadPartCopy: 412 when the source holds another content.
  *  - Request bodies up to 256 MiB (fauxqs caps them at 11 MiB, so a bigger PutObject got a 413).
+ *  - Object tagging: Put/Get/DeleteObjectTagging (fauxqs would take `PUT ?tagging` for a PutObject and overwrite the
+ *    object with the XML), `x-amz-tagging` on PutObject and CopyObject, CopyObject's tagging directive (COPY by
+ *    default, as in S3); an overwrite, delete or multipart completion drops the object's tags. Lifecycle rules are
+ *    not evaluated: the tests assert the rules in the template and the tags here.
+ *  - Conditional writes: PutObject, CopyObject and CompleteMultipartUpload with `If-None-Match: *` (412
+ *    PreconditionFailed when the key exists) or `If-Match: <ETag>` (412 when the ETag differs, 404 NoSuchKey when the
+ *    key is gone: nothing is created), DeleteObject with `If-Match` (the same answers). Checked and applied in one
+ *    synchronous step, so they are atomic as in S3 (which never needs its 409 ConditionalRequestConflict here).
+ *    fauxqs would ignore both headers and write. Not shimmed: DeleteObjects with per-key ETags.
  *
  * Queue URLs are http://127.0.0.1:<port>/000000000000/<name>, i.e. on the same origin as the
  * endpoint, so SQS clients configured only through AWS_ENDPOINT_URL_SQS never get redirected by the
@@ -22,6 +32,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writePrecondition } from './s3-conditions';
 
 export interface AwsEmulator {
   /** http://127.0.0.1:<port> — one endpoint for S3 (path-style) and SQS. */
@@ -40,7 +51,21 @@ export interface AwsEmulator {
    * Makes matching S3 requests fail with 403 AccessDenied (which the SDK does not retry) until the returned function
    * is called: a way to kill a handler at an exact step. `copySource` is set for CopyObject / UploadPartCopy.
    */
-  failS3(match: (r: { method: string; bucket: string; key: string; copySource?: string }) => boolean): () => void;
+  failS3(match: (r: S3RequestInfo) => boolean): () => void;
+  /**
+   * Holds matching S3 requests, before the emulator looks at them, until `release()` is called: a way to stop a
+   * handler just before an exact step and run something else there. `reached` resolves when the first one arrives,
+   * `arrived(n)` when n have.
+   */
+  holdS3(match: (r: S3RequestInfo) => boolean): { reached: Promise<void>; arrived(n: number): Promise<void>; release(): void };
+}
+
+/** What fault injection and holds match an S3 request on. `copySource` is set for CopyObject / UploadPartCopy. */
+export interface S3RequestInfo {
+  method: string;
+  bucket: string;
+  key: string;
+  copySource?: string;
 }
 
 export interface StartAwsEmulatorOptions {
@@ -66,6 +91,7 @@ interface FqReply {
 interface FqApp {
   addHook(name: 'preHandler', fn: (req: FqRequest, reply: FqReply) => Promise<unknown>): void;
   addHook(name: 'onResponse', fn: (req: FqRequest, reply: FqReply) => Promise<unknown>): void;
+  addHook(name: 'onSend', fn: (req: FqRequest, reply: FqReply, payload: unknown) => Promise<unknown>): void;
   listen(opts: { port: number; host: string }): Promise<string>;
   close(): Promise<void>;
 }
@@ -94,6 +120,10 @@ interface FauxqsBundle {
   SnsStore: new () => unknown;
   S3Store: new () => FqS3Store;
   S3Error: new (code: string, message: string, statusCode?: number) => Error & { statusCode: number; toXml(): string };
+  /** fauxqs's own actions, called by the conditional-write shim once the condition holds. */
+  putObject(req: FqRequest, reply: FqReply, store: FqS3Store): void;
+  deleteObject(req: FqRequest, reply: FqReply, store: FqS3Store): void;
+  completeMultipartUpload(req: FqRequest, reply: FqReply, store: FqS3Store): void;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -130,6 +160,9 @@ function loadFauxqs(): FauxqsBundle {
     "export { SnsStore } from './sns/snsStore.js';",
     "export { S3Store } from './s3/s3Store.js';",
     "export { S3Error } from './common/errors.js';",
+    "export { putObject } from './s3/actions/putObject.js';",
+    "export { deleteObject } from './s3/actions/deleteObject.js';",
+    "export { completeMultipartUpload } from './s3/actions/completeMultipartUpload.js';",
   ].join('\n');
   const hash = createHash('sha1').update(version).update(entry).update(String(BODY_LIMIT)).update(JSON.stringify(LISTING_ORDER_PATCHES)).digest('hex').slice(0, 10);
   const cacheDir = path.join(REPO_ROOT, '.cache');
@@ -240,6 +273,21 @@ const header = (req: FqRequest, name: string): string | undefined => {
 const bodyText = (body: unknown): string =>
   Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : '';
 
+// ---- object tagging shim -------------------------------------------------------------------------
+type TagSet = Array<{ Key: string; Value: string }>;
+
+function parseTagSetXml(xml: string): TagSet {
+  return tagValues(xml, 'Tag').map((t) => ({ Key: tagValues(t, 'Key')[0] ?? '', Value: tagValues(t, 'Value')[0] ?? '' }));
+}
+
+function tagSetXml(tags: TagSet): string {
+  const body = tags.map((t) => `<Tag><Key>${xmlEscape(t.Key)}</Key><Value>${xmlEscape(t.Value)}</Value></Tag>`).join('');
+  return `<?xml version="1.0" encoding="UTF-8"?><Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet>${body}</TagSet></Tagging>`;
+}
+
+/** `x-amz-tagging: k1=v1&k2=v2` (URL query encoding). */
+const parseTagHeader = (h: string): TagSet => [...new URLSearchParams(h)].map(([Key, Value]) => ({ Key, Value }));
+
 // ---------------------------------------------------------------------------------------------------
 
 /** Starts fauxqs in-process on a random 127.0.0.1 port with S3/SQS clients pointed at it. */
@@ -266,14 +314,85 @@ export async function startAwsEmulator(opts: StartAwsEmulatorOptions = {}): Prom
   };
 
   const faults = new Set<Parameters<AwsEmulator['failS3']>[0]>();
+  const holds = new Set<{ match: (r: S3RequestInfo) => boolean; arrive: () => void; gate: Promise<void> }>();
+  const tags = new Map<string, TagSet>();
+  const objectId = (bucket: string, key: string) => `${bucket}/${key}`;
   app.addHook('preHandler', async (req, reply) => {
     const bucket = req.params.bucket;
     if (!bucket) return;
     const key = req.params['*'] ?? '';
     const q = req.query ?? {};
+    const info: S3RequestInfo = { method: req.method, bucket, key, copySource: header(req, 'x-amz-copy-source') };
+    for (const hold of holds) {
+      if (!hold.match(info)) continue;
+      hold.arrive();
+      await hold.gate;
+    }
     for (const match of faults) {
-      if (match({ method: req.method, bucket, key, copySource: header(req, 'x-amz-copy-source') })) {
+      if (match(info)) {
         return sendS3Error(reply, new fq.S3Error('AccessDenied', 'Access Denied (fault injected by the test)', 403));
+      }
+    }
+
+    // CopyObject / UploadPartCopy with x-amz-copy-source-if-match: S3 answers 412 when the source now holds another
+    // content (fauxqs ignores the header and copies whatever is there).
+    const sourceIfMatch = header(req, 'x-amz-copy-source-if-match');
+    const source = header(req, 'x-amz-copy-source');
+    if (req.method === 'PUT' && key && source && sourceIfMatch !== undefined) {
+      try {
+        const src = decodeURIComponent(source.split('?')[0]).replace(/^\//, '');
+        const slash = src.indexOf('/');
+        const current = s3Store.getObject(src.slice(0, slash), src.slice(slash + 1)).etag;
+        if (sourceIfMatch.replace(/"/g, '').trim() !== current.replace(/"/g, '')) {
+          throw new fq.S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+        }
+      } catch (err) {
+        return sendS3Error(reply, err);
+      }
+    }
+
+    // Conditional PutObject / CopyObject / CompleteMultipartUpload / DeleteObject. From the check to fauxqs's own
+    // action nothing yields, so no other request can come between them: atomic, as in S3.
+    const ifMatch = header(req, 'if-match');
+    const ifNoneMatch = header(req, 'if-none-match');
+    const write = (req.method === 'PUT' && !q.uploadId) || (req.method === 'POST' && q.uploadId) || req.method === 'DELETE';
+    const conditional = ifMatch !== undefined || (ifNoneMatch !== undefined && req.method !== 'DELETE');
+    if (key && write && conditional && !('tagging' in q) && !(req.method === 'DELETE' && q.uploadId)) {
+      try {
+        if (!s3Store.hasBucket(bucket)) throw new fq.S3Error('NoSuchBucket', 'The specified bucket does not exist', 404);
+        let current: string | undefined;
+        try {
+          current = s3Store.getObject(bucket, key).etag;
+        } catch {
+          current = undefined;
+        }
+        const refused = writePrecondition(req.method, current, ifMatch, ifNoneMatch);
+        if (refused) throw new fq.S3Error(refused[1], refused[2], refused[0]);
+        if (req.method === 'PUT') fq.putObject(req, reply, s3Store);
+        else if (req.method === 'POST') fq.completeMultipartUpload(req, reply, s3Store);
+        else fq.deleteObject(req, reply, s3Store);
+        return reply;
+      } catch (err) {
+        return sendS3Error(reply, err);
+      }
+    }
+
+    // Put/Get/DeleteObjectTagging
+    if (key && 'tagging' in q) {
+      try {
+        s3Store.getObject(bucket, key); // NoSuchBucket / NoSuchKey, as S3 answers
+      } catch (err) {
+        return sendS3Error(reply, err);
+      }
+      const id = objectId(bucket, key);
+      if (req.method === 'PUT') {
+        tags.set(id, parseTagSetXml(bodyText(req.body)));
+        return reply.status(200).send();
+      }
+      if (req.method === 'GET') return reply.status(200).header('content-type', 'application/xml').send(tagSetXml(tags.get(id) ?? []));
+      if (req.method === 'DELETE') {
+        tags.delete(id);
+        return reply.status(204).send();
       }
     }
 
@@ -334,12 +453,39 @@ export async function startAwsEmulator(opts: StartAwsEmulatorOptions = {}): Prom
     return;
   });
 
+  // Before the response leaves, so a client that asks for the tags next sees them already.
+  app.addHook('onSend', async (req, reply, payload) => {
+    const bucket = req.params.bucket;
+    const key = req.params['*'] ?? '';
+    const q = req.query ?? {};
+    if (!bucket || reply.statusCode >= 300 || 'tagging' in q) return payload;
+    if (req.method === 'PUT' && key && !q.uploadId) {
+      // PutObject and CopyObject replace the object, and its tags with it.
+      const copySource = header(req, 'x-amz-copy-source');
+      const given = header(req, 'x-amz-tagging');
+      if (copySource && (header(req, 'x-amz-tagging-directive') ?? 'COPY').toUpperCase() === 'COPY') {
+        const src = decodeURIComponent(copySource.split('?')[0]).replace(/^\//, '');
+        const from = tags.get(src);
+        if (from) tags.set(objectId(bucket, key), from);
+        else tags.delete(objectId(bucket, key));
+      } else if (given) tags.set(objectId(bucket, key), parseTagHeader(given));
+      else tags.delete(objectId(bucket, key));
+    } else if ((req.method === 'POST' && key && q.uploadId) || (req.method === 'DELETE' && key && !q.uploadId)) {
+      tags.delete(objectId(bucket, key));
+    } else if (req.method === 'POST' && 'delete' in q) {
+      for (const k of tagValues(bodyText(req.body), 'Key')) tags.delete(objectId(bucket, k));
+    }
+    return payload;
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     const bucket = req.params.bucket;
     const configs = bucket ? notifications.get(bucket) : undefined;
     if (!bucket || !configs?.length || reply.statusCode >= 300) return;
     const key = req.params['*'] ?? '';
     const q = req.query ?? {};
+    // Tagging an object creates nothing (S3 would send s3:ObjectTagging:*, which no Logtong queue subscribes to).
+    if ('tagging' in q) return;
     const events: { eventName: string; key: string }[] = [];
     if (req.method === 'PUT' && key && !q.uploadId) {
       events.push({ eventName: header(req, 'x-amz-copy-source') ? 'ObjectCreated:Copy' : 'ObjectCreated:Put', key });
@@ -415,6 +561,30 @@ export async function startAwsEmulator(opts: StartAwsEmulatorOptions = {}): Prom
     failS3(match) {
       faults.add(match);
       return () => faults.delete(match);
+    },
+    holdS3(match) {
+      let open!: () => void;
+      let count = 0;
+      const waiters: Array<{ n: number; resolve: () => void }> = [];
+      const arrived = (n: number) =>
+        new Promise<void>((resolve) => {
+          if (count >= n) resolve();
+          else waiters.push({ n, resolve });
+        });
+      const arrive = () => {
+        count++;
+        for (const w of waiters.filter((x) => count >= x.n)) w.resolve();
+      };
+      const hold = { match, arrive, gate: new Promise<void>((resolve) => (open = resolve)) };
+      holds.add(hold);
+      return {
+        reached: arrived(1),
+        arrived,
+        release() {
+          holds.delete(hold);
+          open();
+        },
+      };
     },
     async stop() {
       if (stopped) return;

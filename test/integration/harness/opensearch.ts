@@ -41,6 +41,12 @@ export interface StartOpenSearchOptions {
    * `['-XX:TieredStopAtLevel=4']` to get the C2 JIT back for throughput benchmarks.
    */
   javaOpts?: string[];
+  /**
+   * Extra node settings written to opensearch.yml after the harness's own (a key given here wins), e.g.
+   * `{ 'http.max_content_length': '200kb' }` for a node that refuses larger requests with 413. Static settings
+   * such as that one cannot be changed on a running node, hence here.
+   */
+  settings?: Record<string, string | number | boolean>;
 }
 
 /**
@@ -235,6 +241,7 @@ class NodeImpl implements OpenSearchNode {
     private readonly home: string,
     private readonly heapMb: number,
     private readonly javaOpts: string[],
+    private readonly extraSettings: Record<string, string | number | boolean> = {},
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
@@ -274,6 +281,7 @@ class NodeImpl implements OpenSearchNode {
       'cluster.routing.allocation.disk.threshold_enabled': false,
       'bootstrap.memory_lock': false,
       'action.auto_create_index': true,
+      ...this.extraSettings,
     };
     fs.writeFileSync(
       path.join(confDir, 'opensearch.yml'),
@@ -428,7 +436,7 @@ export async function startOpenSearch(opts: StartOpenSearchOptions = {}): Promis
   for (let attempt = 1; attempt <= 3; attempt++) {
     const [httpPort, transportPort] = await freePorts(2);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logtong-opensearch-'));
-    const node = new NodeImpl(httpPort, transportPort, dir, home, heapMb, opts.javaOpts ?? []);
+    const node = new NodeImpl(httpPort, transportPort, dir, home, heapMb, opts.javaOpts ?? [], opts.settings);
     liveNodes.add(node);
     try {
       node.prepare();

@@ -43,6 +43,17 @@ describe('S3 event messages', () => {
     expect(sourceOfStagingKey('web', k)).toEqual({ bucket: 'src', key: 'a/b.log' });
     expect(sourceOfStagingKey('other', k)).toBeUndefined();
   });
+
+  it('names the source content in the staging key when the event gives its ETag, so a rewritten source key is staged beside the first copy', () => {
+    const first = stagingKey('web', { bucket: 'src', key: 'a/b.log', etag: '"0123456789abcdef0123456789abcdef"' });
+    const second = stagingKey('web', { bucket: 'src', key: 'a/b.log', etag: 'fedcba9876543210fedcba9876543210-3' });
+    expect(first).toBe('web/src/etag=0123456789abcdef0123456789abcdef/a/b.log');
+    expect(second).not.toBe(first);
+    expect(sourceOfStagingKey('web', first)).toEqual({ bucket: 'src', key: 'a/b.log', etag: '0123456789abcdef0123456789abcdef' });
+    expect(sourceOfStagingKey('web', second)).toEqual({ bucket: 'src', key: 'a/b.log', etag: 'fedcba9876543210fedcba9876543210-3' });
+    // a source key that itself starts like one keeps its meaning
+    expect(sourceOfStagingKey('web', stagingKey('web', { bucket: 'src', key: 'etag=x/y.log', etag: 'abc' }))).toEqual({ bucket: 'src', key: 'etag=x/y.log', etag: 'abc' });
+  });
 });
 
 describe('multipart copy ranges', () => {

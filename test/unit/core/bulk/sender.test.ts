@@ -113,11 +113,41 @@ describe('sendBulk', () => {
     expect(out.failed).toEqual([{ ref: 4, transient: false, reason: expect.stringMatching(/^413/) }]);
   });
 
-  it('fails the batch without retry on 4xx such as 403', async () => {
+  it('fails the batch without retry on a 4xx such as 400', async () => {
     let calls = 0;
-    const out = await sendBulk(request(2), async () => (calls++, { status: 403, body: '{"message":"no permissions for [indices:data/write/bulk]"}' }), noSleep);
+    const out = await sendBulk(request(2), async () => (calls++, { status: 400, body: '{"error":{"type":"illegal_argument_exception","reason":"Malformed action/metadata line [1]"}}' }), noSleep);
     expect(calls).toBe(1);
-    expect(out.failed.map((f) => f.reason)).toEqual(Array(2).fill('bulk request rejected: HTTP 403 {"message":"no permissions for [indices:data/write/bulk]"}'));
+    expect(out.failed).toEqual([0, 1].map((ref) => ({ ref, transient: false, reason: 'bulk request rejected: HTTP 400 {"error":{"type":"illegal_argument_exception","reason":"Malformed action/metadata line [1]"}}' })));
+  });
+
+  it('leaves a request refused for its credentials or permissions (401, 403) to a later delivery, without retrying it now', async () => {
+    for (const status of [401, 403]) {
+      let calls = 0;
+      const body = '{"error":{"type":"security_exception","reason":"no permissions for [indices:data/write/bulk]"},"status":403}';
+      const out = await sendBulk(request(2), async () => (calls++, { status, body }), noSleep);
+      expect(calls).toBe(1);
+      expect(out).toMatchObject({ indexed: 0, duplicates: 0, requests: 1 });
+      expect(out.failed).toEqual([0, 1].map((ref) => ({ ref, transient: true, reason: `bulk request refused: HTTP ${status} ${body}` })));
+    }
+  });
+
+  it('leaves items refused by the index state (write block, flood-stage block, closed index) to a later delivery, without retrying them now', async () => {
+    const write = { type: 'cluster_block_exception', reason: 'index [web-1] blocked by: [FORBIDDEN/8/index write (api)];' };
+    const flood = { type: 'cluster_block_exception', reason: 'index [web-1] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];' };
+    const closed = { type: 'index_closed_exception', reason: 'closed' };
+    const bodies: Buffer[] = [];
+    const out = await sendBulk(request(5), async (body) => {
+      bodies.push(body);
+      // the busy node's item 429 is retried; the blocks are not
+      return bodies.length === 1 ? ok([201, 403, 429, 400, 429], { 1: write, 2: flood, 3: closed, 4: { type: 'es_rejected_execution_exception', reason: 'rejected execution' } }) : ok([201]);
+    }, noSleep);
+    expect(bodies.map(ids)).toEqual([['id0', 'id1', 'id2', 'id3', 'id4'], ['id4']]);
+    expect(out).toMatchObject({ indexed: 2, duplicates: 0, requests: 2 });
+    expect(out.failed).toEqual([
+      { ref: 1, transient: true, reason: '403 cluster_block_exception: index [web-1] blocked by: [FORBIDDEN/8/index write (api)];' },
+      { ref: 2, transient: true, reason: '429 cluster_block_exception: index [web-1] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];' },
+      { ref: 3, transient: true, reason: '400 index_closed_exception: closed' },
+    ]);
   });
 
   it('asks for the refs of the items that did not go in only', async () => {

@@ -85,12 +85,14 @@ describe('ensureIndexLayout with the ISM plugin', () => {
   it('creates policy, template and first index', async () => {
     const { calls, http } = scripted();
     const r = await ensureIndexLayout(http, settings, {});
-    expect(r).toEqual({ ism: 'created', template: 'put', index: 'created' });
+    expect(r).toEqual({ ism: 'created', template: 'put', index: 'created', ledger: 'created' });
     expect(calls).toEqual([
       'GET /_cat/plugins',
       'GET /_plugins/_ism/policies/web-lifecycle',
       'PUT /_plugins/_ism/policies/web-lifecycle',
       'PUT /_index_template/web-template',
+      'HEAD /web.ledger',
+      'PUT /web.ledger',
       'HEAD /_alias/web',
       `PUT ${initialIndexPath('web')}`,
     ]);
