@@ -133,7 +133,9 @@ export async function e2eBench(input: E2eInput, reps = 3): Promise<void> {
     const docs = warm.indexed;
     const mib = bodies.reduce((a, b) => a + b.length, 0) / 1024 / 1024;
     console.log(`warm-up: ${bodies.length} bodies, ${fmt(mib / bodies.length, 2)} MiB each on average, ${fmt(docs, 0)} documents`);
-    const runs = { processor: [] as Run[], bare: [] as Run[] };
+    // The same path with request bodies gzipped (OPENSEARCH_COMPRESSION=gzip), to show what compression costs here.
+    const gzipConn = await connectOpenSearch({ OPENSEARCH_ENDPOINT: node.url, OPENSEARCH_AUTH: 'none', OPENSEARCH_COMPRESSION: 'gzip' });
+    const runs = { processor: [] as Run[], bare: [] as Run[], gzip: [] as Run[] };
     for (let rep = 0; rep < reps; rep++) {
       index = await freshIndex(node, conn, input.parser);
       // The bodies name the warm-up's index: the same name unless the date turned since.
@@ -145,6 +147,10 @@ export async function e2eBench(input: E2eInput, reps = 3): Promise<void> {
       const p = await processorRun(input, conn, index);
       await exactCount(node.url, p.indexed);
       runs.processor.push(p);
+      index = await freshIndex(node, conn, input.parser);
+      const g = await processorRun(input, gzipConn, index);
+      await exactCount(node.url, g.indexed);
+      runs.gzip.push(g);
     }
     const bare = median(runs.bare);
     const proc = median(runs.processor);
@@ -152,6 +158,7 @@ export async function e2eBench(input: E2eInput, reps = 3): Promise<void> {
     console.log(`${'path'.padEnd(28)} ${'docs/s'.padStart(10)} ${'s'.padStart(8)} ${'client cpu-s'.padStart(12)}   (median of ${reps})`);
     console.log(row('bare _bulk loader', bare));
     console.log(row('processor path', proc));
+    console.log(row('processor path, gzip bodies', median(runs.gzip)));
     const ratio = bare.seconds / proc.seconds;
     console.log(`processor / bare loader: ${fmt(ratio, 2)} (target ≥ 0.90: ${ratio >= 0.9 ? 'MET' : 'not met'}); runs: bare ${runs.bare.map((r) => fmt(r.seconds, 2)).join(', ')} s; processor ${runs.processor.map((r) => fmt(r.seconds, 2)).join(', ')} s`);
   } finally {

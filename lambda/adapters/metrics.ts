@@ -1,5 +1,6 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { ConvertResult } from '../core/light/batches';
+import { UnbalancedCounts } from '../core/accounting';
 import type { ObjectCounts } from '../core/process-object';
 
 /** The counts that must balance (`RecordsIn = Indexed + Duplicates + Filtered + BackedUp + Deferred`), as metrics. */
@@ -22,14 +23,6 @@ export function addConvertMetrics(metrics: Metrics, r: ConvertResult): void {
   metrics.addMetric('OutOfProjection', MetricUnit.Count, r.outOfProjection);
 }
 
-/** Counts that do not balance: a bug, never a state to carry on from. */
-export class UnbalancedCounts extends Error {
-  constructor(what: string, counts: object) {
-    super(`${what}: counts do not balance: ${JSON.stringify(counts)}`);
-    this.name = 'UnbalancedCounts';
-  }
-}
-
 /**
  * The invariant, enforced: `Unbalanced` (0 or 1 per unit, so an alarm sees both) is emitted, and an unbalanced unit
  * throws, which keeps its message or batch for a retry (and, in the end, the dead-letter backup) instead of letting
@@ -38,4 +31,16 @@ export class UnbalancedCounts extends Error {
 export function enforceBalance(metrics: Metrics, what: string, counts: object, balanced: boolean): void {
   metrics.addMetric('Unbalanced', MetricUnit.Count, balanced ? 0 : 1);
   if (!balanced) throw new UnbalancedCounts(what, counts);
+}
+
+/** For a step whose core enforces the balance itself (the Light Engine's convert): `Unbalanced` from its outcome. */
+export async function countingUnbalanced<T>(metrics: Metrics, step: () => Promise<T>): Promise<T> {
+  try {
+    const r = await step();
+    metrics.addMetric('Unbalanced', MetricUnit.Count, 0);
+    return r;
+  } catch (e) {
+    if (e instanceof UnbalancedCounts) metrics.addMetric('Unbalanced', MetricUnit.Count, 1);
+    throw e;
+  }
 }

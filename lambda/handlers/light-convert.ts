@@ -6,7 +6,7 @@
 import type { Context } from 'aws-lambda';
 import { requireEnv, s3Client } from '../adapters/aws';
 import { copyBrokenObject, failedLineSink, writeFailedRecords } from '../adapters/backup-store';
-import { addConvertMetrics } from '../adapters/metrics';
+import { addConvertMetrics, countingUnbalanced } from '../adapters/metrics';
 import { entryPoint, logger, metrics, pipelineRuntime } from '../adapters/pipeline-runtime';
 import { markingArchivedDone } from '../adapters/archive-done';
 import { bucketStore } from '../adapters/s3-store';
@@ -26,7 +26,7 @@ export const handler = entryPoint(
     const staging = markingArchivedDone(bucketStore(s3, requireEnv('STAGING_BUCKET')), s3, logger);
     const central = bucketStore(s3, requireEnv('CENTRAL_BUCKET'));
     const backupBucket = requireEnv('BACKUP_BUCKET');
-    const result = await convertManifest(staging, {
+    const result = await countingUnbalanced(metrics, () => convertManifest(staging, {
       manifestKey: event.manifestKey,
       pipeline: config.name,
       // The batch's lease (one Convert at a time) names the run and outlives this invocation by a margin.
@@ -53,7 +53,7 @@ export const handler = entryPoint(
         backupObject: ({ objectId, bucket, key, stored }) => copyBrokenObject(s3, backupBucket, config.name, objectId, stored ?? { bucket, key, size: 0 }),
       },
       log: logger,
-    });
+    }));
     if (!result.alreadyConverted && !result.busy) addConvertMetrics(metrics, result);
     return result;
   },

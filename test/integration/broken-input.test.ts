@@ -15,11 +15,10 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 import { constants, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
-import { parseConfig } from '../../lib/config/load';
 import { objectIdPrefix } from '../../lambda/core/bulk/batcher';
 import { s3EventMessage, stagingKey } from '../../lambda/core/s3-event';
 import { corpusLines as readCorpus } from '../corpora';
-import { backupRecords, captureHandlerLogs, createBuckets, handlerEnv, listKeys } from './harness/agent-path';
+import { apacheProcessorPipeline, backupRecords, captureHandlerLogs, createBuckets, handlerEnv, listKeys } from './harness/agent-path';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
 import { pollOnce, type SqsHandler } from './harness/sqs-lambda';
@@ -89,17 +88,8 @@ beforeAll(async () => {
   [os, aws] = await Promise.all([startOpenSearch(), startAwsEmulator()]);
   await createBuckets(aws.s3, 'staging', 'backup');
   queue = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'process', Attributes: { VisibilityTimeout: '60' } }))).QueueUrl!;
-  const config = parseConfig({
-    pipelines: [
-      {
-        name: PIPELINE,
-        source: { type: 's3', bucketName: 'source' },
-        logFormat: { type: 'apache', format: '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"' },
-        engine: { type: 'opensearch', indexPrefix: ALIAS, domain: { type: 'self-managed', url: os.url }, bulkMaxDocs: 400, index: { replicas: 0 } },
-      },
-    ],
-  });
-  Object.assign(process.env, handlerEnv(aws, { logLevel: 'INFO', processor: { pipeline: config.pipelines[0], opensearchUrl: os.url, backupBucket: 'backup' } }), {
+  const pipeline = apacheProcessorPipeline(PIPELINE, os.url, { bulkMaxDocs: 400 });
+  Object.assign(process.env, handlerEnv(aws, { logLevel: 'INFO', processor: { pipeline, opensearchUrl: os.url, backupBucket: 'backup' } }), {
     MAX_RECEIVE_COUNT: '3',
   });
   logs = captureHandlerLogs('object processed');

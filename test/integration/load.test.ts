@@ -13,9 +13,8 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { parseConfig } from '../../lib/config/load';
 import { s3EventMessage, stagingKey } from '../../lambda/core/s3-event';
-import { backupRecords, captureHandlerLogs, createBuckets, handlerEnv, queueDepth } from './harness/agent-path';
+import { apacheProcessorPipeline, backupRecords, captureHandlerLogs, createBuckets, handlerEnv, queueDepth } from './harness/agent-path';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
 import { isBulk, startHttpFaultProxy, type HttpFaultProxy } from './harness/http-fault-proxy';
 import { readStream, startKinesis, type KinesisEmulator } from './harness/kinesis';
@@ -70,17 +69,8 @@ beforeAll(async () => {
   await createBuckets(aws.s3, 'staging', 'backup');
   queue = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'load-process', Attributes: { VisibilityTimeout: '30' } }))).QueueUrl!;
   streamArn = await kin.createStream('load-logs', SHARDS);
-  const config = parseConfig({
-    pipelines: [
-      {
-        name: PIPELINE,
-        source: { type: 's3', bucketName: 'source' },
-        logFormat: { type: 'apache', format: '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"' },
-        engine: { type: 'opensearch', indexPrefix: PIPELINE, domain: { type: 'self-managed', url: proxy.url }, index: { replicas: 0 } },
-      },
-    ],
-  });
-  Object.assign(process.env, handlerEnv(aws, { logLevel: 'INFO', processor: { pipeline: config.pipelines[0], opensearchUrl: proxy.url, backupBucket: 'backup' } }), {
+  const pipeline = apacheProcessorPipeline(PIPELINE, proxy.url);
+  Object.assign(process.env, handlerEnv(aws, { logLevel: 'INFO', processor: { pipeline, opensearchUrl: proxy.url, backupBucket: 'backup' } }), {
     AWS_ENDPOINT_URL_KINESIS: kin.endpoint,
     MAX_RECEIVE_COUNT: String(MAX_RECEIVE),
     // Short retries, so that a storm or an outage ends in deferred lines and redeliveries, not only in patience.

@@ -10,11 +10,10 @@ import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
-import { parseConfig } from '../../lib/config/load';
 import { s3EventMessage, stagingKey } from '../../lambda/core/s3-event';
 import { OBJECT_PIN_DAYS, expireObjectPins, ledgerIndex, pinObject } from '../../lambda/core/opensearch/pins';
 import { corpusLines as readCorpus } from '../corpora';
-import { captureHandlerLogs, createBuckets, handlerEnv, nodeBulk, nodeHttp } from './harness/agent-path';
+import { apacheProcessorPipeline, captureHandlerLogs, createBuckets, handlerEnv, nodeBulk, nodeHttp } from './harness/agent-path';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
 import { readStream, startKinesis, type KinesisEmulator } from './harness/kinesis';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
@@ -74,17 +73,8 @@ beforeAll(async () => {
   await createBuckets(aws.s3, 'staging', 'backup');
   queue = (await aws.sqs.send(new CreateQueueCommand({ QueueName: 'process', Attributes: { VisibilityTimeout: '30' } }))).QueueUrl!;
   streamArn = await kin.createStream('redeliver-logs', 1);
-  const config = parseConfig({
-    pipelines: [
-      {
-        name: PIPELINE,
-        source: { type: 's3', bucketName: 'source' },
-        logFormat: { type: 'apache', format: '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"' },
-        engine: { type: 'opensearch', indexPrefix: ALIAS, domain: { type: 'self-managed', url: os.url }, bulkMaxDocs: 400, index: { replicas: 0 } },
-      },
-    ],
-  });
-  Object.assign(process.env, handlerEnv(aws, { logLevel: 'INFO', processor: { pipeline: config.pipelines[0], opensearchUrl: os.url, backupBucket: 'backup' } }), {
+  const pipeline = apacheProcessorPipeline(PIPELINE, os.url, { bulkMaxDocs: 400 });
+  Object.assign(process.env, handlerEnv(aws, { logLevel: 'INFO', processor: { pipeline, opensearchUrl: os.url, backupBucket: 'backup' } }), {
     AWS_ENDPOINT_URL_KINESIS: kin.endpoint,
   });
   objectLogs = captureHandlerLogs('object processed');

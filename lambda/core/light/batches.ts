@@ -12,6 +12,7 @@
  *   only while its manifest exists, which is what compaction relies on to leave them alone (compaction.ts).
  */
 import { objectIdPrefix } from '../bulk/batcher';
+import { UnbalancedCounts } from '../accounting';
 import { sourceOfStagingKey } from '../s3-event';
 import { convertAccountedFor, convertBatch, type ConvertBatchOptions, type ConvertCounts, type ConvertInput } from './convert';
 import { LEASE_MARGIN_MS, SYSTEM_CLOCK, acquireLease, leaseLive, lockSlot, newLease, releaseLock, type LeaseClock, type LeaseSlot } from './lease';
@@ -252,12 +253,13 @@ async function convertHeld(staging: BucketStore, manifest: BatchManifest, o: Con
     }
   }
   const counts = await convertBatch({ ...o.convert, batchId: manifest.id, objects: inputs() });
-  // Unconditional delete at its end: the lease outlives this invocation, so nobody else can hold the batch meanwhile.
-  await archiveBatch(staging, manifest, o.manifestKey);
-
   const result = convertResult(manifest, missing, counts);
   const balanced = convertAccountedFor(counts);
   log[balanced ? 'info' : 'error']('batch converted', { ...result, balanced });
+  // Checked before the batch is archived: an unbalanced one stays staged, fails the run (and notifies), and is retried.
+  if (!balanced) throw new UnbalancedCounts(`batch ${manifest.id}`, counts);
+  // Unconditional delete at its end: the lease outlives this invocation, so nobody else can hold the batch meanwhile.
+  await archiveBatch(staging, manifest, o.manifestKey);
   return result;
 }
 

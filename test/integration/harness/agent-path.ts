@@ -499,3 +499,23 @@ export async function startTailingAgent(
   const doc = localize(fluentBitConfigDocument(pipeline, targets), { ...local, stateDir: path.join(dir, 'state'), httpPort: await freePort(), logPaths: [file], timing: { ...QUICK_AGENT_TIMING, ...timing } });
   return { fb: await startFluentBit({ doc, dir, env: FAKE_AWS_ENV }), dir, file };
 }
+
+/** The Apache combined format of the corpus `apache_combined_elastic_examples.log`. */
+export const APACHE_COMBINED = { type: 'apache', format: '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"' } as const;
+
+/**
+ * An S3-source OpenSearch pipeline on the Apache corpus, indexing into `url` (a node or a proxy in front of it) without
+ * replicas: what the processor tests load their handlers with. `engine` adds to or overrides the engine settings.
+ */
+export function apacheProcessorPipeline(name: string, url: string, engine: Record<string, unknown> = {}): Pipeline {
+  return parseConfig({
+    pipelines: [
+      {
+        name,
+        source: { type: 's3', bucketName: 'source' },
+        logFormat: APACHE_COMBINED,
+        engine: { type: 'opensearch', indexPrefix: name, domain: { type: 'self-managed', url }, index: { replicas: 0 }, ...engine },
+      },
+    ],
+  } as ConfigInput).pipelines[0];
+}
