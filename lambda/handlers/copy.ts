@@ -1,6 +1,7 @@
 /**
  * SQS (S3 object-created events of the source bucket) → copy each object into the staging bucket under
- * `<pipeline>/<source-bucket>/<key>`. Failed messages are reported individually so only they come back.
+ * `<pipeline>/<source-bucket>/etag=<ETag>/<key>` (stagingKey: one key per content). Failed messages are reported
+ * individually so only they come back.
  *
  * With MARK_SOURCE_DONE=true (the source is the pipeline's own buffer bucket, never a user's bucket) the source
  * object is marked done once its copy is staged: the buffer bucket expires only objects marked done.
