@@ -182,6 +182,12 @@ const KinesisBuffer = z.strictObject({
 /** The stream settings of a pipeline with buffer kinesis that sets none. */
 export const KINESIS_DEFAULTS = KinesisBuffer.parse({});
 
+/** Both engines: the pipeline's alarms and failed jobs notify one topic. */
+const NOTIFICATION_EMAIL = z
+  .email()
+  .optional()
+  .meta({ description: "Subscribed to the pipeline's failure topic (alarms, failed batch runs); unset: subscribe yourself." });
+
 const OpenSearchEngine = z
   .strictObject({
     type: z.literal('opensearch'),
@@ -197,6 +203,7 @@ const OpenSearchEngine = z
     bulkMaxBytes: INDEXING_FIELDS.bulkMaxBytes,
     bulkMaxDocs: INDEXING_FIELDS.bulkMaxDocs,
     index: IndexSettingsSchema.prefault({}),
+    notificationEmail: NOTIFICATION_EMAIL,
   })
   .meta({ title: 'engine (type opensearch)' });
 
@@ -273,7 +280,7 @@ const LightEngine = z
     maxConcurrency: z.number().int().min(1).max(40).default(4).meta({ description: 'Convert invocations in parallel (the Map state).' }),
     convertMemoryMb: z.number().int().min(512).max(10_240).default(2048),
     convertTimeoutSeconds: z.number().int().min(60).max(900).default(900),
-    notificationEmail: z.email().optional().meta({ description: 'Subscribed to the failure topic; unset: subscribe yourself.' }),
+    notificationEmail: NOTIFICATION_EMAIL,
     compaction: Compaction.prefault({}),
     projection: Projection.prefault({}).meta({
       description: 'The `event_hour` partitions Athena projects; the converter backs up (and counts) records outside them, so no written row is invisible to queries.',

@@ -10,8 +10,8 @@ export interface FailureTopicProps {
 }
 
 /**
- * Where batch jobs report failures. Encrypted with the AWS-managed SNS key (publishers are this stack's IAM roles,
- * which may use it) and TLS-only.
+ * Where a pipeline reports failures: its alarms (NotifyAlarms) and its failed batch runs. Encrypted with the
+ * AWS-managed SNS key (publishers are this stack's IAM roles, which may use it) and TLS-only.
  */
 export class FailureTopic extends Topic {
   constructor(scope: Construct, id: string, props: FailureTopicProps) {

@@ -91,6 +91,19 @@ describe.each(pipelines.map((p) => [p.name, p] as const))('pipeline %s', (name, 
     }
   });
 
+  it('every alarm notifies the pipeline\'s one encrypted failure topic; notificationEmail subscribes to it', () => {
+    const { resources } = get();
+    const topics = ofType(resources, 'AWS::SNS::Topic');
+    expect(topics).toHaveLength(1);
+    const [topicId, topic] = topics[0];
+    expect(topic.Properties.KmsMasterKeyId).toBeDefined();
+    const alarms = ofType(resources, 'AWS::CloudWatch::Alarm');
+    for (const [, a] of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    const email = pipeline.engine.notificationEmail;
+    const subscriptions = ofType(resources, 'AWS::SNS::Subscription');
+    expect(subscriptions.map(([, sub]) => sub.Properties.Endpoint)).toEqual(email ? [email] : []);
+  });
+
   if (!staged) return;
 
   it('expires a staged (or buffered) object only once it is tagged logtong:state=done: never a pending one, a manifest or the scanner checkpoint', () => {

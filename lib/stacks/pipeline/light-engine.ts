@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { compileParser } from '../../../lambda/core/formats';
@@ -7,6 +7,7 @@ import { lightDatabaseName, lightProjection, lightTableName, type LightEngineCon
 import { Compaction } from '../../constructs/compaction';
 import { DeadLetterBackup } from '../../constructs/dlq-backup';
 import { FailureTopic } from '../../constructs/failure-topic';
+import { NotifyAlarms } from '../../constructs/private/notify-alarms';
 import { GlueTable } from '../../constructs/glue-table';
 import { LightEngineBatch } from '../../constructs/light-engine-batch';
 import { CentralBucket } from '../../constructs/log-buckets';
@@ -50,6 +51,7 @@ export class LightEngine {
     const databaseName = lightDatabaseName(pipeline);
     const region = config.region ?? Stack.of(scope).region;
     const topic = new FailureTopic(scope, 'FailureTopic', { pipelineName: pipeline.name, email: config.notificationEmail });
+    Aspects.of(scope).add(new NotifyAlarms(topic));
     const batch = new LightEngineBatch(scope, 'LightEngine', {
       pipelineName: pipeline.name,
       pipelineConfig: pipeline,

@@ -1,4 +1,6 @@
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Duration } from 'aws-cdk-lib';
+import { FailureTopic } from '../../constructs/failure-topic';
+import { NotifyAlarms } from '../../constructs/private/notify-alarms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -44,6 +46,9 @@ export class OpenSearchEngine {
 
   constructor(scope: Construct, props: OpenSearchEngineProps) {
     const { pipeline, config, backup, indexes } = props;
+    const topic = new FailureTopic(scope, 'FailureTopic', { pipelineName: pipeline.name, email: config.notificationEmail });
+    Aspects.of(scope).add(new NotifyAlarms(topic));
+    new CfnOutput(scope, 'FailureTopicArn', { value: topic.topicArn });
     const target = openSearchTarget(scope, config);
     let indexer: Indexer | undefined;
     switch (indexes.type) {
