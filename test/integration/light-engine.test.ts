@@ -4,7 +4,7 @@
  * Only ListExecutions (the AWS control plane behind the one-run-at-a-time guard) is a stand-in.
  */
 import { sourceOfStagingKey } from '../../lambda/core/s3-event';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { toRuntimeConfig } from '../../lib/config/runtime-config';
 import { parseConfig } from '../../lib/config/load';
 import { build } from '../infra/synth';
 import { corpusPath } from '../corpora';
+import { listKeys } from './harness/agent-path';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
 import { runStateMachine, stateMachineDefinition, StateMachineExecutionError, type AslDefinition, type SnsPublishRequest, type TaskBindings } from './harness/local-sfn';
 import { drain, queueArn, type SqsHandler } from './harness/sqs-lambda';
@@ -69,16 +70,7 @@ let convertHandler: (e: unknown, c: unknown) => Promise<unknown>;
 let compactList: (e: unknown, c: unknown) => Promise<unknown>;
 let compact: (e: unknown, c: unknown) => Promise<unknown>;
 
-async function keys(bucket: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    out.push(...(page.Contents ?? []).map((o) => o.Key!));
-    token = page.NextContinuationToken;
-  } while (token);
-  return out.sort();
-}
+const keys = async (bucket: string, prefix = ''): Promise<string[]> => (await listKeys(aws.s3, bucket, prefix)).sort();
 
 async function bytesOf(bucket: string, key: string): Promise<Buffer> {
   const o = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

@@ -5,7 +5,7 @@
  * the same hours while a failed batch is retried. Every staged line carries a sequence number in its request URI;
  * the Parquet read back with DuckDB must hold each exactly once.
  */
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { compileParser } from '../../lambda/core/formats';
 import { batchOfFile, listLockKey, manifestIdOf } from '../../lambda/core/light/layout';
 import { build } from '../infra/synth';
 import { corpusLines } from '../corpora';
+import { listKeys } from './harness/agent-path';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
 import { runStateMachine, stateMachineDefinition, StateMachineExecutionError, type AslDefinition, type SnsPublishRequest, type TaskBindings } from './harness/local-sfn';
 
@@ -71,16 +72,7 @@ async function stage(name: string, lines: string[], per = 100): Promise<string[]
 
 // ---- reading back ---------------------------------------------------------------------------------------------------
 
-async function keys(bucket: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    out.push(...(page.Contents ?? []).map((o) => o.Key!));
-    token = page.NextContinuationToken;
-  } while (token);
-  return out.sort();
-}
+const keys = async (bucket: string, prefix = ''): Promise<string[]> => (await listKeys(aws.s3, bucket, prefix)).sort();
 
 async function text(bucket: string, key: string): Promise<string> {
   return (await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
