@@ -190,7 +190,9 @@ describe('Fluent Bit → Kinesis → processor → OpenSearch', () => {
     const stopper = (async () => {
       for (;;) {
         const c = await count().catch(() => before);
-        if (c > before) {
+        // A few bulks in: with two requests in flight and either slot refilled as soon as it frees, the first bulk
+        // may still be answering when a later one's documents show, so one bulk's worth would be too early.
+        if (c >= before + 1000) {
           await os.stop();
           stopped = true;
           return;
@@ -214,7 +216,8 @@ describe('Fluent Bit → Kinesis → processor → OpenSearch', () => {
     expect(response!.batchItemFailures).toHaveLength(1);
     const retryFrom = response!.batchItemFailures[0].itemIdentifier;
     const at = recs.findIndex((r) => r.kinesis.sequenceNumber === retryFrom);
-    expect(at).toBeGreaterThan(0);
+    // Mid-batch almost always; record 0 is still a correct checkpoint when the first bulk was the one cut off.
+    expect(at).toBeGreaterThanOrEqual(0);
     expect(at).toBeLessThan(recs.length);
 
     // Every record before the checkpoint is in the index, looked up by its deterministic id.
