@@ -4,7 +4,7 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { Client, errors } from '@opensearch-project/opensearch';
+import { Client, errors, type ClientOptions } from '@opensearch-project/opensearch';
 import type { IncomingMessage } from 'node:http';
 import { createGunzip, createInflate } from 'node:zlib';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
@@ -13,6 +13,7 @@ import type { Indexing } from '../core/config/runtime';
 import { toOpenSearchMappings, type FieldTypes } from '../core/fields';
 import { ensureIndexLayout, type LayoutResult, type OpenSearchHttp } from '../core/opensearch/index-layout';
 import { expireObjectPins, type PinContext } from '../core/opensearch/pins';
+import type { DashboardsPost } from '../core/opensearch/saved-objects';
 import { layoutSettings } from '../core/opensearch/settings';
 import { logger } from './powertools';
 
@@ -42,38 +43,14 @@ async function basicAuth(secretArn: string): Promise<{ username: string; passwor
 export async function connectOpenSearch(env: OpenSearchEnv = process.env): Promise<OpenSearchConnection> {
   const node = env.OPENSEARCH_ENDPOINT;
   if (!node) throw new Error('OPENSEARCH_ENDPOINT is not set');
-  const auth = env.OPENSEARCH_AUTH ?? 'sigv4';
   // Uncompressed by default, chosen by measurement (bench/e2e.ts): gzip at zlib's default level cost ~2.9 CPU-s per
   // million documents on the client, more than parsing them, and a function at 1 GB has a fraction of a core; the
   // bytes travel inside the VPC. OPENSEARCH_COMPRESSION=gzip turns it on where bandwidth is what is scarce.
-  const common = { node, maxRetries: 0, requestTimeout: BULK_REQUEST_TIMEOUT_MS, ...(env.OPENSEARCH_COMPRESSION === 'gzip' ? { compression: 'gzip' as const } : {}) };
-  let client: Client;
-  if (auth === 'sigv4') {
-    const region = env.OPENSEARCH_REGION ?? env.AWS_REGION;
-    if (!region) throw new Error('OPENSEARCH_REGION or AWS_REGION must be set for SigV4');
-    const credentials = defaultProvider();
-    client = new Client({ ...AwsSigv4Signer({ region, service: 'es', getCredentials: () => credentials() }), ...common });
-  } else if (auth === 'basic') {
-    if (!env.OPENSEARCH_SECRET_ARN) throw new Error('OPENSEARCH_SECRET_ARN is required for basic auth');
-    client = new Client({ ...common, auth: await basicAuth(env.OPENSEARCH_SECRET_ARN) });
-  } else if (auth === 'none') {
-    client = new Client(common);
-  } else {
-    throw new Error(`OPENSEARCH_AUTH must be sigv4, basic or none, not ${auth}`);
-  }
+  const client = await authenticatedClient(env, { node, maxRetries: 0, requestTimeout: BULK_REQUEST_TIMEOUT_MS, ...(env.OPENSEARCH_COMPRESSION === 'gzip' ? { compression: 'gzip' as const } : {}) });
 
   // Answers every HTTP status as data; only network failures and timeouts throw.
-  const request = async (params: { method: string; path: string; body?: unknown; bulkBody?: Buffer; querystring?: Record<string, string> }, timeoutMs?: number) => {
-    try {
-      const res = await client.transport.request(params as never, timeoutMs === undefined ? undefined : { requestTimeout: Math.min(timeoutMs, BULK_REQUEST_TIMEOUT_MS) });
-      return { status: res.statusCode ?? 200, body: typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '') };
-    } catch (e) {
-      if (e instanceof errors.ResponseError) {
-        return { status: e.statusCode ?? e.meta.statusCode ?? 500, body: typeof e.body === 'string' ? e.body : JSON.stringify(e.body ?? '') };
-      }
-      throw e;
-    }
-  };
+  const request = (params: { method: string; path: string; body?: unknown; bulkBody?: Buffer; querystring?: Record<string, string> }, timeoutMs?: number) =>
+    answerAsData(() => client.transport.request(params as never, timeoutMs === undefined ? undefined : { requestTimeout: Math.min(timeoutMs, BULK_REQUEST_TIMEOUT_MS) }));
 
   // The bulk answer as the node wrote it: the sender parses it once. (Without asStream the client parses it, and
   // handing the sender text meant stringifying and parsing it again: ~0.9 CPU-s per million documents.)
@@ -163,4 +140,51 @@ export function bulkRetryPolicy(defaults: { maxAttempts: number; baseDelayMs: nu
     baseDelayMs: Number(env.BULK_BASE_DELAY_MS ?? defaults.baseDelayMs),
     maxDelayMs: Number(env.BULK_MAX_DELAY_MS ?? defaults.maxDelayMs),
   };
+}
+
+/** A saved-objects import is small; one that has not answered in this long is abandoned (and retried). */
+export const DASHBOARDS_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * POST to OpenSearch Dashboards at `baseUrl` (`<endpoint>/_dashboards` on Amazon OpenSearch Service, where SigV4 for
+ * service `es` covers Dashboards too; a self-managed Dashboards URL with the cluster's none/basic auth), with the same
+ * credentials as connectOpenSearch.
+ */
+export async function connectDashboards(baseUrl: string, env: OpenSearchEnv = process.env): Promise<DashboardsPost> {
+  const client = await authenticatedClient(env, { node: baseUrl, maxRetries: 0, requestTimeout: DASHBOARDS_REQUEST_TIMEOUT_MS });
+  return (pathAndQuery, body, headers) => {
+    const [path, query = ''] = pathAndQuery.split('?', 2);
+    // A Buffer body is sent as it is (and hashed as it is for SigV4); the client only serializes objects.
+    return answerAsData(() => client.transport.request({ method: 'POST', path, body, querystring: query } as never, { headers }));
+  };
+}
+
+/** A client of `options.node` with the OPENSEARCH_AUTH credentials: SigV4 (service `es`), basic from the secret, or none. */
+async function authenticatedClient(env: OpenSearchEnv, options: ClientOptions & { node: string }): Promise<Client> {
+  const auth = env.OPENSEARCH_AUTH ?? 'sigv4';
+  if (auth === 'sigv4') {
+    const region = env.OPENSEARCH_REGION ?? env.AWS_REGION;
+    if (!region) throw new Error('OPENSEARCH_REGION or AWS_REGION must be set for SigV4');
+    const credentials = defaultProvider();
+    return new Client({ ...AwsSigv4Signer({ region, service: 'es', getCredentials: () => credentials() }), ...options });
+  }
+  if (auth === 'basic') {
+    if (!env.OPENSEARCH_SECRET_ARN) throw new Error('OPENSEARCH_SECRET_ARN is required for basic auth');
+    return new Client({ ...options, auth: await basicAuth(env.OPENSEARCH_SECRET_ARN) });
+  }
+  if (auth === 'none') return new Client(options);
+  throw new Error(`OPENSEARCH_AUTH must be sigv4, basic or none, not ${auth}`);
+}
+
+/** Every HTTP status answered as data; only network failures and timeouts throw. */
+async function answerAsData(send: () => Promise<{ statusCode?: number | null; body: unknown }>): Promise<{ status: number; body: string }> {
+  try {
+    const res = await send();
+    return { status: res.statusCode ?? 200, body: typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '') };
+  } catch (e) {
+    if (e instanceof errors.ResponseError) {
+      return { status: e.statusCode ?? e.meta.statusCode ?? 500, body: typeof e.body === 'string' ? e.body : JSON.stringify(e.body ?? '') };
+    }
+    throw e;
+  }
 }

@@ -13,13 +13,15 @@ import {
   partitionLimitProblem,
   type ProjectionRange,
 } from '../../lambda/core/light/projection';
-import { PARTITION_KEYS, TIME_COLUMN, type Column } from '../../lambda/core/parquet/columns';
+import { PARTITION_KEYS, type Column } from '../../lambda/core/parquet/columns';
+import { commonQueries } from '../../lambda/core/analytics/athena-sql';
+
+// The saved queries are rendered from the access-log question catalog (lambda/core/analytics), which also renders the
+// OpenSearch Dashboards visualizations: the two engines answer the same questions.
+export { commonQueries, QUERY_WINDOW_HOURS, type CommonQuery } from '../../lambda/core/analytics/athena-sql';
 
 /** Log type of the pipeline (`logFormat.type`). */
 export type LogType = LogFormat['type'];
-
-/** Hours the named queries look back: one day of `event_hour` partitions. */
-export const QUERY_WINDOW_HOURS = 24;
 
 const PARQUET_SERDE = 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe';
 const PARQUET_INPUT_FORMAT = 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat';
@@ -55,7 +57,10 @@ export interface GlueTableProps {
    */
   readonly regions: readonly string[];
 
-  /** The pipeline's log type: nginx and apache tables get named queries for the usual access-log questions. */
+  /**
+   * The pipeline's log type: nginx and apache tables get named queries for the access-log questions their columns
+   * can answer (lambda/core/analytics/questions.ts).
+   */
   readonly logType: LogType;
 
   /**
@@ -76,15 +81,6 @@ export interface GlueTableProps {
 
   /** Athena workgroup the named queries are saved in. @default - the `primary` workgroup */
   readonly workGroup?: string;
-}
-
-/** A saved Athena query, generated from the columns a table actually has. */
-export interface CommonQuery {
-  /** Construct id of the `AWS::Athena::NamedQuery`. */
-  readonly id: string;
-  readonly name: string;
-  readonly description: string;
-  readonly sql: string;
 }
 
 /**
@@ -192,86 +188,6 @@ function columnComment(c: Column): { comment?: string } {
   if (c.source !== c.name) notes.push(`field ${c.source}`);
   if (c.fieldType === 'object') notes.push('JSON text');
   return notes.length ? { comment: notes.join('; ') } : {};
-}
-
-const NUMERIC = new Set<Column['type']>(['int', 'bigint', 'float', 'double']);
-
-// Request duration columns, most precise first: nginx $request_time (seconds, ms resolution); Apache %D / %{us}T,
-// %{ms}T, %T / %{s}T.
-const DURATION_COLUMNS = ['request_time', 'request_time_us', 'request_time_ms', 'request_time_s'];
-
-/**
- * Named queries for access logs (nginx, apache): top request URIs, status codes per hour, slowest requests. Each is
- * built from the columns present (a custom `log_format` may lack `$request_time` or `$request`); a query whose
- * required column is missing is left out. Every query restricts `event_hour` to the last `QUERY_WINDOW_HOURS` hours so
- * Athena reads one day of partitions, not the whole projection range.
- */
-export function commonQueries(logType: LogType, columns: readonly Column[], databaseName: string, tableName: string): CommonQuery[] {
-  if (logType !== 'nginx' && logType !== 'apache') return [];
-  const byName = new Map(columns.map((c) => [c.name, c]));
-  const has = (name: string) => byName.has(name);
-  const from = `${quote(databaseName)}.${quote(tableName)}`;
-  // A string comparison is enough: YYYYMMDDHH sorts as time. Athena's session time zone is UTC, like the partitions.
-  const recent = `event_hour >= date_format(current_timestamp - INTERVAL '${QUERY_WINDOW_HOURS}' HOUR, '%Y%m%d%H')`;
-  const queries: CommonQuery[] = [];
-
-  if (has('request_uri')) {
-    queries.push({
-      id: 'TopRequestUris',
-      name: `${tableName}: top request URIs (last ${QUERY_WINDOW_HOURS} h)`,
-      description: `The 100 most requested URIs in the last ${QUERY_WINDOW_HOURS} hours, all regions.`,
-      sql: [
-        `SELECT ${quote('request_uri')}, count(*) AS requests`,
-        `FROM ${from}`,
-        `WHERE ${recent}`,
-        `GROUP BY ${quote('request_uri')}`,
-        'ORDER BY requests DESC',
-        'LIMIT 100',
-      ].join('\n'),
-    });
-  }
-
-  if (has('status')) {
-    queries.push({
-      id: 'StatusCodesPerHour',
-      name: `${tableName}: status codes per hour (last ${QUERY_WINDOW_HOURS} h)`,
-      description: `Requests per HTTP status and hour (UTC) in the last ${QUERY_WINDOW_HOURS} hours, all regions.`,
-      sql: [
-        `SELECT event_hour, ${quote('status')}, count(*) AS requests`,
-        `FROM ${from}`,
-        `WHERE ${recent}`,
-        `GROUP BY event_hour, ${quote('status')}`,
-        `ORDER BY event_hour, ${quote('status')}`,
-      ].join('\n'),
-    });
-  }
-
-  // A duration overridden to keyword would sort as text ("9" after "10"): only a numeric column qualifies.
-  const duration = DURATION_COLUMNS.find((name) => {
-    const column = byName.get(name);
-    return column !== undefined && NUMERIC.has(column.type);
-  });
-  if (duration) {
-    const context = [TIME_COLUMN, 'request_method', 'request_uri', 'status'].filter(has).map(quote);
-    queries.push({
-      id: 'SlowestRequests',
-      name: `${tableName}: slowest requests (last ${QUERY_WINDOW_HOURS} h)`,
-      description: `The 100 requests with the highest ${duration} in the last ${QUERY_WINDOW_HOURS} hours, all regions.`,
-      sql: [
-        `SELECT ${[...context, 'region', quote(duration)].join(', ')}`,
-        `FROM ${from}`,
-        `WHERE ${recent}`,
-        `  AND ${quote(duration)} IS NOT NULL`,
-        `ORDER BY ${quote(duration)} DESC`,
-        'LIMIT 100',
-      ].join('\n'),
-    });
-  }
-  return queries;
-}
-
-function quote(identifier: string): string {
-  return `"${identifier}"`;
 }
 
 function projectionOf(props: GlueTableProps): ProjectionRange {

@@ -166,11 +166,21 @@ describe('GlueTable', () => {
   describe('named queries', () => {
     const window = `WHERE event_hour >= date_format(current_timestamp - INTERVAL '24' HOUR, '%Y%m%d%H')`;
 
-    test('nginx: top URIs, status per hour, slowest requests, each filtered on event_hour', () => {
+    test('nginx: one query or more per access-log question, each filtered on event_hour', () => {
       const { template, construct, stack } = synth();
       const queries = namedQueries(template);
-      expect(Object.keys(construct.namedQueries).sort()).toEqual(['SlowestRequests', 'StatusCodesPerHour', 'TopRequestUris']);
-      expect(queries).toHaveLength(3);
+      // nginxColumns has every nginx variable: every question is answered.
+      expect(Object.keys(construct.namedQueries).sort()).toEqual([
+        'BytesPerHour',
+        'FailedSharePerHour',
+        'RequestTimePerHour',
+        'RequestsPerHour',
+        'SlowestRequests',
+        'StatusCodesPerHour',
+        'TopClients',
+        'TopRequestUris',
+      ]);
+      expect(queries).toHaveLength(8);
       for (const q of queries) {
         expect(q.Database).toEqual(stack.resolve(construct.database.ref));
         expect(q.QueryString).toContain('FROM "logtong_web_access"."web_access"');
@@ -178,6 +188,7 @@ describe('GlueTable', () => {
         expect(q.WorkGroup).toBeUndefined();
       }
       const byName = (part: string) => queries.find((q) => q.Name.includes(part))!.QueryString as string;
+      // The three queries that predate the question catalog keep their SQL (and construct ids: updated in place).
       expect(byName('top request URIs')).toBe(
         [
           'SELECT "request_uri", count(*) AS requests',
@@ -207,9 +218,46 @@ describe('GlueTable', () => {
           'LIMIT 100',
         ].join('\n'),
       );
+      const perHour = (select: string, ...and: string[]) =>
+        [`SELECT event_hour, ${select}`, 'FROM "logtong_web_access"."web_access"', window, ...and.map((a) => `  AND ${a}`), 'GROUP BY event_hour', 'ORDER BY event_hour'].join('\n');
+      expect(byName('requests per hour')).toBe(perHour('count(*) AS requests'));
+      expect(byName('bytes sent per hour')).toBe(perHour('sum("body_bytes_sent") AS bytes'));
+      expect(byName('failed requests')).toBe(
+        perHour(
+          'count(*) AS requests, count_if("status" BETWEEN 400 AND 499) AS client_errors, count_if("status" BETWEEN 500 AND 599) AS server_errors, ' +
+            'round(100 * CAST(count_if("status" BETWEEN 400 AND 599) AS double) / count(*), 2) AS failed_percent',
+        ),
+      );
+      expect(byName('request time per hour')).toBe(
+        perHour(
+          'avg("request_time") AS avg, approx_percentile("request_time", 0.5) AS p50, approx_percentile("request_time", 0.95) AS p95, approx_percentile("request_time", 0.99) AS p99',
+          '"request_time" IS NOT NULL',
+        ),
+      );
+      expect(byName('top clients')).toBe(
+        ['SELECT "remote_addr", count(*) AS requests', 'FROM "logtong_web_access"."web_access"', window, 'GROUP BY "remote_addr"', 'ORDER BY requests DESC', 'LIMIT 100'].join('\n'),
+      );
       // Saved after the table exists.
       const tableId = stack.resolve((construct.table as Json).logicalId);
       for (const r of Object.values(template.findResources('AWS::Athena::NamedQuery')) as Json[]) expect(r.DependsOn).toContain(tableId);
+    });
+
+    test('every query names the question it answers', () => {
+      const byQuestion = (cols: Column[], type: 'nginx' | 'apache') => Object.fromEntries(commonQueries(type, cols, 'db', 't').map((q) => [q.id, q.question]));
+      expect(byQuestion(nginxColumns, 'nginx')).toEqual({
+        RequestsPerHour: 'requests-over-time',
+        StatusCodesPerHour: 'status-codes',
+        FailedSharePerHour: 'failed-share',
+        TopRequestUris: 'top-uris',
+        TopClients: 'top-clients',
+        BytesPerHour: 'bytes',
+        RequestTimePerHour: 'request-time',
+        SlowestRequests: 'request-time',
+      });
+      // Apache names the values differently: the bytes query sums %b, the client is %h.
+      const apache = commonQueries('apache', apacheColumns, 'db', 't');
+      expect(apache.find((q) => q.id === 'BytesPerHour')!.sql).toContain('sum("response_size_bytes")');
+      expect(apache.find((q) => q.id === 'TopClients')!.sql).toContain('SELECT "remote_addr"');
     });
 
     test('apache: the slowest-requests query uses the most precise duration column', () => {
@@ -219,7 +267,7 @@ describe('GlueTable', () => {
       expect(commonQueries('apache', msOnly, 'db', 't').find((q) => q.id === 'SlowestRequests')!.sql).toContain('"request_time_ms"');
     });
 
-    test('a query whose columns are missing is skipped', () => {
+    test('a question whose columns are missing is skipped', () => {
       // nginx combined format: no $request_time.
       const combined = tableColumns({
         '@timestamp': 'date',
@@ -233,12 +281,23 @@ describe('GlueTable', () => {
         http_referer: 'keyword',
         http_user_agent: 'text',
       });
-      expect(commonQueries('nginx', combined, 'db', 't').map((q) => q.id)).toEqual(['TopRequestUris', 'StatusCodesPerHour']);
-      const noUri = combined.filter((c) => c.name !== 'request_uri' && c.name !== 'status');
-      expect(commonQueries('nginx', noUri, 'db', 't')).toEqual([]);
-      // A duration overridden to keyword would sort as text.
-      const textDuration = tableColumns({ '@timestamp': 'date', request_time: 'keyword' });
-      expect(commonQueries('nginx', textDuration, 'db', 't')).toEqual([]);
+      expect(commonQueries('nginx', combined, 'db', 't').map((q) => q.id)).toEqual([
+        'RequestsPerHour',
+        'StatusCodesPerHour',
+        'FailedSharePerHour',
+        'TopRequestUris',
+        'TopClients',
+        'BytesPerHour',
+      ]);
+      // Requests per hour needs only the partition: it stays when everything else is gone.
+      const bare = combined.filter((c) => !['request_uri', 'status', 'remote_addr', 'body_bytes_sent'].includes(c.name));
+      expect(commonQueries('nginx', bare, 'db', 't').map((q) => q.id)).toEqual(['RequestsPerHour']);
+      // A duration overridden to keyword would sort as text; a status typed keyword groups but has no 4xx/5xx range.
+      const textTyped = tableColumns({ '@timestamp': 'date', request_time: 'keyword', status: 'keyword' });
+      expect(commonQueries('nginx', textTyped, 'db', 't').map((q) => q.id)).toEqual(['RequestsPerHour', 'StatusCodesPerHour']);
+      // A client address typed text (analysed) cannot be grouped as a whole value; keyword can.
+      expect(commonQueries('nginx', tableColumns({ '@timestamp': 'date', remote_addr: 'text' }), 'db', 't').map((q) => q.id)).toEqual(['RequestsPerHour']);
+      expect(commonQueries('nginx', tableColumns({ '@timestamp': 'date', remote_addr: 'keyword' }), 'db', 't').map((q) => q.id)).toEqual(['RequestsPerHour', 'TopClients']);
     });
 
     test('json and other log types get none', () => {
