@@ -13,12 +13,15 @@
  *   not dropped: it goes, raw and with a reason, to the backup bucket.
  * Storage: every input and output uses Fluent Bit's filesystem buffer, so an outage of the domain, stream or bucket
  * fills the disk (up to storage.total_limit_size per output) instead of losing records on restart.
+ * Every configuration also publishes the agent's own counters to CloudWatch Logs as JSON events, which the stack's
+ * metric filters turn into metrics (agent-metrics.ts), on a path of its own that the log path never waits for.
  */
 import { stringify } from 'yaml';
 import type { LogFormat, Pipeline } from '../config/schema';
 import type { FieldType } from '../../lambda/core/fields';
 import { AgentConfigError, agentParsing, multilineParser, parseSteps, type FluentBitMultilineParser, type FluentBitParser } from './parser-regex';
 import { ConversionError, toOnigmo } from './onigmo';
+import { AGENT_INSTANCE, agentInputAlias, agentMetricsPlugins } from './agent-metrics';
 
 export { AgentConfigError } from './parser-regex';
 
@@ -83,7 +86,9 @@ const PROVENANCE_PREFIX = 'logtong_';
 /** The raw line while the agent parses it: a name no parsed record has, so that its presence means "did not parse". */
 const RAW_KEY = `${PROVENANCE_PREFIX}raw`;
 
-type Plugin = Record<string, string | number | boolean | string[] | undefined>;
+/** Processors attached to an instance (the YAML format's `processors:`), e.g. the metrics path's selector and labels. */
+type Processors = { metrics?: Array<Record<string, string>>; logs?: Array<Record<string, string>> };
+type Plugin = Record<string, string | number | boolean | string[] | Processors | undefined>;
 
 export interface FluentBitConfigDocument {
   service: Plugin;
@@ -157,6 +162,7 @@ function tailInput(pipeline: Pipeline, tag: string, multiline: FluentBitMultilin
   const multilineParsers = [...(containerLogs ? ['cri'] : []), ...(multiline && !containerLogs ? [multiline.name] : [])];
   return {
     name: 'tail',
+    alias: AGENT_INSTANCE.input,
     // in_tail replaces a `*` with the file's path, `/` as `.` (plugins/in_tail/tail_file.c, tag_compose)
     tag,
     path: source.logPaths.join(','),
@@ -215,6 +221,7 @@ function syslogInputs(pipeline: Pipeline, tag: string): Plugin[] {
   const modes: Array<'tcp' | 'udp'> = source.protocol === 'tcp_udp' ? ['tcp', 'udp'] : [source.protocol];
   return modes.map((mode) => ({
     name: 'syslog',
+    alias: agentInputAlias(modes.length > 1 ? mode : undefined),
     tag,
     mode,
     listen: '0.0.0.0',
@@ -259,9 +266,10 @@ function opensearchTarget(pipeline: Pipeline, targets: AgentTargets): NonNullabl
 
 const common = (match: string): Plugin => ({ match, retry_limit: RETRY_LIMIT, 'storage.total_limit_size': STORAGE_LIMIT });
 
-function s3Output(match: string, region: string, bucket: string, keyFormat: string, storeDir: string, logKey?: string): Plugin {
+function s3Output(alias: string, match: string, region: string, bucket: string, keyFormat: string, storeDir: string, logKey?: string): Plugin {
   return {
     name: 's3',
+    alias,
     ...common(match),
     bucket,
     region,
@@ -326,13 +334,13 @@ export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTarget
   if (buffer === 'kinesis') {
     if (!targets.streamName) fail(pipeline, 'buffer kinesis needs targets.streamName');
     // log_key: the record put is the raw line (or joined event) itself, not a JSON envelope.
-    outputs.push({ name: 'kinesis_streams', ...common(tag), region: targets.region, stream: targets.streamName, log_key: 'log', auto_retry_requests: true });
+    outputs.push({ name: 'kinesis_streams', alias: AGENT_INSTANCE.output, ...common(tag), region: targets.region, stream: targets.streamName, log_key: 'log', auto_retry_requests: true });
   } else if (buffer === 's3') {
     if (!targets.bucketName) fail(pipeline, 'buffer s3 needs targets.bucketName');
     const prefix = targets.keyPrefix ?? `${pipeline.name}/`;
     // log_key: the object holds the raw lines, one per line, as the files had them (a joined event keeps its \n, and
     // the processor re-joins it with the same first-line regex).
-    outputs.push(s3Output(recordTag, targets.region, targets.bucketName, `/${prefix}%Y/%m/%d/%H/%M%S-$UUID.log.gz`, `${AGENT_STATE_DIR}/s3`, 'log'));
+    outputs.push(s3Output(AGENT_INSTANCE.output, recordTag, targets.region, targets.bucketName, `/${prefix}%Y/%m/%d/%H/%M%S-$UUID.log.gz`, `${AGENT_STATE_DIR}/s3`, 'log'));
   } else {
     if (pipeline.engine.type !== 'opensearch') fail(pipeline, 'buffer none needs an OpenSearch engine');
     if (!targets.backupBucketName) fail(pipeline, 'buffer none needs targets.backupBucketName (lines the agent cannot parse are kept there)');
@@ -374,6 +382,7 @@ export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTarget
     }
     outputs.push({
       name: 'opensearch',
+      alias: AGENT_INSTANCE.output,
       ...common(tag),
       host: os.host,
       port: os.port,
@@ -397,8 +406,13 @@ export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTarget
       buffer_size: 'false',
       compress: 'gzip',
     });
-    outputs.push(s3Output(failedTag, targets.region, targets.backupBucketName, `/agent-failed/${pipeline.name}/%Y/%m/%d/%H/%M%S-$UUID.json.gz`, `${AGENT_STATE_DIR}/s3-failed`));
+    outputs.push(s3Output(AGENT_INSTANCE.failed, failedTag, targets.region, targets.backupBucketName, `/agent-failed/${pipeline.name}/%Y/%m/%d/%H/%M%S-$UUID.json.gz`, `${AGENT_STATE_DIR}/s3-failed`));
   }
+
+  // Last, so that the log path's instances keep their places (and Fluent Bit's default names) before it.
+  const metrics = agentMetricsPlugins(pipeline.name, targets.region);
+  inputs.push(metrics.input);
+  outputs.push(metrics.output);
 
   // (no empty `filters:` list: older 3.x readers of the YAML format reject an empty section)
   const doc: FluentBitConfigDocument = { service, pipeline: { inputs, ...(filters.length ? { filters } : {}), outputs } as FluentBitConfigDocument['pipeline'] };

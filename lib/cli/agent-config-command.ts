@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { AGENT_PLACEHOLDERS, AgentConfigError, fluentBitConfig, placeholderTargets, type AgentTargets } from '../agent/fluent-bit-config';
+import { agentMetricsLogGroupName } from '../agent/agent-metrics';
 import { eksManifest } from '../agent/eks-manifest';
 import { loadConfig } from '../config/load';
 import type { Pipeline } from '../config/schema';
@@ -22,7 +23,8 @@ light engine), LOGTONG_BUFFER_STREAM (buffer kinesis), LOGTONG_BACKUP_BUCKET (bu
 in the manifest LOGTONG_AGENT_ROLE_ARN: the DaemonSet sets none of them, so substitute them before applying,
 naming them: envsubst '$LOGTONG_BUFFER_BUCKET $LOGTONG_BUFFER_STREAM $LOGTONG_BACKUP_BUCKET $LOGTONG_REGION
 $LOGTONG_AGENT_ROLE_ARN' (a bare envsubst also blanks Fluent Bit's own $UUID and \${HOSTNAME}). The region is
---region, else the config's region, else \${LOGTONG_REGION}.`;
+--region, else the config's region, else \${LOGTONG_REGION}. The agent also writes its own counters to the log group
+${agentMetricsLogGroupName('NAME')} in that region, which the stack creates and the agent policy (AgentPolicyArn) may write to.`;
 
 export interface AgentConfigIo {
   readonly stdout: Writable;

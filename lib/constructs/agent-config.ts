@@ -1,9 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, Stack, Stage } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import { CfnInstanceProfile, FederatedPrincipal, ManagedPolicy, PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
+import { Unit } from 'aws-cdk-lib/aws-cloudwatch';
+import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ParameterDataType, ParameterTier, StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { AGENT_METRICS_NAMESPACE, agentMetricFilters, agentMetricsLogGroupName } from '../agent/agent-metrics';
 import { acknowledgeWildcardResources, wildcardResources } from './private/nag';
 import type { ScopedGrant } from './scoped-grant';
 
@@ -38,14 +41,19 @@ export interface AgentConfigProps {
 }
 
 /**
- * What the agents of one pipeline need from AWS: their configuration in SSM Parameter Store, and one customer-managed
- * policy with exactly the permissions their outputs use (put into the buffer, read the parameter). On EC2 the policy
- * comes with a role and instance profile, or is attached to the instances' own role; on EKS it backs an IRSA role
- * that only the pipeline's ServiceAccount in its namespace can assume.
+ * What the agents of one pipeline need from AWS: their configuration in SSM Parameter Store, the log group their own
+ * counters go to with the metric filters that publish them (agent-metrics.ts), and one customer-managed policy with
+ * exactly the permissions their outputs use (put into the buffer, write their metrics, read the parameter). On EC2 the
+ * policy comes with a role and instance profile, or is attached to the instances' own role; on EKS it backs an IRSA
+ * role that only the pipeline's ServiceAccount in its namespace can assume.
  */
 export class AgentConfig extends Construct {
   readonly parameter: StringParameter;
   readonly policy: ManagedPolicy;
+  /** Where the agents' counters arrive as JSON events (`agentMetricsLogGroupName`). */
+  readonly metricsLogGroup: LogGroup;
+  /** One per agent metric (`agentMetricFilters`): what the dashboard and alarms read. */
+  readonly metricFilters: MetricFilter[];
   /** The role agents run as (none for `ecs`: the receivers' task role attaches `policy`). */
   readonly role?: IRole;
   /** ec2: the instance profile of `role`, for new hosts. */
@@ -65,6 +73,35 @@ export class AgentConfig extends Construct {
     this.policy = new ManagedPolicy(this, 'Policy', {
       description: `Logtong ${props.pipelineName}: what its Fluent Bit agents may do`,
       statements: [new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [this.parameter.parameterArn] })],
+    });
+    // Named, not generated: the configuration names it, and `logtong agent-config` prints it without stack outputs.
+    this.metricsLogGroup = new LogGroup(this, 'MetricsLogGroup', {
+      logGroupName: agentMetricsLogGroupName(props.pipelineName),
+      // The filters publish the metrics as the events arrive, and CloudWatch keeps them (15 months) apart from the
+      // log group; a month is for reading an agent's raw counters back.
+      retention: RetentionDays.ONE_MONTH,
+      // Nothing of record: kept, it would block a stack of the same pipeline created again (the name is taken).
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Metric filters, not the events' EMF directive: Fluent Bit's EMF unit (`Counter`) is not a CloudWatch unit.
+    this.metricFilters = agentMetricFilters(props.pipelineName).map(
+      (spec) =>
+        new MetricFilter(this, spec.id, {
+          logGroup: this.metricsLogGroup,
+          filterPattern: FilterPattern.literal(spec.filterPattern),
+          metricNamespace: AGENT_METRICS_NAMESPACE,
+          metricName: spec.metricName,
+          metricValue: spec.metricValue,
+          dimensions: spec.dimensions,
+          // the spec's unit is a CloudWatch standard unit name ('Count'), the enum's value
+          unit: spec.unit as Unit,
+        }),
+    );
+    this.addToPolicy({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [this.metricsLogGroup.logGroupArn],
+      reason:
+        'Agents write their own counters into this pipeline’s agent-metrics log group only, one stream per host (the group ARN with `:*` covers its streams). No CreateLogGroup: the stack creates the group; no DescribeLogStreams: Fluent Bit’s cloudwatch_logs output creates its stream and puts events without it.',
     });
 
     if (props.platform === 'eks') {

@@ -176,7 +176,7 @@ describe('fluent-bit, buffer kinesis (orders-agent)', () => {
     expect(reads.length).toBeGreaterThan(0);
     expect(reads.every(stream)).toBe(true);
     const agent = sts.filter((st) => st.owner.startsWith('AgentPolicy'));
-    expect(agent.flatMap((st) => st.actions).sort()).toEqual(['kinesis:DescribeStream', 'kinesis:PutRecord', 'kinesis:PutRecords', 'ssm:GetParameter']);
+    expect(agent.flatMap((st) => st.actions).sort()).toEqual(['kinesis:DescribeStream', 'kinesis:PutRecord', 'kinesis:PutRecords', 'logs:CreateLogStream', 'logs:PutLogEvents', 'ssm:GetParameter']);
     expect(agent.filter((st) => st.actions.includes('kinesis:PutRecords')).every(stream)).toBe(true);
   });
 
@@ -239,7 +239,7 @@ describe.each(scenario((p) => p.source.type === 'fluent-bit' && (p.engine.type =
     const agent = statements(s()).filter((st) => st.owner.startsWith('AgentPolicy'));
     const put = agent.filter((st) => st.actions.includes('s3:PutObject'));
     expect(put.flatMap((st) => st.resources)).toEqual([expect.stringMatching(new RegExp(`^<BufferBucket.*\\.Arn>/${name}/\\*$`))]);
-    expect(agent.flatMap((st) => st.actions).sort()).toEqual(['s3:PutObject', 'ssm:GetParameter']);
+    expect(agent.flatMap((st) => st.actions).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject', 'ssm:GetParameter']);
   });
 
   if (pipeline.source.type === 'fluent-bit' && pipeline.source.platform === 'eks') {

@@ -52,7 +52,7 @@ import {
   type Verdict,
 } from './harness/agent-path';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { localize, startFluentBit, waitUntil, type FluentBitMetrics, type FluentBitProcess } from './harness/fluent-bit';
+import { localize, startFluentBit, waitUntil, withoutMetricsPath, type FluentBitMetrics, type FluentBitProcess } from './harness/fluent-bit';
 import { freePort } from './harness/net';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
 
@@ -222,10 +222,10 @@ afterAll(async () => {
 describe('EKS DaemonSet configuration on CRI container logs (real Fluent Bit) → S3 buffer → processor → OpenSearch', () => {
   it('reads only what the DaemonSet mounts: container logs under /var/log, its state under the state hostPath', () => {
     const mounts = (DAEMON_SET.spec.template.spec.containers[0].volumeMounts as Array<{ mountPath: string; readOnly?: boolean }>).map((m) => m.mountPath);
-    expect(CONFIG.pipeline.inputs).toEqual([expect.objectContaining({ name: 'tail', path: '/var/log/containers/orders-*.log', 'multiline.parser': 'cri' })]);
+    expect(withoutMetricsPath(CONFIG).pipeline.inputs).toEqual([expect.objectContaining({ name: 'tail', path: '/var/log/containers/orders-*.log', 'multiline.parser': 'cri' })]);
     for (const p of [CONFIG.pipeline.inputs[0].db, CONFIG.service['storage.path'], CONFIG.pipeline.outputs[0].store_dir]) expect(String(p).startsWith(`${AGENT_STATE_DIR}/`)).toBe(true);
     expect(mounts).toEqual(expect.arrayContaining(['/var/log', AGENT_STATE_DIR]));
-    expect(CONFIG.pipeline.outputs).toEqual([expect.objectContaining({ name: 's3', bucket: '${LOGTONG_BUFFER_BUCKET}', region: '${LOGTONG_REGION}', log_key: 'log' })]);
+    expect(withoutMetricsPath(CONFIG).pipeline.outputs).toEqual([expect.objectContaining({ name: 's3', bucket: '${LOGTONG_BUFFER_BUCKET}', region: '${LOGTONG_REGION}', log_key: 'log' })]);
   });
 
   it('every event is one document with the processor\'s values, P parts joined; every other line backed up with its reason; exactly once', async () => {

@@ -50,7 +50,7 @@ import {
   type Verdict,
 } from './harness/agent-path';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { waitUntil, type LocalTargets } from './harness/fluent-bit';
+import { waitUntil, withoutMetricsPath, type LocalTargets } from './harness/fluent-bit';
 import { runStateMachine, stateMachineDefinition, type TaskBindings } from './harness/local-sfn';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
 
@@ -186,7 +186,7 @@ describe('EC2 agent, buffer s3 (real Fluent Bit) → S3 buffer → copy → proc
       expect(bucketNotifications(staged.templates[p.name], 'BufferBucket')).toEqual([
         { queue: 'CopyQueue', events: ['s3:ObjectCreated:*'], rules: expect.arrayContaining([{ Name: 'prefix', Value: `${p.name}/` }, { Name: 'suffix', Value: '.log.gz' }]) },
       ]);
-      expect(fluentBitConfigDocument(p, { region: REGION, bucketName: 'b', keyPrefix: `${p.name}/` }).pipeline.outputs).toEqual([
+      expect(withoutMetricsPath(fluentBitConfigDocument(p, { region: REGION, bucketName: 'b', keyPrefix: `${p.name}/` })).pipeline.outputs).toEqual([
         expect.objectContaining({ name: 's3', log_key: 'log', compression: 'gzip', s3_key_format: `/${p.name}/%Y/%m/%d/%H/%M%S-$UUID.log.gz` }),
       ]);
     }

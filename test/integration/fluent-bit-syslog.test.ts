@@ -22,7 +22,7 @@ import type { Pipeline } from '../../lib/config/schema';
 import { compileSyslog, splitSyslogFrames } from '../../lambda/core/formats/syslog';
 import { allDocuments, backupRecords, examplePipeline, exampleRaw, objectBodies, queueDepth, stagedBuckets, wireStagedPath, type StagedPath } from './harness/agent-path';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { localize, startFluentBit, waitUntil, type FluentBitMetrics, type FluentBitProcess } from './harness/fluent-bit';
+import { localize, startFluentBit, waitUntil, withoutMetricsPath, type FluentBitMetrics, type FluentBitProcess } from './harness/fluent-bit';
 import { freePort } from './harness/net';
 import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
 import { CRAFTED_MESSAGES, expectedSyslogFields, findLogger, findRsyslogd, loggerSend, RSYSLOG_SETUP_HINT, startRsyslog, type ForwardSpec, type LoggerMessage, type RsyslogInstance } from './harness/rsyslog';
@@ -167,22 +167,25 @@ describe('rsyslog → Fluent Bit syslog receivers → S3 buffer → copy → pro
   it('runs the generated receivers: localize only moves listeners and endpoints; syslog-parquet listens as the tcp_udp one', () => {
     for (const [name, r] of Object.entries(receivers)) {
       const local = fs.readFileSync(r.fb.configFile, 'utf8');
-      for (const input of r.doc.pipeline.inputs) {
+      const logPath = withoutMetricsPath(r.doc);
+      for (const input of logPath.pipeline.inputs) {
         expect(input).toMatchObject({ name: 'syslog', parser: 'logtong-raw-frame', port: RECEIVER_SOURCES[name as ReceiverName].port });
         expect(local).toContain(`port: ${r.port}`);
       }
-      expect(r.doc.pipeline.outputs).toEqual([expect.objectContaining({ name: 's3', bucket: B.buffer, log_key: 'log', compression: 'gzip', s3_key_format: `/${PIPELINE}/%Y/%m/%d/%H/%M%S-$UUID.log.gz` })]);
+      expect(logPath.pipeline.outputs).toEqual([expect.objectContaining({ name: 's3', bucket: B.buffer, log_key: 'log', compression: 'gzip', s3_key_format: `/${PIPELINE}/%Y/%m/%d/%H/%M%S-$UUID.log.gz` })]);
     }
     expect(receivers.octet.doc.pipeline.inputs[0].format).toBe('octet_counting');
     expect(receivers.lf.doc.pipeline.inputs[0].format).toBeUndefined();
-    expect(receivers.tcpudp.doc.pipeline.inputs.map((i) => i.mode)).toEqual(['tcp', 'udp']);
+    expect(withoutMetricsPath(receivers.tcpudp.doc).pipeline.inputs.map((i) => i.mode)).toEqual(['tcp', 'udp']);
 
     // syslog-parquet (Light Engine) renders the same receiver as net-syslog with its source: only the tag differs
     const strip = (d: FluentBitConfigDocument) => ({
       ...d,
       pipeline: { inputs: d.pipeline.inputs.map(({ tag: _t, ...i }) => i), outputs: d.pipeline.outputs.map(({ match: _m, ...o }) => o) },
     });
-    expect(strip(fluentBitConfigDocument(examplePipeline('syslog-parquet'), TARGETS))).toEqual(strip(fluentBitConfigDocument(net((p) => ({ ...p, source: PARQUET.source })), TARGETS)));
+    expect(strip(withoutMetricsPath(fluentBitConfigDocument(examplePipeline('syslog-parquet'), TARGETS)))).toEqual(
+      strip(withoutMetricsPath(fluentBitConfigDocument(net((p) => ({ ...p, source: PARQUET.source })), TARGETS))),
+    );
   });
 
   it('the count equals what rsyslog sent: every frame indexed exactly once, or backed up with its raw text and the reason', async () => {

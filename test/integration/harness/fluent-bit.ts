@@ -8,6 +8,13 @@
  * filters, retries, storage, framing) runs as generated. Timing knobs (flush, refresh, upload timeout) may be
  * shortened by the test to keep the suite fast; each test says which.
  *
+ * The metrics path (a `fluentbit_metrics` input and its `cloudwatch_logs` output, lib/agent/agent-metrics.ts) runs
+ * only where a test gives it the CloudWatch Logs shim (`cloudwatchLogs`, test/integration/harness/cloudwatch-logs.ts);
+ * elsewhere localize leaves it out, since it would write to AWS. Likewise the instances' aliases (`logtong_in`,
+ * `logtong_out` …) are kept only with `aliases`: the log-path tests address instances by Fluent Bit's default names
+ * (`tail.0`, `s3.0`, `output=opensearch.0` in the agent's log), which an alias replaces. Neither changes what a record
+ * goes through on the log path.
+ *
  * Fluent Bit runs under `setpriv --pdeathsig SIGKILL` in its own process group, so a dying test process takes it along.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -48,12 +55,36 @@ export interface LocalTargets {
    * only and always verifies (plugins/out_kinesis_streams/kinesis.c creates its TLS context with verify on).
    */
   kinesis?: { tlsPort: number; certificateFile: string };
+  /**
+   * The CloudWatch Logs shim's TLS port on 127.0.0.1 and its certificate: where the metrics path writes. Without it
+   * the metrics path is left out.
+   */
+  cloudwatchLogs?: { port: number; certificateFile: string };
+  /** Keep the generated instance aliases (the instance names the agent-metrics filters match); default: left out. */
+  aliases?: boolean;
   /** Per-plugin timing overrides the test applies (e.g. `{ s3: { upload_timeout: '3s' } }`). */
-  timing?: Record<string, Record<string, string | number>>;
+  timing?: Record<string, Record<string, string | number | boolean>>;
 }
 
 function replaceStateDir(v: unknown, stateDir: string): unknown {
   return typeof v === 'string' && v.includes(AGENT_STATE_DIR) ? v.split(AGENT_STATE_DIR).join(stateDir) : v;
+}
+
+const isMetricsPath = (p: Plugin): boolean => p.name === 'fluentbit_metrics' || p.name === 'cloudwatch_logs';
+
+/**
+ * The log path of a generated document: without the metrics path's input and output (lib/agent/agent-metrics.ts), for
+ * a test that looks at the inputs and outputs that carry the logs.
+ */
+export function withoutMetricsPath(doc: FluentBitConfigDocument): FluentBitConfigDocument {
+  return {
+    ...doc,
+    pipeline: {
+      ...doc.pipeline,
+      inputs: doc.pipeline.inputs.filter((p) => !isMetricsPath(p)),
+      outputs: doc.pipeline.outputs.filter((p) => !isMetricsPath(p)),
+    },
+  };
 }
 
 /** The generated document, pointed at this machine (see the module comment). Pure: returns a copy. */
@@ -79,9 +110,17 @@ export function localize(doc: FluentBitConfigDocument, t: LocalTargets): FluentB
       out.port = t.kinesis.tlsPort;
       out['tls.ca_file'] = t.kinesis.certificateFile;
     }
+    // TLS only: cloudwatch_logs cannot speak plain HTTP in 4.2.2 (see cloudwatch-logs.ts)
+    if (name === 'cloudwatch_logs' && t.cloudwatchLogs) {
+      out.endpoint = '127.0.0.1';
+      out.port = t.cloudwatchLogs.port;
+      out['tls.ca_file'] = t.cloudwatchLogs.certificateFile;
+    }
+    if (!t.aliases) delete out.alias;
     Object.assign(out, t.timing?.[name] ?? {});
     return out;
   };
+  if (!t.cloudwatchLogs) doc = withoutMetricsPath(doc);
   const service: Plugin = { ...Object.fromEntries(Object.entries(doc.service).map(([k, v]) => [k, replaceStateDir(v, t.stateDir)])), http_listen: '127.0.0.1', http_port: t.httpPort, ...(t.timing?.service ?? {}) };
   return {
     ...doc,

@@ -23,6 +23,14 @@ function pipeline(over: { logFormat?: Record<string, unknown>; engine?: Record<s
 
 const TARGETS: AgentTargets = { region: 'eu-west-1', bucketName: 'buf-bucket', streamName: 'buf-stream', backupBucketName: 'backup-bucket' };
 const read = (p: Pipeline, t: AgentTargets = TARGETS) => parseYaml(fluentBitConfig(p, t)) as FluentBitConfigDocument;
+// Every configuration ends with the metrics path (agent-metrics.test.ts tests it)
+const METRICS_IN = (name = 'web') => expect.objectContaining({ name: 'fluentbit_metrics', tag: `metrics.${name}` });
+const METRICS_OUT = (name = 'web') => expect.objectContaining({ name: 'cloudwatch_logs', match: `metrics.${name}` });
+/** The log path alone: the document without the metrics path's input and output. */
+const logPath = (doc: FluentBitConfigDocument) => ({
+  inputs: doc.pipeline.inputs.filter((i) => i.name !== 'fluentbit_metrics'),
+  outputs: doc.pipeline.outputs.filter((o) => o.name !== 'cloudwatch_logs'),
+});
 const LINE = (ua: string, status = 200, method = 'GET') => `1.2.3.4 - - [17/May/2015:10:05:03 +0000] "${method} /x HTTP/1.1" ${status} 12 "-" "${ua}"`;
 
 describe('fluentBitConfig', () => {
@@ -32,6 +40,7 @@ describe('fluentBitConfig', () => {
     expect(doc.pipeline.inputs).toEqual([
       expect.objectContaining({
         name: 'tail',
+        alias: 'logtong_in',
         path: '/var/log/nginx/access.log,/var/log/nginx/other-*.log',
         db: '/var/fluent-bit/state/logtong-web.db',
         'storage.type': 'filesystem',
@@ -39,6 +48,7 @@ describe('fluentBitConfig', () => {
         skip_long_lines: 'on',
         buffer_max_size: '2048KB',
       }),
+      METRICS_IN(),
     ]);
     expect(doc.pipeline.inputs[0]['multiline.parser']).toBeUndefined();
   });
@@ -48,7 +58,8 @@ describe('fluentBitConfig', () => {
     expect(doc.parsers).toBeUndefined();
     expect(doc.pipeline.filters).toBeUndefined();
     expect(doc.pipeline.outputs).toEqual([
-      expect.objectContaining({ name: 'kinesis_streams', match: 'logtong.web', stream: 'buf-stream', region: 'eu-west-1', log_key: 'log', retry_limit: 15, 'storage.total_limit_size': '5G' }),
+      expect.objectContaining({ name: 'kinesis_streams', alias: 'logtong_out', match: 'logtong.web', stream: 'buf-stream', region: 'eu-west-1', log_key: 'log', retry_limit: 15, 'storage.total_limit_size': '5G' }),
+      METRICS_OUT(),
     ]);
   });
 
@@ -59,6 +70,7 @@ describe('fluentBitConfig', () => {
       expect(doc.pipeline.outputs).toEqual([
         expect.objectContaining({
           name: 's3',
+          alias: 'logtong_out',
           bucket: 'buf-bucket',
           region: 'eu-west-1',
           compression: 'gzip',
@@ -68,6 +80,7 @@ describe('fluentBitConfig', () => {
           store_dir: '/var/fluent-bit/state/s3',
           retry_limit: 15,
         }),
+        METRICS_OUT(),
       ]);
     }
     expect(read(pipeline({ engine: { type: 'light' } }), { ...TARGETS, keyPrefix: 'agents/web/' }).pipeline.outputs[0].s3_key_format).toBe('/agents/web/%Y/%m/%d/%H/%M%S-$UUID.log.gz');
@@ -91,6 +104,7 @@ describe('fluentBitConfig', () => {
     expect(doc.pipeline.outputs).toEqual([
       expect.objectContaining({
         name: 'opensearch',
+        alias: 'logtong_out',
         match: 'logtong.web',
         host: 'search-logs.eu-west-1.es.amazonaws.com',
         port: '443',
@@ -107,7 +121,8 @@ describe('fluentBitConfig', () => {
         retry_limit: 15,
         'storage.total_limit_size': '5G',
       }),
-      expect.objectContaining({ name: 's3', match: 'failed.web', bucket: 'backup-bucket', s3_key_format: '/agent-failed/web/%Y/%m/%d/%H/%M%S-$UUID.json.gz' }),
+      expect.objectContaining({ name: 's3', alias: 'logtong_failed', match: 'failed.web', bucket: 'backup-bucket', s3_key_format: '/agent-failed/web/%Y/%m/%d/%H/%M%S-$UUID.json.gz' }),
+      METRICS_OUT(),
     ]);
     expect(runAgent(doc, 'not an access log line')).toEqual({ kind: 'failed' });
   });
@@ -165,7 +180,7 @@ describe('fluentBitConfig', () => {
     for (const engine of [{ type: 'light' }, { type: 'opensearch', buffer: 's3', indexPrefix: 'web', domain: DOMAIN }]) {
       for (const source of [{}, eks]) {
         const doc = read(pipeline({ engine, source, logFormat: multiLine }));
-        const matches = [...(doc.pipeline.filters ?? []), ...doc.pipeline.outputs].map((p) => p.match);
+        const matches = [...(doc.pipeline.filters ?? []), ...logPath(doc).outputs].map((p) => p.match);
         expect({ tag: doc.pipeline.inputs[0].tag, matches }).toEqual({ tag: 'logtong.web.*', matches: matches.map(() => 'logtong.web.*') });
       }
     }
@@ -194,7 +209,8 @@ describe('fluentBitConfig', () => {
       }).pipelines[0];
     const doc = read(syslog('udp', { type: 'opensearch', buffer: 'kinesis', indexPrefix: 'net', domain: DOMAIN }));
     expect(doc.pipeline.inputs).toEqual([
-      expect.objectContaining({ name: 'syslog', mode: 'udp', listen: '0.0.0.0', port: 5140, parser: 'logtong-raw-frame', 'storage.type': 'filesystem' }),
+      expect.objectContaining({ name: 'syslog', alias: 'logtong_in', mode: 'udp', listen: '0.0.0.0', port: 5140, parser: 'logtong-raw-frame', 'storage.type': 'filesystem' }),
+      METRICS_IN('net'),
     ]);
     const [raw] = doc.parsers!;
     expect(raw.name).toBe('logtong-raw-frame');
@@ -209,13 +225,14 @@ describe('fluentBitConfig', () => {
     expect(raw.regex).not.toMatch(/\[/);
     // twice maxLineBytes: a frame too long for the processor still reaches it, to be backed up with the reason
     expect(doc.pipeline.inputs[0].buffer_max_size).toBe('2048KB');
-    expect(doc.pipeline.outputs).toEqual([expect.objectContaining({ name: 'kinesis_streams', stream: 'buf-stream', log_key: 'log' })]);
+    expect(doc.pipeline.outputs).toEqual([expect.objectContaining({ name: 'kinesis_streams', stream: 'buf-stream', log_key: 'log' }), METRICS_OUT('net')]);
     expect(doc.pipeline.filters).toBeUndefined();
-    expect(read(syslog('tcp', { type: 'light' })).pipeline.outputs).toEqual([expect.objectContaining({ name: 's3', bucket: 'buf-bucket', log_key: 'log' })]);
-    const both = read(syslog('tcp_udp', { type: 'light' })).pipeline.inputs;
-    expect(both.map((i) => [i.name, i.mode, i.port])).toEqual([
-      ['syslog', 'tcp', 5140],
-      ['syslog', 'udp', 5140],
+    expect(read(syslog('tcp', { type: 'light' })).pipeline.outputs).toEqual([expect.objectContaining({ name: 's3', bucket: 'buf-bucket', log_key: 'log' }), METRICS_OUT('net')]);
+    // tcp_udp: one input per protocol, each with a name of its own (one name would mix their counters)
+    const both = logPath(read(syslog('tcp_udp', { type: 'light' }))).inputs;
+    expect(both.map((i) => [i.name, i.alias, i.mode, i.port])).toEqual([
+      ['syslog', 'logtong_in_tcp', 'tcp', 5140],
+      ['syslog', 'logtong_in_udp', 'udp', 5140],
     ]);
     expect(() => parseConfig({ syslog: { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d'] }, pipelines: [{ name: 'n', source: { type: 'syslog', protocol: 'tcp', port: 1514, clientCidrs: ['10.0.0.0/8'] }, logFormat: { type: 'syslog' }, engine: { type: 'opensearch', buffer: 'none', indexPrefix: 'n', domain: DOMAIN } }] })).toThrow(
       /buffer: must be kinesis or s3 for a syslog source/,
