@@ -1,26 +1,31 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { ConvertResult } from '../core/light/batches';
+import type { CompactResult } from '../core/light/compaction';
+import { METRIC, type MetricName } from '../core/metric-catalog';
 import { UnbalancedCounts } from '../core/accounting';
 import type { ObjectCounts } from '../core/process-object';
 
-/** The counts that must balance (`RecordsIn = Indexed + Duplicates + Filtered + BackedUp + Deferred`), as metrics. */
-export function addIndexingMetrics(metrics: Metrics, counts: ObjectCounts): void {
-  metrics.addMetric('RecordsIn', MetricUnit.Count, counts.recordsIn);
-  metrics.addMetric('Indexed', MetricUnit.Count, counts.indexed);
-  metrics.addMetric('Duplicates', MetricUnit.Count, counts.duplicates);
-  metrics.addMetric('Filtered', MetricUnit.Count, counts.filtered);
-  metrics.addMetric('BackedUp', MetricUnit.Count, counts.backedUp);
-  metrics.addMetric('Deferred', MetricUnit.Count, counts.deferred);
+/** Counts, each as a metric of its name. */
+function addCounts(metrics: Metrics, counts: Partial<Record<MetricName, number>>): void {
+  for (const [name, value] of Object.entries(counts)) metrics.addMetric(name, MetricUnit.Count, value);
 }
 
-/** A converted Light Engine batch: `RecordsIn = Written + Filtered + BackedUp`; `OutOfProjection` is part of `BackedUp`. */
+/** The counts that must balance (`RecordsIn = Indexed + Duplicates + Filtered + BackedUp + Deferred`), as metrics. */
+export function addIndexingMetrics(metrics: Metrics, c: ObjectCounts): void {
+  addCounts(metrics, { RecordsIn: c.recordsIn, Indexed: c.indexed, Duplicates: c.duplicates, Filtered: c.filtered, BackedUp: c.backedUp, Deferred: c.deferred });
+}
+
+/**
+ * A converted Light Engine batch: `RecordsIn = Written + Filtered + BackedUp`. `OutOfProjection` is part of `BackedUp`:
+ * records Athena's partition projection would never return, so they were backed up (widen engine.projection).
+ */
 export function addConvertMetrics(metrics: Metrics, r: ConvertResult): void {
-  metrics.addMetric('RecordsIn', MetricUnit.Count, r.recordsIn);
-  metrics.addMetric('Written', MetricUnit.Count, r.written);
-  metrics.addMetric('Filtered', MetricUnit.Count, r.filtered);
-  metrics.addMetric('BackedUp', MetricUnit.Count, r.failed);
-  // Records Athena's partition projection would never return, so they were backed up: widen engine.projection.
-  metrics.addMetric('OutOfProjection', MetricUnit.Count, r.outOfProjection);
+  addCounts(metrics, { RecordsIn: r.recordsIn, Written: r.written, Filtered: r.filtered, BackedUp: r.failed, OutOfProjection: r.outOfProjection, FilesWritten: r.files });
+}
+
+/** A compacted partition: the small files merged and the files that replaced them. */
+export function addCompactionMetrics(metrics: Metrics, r: CompactResult): void {
+  addCounts(metrics, { FilesCompacted: r.filesIn, CompactedFilesWritten: r.merges });
 }
 
 /**
@@ -29,7 +34,7 @@ export function addConvertMetrics(metrics: Metrics, r: ConvertResult): void {
  * it count as done.
  */
 export function enforceBalance(metrics: Metrics, what: string, counts: object, balanced: boolean): void {
-  metrics.addMetric('Unbalanced', MetricUnit.Count, balanced ? 0 : 1);
+  metrics.addMetric(METRIC.Unbalanced, MetricUnit.Count, balanced ? 0 : 1);
   if (!balanced) throw new UnbalancedCounts(what, counts);
 }
 
@@ -37,10 +42,10 @@ export function enforceBalance(metrics: Metrics, what: string, counts: object, b
 export async function countingUnbalanced<T>(metrics: Metrics, step: () => Promise<T>): Promise<T> {
   try {
     const r = await step();
-    metrics.addMetric('Unbalanced', MetricUnit.Count, 0);
+    metrics.addMetric(METRIC.Unbalanced, MetricUnit.Count, 0);
     return r;
   } catch (e) {
-    if (e instanceof UnbalancedCounts) metrics.addMetric('Unbalanced', MetricUnit.Count, 1);
+    if (e instanceof UnbalancedCounts) metrics.addMetric(METRIC.Unbalanced, MetricUnit.Count, 1);
     throw e;
   }
 }

@@ -10,9 +10,17 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { METRICS_NAMESPACE, PIPELINE_DIMENSION } from '../core/metric-catalog';
 
 export const logger = new Logger();
-export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Logtong' });
+/**
+ * The pipeline is a default dimension of every metric, beside Powertools' `service`: each pipeline's dashboard and
+ * alarms watch its own functions, which share their service names with every other pipeline's (metric-catalog.ts).
+ */
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
+  ...(process.env.PIPELINE_NAME ? { defaultDimensions: { [PIPELINE_DIMENSION]: process.env.PIPELINE_NAME } } : {}),
+});
 
 export interface EntryOptions {
   /** Publish the metrics the invocation stored, whatever its outcome. @default false */

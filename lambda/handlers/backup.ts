@@ -8,7 +8,9 @@
 import type { SQSRecord } from 'aws-lambda';
 import { requireEnv, s3Client } from '../adapters/aws';
 import { copyDeadLetterObject, deadLetterObjectKey, writeDeadLetter, type DeadLetterObjectCopy } from '../adapters/backup-store';
-import { logger, sqsEntryPoint } from '../adapters/powertools';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logger, metrics, sqsEntryPoint } from '../adapters/powertools';
+import { METRIC } from '../core/metric-catalog';
 import { markDoneOrLog } from '../adapters/s3-objects';
 import { objectsFromMessage, type S3ObjectRef } from '../core/s3-event';
 
@@ -51,7 +53,9 @@ async function backupRecord(record: SQSRecord): Promise<void> {
   const retry = copies.filter((c) => c.status === 'failed');
   // The document already says what is missing; the message comes back so the copy is tried again.
   if (retry.length > 0) throw new Error(`${retry.length} object(s) of message ${record.messageId} could not be copied yet: ${retry[0].error}`);
+  // The dead-letter alarm's metric: a message that could not be processed is in the backup bucket, to look at.
+  metrics.addMetric(METRIC.DeadLetters, MetricUnit.Count, 1);
   logger.warn('dead letter backed up', { key, messageId: record.messageId, objectsCopied: copies.filter((c) => c.status === 'copied').length });
 }
 
-export const handler = sqsEntryPoint(backupRecord);
+export const handler = sqsEntryPoint(backupRecord, { metrics: true });

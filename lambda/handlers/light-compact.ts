@@ -4,7 +4,8 @@
  */
 import type { Context } from 'aws-lambda';
 import { requireEnv, s3Client } from '../adapters/aws';
-import { entryPoint, logger, pipelineRuntime } from '../adapters/pipeline-runtime';
+import { addCompactionMetrics } from '../adapters/metrics';
+import { entryPoint, logger, metrics, pipelineRuntime } from '../adapters/pipeline-runtime';
 import { bucketStore } from '../adapters/s3-store';
 import { compactPartition, pendingBatchIds, type PartitionRef } from '../core/light/compaction';
 import { lightTable } from '../core/light/table';
@@ -15,7 +16,7 @@ const { columns } = lightTable(config.logFormat, parser.fields);
 
 export const handler = entryPoint(async (event: PartitionRef, context: Context) => {
   const s3 = s3Client();
-  return compactPartition(bucketStore(s3, requireEnv('CENTRAL_BUCKET')), {
+  const result = await compactPartition(bucketStore(s3, requireEnv('CENTRAL_BUCKET')), {
     prefix: event.prefix,
     run: event.run,
     columns,
@@ -27,4 +28,6 @@ export const handler = entryPoint(async (event: PartitionRef, context: Context) 
     deadline: Date.now() + context.getRemainingTimeInMillis(),
     log: logger,
   });
-});
+  if (!result.busy) addCompactionMetrics(metrics, result);
+  return result;
+}, { metrics: true });

@@ -9,13 +9,38 @@
  * service, timestamp) and the same Logs Insights queries work across the pipeline; POWERTOOLS_LOG_LEVEL applies.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { requireEnv, s3Client } from '../adapters/aws';
 import { getObjectIfExists, listPage } from '../adapters/s3-objects';
+import { METRIC, METRICS_NAMESPACE, PIPELINE_DIMENSION, SCANNER_SERVICE } from '../core/metric-catalog';
 import { progressLine, runScan, type Progress, type ScanDeps, type ScanTarget } from '../core/scan';
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'logtong-scanner' });
+const service = process.env.POWERTOOLS_SERVICE_NAME ?? SCANNER_SERVICE;
+const logger = new Logger({ serviceName: service });
+// EMF lines on stdout: the awslogs driver sends each line as an event, and CloudWatch extracts the metrics from it.
+const metrics = new Metrics({
+  namespace: METRICS_NAMESPACE,
+  serviceName: service,
+  ...(process.env.PIPELINE_NAME ? { defaultDimensions: { [PIPELINE_DIMENSION]: process.env.PIPELINE_NAME } } : {}),
+});
+
+/** Progress as metrics: what was sent since the last report, so a Sum over any period is what that period sent. */
+function reportSent(progress: Progress | undefined, last: { objects: number; bytes: number }): void {
+  if (!progress) return;
+  metrics.addMetric(METRIC.ObjectsSent, MetricUnit.Count, progress.objectsSent - last.objects);
+  metrics.addMetric(METRIC.BytesSent, MetricUnit.Bytes, progress.bytesSent - last.bytes);
+  metrics.publishStoredMetrics();
+  last.objects = progress.objectsSent;
+  last.bytes = progress.bytesSent;
+}
+
+/** The scanner-failed alarm's metric: 1 for a scan that ended in an error, 0 otherwise (so the alarm sees both). */
+function reportOutcome(failed: boolean): void {
+  metrics.addMetric(METRIC.ScanFailed, MetricUnit.Count, failed ? 1 : 0);
+  metrics.publishStoredMetrics();
+}
 
 interface Settings {
   target: ScanTarget;
@@ -98,7 +123,12 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
 
   let progress: Progress | undefined;
-  const timer = setInterval(() => progress && logger.info('progress', progressLine(progress, Date.now())), s.progressIntervalMs);
+  const sent = { objects: 0, bytes: 0 };
+  const timer = setInterval(() => {
+    if (!progress) return;
+    logger.info('progress', progressLine(progress, Date.now()));
+    reportSent(progress, sent);
+  }, s.progressIntervalMs);
   logger.info('scan starting', { source, suffix: s.target.suffix, queue: s.queueUrl, checkpoint: checkpointUrl });
   try {
     const result = await runScan(s.target, deps(s3, sqs, s), {
@@ -124,6 +154,8 @@ async function main(): Promise<number> {
         logger.info(`stopped; checkpoint written ${at}: a rerun resumes after it and sends no object twice`, { ...line, ...totals });
       }
     }
+    reportSent(progress, sent);
+    reportOutcome(false);
     return 0;
   } finally {
     clearInterval(timer);
@@ -138,6 +170,7 @@ main().then(
     // A ScanError carries the checkpoint written on the way out; otherwise the previous one (if any) stands.
     const checkpoint = (err as { checkpoint?: unknown }).checkpoint;
     logger.error('scan failed; a rerun resumes from the last checkpoint written', { error: err as Error, ...(checkpoint ? { checkpoint } : {}) });
+    reportOutcome(true);
     process.exit(1);
   },
 );

@@ -6,6 +6,7 @@
  * built on here; this file adds what only the deployment needs.
  */
 import { z } from 'zod';
+import { AlarmsSchema } from './alarms';
 import { LogFormatSchema } from '../../lambda/core/config/log-format';
 import { IndexSettingsSchema, INDEXING_FIELDS, INDEX_PREFIX, mustMatch } from '../../lambda/core/config/runtime';
 import { DEFAULT_PROJECTION, MAX_FUTURE_HOURS, isEventHour, partitionLimitProblem, type ProjectionRange } from '../../lambda/core/light/projection';
@@ -157,6 +158,13 @@ const SelfManagedDomain = z
       .optional()
       .meta({ description: 'Secrets Manager secret with `username` and `password`; required for auth basic.' }),
     vpc: VpcSchema.optional(),
+    dashboardsUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s):// URL' })
+      .optional()
+      .meta({
+        description:
+          "OpenSearch Dashboards base URL (`https://dashboards.example.internal:5601`), reached with the cluster's auth: the index bootstrap imports the pipeline's index pattern, dashboards and saved searches there (a failed import is logged, never fails the deploy). Unset: none are imported. Amazon OpenSearch Service domains always get them, at `<endpoint>/_dashboards`.",
+      }),
   })
   .superRefine((d, ctx) => {
     if (d.auth === 'basic' && !d.basicAuthSecretArn) {
@@ -320,6 +328,7 @@ export const PipelineSchema = z
     backupRetentionDays: z.number().int().min(1).default(90).meta({ description: 'Lifetime of failed records in the backup bucket.' }),
     processorMemoryMb: z.number().int().min(128).max(10_240).default(1024),
     processorTimeoutSeconds: z.number().int().min(30).max(900).default(300),
+    alarms: AlarmsSchema,
   })
   .superRefine((p, ctx) => {
     if (p.source.type === 's3' && p.engine.type === 'opensearch' && p.engine.buffer !== 's3') {
@@ -377,6 +386,22 @@ export const ConfigSchema = z
         });
       }
     });
+    // The index template and ISM policy of `<prefix>` match `<prefix>-*`, which also matches the indices of a prefix
+    // `<prefix>-<more>` on the same cluster: two templates of equal priority on one index, which OpenSearch refuses.
+    c.pipelines.forEach((p, i) => {
+      if (p.engine.type !== 'opensearch') return;
+      const a = p.engine;
+      const j = c.pipelines.findIndex((q, k) => k < i && q.engine.type === 'opensearch' && domainOf(q.engine) === domainOf(a) && prefixesOverlap(a.indexPrefix, q.engine.indexPrefix));
+      if (j >= 0) {
+        const other = (c.pipelines[j].engine as typeof a).indexPrefix;
+        const why = other === a.indexPrefix ? 'is also the prefix of' : `and ${other} overlap (one's \`<prefix>-*\` matches the other's indices) with`;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pipelines', i, 'engine', 'indexPrefix'],
+          message: `${a.indexPrefix} ${why} pipelines[${j}] (${c.pipelines[j].name}) on the same cluster; give them prefixes neither of which is the other's followed by "-"`,
+        });
+      }
+    });
     const ports = new Map<string, number>();
     c.pipelines.forEach((p, i) => {
       if (p.source.type !== 'syslog') return;
@@ -389,4 +414,11 @@ export const ConfigSchema = z
     });
   });
 export type Config = z.infer<typeof ConfigSchema>;
+
+const prefixesOverlap = (x: string, y: string) => x === y || x.startsWith(`${y}-`) || y.startsWith(`${x}-`);
+
+/** The cluster an OpenSearch engine writes to, as the config names it. */
+function domainOf(engine: OpenSearchEngineConfig): string {
+  return engine.domain.type === 'aws' ? engine.domain.endpoint : engine.domain.url;
+}
 export type ConfigInput = z.input<typeof ConfigSchema>;

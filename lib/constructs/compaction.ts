@@ -59,7 +59,6 @@ export class Compaction extends Construct {
     const environment = {
       CENTRAL_BUCKET: bucket.bucketName,
       STAGING_BUCKET: props.stagingBucket.bucketName,
-      PIPELINE_NAME: name,
       TABLE_NAME: table,
       COMPACT_MIN_AGE_HOURS: String(props.minAgeHours ?? 24),
       COMPACT_TARGET_BYTES: String((props.targetFileMiB ?? 128) * 1024 ** 2),
@@ -68,6 +67,7 @@ export class Compaction extends Construct {
     const journal = bucket.arnForObjects(`${COMPACTION_JOURNAL_PREFIX}${table}/*`);
 
     this.listFn = new LogtongFunction(this, 'ListFunction', {
+      pipelineName: name,
       handlerName: 'light-compact-list',
       description: `Logtong ${name}: find partitions with small Parquet files to merge`,
       timeout: Duration.minutes(5),
@@ -89,6 +89,7 @@ export class Compaction extends Construct {
     });
 
     this.compactFn = new LogtongFunction(this, 'CompactFunction', {
+      pipelineName: name,
       handlerName: 'light-compact',
       description: `Logtong ${name}: merge the small Parquet files of one partition`,
       timeout: Duration.minutes(15),

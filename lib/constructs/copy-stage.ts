@@ -70,6 +70,7 @@ export class CopyStage extends Construct {
     const markSourceDone = props.markSourceDone ?? false;
 
     this.fn = new LogtongFunction(this, 'Function', {
+      pipelineName: props.pipelineName,
       handlerName: 'copy',
       description: `Logtong ${props.pipelineName}: copy new log objects into the staging bucket`,
       timeout,

@@ -50,12 +50,12 @@ export class DeadLetterBackup extends Construct {
     const owned = sources.filter((s) => s.owned);
 
     this.fn = new LogtongFunction(this, 'Function', {
+      pipelineName: props.pipelineName,
       handlerName: 'backup',
       description: `Logtong ${props.pipelineName}: write dead-lettered messages and the objects they name to the backup bucket`,
       timeout,
       environment: {
         BACKUP_BUCKET: props.backupBucket.bucketName,
-        PIPELINE_NAME: props.pipelineName,
         ...(owned.length > 0 ? { MARK_DONE_BUCKETS: Fn.join(',', owned.map((s) => s.bucket.bucketName)) } : {}),
       },
     });

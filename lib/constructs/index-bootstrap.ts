@@ -5,6 +5,8 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { LogFormat, OpenSearchEngineConfig } from '../config/schema';
+import { compileParser } from '../../lambda/core/formats';
+import { pipelineSavedObjects, toNdjson } from '../../lambda/core/opensearch/saved-objects';
 import { LogtongFunction } from './logtong-function';
 import type { OpenSearchTarget } from './opensearch-target';
 import { acknowledgeWildcardResources } from './private/nag';
@@ -34,6 +36,14 @@ export interface IndexBootstrapProps {
   /** Shards, replicas, rollover and the warm/cold/delete phases of the ISM policy. */
   readonly index: IndexSettings;
 
+  /**
+   * OpenSearch Dashboards base URL the pipeline's saved objects (index pattern, access-log dashboard, saved searches)
+   * are imported into, with the target's auth; `''`: none. A failed import is logged and reported, never fails the
+   * deploy.
+   * @default - `<endpoint>/_dashboards` for Amazon OpenSearch Service; none for a self-managed cluster
+   */
+  readonly dashboardsUrl?: string;
+
   /** @default Duration.minutes(5) */
   readonly timeout?: Duration;
 }
@@ -41,10 +51,13 @@ export interface IndexBootstrapProps {
 /**
  * Creates, at deploy time and idempotently, the index template, the ISM policy, and the first index with its write
  * alias (`lambda/handlers/index-bootstrap.ts` behind the CDK Provider framework, which reports the outcome to
- * CloudFormation so a failing handler fails the deploy instead of hanging it).
+ * CloudFormation so a failing handler fails the deploy instead of hanging it); then imports the pipeline's OpenSearch
+ * Dashboards saved objects (`lambda/core/opensearch/saved-objects.ts`), whose failure only shows as
+ * `SavedObjects: failed` in the resource's data and a warning in the function's log.
  *
  * Resource properties (CloudFormation turns scalars into strings, so structured values are JSON strings):
- * `pipelineName`, `endpoint`, `auth`, `flavor`, `indexPrefix`, `logFormat` (JSON), `index` (JSON), `configHash`.
+ * `pipelineName`, `endpoint`, `auth`, `flavor`, `indexPrefix`, `logFormat` (JSON), `index` (JSON), `dashboardsUrl`
+ * (`''` for none), `configHash`.
  * The target is also in the function's environment (`OPENSEARCH_*`, as for the processor).
  */
 export class IndexBootstrap extends Construct {
@@ -56,6 +69,7 @@ export class IndexBootstrap extends Construct {
     validateTarget(this.node.path, props.target);
 
     this.fn = new LogtongFunction(this, 'Function', {
+      pipelineName: props.pipelineName,
       handlerName: 'index-bootstrap',
       description: `Logtong ${props.pipelineName}: create the index template, ISM policy and write alias`,
       timeout: props.timeout ?? Duration.minutes(5),
@@ -100,9 +114,14 @@ export class IndexBootstrap extends Construct {
       indexPrefix: props.indexPrefix,
       logFormat: JSON.stringify(props.logFormat),
       index: JSON.stringify(props.index),
+      dashboardsUrl: props.dashboardsUrl ?? (props.target.flavor === 'aws' ? `${props.target.endpoint}/_dashboards` : ''),
     };
+    // The objects' content is code, not settings: hashing it re-runs the import on the deploy that changes them.
+    const savedObjects = toNdjson(
+      pipelineSavedObjects({ pipelineName: props.pipelineName, indexPrefix: props.indexPrefix, logFormat: props.logFormat, fields: compileParser(props.logFormat).fields }),
+    );
     const configHash = createHash('sha256')
-      .update(JSON.stringify({ version: INDEX_BOOTSTRAP_VERSION, ...settings }))
+      .update(JSON.stringify({ version: INDEX_BOOTSTRAP_VERSION, ...settings, savedObjects }))
       .digest('hex')
       .slice(0, 16);
     this.resource = new CustomResource(this, 'Resource', {

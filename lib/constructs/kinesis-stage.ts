@@ -61,6 +61,8 @@ export class KinesisStage extends Construct {
   readonly stream: IStream;
   readonly fn: LogtongFunction;
   readonly failureFn: LogtongFunction;
+  /** Where the event source mapping sends the batches it gives up on, read by `failureFn`. */
+  readonly failureQueue: IQueue;
   /** Dead-letter queue of the on-failure queue, for `DeadLetterBackup`. */
   readonly deadLetterQueue: IQueue;
 
@@ -93,6 +95,7 @@ export class KinesisStage extends Construct {
     });
 
     const failures = new WorkQueue(this, 'FailureQueue', { consumerTimeout: timeout });
+    this.failureQueue = failures.queue;
     this.deadLetterQueue = failures.deadLetterQueue;
     this.fn.addEventSource(
       new KinesisEventSource(stream, {
@@ -109,13 +112,13 @@ export class KinesisStage extends Construct {
     );
 
     this.failureFn = new LogtongFunction(this, 'FailureFunction', {
+      pipelineName: props.pipelineName,
       handlerName: 'kinesis-failure',
       description: `Logtong ${props.pipelineName}: read batches the processor gave up on back from the stream into the backup bucket`,
       timeout,
       memoryMiB: 512,
       environment: {
         BACKUP_BUCKET: props.backupBucket.bucketName,
-        PIPELINE_NAME: props.pipelineName,
       },
     });
     this.failureFn.addScopedPolicy({

@@ -75,13 +75,13 @@ export class LightEngineBatch extends Construct {
     const convertTimeout = props.convertTimeout ?? Duration.minutes(15);
 
     this.listFn = new LogtongFunction(this, 'ListFunction', {
+      pipelineName: name,
       handlerName: 'light-list',
       description: `Logtong ${name}: group staged log files into batch manifests`,
       timeout: Duration.minutes(5),
       memoryMiB: 512,
       environment: {
         STAGING_BUCKET: staging.bucketName,
-        PIPELINE_NAME: name,
         BATCH_MAX_BYTES: String((props.batchMaxMiB ?? 512) * 1024 ** 2),
         BATCH_MAX_OBJECTS: String(props.batchMaxObjects ?? 1000),
       },
@@ -115,6 +115,7 @@ export class LightEngineBatch extends Construct {
     staging.encryptionKey?.grantEncryptDecrypt(this.listFn);
 
     this.convertFn = new LogtongFunction(this, 'ConvertFunction', {
+      pipelineName: name,
       handlerName: 'light-convert',
       description: `Logtong ${name}: convert a batch of staged log files into partitioned Parquet`,
       timeout: convertTimeout,

@@ -7,6 +7,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
+import { METRICS_NAMESPACE, serviceName } from '../../lambda/core/metric-catalog';
 import { lambdaEsbuildOptions } from '../build/lambda-esbuild';
 import { acknowledgeWildcardResources, wildcardResources } from './private/nag';
 import type { ScopedGrant } from './scoped-grant';
@@ -35,6 +36,12 @@ export interface LogtongFunctionProps {
    */
   readonly handlerName: string;
 
+  /**
+   * The pipeline it serves: `PIPELINE_NAME` in its environment, which its handler reads and Powertools adds to every
+   * metric as the `pipeline` dimension, so each pipeline's dashboard and alarms see its own functions only.
+   */
+  readonly pipelineName: string;
+
   /** @default - none */
   readonly description?: string;
 
@@ -49,7 +56,7 @@ export interface LogtongFunctionProps {
 
   /**
    * Powertools service name: the `service` key of every log line and the `service` metric dimension.
-   * @default `logtong-<handlerName>`
+   * @default serviceName(handlerName), `logtong-<handlerName>`
    */
   readonly serviceName?: string;
 
@@ -74,6 +81,12 @@ export class LogtongFunction extends NodejsFunction {
 
   /** The execution role; exposed as `IRole` so grants and acknowledgements can target it. */
   readonly executionRole: IRole;
+
+  /** The `service` dimension of its custom metrics. */
+  readonly serviceName: string;
+
+  /** The `pipeline` dimension of its custom metrics. */
+  readonly pipelineName: string;
 
   constructor(scope: Construct, id: string, props: LogtongFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}LogGroup`, {
@@ -112,8 +125,9 @@ export class LogtongFunction extends NodejsFunction {
       applicationLogLevelV2: ApplicationLogLevel.INFO,
       systemLogLevelV2: SystemLogLevel.WARN,
       environment: {
-        POWERTOOLS_SERVICE_NAME: props.serviceName ?? `logtong-${props.handlerName}`,
-        POWERTOOLS_METRICS_NAMESPACE: 'Logtong',
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? serviceName(props.handlerName),
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        PIPELINE_NAME: props.pipelineName,
         // Stack traces in the logs point into the TypeScript sources, not the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
@@ -123,6 +137,8 @@ export class LogtongFunction extends NodejsFunction {
       securityGroups: props.network && [...props.network.securityGroups],
     });
     this.executionRole = role;
+    this.serviceName = props.serviceName ?? serviceName(props.handlerName);
+    this.pipelineName = props.pipelineName;
     if (props.network) {
       // On the CfnRole (which carries the inline policies) so a wildcard added later elsewhere is still reported.
       acknowledgeWildcardResources(

@@ -117,6 +117,8 @@ export class S3Scanner extends Construct {
         CHECKPOINT_BUCKET: props.checkpointBucket.bucketName,
         CHECKPOINT_KEY: this.checkpointKey,
         PROGRESS_INTERVAL_SECONDS: '5',
+        // The `pipeline` dimension of its progress and outcome metrics.
+        PIPELINE_NAME: props.pipelineName,
       },
     });
     Validations.of(this.taskDefinition).acknowledge({

@@ -64,6 +64,8 @@ export interface SyslogReceiverProps {
 export class SyslogReceiver extends Construct {
   readonly service: FargateService;
   readonly securityGroup: SecurityGroup;
+  /** The tasks behind the listener: its healthy and unhealthy host counts are the receivers' health. */
+  readonly targetGroup: NetworkTargetGroup;
 
   constructor(scope: Construct, id: string, props: SyslogReceiverProps) {
     super(scope, id);
@@ -164,6 +166,7 @@ export class SyslogReceiver extends Construct {
       // Fluent Bit's own health endpoint: a UDP port cannot be probed, and it also fails when outputs keep failing.
       healthCheck: { protocol: Protocol.HTTP, port: String(SYSLOG_HEALTH_PORT), path: '/api/v1/health', interval: Duration.seconds(10) },
     });
+    this.targetGroup = targets;
     targets.addTarget(
       // the task's IP is what an IP target group registers; for tcp_udp its TCP mapping names it
       this.service.loadBalancerTarget({ containerName: container.containerName, containerPort: props.port, protocol: udp ? EcsProtocol.UDP : EcsProtocol.TCP }),

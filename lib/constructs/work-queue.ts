@@ -1,5 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -26,14 +25,6 @@ export const BACKLOG_HEADROOM = Duration.days(7);
  * names into the backup bucket server-side, which for a multi-GiB object takes minutes.
  */
 export const DEAD_LETTER_CONSUMER_TIMEOUT = Duration.minutes(15);
-
-/**
- * Age of the oldest message at which a queue's alarm fires. The work queue's is far below the headroom, so an
- * operator hears about a stalled consumer with a week to spare; the dead-letter queue's means its drain into the
- * backup bucket has been failing for a day (SQS measures a dead letter's age from when it was moved there).
- */
-const WORK_QUEUE_ALARM_AGE = Duration.days(2);
-const DEAD_LETTER_ALARM_AGE = Duration.days(1);
 
 /** Objects the queue's messages name (S3 event notifications), so that a dead letter's objects can be backed up. */
 export interface QueuedObjects {
@@ -81,7 +72,7 @@ export interface WorkQueueProps {
 /**
  * An SQS queue with its dead-letter queue: SQS-managed encryption, TLS-only policies, the maximum retention on both,
  * and a redrive that moves a message that cannot be processed to the dead-letter queue (whose consumer writes it to
- * the backup bucket) long before SQS could drop it. Alarms on the age of the oldest message of each.
+ * the backup bucket) long before SQS could drop it. Its alarms are the pipeline monitor's (`watchQueue`).
  */
 export class WorkQueue extends Construct {
   /** The WorkQueue whose dead-letter queue `queue` is, if any: what `DeadLetterBackup` learns its messages from. */
@@ -98,10 +89,6 @@ export class WorkQueue extends Construct {
   readonly deadLetterConsumerTimeout: Duration;
   /** What the messages name. @default - not S3 objects */
   readonly objects?: QueuedObjects;
-  /** Oldest message older than 2 days: the consumer is not keeping up (or not running). */
-  readonly backlogAlarm: Alarm;
-  /** Oldest dead letter older than 1 day: its backup keeps failing, and SQS drops it 14 days after it was first sent. */
-  readonly deadLetterAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: WorkQueueProps) {
     super(scope, id);
@@ -131,16 +118,6 @@ export class WorkQueue extends Construct {
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: this.maxReceiveCount },
     });
     this.queue = queue;
-
-    const path = this.node.path;
-    this.backlogAlarm = oldestMessageAlarm(this, 'BacklogAlarm', queue, WORK_QUEUE_ALARM_AGE, [
-      `${path}: a message has waited over ${WORK_QUEUE_ALARM_AGE.toHumanString()}, the consumer is not keeping up or not running.`,
-      'A message reaches the dead-letter queue (and the backup bucket) only once received; SQS drops it 14 days after it was sent.',
-    ]);
-    this.deadLetterAlarm = oldestMessageAlarm(this, 'DeadLetterAlarm', deadLetterQueue, DEAD_LETTER_ALARM_AGE, [
-      `${path} dead-letter queue: a message has waited over ${DEAD_LETTER_ALARM_AGE.toHumanString()}, its backup keeps failing`,
-      '(see the dead-letter backup function’s errors). SQS drops it 14 days after it was first sent.',
-    ]);
   }
 }
 
@@ -166,16 +143,4 @@ function validateRedrive(path: string, r: { retention: Duration; visibility: Dur
         `${BACKLOG_HEADROOM.toHumanString()} of backlog headroom. Lower maxReceiveCount or the consumer timeout, or raise the retention.`,
     );
   }
-}
-
-function oldestMessageAlarm(scope: Construct, id: string, queue: Queue, age: Duration, description: string[]): Alarm {
-  return new Alarm(scope, id, {
-    alarmDescription: description.join(' '),
-    metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
-    threshold: age.toSeconds(),
-    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: 1,
-    // An idle queue publishes no datapoints; no data is no backlog.
-    treatMissingData: TreatMissingData.NOT_BREACHING,
-  });
 }

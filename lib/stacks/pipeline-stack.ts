@@ -1,15 +1,20 @@
-import { CfnOutput, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { Pipeline } from '../config/schema';
 import { AgentConfig } from '../constructs/agent-config';
+import { FailureTopic } from '../constructs/failure-topic';
 import { AccessLogBucket, BackupBucket } from '../constructs/log-buckets';
+import { PipelineMonitor } from '../constructs/pipeline-monitor';
+import { agentMetricsSource } from '../constructs/private/agent-metrics-source';
+import { NotifyAlarms } from '../constructs/private/notify-alarms';
 import { acknowledgeBucketNotificationsHandler } from '../constructs/private/nag';
 import { SyslogReceiver } from '../constructs/syslog-receiver';
 import { agentConfigProps, type AgentOutput } from './pipeline/agent-config-props';
 import { LightEngine } from './pipeline/light-engine';
 import { OpenSearchEngine } from './pipeline/opensearch-engine';
-import { isStaged, planPipeline, type LightEnginePlan, type OpenSearchEnginePlan, type SyslogSource } from './pipeline/plan';
+import { isStaged, pipelineSummary, planPipeline, type LightEnginePlan, type OpenSearchEnginePlan, type SyslogSource } from './pipeline/plan';
 import { StagedIngest } from './pipeline/staged-ingest';
 import type { SyslogShared } from './syslog-shared-stack';
 
@@ -36,6 +41,10 @@ export interface PipelineStackProps extends StackProps {
  */
 export class PipelineStack extends Stack {
   readonly pipeline: Pipeline;
+  /** The dashboard and alarms; every part adds the rows and alarms of what it creates. */
+  readonly monitor: PipelineMonitor;
+  /** Alarms and failed jobs notify it. */
+  readonly failureTopic: ITopic;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     const { pipeline, pipelineIndex, syslog, ...stackProps } = props;
@@ -50,6 +59,12 @@ export class PipelineStack extends Stack {
     }
 
     const plan = planPipeline(pipeline);
+    this.failureTopic = new FailureTopic(this, 'FailureTopic', { pipelineName: pipeline.name, email: plan.config.notificationEmail });
+    // Every alarm of the stack, wherever a part made it, notifies the topic.
+    Aspects.of(this).add(new NotifyAlarms(this.failureTopic));
+    new CfnOutput(this, 'FailureTopicArn', { value: this.failureTopic.topicArn });
+    this.monitor = new PipelineMonitor(this, 'Monitor', { pipelineName: pipeline.name, summary: pipelineSummary(pipeline, plan), alarms: pipeline.alarms });
+    new CfnOutput(this, 'DashboardUrl', { value: this.monitor.dashboardUrl, description: 'The CloudWatch dashboard of this pipeline.' });
     const accessLogs = new AccessLogBucket(this, 'AccessLogBucket');
     new CfnOutput(this, 'AccessLogBucketName', { value: accessLogs.bucketName });
     const agents = plan.engine === 'light' ? this.lightEngine(plan, accessLogs) : this.openSearchEngine(plan, accessLogs);
@@ -60,9 +75,9 @@ export class PipelineStack extends Stack {
 
   /** Returns what the agents of an agent source write to. */
   private lightEngine(plan: LightEnginePlan, accessLogs: IBucket): AgentOutput | undefined {
-    const ingest = new StagedIngest(this, { pipeline: this.pipeline, intake: plan.intake, accessLogs });
+    const ingest = new StagedIngest(this, { pipeline: this.pipeline, intake: plan.intake, accessLogs, monitor: this.monitor });
     const backup = this.backupBucket(accessLogs);
-    new LightEngine(this, { pipeline: this.pipeline, config: plan.config, staged: ingest, backup, accessLogs });
+    new LightEngine(this, { pipeline: this.pipeline, config: plan.config, staged: ingest, backup, accessLogs, monitor: this.monitor, failureTopic: this.failureTopic });
     return ingest.agentOutput;
   }
 
@@ -71,10 +86,10 @@ export class PipelineStack extends Stack {
     const { intake, config } = plan;
     if (!isStaged(intake)) {
       // Kinesis or the domain itself: the engine holds what the agents write to
-      return new OpenSearchEngine(this, { pipeline: this.pipeline, config, backup: this.backupBucket(accessLogs), indexes: intake }).agentOutput;
+      return new OpenSearchEngine(this, { pipeline: this.pipeline, config, backup: this.backupBucket(accessLogs), indexes: intake, monitor: this.monitor }).agentOutput;
     }
-    const ingest = new StagedIngest(this, { pipeline: this.pipeline, intake, accessLogs });
-    new OpenSearchEngine(this, { pipeline: this.pipeline, config, backup: this.backupBucket(accessLogs), indexes: ingest });
+    const ingest = new StagedIngest(this, { pipeline: this.pipeline, intake, accessLogs, monitor: this.monitor });
+    new OpenSearchEngine(this, { pipeline: this.pipeline, config, backup: this.backupBucket(accessLogs), indexes: ingest, monitor: this.monitor });
     return ingest.agentOutput;
   }
 
@@ -95,6 +110,7 @@ export class PipelineStack extends Stack {
   /** The agents' configuration and policy, and the receivers that run Fluent Bit for a syslog source. */
   private agents(output: AgentOutput, syslog: SyslogShared | undefined): void {
     const agent = new AgentConfig(this, 'Agent', agentConfigProps(this.pipeline, output));
+    this.monitor.watchAgents(output.source.type === 'syslog' ? 'Syslog receivers' : 'Agents', agentMetricsSource(this.pipeline.name));
     for (const grant of output.grants) agent.addToPolicy(grant);
     if (agent.instanceProfile) {
       new CfnOutput(this, 'AgentInstanceProfileName', {
@@ -110,7 +126,7 @@ export class PipelineStack extends Stack {
 
   /** Receivers behind a listener of the shared load balancer. */
   private syslogReceivers(source: SyslogSource, agent: AgentConfig, shared: SyslogShared): void {
-    new SyslogReceiver(this, 'Syslog', {
+    const receiver = new SyslogReceiver(this, 'Syslog', {
       pipelineName: this.pipeline.name,
       protocol: source.protocol,
       port: source.port,
@@ -127,6 +143,7 @@ export class PipelineStack extends Stack {
       cpu: source.cpu,
       memoryMiB: source.memoryMb,
     });
+    this.monitor.watchReceivers(receiver.targetGroup);
     new CfnOutput(this, 'SyslogPort', {
       value: `${source.port}/${source.protocol}`,
       description: `Where this pipeline's syslog clients send (from the configured client CIDRs): this port of the LoadBalancerDnsName output of stack ${shared.stackName}.`,

@@ -382,6 +382,7 @@ describe.each(toOpenSearch.map((p) => [p.name, p] as const))('pipeline %s', (nam
         'BackupBucketName',
         'CopyDeadLetterQueueUrl',
         'CopyQueueUrl',
+        'DashboardUrl',
         'FailureTopicArn',
         'IndexBootstrapRoleArn',
         'ProcessorDeadLetterQueueUrl',

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { objectsFromMessage } from '../../lambda/core/s3-event';
 import { parseCheckpoint, type Checkpoint, type ScanTarget } from '../../lambda/core/scan';
 import { buildScanner, DOCKERFILE } from '../../lambda/scanner/build';
+import { emfMetrics, type EmfMetric } from './harness/cloudwatch-logs';
 import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
 
 jest.setTimeout(120_000);
@@ -47,6 +48,8 @@ interface Run {
   code: number | null;
   signal: NodeJS.Signals | null;
   lines: Array<Record<string, any>>;
+  /** Its embedded-metric-format lines (progress and outcome metrics), apart from the log lines. */
+  metrics: EmfMetric[];
   stderr: string;
 }
 
@@ -76,7 +79,7 @@ function runScanner(opts: RunOptions = {}): Promise<Run> {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const run: Run = { code: null, signal: null, lines: [], stderr: '' };
+    const run: Run = { code: null, signal: null, lines: [], metrics: [], stderr: '' };
     let buffered = '';
     let signalled = false;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -85,6 +88,10 @@ function runScanner(opts: RunOptions = {}): Promise<Run> {
       buffered = parts.pop()!;
       for (const text of parts.filter(Boolean)) {
         const line = JSON.parse(text) as Record<string, any>;
+        if (line._aws) {
+          run.metrics.push(...emfMetrics([text]));
+          continue;
+        }
         run.lines.push(line);
         const signal = signalled ? undefined : opts.onLine?.(line);
         if (signal) {
@@ -251,6 +258,11 @@ describe('one-time load of logs in S3', () => {
 
     const cp = await readCheckpoint();
     expect(cp).toMatchObject({ done: true, objectsSent: MATCHING, runs: 2 });
+    // Its metrics say the same: what this run sent, and a scan that did not fail (the scanner-failed alarm's metric).
+    const sum = (name: string) => run.metrics.filter((m) => m.name === name).reduce((n, m) => n + m.value, 0);
+    expect(sum('ObjectsSent')).toBe(sent.length);
+    expect(sum('BytesSent')).toBe(sent.reduce((n, k) => n + sizes.get(k)!, 0));
+    expect(run.metrics.filter((m) => m.name === 'ScanFailed').map((m) => m.value)).toEqual([0]);
     total.sent += sent.length;
     total.ms += ms;
     console.log(

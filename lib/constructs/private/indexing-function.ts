@@ -43,6 +43,7 @@ export interface IndexingFunctionProps {
  */
 export function indexingFunction(scope: Construct, id: string, props: IndexingFunctionProps): LogtongFunction {
   const fn = new LogtongFunction(scope, id, {
+    pipelineName: props.pipelineName,
     handlerName: props.handlerName,
     description: props.description,
     timeout: props.timeout,

@@ -1,4 +1,5 @@
-import { Aspects, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { compileParser } from '../../../lambda/core/formats';
@@ -6,8 +7,7 @@ import { lightTable } from '../../../lambda/core/light/table';
 import { lightDatabaseName, lightProjection, lightTableName, type LightEngineConfig, type Pipeline } from '../../config/schema';
 import { Compaction } from '../../constructs/compaction';
 import { DeadLetterBackup } from '../../constructs/dlq-backup';
-import { FailureTopic } from '../../constructs/failure-topic';
-import { NotifyAlarms } from '../../constructs/private/notify-alarms';
+import type { PipelineMonitor } from '../../constructs/pipeline-monitor';
 import { GlueTable } from '../../constructs/glue-table';
 import { LightEngineBatch } from '../../constructs/light-engine-batch';
 import { CentralBucket } from '../../constructs/log-buckets';
@@ -25,6 +25,12 @@ export interface LightEngineProps {
 
   /** Receives the central bucket's server access logs. */
   readonly accessLogs: IBucket;
+
+  /** Gets the rows and alarms of the batch, compaction and dead-letter backup. */
+  readonly monitor: PipelineMonitor;
+
+  /** The batch and compaction runs report their failures there. */
+  readonly failureTopic: ITopic;
 }
 
 /**
@@ -36,8 +42,8 @@ export interface LightEngineProps {
  */
 export class LightEngine {
   constructor(scope: Construct, props: LightEngineProps) {
-    const { pipeline, config, staged, backup } = props;
-    new DeadLetterBackup(scope, 'DeadLetterBackup', {
+    const { pipeline, config, staged, backup, monitor } = props;
+    const deadLetters = new DeadLetterBackup(scope, 'DeadLetterBackup', {
       pipelineName: pipeline.name,
       deadLetterQueues: staged.deadLetterQueues,
       backupBucket: backup,
@@ -50,8 +56,7 @@ export class LightEngine {
     const tableName = lightTableName(pipeline);
     const databaseName = lightDatabaseName(pipeline);
     const region = config.region ?? Stack.of(scope).region;
-    const topic = new FailureTopic(scope, 'FailureTopic', { pipelineName: pipeline.name, email: config.notificationEmail });
-    Aspects.of(scope).add(new NotifyAlarms(topic));
+    const topic = props.failureTopic;
     const batch = new LightEngineBatch(scope, 'LightEngine', {
       pipelineName: pipeline.name,
       pipelineConfig: pipeline,
@@ -96,6 +101,14 @@ export class LightEngine {
     new CfnOutput(scope, 'GlueTable', { value: `${databaseName}.${tableName}` });
     new CfnOutput(scope, 'BatchStateMachineArn', { value: batch.stateMachine.stateMachineArn });
     new CfnOutput(scope, 'CompactionStateMachineArn', { value: compaction.stateMachine.stateMachineArn });
-    new CfnOutput(scope, 'FailureTopicArn', { value: topic.topicArn });
+    monitor.watchRuns('Light Engine batch', 'Batch', batch.stateMachine);
+    monitor.watchFunction('Convert', 'Convert', batch.convertFn, { throttles: true });
+    monitor.watchConversion(batch.convertFn);
+    monitor.watchFunction('Batch list', 'BatchList', batch.listFn);
+    monitor.watchRuns('Compaction', 'Compaction', compaction.stateMachine);
+    monitor.watchFunction('Compact', 'Compact', compaction.compactFn);
+    monitor.watchCompaction(compaction.compactFn);
+    monitor.watchFunction('Dead-letter backup', 'DeadLetterBackup', deadLetters.fn);
+    monitor.watchDeadLetterBackup(deadLetters.fn);
   }
 }

@@ -1,6 +1,5 @@
-import { Aspects, CfnOutput, Duration } from 'aws-cdk-lib';
-import { FailureTopic } from '../../constructs/failure-topic';
-import { NotifyAlarms } from '../../constructs/private/notify-alarms';
+import { CfnOutput, Duration } from 'aws-cdk-lib';
+import type { PipelineMonitor } from '../../constructs/pipeline-monitor';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -25,6 +24,9 @@ export interface OpenSearchEngineProps {
 
   /** What is indexed: staged objects, the agents' Kinesis stream, or nothing here (the agents index themselves). */
   readonly indexes: StagedObjects | KinesisStreamIntake | AgentsIndexIntake;
+
+  /** Gets the rows and alarms of the processor, its queue or stream, and the dead-letter backup. */
+  readonly monitor: PipelineMonitor;
 }
 
 /** The function that indexes and the dead-letter queues of its stage. */
@@ -45,10 +47,7 @@ export class OpenSearchEngine {
   readonly agentOutput?: AgentOutput;
 
   constructor(scope: Construct, props: OpenSearchEngineProps) {
-    const { pipeline, config, backup, indexes } = props;
-    const topic = new FailureTopic(scope, 'FailureTopic', { pipelineName: pipeline.name, email: config.notificationEmail });
-    Aspects.of(scope).add(new NotifyAlarms(topic));
-    new CfnOutput(scope, 'FailureTopicArn', { value: topic.topicArn });
+    const { pipeline, config, backup, indexes, monitor } = props;
     const target = openSearchTarget(scope, config);
     let indexer: Indexer | undefined;
     switch (indexes.type) {
@@ -66,11 +65,13 @@ export class OpenSearchEngine {
         break;
     }
     if (indexer) {
-      new DeadLetterBackup(scope, 'DeadLetterBackup', {
+      const deadLetters = new DeadLetterBackup(scope, 'DeadLetterBackup', {
         pipelineName: pipeline.name,
         deadLetterQueues: indexer.deadLetterQueues,
         backupBucket: backup,
       });
+      monitor.watchFunction('Dead-letter backup', 'DeadLetterBackup', deadLetters.fn);
+      monitor.watchDeadLetterBackup(deadLetters.fn);
     }
 
     const bootstrap = new IndexBootstrap(scope, 'IndexBootstrap', {
@@ -79,6 +80,8 @@ export class OpenSearchEngine {
       indexPrefix: config.indexPrefix,
       logFormat: pipeline.logFormat,
       index: config.index,
+      // AWS domains: `<endpoint>/_dashboards`; a self-managed cluster's Dashboards only when configured.
+      ...(config.domain.type === 'self-managed' ? { dashboardsUrl: config.domain.dashboardsUrl ?? '' } : {}),
     });
     new CfnOutput(scope, 'IndexBootstrapRoleArn', {
       value: bootstrap.fn.executionRole.roleArn,
@@ -110,6 +113,9 @@ function processStaged(scope: Construct, props: OpenSearchEngineProps, target: O
   });
   new CfnOutput(scope, 'ProcessorQueueUrl', { value: processor.queue.queueUrl });
   new CfnOutput(scope, 'ProcessorDeadLetterQueueUrl', { value: processor.deadLetterQueue.queueUrl });
+  props.monitor.watchQueue('Processor queue (staged objects to index)', 'Processor', processor);
+  props.monitor.watchFunction('Processor', 'Processor', processor.fn, { throttles: true });
+  props.monitor.watchIndexing(processor.fn);
   return { fn: processor.fn, deadLetterQueues: [...staged.deadLetterQueues, processor.deadLetterQueue] };
 }
 
@@ -137,5 +143,11 @@ function processStream(
     memoryMiB: pipeline.processorMemoryMb,
   });
   new CfnOutput(scope, 'BufferStreamName', { value: kinesis.stream.streamName });
+  const { monitor } = props;
+  monitor.watchStream(kinesis.stream, kinesis.fn);
+  monitor.watchFunction('Kinesis processor', 'Processor', kinesis.fn, { throttles: true });
+  monitor.watchIndexing(kinesis.fn);
+  monitor.watchQueue('Kinesis failures (batches the processor gave up on, read back into the backup bucket)', 'KinesisFailure', { queue: kinesis.failureQueue, deadLetterQueue: kinesis.deadLetterQueue });
+  monitor.watchFunction('Kinesis failure handler', 'KinesisFailure', kinesis.failureFn);
   return { fn: kinesis.fn, deadLetterQueues: [kinesis.deadLetterQueue], stream: kinesis.stream };
 }

@@ -77,3 +77,31 @@ export function isStaged(intake: Intake): intake is StagedIntake {
 function staged(source: Source): StagedIntake {
   return source.type === 's3' ? { type: 'source-bucket', source } : { type: 'buffer-bucket', agents: source };
 }
+
+/** The data path of a plan in one line (markdown), for the top of the pipeline's dashboard. */
+export function pipelineSummary(pipeline: Pipeline, plan: PipelinePlan): string {
+  const { source } = pipeline;
+  const from =
+    source.type === 's3'
+      ? `S3 \`s3://${source.bucketName}/${source.prefix}\` (${source.mode === 'one-time' ? 'one-time scan' : 'event notifications'}) → copy → staging`
+      : `${source.type === 'syslog' ? `syslog clients → load balancer :${source.port}/${source.protocol} → Fluent Bit receivers` : `Fluent Bit agents (${source.platform})`}`;
+  const via = (intake: Intake): string => {
+    switch (intake.type) {
+      case 'source-bucket':
+        return '';
+      case 'buffer-bucket':
+        return ' → S3 buffer → copy → staging';
+      case 'kinesis-stream':
+        return ' → Kinesis';
+      case 'agents-index':
+        return '';
+    }
+  };
+  const to =
+    plan.engine === 'light'
+      ? ' → Light Engine batch → Parquet (Athena), compaction daily'
+      : plan.intake.type === 'agents-index'
+        ? ` → OpenSearch \`${plan.config.indexPrefix}\` (the agents index)`
+        : ` → processor → OpenSearch \`${plan.config.indexPrefix}\``;
+  return `${from}${via(plan.intake)}${to}; failed records → backup bucket.`;
+}

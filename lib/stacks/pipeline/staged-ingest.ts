@@ -7,6 +7,7 @@ import type { Pipeline } from '../../config/schema';
 import { CopyStage } from '../../constructs/copy-stage';
 import { BufferBucket, StagingBucket } from '../../constructs/log-buckets';
 import { S3Scanner } from '../../constructs/s3-scanner';
+import type { PipelineMonitor } from '../../constructs/pipeline-monitor';
 import { importNetwork } from '../imports';
 import { agentsToBufferBucket, type AgentOutput } from './agent-config-props';
 import type { AgentSource, S3Source, StagedIntake } from './plan';
@@ -34,6 +35,9 @@ export interface StagedIngestProps {
 
   /** Receives the server access logs of the buckets created here. */
   readonly accessLogs: IBucket;
+
+  /** Gets the rows and alarms of the scanner and the copy stage. */
+  readonly monitor: PipelineMonitor;
 }
 
 /** The bucket the copy stage reads, and which of its objects. */
@@ -95,7 +99,10 @@ export class StagedIngest implements StagedObjects {
         copyQueue: copy.queue,
         checkpointBucket: staging,
       });
+      props.monitor.watchScanner();
     }
+    props.monitor.watchQueue(`Copy queue (${intake.type === 'source-bucket' ? 'source' : 'buffer'} bucket objects to stage)`, 'Copy', copy);
+    props.monitor.watchFunction('Copy', 'Copy', copy.fn);
 
     this.staging = staging;
     this.deadLetterQueues = [copy.deadLetterQueue];

@@ -1,3 +1,4 @@
+import { ALARMS, ALARMS_BEGIN, ALARMS_END, alarmsMarkdown } from '../../../lib/config/alarms';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,12 +12,13 @@ import { RuntimeConfigSchema } from '../../../lambda/core/config/runtime';
 const root = join(__dirname, '..', '..', '..');
 
 const domain = { type: 'aws', endpoint: 'https://search-logs-abc.us-east-1.es.amazonaws.com', arn: 'arn:aws:es:us-east-1:123456789012:domain/logs' };
-// (each pipeline under its own prefix: two on one bucket with the same rule are refused, see below)
+// (each pipeline under its own key prefix and index prefix: two on one bucket with the same rule, or on one cluster
+// with the same index prefix, are refused, see below)
 const pipeline = (over: Record<string, unknown> = {}) => ({
   name: 'web-access',
   source: { type: 's3', bucketName: 'my-logs', prefix: `${(over.name as string | undefined) ?? 'web-access'}/` },
   logFormat: { type: 'nginx' },
-  engine: { type: 'opensearch', indexPrefix: 'web-access', domain },
+  engine: { type: 'opensearch', indexPrefix: `${(over.name as string | undefined) ?? 'web-access'}-idx`, domain },
   ...over,
 });
 
@@ -65,7 +67,10 @@ describe('config schema', () => {
     const syslog = (name: string, protocol = 'udp') =>
       pipeline({ name, source: { type: 'syslog', protocol, port: 514, clientCidrs: ['10.0.0.0/16'] }, engine: { type: 'light' } });
     const network = { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d'] };
-    expect(problems({ pipelines: [pipeline(), pipeline({ source: { type: 's3', bucketName: 'other-logs' } })] })).toEqual(['pipelines[1] (web-access).name: duplicates pipelines[0]']);
+    expect(problems({ pipelines: [pipeline(), pipeline({ source: { type: 's3', bucketName: 'other-logs' } })] })).toEqual([
+      'pipelines[1] (web-access).name: duplicates pipelines[0]',
+      'pipelines[1] (web-access).engine.indexPrefix: web-access-idx is also the prefix of pipelines[0] (web-access) on the same cluster; give them prefixes neither of which is the other\'s followed by "-"',
+    ]);
     expect(problems({ syslog: network, pipelines: [syslog('a'), syslog('b', 'tcp')] })).toEqual([
       'pipelines[1] (b).source.port: 514 is already a listener of the shared load balancer (pipelines[0])',
     ]);
@@ -90,6 +95,13 @@ describe('config schema', () => {
     ]);
     // disjoint prefixes, disjoint suffixes, another bucket: no rule in common
     expect(parseConfig({ pipelines: [on('a', { prefix: 'nginx/' }), on('b', { prefix: 'apache/', suffix: '.gz' }), on('c', { prefix: 'apache/', suffix: '.log' }), pipeline({ name: 'e' })] }).pipelines).toHaveLength(4);
+    // one cluster: `a-*` (a's template and ISM policy) would also match a-b's indices
+    const indexed = (name: string, indexPrefix: string, url = 'https://search.example.com') =>
+      pipeline({ name, source: { type: 's3', bucketName: `${name}-logs` }, engine: { type: 'opensearch', indexPrefix, domain: { type: 'self-managed', url } } });
+    expect(problems({ pipelines: [indexed('a', 'a'), indexed('b', 'a-b'), indexed('c', 'ab'), indexed('d', 'a'), indexed('e', 'a-b', 'https://other.example.com')] })).toEqual([
+      "pipelines[1] (b).engine.indexPrefix: a-b and a overlap (one's `<prefix>-*` matches the other's indices) with pipelines[0] (a) on the same cluster; give them prefixes neither of which is the other's followed by \"-\"",
+      'pipelines[3] (d).engine.indexPrefix: a is also the prefix of pipelines[0] (a) on the same cluster; give them prefixes neither of which is the other\'s followed by "-"',
+    ]);
     expect(problems({ pipelines: [pipeline({ engine: { type: 'opensearch', indexPrefix: 'x', domain, buffer: 'kinesis' } })] })).toEqual([
       'pipelines[0] (web-access).engine.buffer: must be s3 (the staging bucket) for a source of type s3',
     ]);
@@ -214,5 +226,11 @@ describe('generated docs', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     expect(betweenMarkers(readme, AGENT_DIFFERENCES_BEGIN, AGENT_DIFFERENCES_END, agentDifferencesMarkdown())).toBe(readme);
     for (const d of AGENT_PARSE_DIFFERENCES) expect(readme).toContain(`- \`${d.id}\`: `);
+  });
+
+  it('README documents every alarm of lib/config/alarms.ts (run `npm run docs` after editing them)', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(betweenMarkers(readme, ALARMS_BEGIN, ALARMS_END, alarmsMarkdown())).toBe(readme);
+    for (const name of Object.keys(ALARMS)) expect(readme).toContain(`| \`${name}\` |`);
   });
 });
