@@ -71,7 +71,7 @@ export const ALARMS = {
   scannerFailed: {
     threshold: 1, periodMinutes: 5, evaluationPeriods: 1, unit: 'failed scans per period',
     appliesTo: 'source mode one-time',
-    meaning: 'The one-time scanner task ended in an error.',
+    meaning: 'The one-time scanner task ended in an error. A task that ECS stops from outside (out of memory) reports nothing: the scanner row of the dashboard then shows no more objects sent.',
     action: 'Its log group has the reason. Run it again with the `ScannerRunTaskCommand` output: it resumes from its checkpoint and sends no object twice.',
   },
   agentRetriesFailed: {
