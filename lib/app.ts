@@ -3,6 +3,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Config } from './config/schema';
 import { PipelineStack } from './stacks/pipeline-stack';
 import { SyslogSharedStack } from './stacks/syslog-shared-stack';
+import { ConfigError } from './config/load';
+import { crossAccountSource, SourceAccountStack, sourceStackName } from './stacks/source-account-stack';
 
 /** Stack of the load balancer and cluster the syslog pipelines share. */
 export const SYSLOG_SHARED_STACK = 'LogtongSyslog';
@@ -33,6 +35,15 @@ export function buildApp(app: App, config: Config, options: BuildAppOptions = {}
     (pipeline, pipelineIndex) =>
       new PipelineStack(app, `Logtong-${pipeline.name}`, { pipeline, pipelineIndex, env, ...(pipeline.source.type === 'syslog' ? { syslog } : {}) }),
   );
+  // Cross-account S3 sources: the stack the source account deploys (after the pipeline's), named by pipeline.
+  for (const [i, pipeline] of config.pipelines.entries()) {
+    const cross = crossAccountSource(pipeline, account);
+    if (!cross) continue;
+    if (!cross.pipelineAccount) {
+      throw new ConfigError('pipelines.yaml', [`pipelines[${i}] (${pipeline.name}).source.account: a bucket in another account needs the pipeline's account known at synth: set \`account\` at the top level or synthesize with credentials of that account`]);
+    }
+    new SourceAccountStack(app, sourceStackName(pipeline.name), { source: cross, env: { account: cross.sourceAccount, region } });
+  }
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stacks;
 }

@@ -3,7 +3,9 @@
  * progress as JSON lines, and turns SIGTERM (ECS StopTask, a deployment) into a graceful stop with a checkpoint.
  *
  * Environment: SOURCE_BUCKET, SOURCE_PREFIX, SOURCE_SUFFIX (both may be empty), COPY_QUEUE_URL, CHECKPOINT_BUCKET,
- * CHECKPOINT_KEY, PROGRESS_INTERVAL_SECONDS (default 5), SEND_CONCURRENCY (batches in flight, default 8).
+ * CHECKPOINT_KEY, PROGRESS_INTERVAL_SECONDS (default 5), SEND_CONCURRENCY (batches in flight, default 8);
+ * SOURCE_ROLE_ARN and SOURCE_EXTERNAL_ID for a bucket of another account: the listing uses that role's credentials,
+ * the checkpoint and the queue the task's own.
  *
  * Logging uses the Powertools Logger like the Lambdas, so scanner lines have the same shape (level, message,
  * service, timestamp) and the same Logs Insights queries work across the pipeline; POWERTOOLS_LOG_LEVEL applies.
@@ -12,7 +14,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { requireEnv, s3Client } from '../adapters/aws';
+import { requireEnv, s3Client, sourceS3Client } from '../adapters/aws';
 import { getObjectIfExists, listPage } from '../adapters/s3-objects';
 import { METRIC, METRICS_NAMESPACE, PIPELINE_DIMENSION, SCANNER_SERVICE } from '../core/metric-catalog';
 import { progressLine, runScan, type Progress, type ScanDeps, type ScanTarget } from '../core/scan';
@@ -71,10 +73,10 @@ function settings(): Settings {
   };
 }
 
-function deps(s3: S3Client, sqs: SQSClient, s: Settings): ScanDeps {
+function deps(s3: S3Client, source: S3Client, sqs: SQSClient, s: Settings): ScanDeps {
   const checkpointUrl = `s3://${s.checkpointBucket}/${s.checkpointKey}`;
   return {
-    listPage: (cursor) => listPage(s3, { bucket: s.target.bucket, prefix: s.target.prefix, ...cursor }),
+    listPage: (cursor) => listPage(source, { bucket: s.target.bucket, prefix: s.target.prefix, ...cursor }),
     async sendBatch(entries) {
       const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl: s.queueUrl, Entries: entries.map((e) => ({ Id: e.id, MessageBody: e.body })) }));
       return {
@@ -111,6 +113,7 @@ async function main(): Promise<number> {
   const checkpointUrl = `s3://${s.checkpointBucket}/${s.checkpointKey}`;
   const source = `s3://${s.target.bucket}/${s.target.prefix}`;
   const s3 = s3Client();
+  const sourceS3 = sourceS3Client();
   const sqs = new SQSClient({});
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -131,7 +134,7 @@ async function main(): Promise<number> {
   }, s.progressIntervalMs);
   logger.info('scan starting', { source, suffix: s.target.suffix, queue: s.queueUrl, checkpoint: checkpointUrl });
   try {
-    const result = await runScan(s.target, deps(s3, sqs, s), {
+    const result = await runScan(s.target, deps(s3, sourceS3, sqs, s), {
       signal: stop.signal,
       concurrency: s.concurrency,
       onEvent: (e) => {
@@ -160,6 +163,7 @@ async function main(): Promise<number> {
   } finally {
     clearInterval(timer);
     s3.destroy();
+    if (sourceS3 !== s3) sourceS3.destroy();
     sqs.destroy();
   }
 }

@@ -26,6 +26,10 @@ const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+// STS: 2-1224 characters of [\w+=,.@:/-].
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
 export const VpcSchema = z.strictObject({
   vpcId: z.string().regex(VPC_ID, mustMatch(VPC_ID)),
@@ -59,10 +63,41 @@ const S3Source = z
     prefix: z.string().default('').meta({ description: 'Only objects under this key prefix.' }),
     suffix: z.string().default('').meta({ description: 'Only objects whose key ends with this.' }),
     kmsKeyArn: z.string().regex(KMS_KEY_ARN, mustMatch(KMS_KEY_ARN)).optional().meta({ description: 'KMS key of the source bucket, if SSE-KMS.' }),
+    account: z
+      .string()
+      .regex(ACCOUNT_ID, mustMatch(ACCOUNT_ID))
+      .optional()
+      .meta({
+        description:
+          'Account that owns the bucket, when it is not the pipeline\'s: the copy function and the scanner read it through a role in that account, and the stack `LogtongSource-<pipeline>` (deployed there) holds that role and the bucket\'s notification.',
+      }),
+    roleArn: z
+      .string()
+      .regex(ROLE_ARN, mustMatch(ROLE_ARN))
+      .optional()
+      .meta({
+        description:
+          'With account: an existing role in the source account to assume instead of the one `LogtongSource-<pipeline>` creates; it must trust the pipeline\'s copy and scanner roles with the external ID.',
+      }),
+    externalId: z
+      .string()
+      .regex(EXTERNAL_ID, mustMatch(EXTERNAL_ID))
+      .optional()
+      .meta({
+        description:
+          'With account: the sts:ExternalId the source role requires (default `logtong-<pipeline>`). It guards against a confused deputy, it is not a secret.',
+      }),
   })
   .superRefine((s, ctx) => {
     if (s.mode === 'one-time' && !s.scanner) ctx.addIssue({ code: 'custom', path: ['scanner'], message: 'is required for mode one-time' });
     if (s.mode === 'ongoing' && s.scanner) ctx.addIssue({ code: 'custom', path: ['scanner'], message: 'is only used with mode one-time' });
+    for (const k of ['roleArn', 'externalId'] as const) {
+      if (s[k] !== undefined && !s.account) ctx.addIssue({ code: 'custom', path: [k], message: 'is only used with account (a source bucket in another account)' });
+    }
+    // The role is assumed in the source account: one of another account could not read the bucket without more trust.
+    if (s.roleArn && s.account && s.roleArn.split(':')[4] !== s.account) {
+      ctx.addIssue({ code: 'custom', path: ['roleArn'], message: `must be a role of the source account ${s.account}` });
+    }
   })
   .meta({ title: 'source (type s3)' });
 

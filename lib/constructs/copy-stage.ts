@@ -1,9 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
+import { CfnRole, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { EventType, type IBucket, type NotificationKeyFilter } from 'aws-cdk-lib/aws-s3';
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { CfnQueue, IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LogtongFunction } from './logtong-function';
 import { WorkQueue } from './work-queue';
@@ -42,6 +43,13 @@ export interface CopyStageProps {
    */
   readonly markSourceDone?: boolean;
 
+  /**
+   * The source bucket is in another account: the function reads it only through `roleArn` there (STS AssumeRole
+   * with the external ID), and that account's stack (`LogtongSource-<pipeline>`) subscribes the bucket to the queue.
+   * @default - same account: the function's own role reads the bucket and this stage subscribes the queue
+   */
+  readonly crossAccount?: CrossAccountRead;
+
   /** @default Duration.minutes(5) */
   readonly timeout?: Duration;
 
@@ -50,6 +58,20 @@ export interface CopyStageProps {
 
   /** @default 10 */
   readonly batchSize?: number;
+}
+
+/** How a stage reads a bucket of another account, and the physical names that account's stack refers to. */
+export interface CrossAccountRead {
+  /** The account that owns the bucket. */
+  readonly account: string;
+  /** Role in that account to assume for every read of the bucket. */
+  readonly roleArn: string;
+  /** The `sts:ExternalId` the role's trust policy requires. */
+  readonly externalId: string;
+  /** Physical name of the reader's own role, which the source role's trust policy names. */
+  readonly readerRoleName: string;
+  /** Physical name of the copy queue, which the bucket's notification names (copy stage only). @default - generated */
+  readonly queueName?: string;
 }
 
 /**
@@ -68,6 +90,8 @@ export class CopyStage extends Construct {
     const prefix = props.prefix ?? '';
     const suffix = props.suffix ?? '';
     const markSourceDone = props.markSourceDone ?? false;
+    const cross = props.crossAccount;
+    if (cross && markSourceDone) throw new Error(`${this.node.path}: a bucket of another account is never the pipeline's own (markSourceDone)`);
 
     this.fn = new LogtongFunction(this, 'Function', {
       pipelineName: props.pipelineName,
@@ -79,13 +103,25 @@ export class CopyStage extends Construct {
         STAGING_BUCKET: props.stagingBucket.bucketName,
         STAGING_PREFIX: props.pipelineName,
         ...(markSourceDone ? { MARK_SOURCE_DONE: 'true' } : {}),
+        ...(cross ? { SOURCE_ROLE_ARN: cross.roleArn, SOURCE_EXTERNAL_ID: cross.externalId } : {}),
       },
     });
-    this.fn.addScopedPolicy({
-      actions: ['s3:GetObject', 's3:GetObjectVersion'],
-      resources: [props.sourceBucket.arnForObjects(`${prefix}*`)],
-      reason: 'Reads the source objects this pipeline watches: every key under the configured prefix of the source bucket.',
-    });
+    if (cross) {
+      // The source role's trust policy names this role by ARN, and that stack is deployed apart: the name is fixed.
+      (this.fn.executionRole.node.defaultChild as CfnRole).roleName = cross.readerRoleName;
+      // Everything it may do in the source account is the source role's policy; here only the right to become it.
+      this.fn.addScopedPolicy({
+        actions: ['sts:AssumeRole'],
+        resources: [cross.roleArn],
+        reason: 'Reads the source bucket of another account through the one role that account grants this pipeline.',
+      });
+    } else {
+      this.fn.addScopedPolicy({
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [props.sourceBucket.arnForObjects(`${prefix}*`)],
+        reason: 'Reads the source objects this pipeline watches: every key under the configured prefix of the source bucket.',
+      });
+    }
     this.fn.addScopedPolicy({
       // PutObject covers CreateMultipartUpload / UploadPart(Copy) / CompleteMultipartUpload for objects over 5 GiB.
       actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
@@ -99,17 +135,37 @@ export class CopyStage extends Construct {
         reason: 'Marks a buffered object done (the tag its lifecycle rule expires on) once its copy is staged: keys under the prefix the agents of this pipeline write.',
       });
     }
-    props.sourceKey?.grantDecrypt(this.fn);
+    // Another account's key is the source role's to use (its policy there), not this function's.
+    if (!cross) props.sourceKey?.grantDecrypt(this.fn);
     props.stagingBucket.encryptionKey?.grantEncryptDecrypt(this.fn);
 
     const work = new WorkQueue(this, 'Queue', {
       consumerTimeout: timeout,
       // A dead letter names source objects: the backup keeps them whole, and marks the pipeline's own ones done.
-      objects: { bucket: props.sourceBucket, prefix, encryptionKey: props.sourceKey, owned: markSourceDone },
+      // Not another account's: the backup function may not read it, and records those objects as unreadable (the
+      // dead letter itself, naming them, is kept; the objects stay in their owner's bucket).
+      ...(cross ? {} : { objects: { bucket: props.sourceBucket, prefix, encryptionKey: props.sourceKey, owned: markSourceDone } }),
     });
     this.queue = work.queue;
     this.deadLetterQueue = work.deadLetterQueue;
-    if (props.notifyOnObjectCreated ?? true) {
+    if (cross) {
+      // The source account's stack names the queue by ARN in the bucket's notification: the name is fixed.
+      if (cross.queueName) (work.queue.node.defaultChild as CfnQueue).queueName = cross.queueName;
+      // CDK cannot configure another account's bucket (its stack does); here only the queue admits that one bucket.
+      if (props.notifyOnObjectCreated ?? true) {
+        work.queue.addToResourcePolicy(
+          new PolicyStatement({
+            principals: [new ServicePrincipal('s3.amazonaws.com')],
+            actions: ['sqs:SendMessage'],
+            resources: [work.queue.queueArn],
+            conditions: {
+              StringEquals: { 'aws:SourceAccount': cross.account },
+              ArnEquals: { 'aws:SourceArn': props.sourceBucket.bucketArn },
+            },
+          }),
+        );
+      }
+    } else if (props.notifyOnObjectCreated ?? true) {
       // No filter at all for a whole-bucket source: CDK rejects an empty one.
       const filters: NotificationKeyFilter[] = prefix || suffix ? [{ ...(prefix ? { prefix } : {}), ...(suffix ? { suffix } : {}) }] : [];
       props.sourceBucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.queue), ...filters);

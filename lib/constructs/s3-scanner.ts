@@ -11,13 +11,14 @@ import {
   LogDrivers,
   OperatingSystemFamily,
 } from 'aws-cdk-lib/aws-ecs';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { CfnRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import type { CrossAccountRead } from './copy-stage';
 import { acknowledgeAwsCustomResourceProvider, acknowledgeWildcardResources } from './private/nag';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -65,6 +66,13 @@ export interface S3ScannerProps {
 
   /** @default 512 */
   readonly memoryMiB?: number;
+
+  /**
+   * The bucket is in another account: the task lists it only through `roleArn` there (STS AssumeRole with the
+   * external ID); its own credentials keep the checkpoint and the queue.
+   * @default - same account: the task role lists the bucket
+   */
+  readonly crossAccount?: CrossAccountRead;
 
   /** Run the task once when the stack is created. @default true */
   readonly startOnDeploy?: boolean;
@@ -119,6 +127,7 @@ export class S3Scanner extends Construct {
         PROGRESS_INTERVAL_SECONDS: '5',
         // The `pipeline` dimension of its progress and outcome metrics.
         PIPELINE_NAME: props.pipelineName,
+        ...(props.crossAccount ? { SOURCE_ROLE_ARN: props.crossAccount.roleArn, SOURCE_EXTERNAL_ID: props.crossAccount.externalId } : {}),
       },
     });
     Validations.of(this.taskDefinition).acknowledge({
@@ -127,14 +136,22 @@ export class S3Scanner extends Construct {
     });
 
     const role = this.taskDefinition.taskRole;
-    // Lists the source under the configured prefix only; it reads no object (the copy stage does).
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [props.sourceBucket.bucketArn],
-        ...(prefix ? { conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } } } : {}),
-      }),
-    );
+    const cross = props.crossAccount;
+    if (cross) {
+      // The source role's trust policy names this role by ARN, and that stack is deployed apart: the name is fixed.
+      (role.node.defaultChild as CfnRole).roleName = cross.readerRoleName;
+      // Listing another account's bucket is the source role's right (scoped there to the prefix), not this role's.
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: [cross.roleArn] }));
+    } else {
+      // Lists the source under the configured prefix only; it reads no object (the copy stage does).
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [props.sourceBucket.bucketArn],
+          ...(prefix ? { conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } } } : {}),
+        }),
+      );
+    }
     props.copyQueue.grantSendMessages(role);
     // Its own checkpoint object only, nothing else in the bucket.
     role.addToPrincipalPolicy(

@@ -1,14 +1,15 @@
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { Pipeline } from '../../config/schema';
-import { CopyStage } from '../../constructs/copy-stage';
+import { CopyStage, type CrossAccountRead } from '../../constructs/copy-stage';
 import { BufferBucket, StagingBucket } from '../../constructs/log-buckets';
 import { S3Scanner } from '../../constructs/s3-scanner';
 import type { PipelineMonitor } from '../../constructs/pipeline-monitor';
 import { importNetwork } from '../imports';
+import { crossAccountSource, sourceRoleArn, type CrossAccountSource } from '../source-account-stack';
 import { agentsToBufferBucket, type AgentOutput } from './agent-config-props';
 import type { AgentSource, S3Source, StagedIntake } from './plan';
 
@@ -70,6 +71,8 @@ export class StagedIngest implements StagedObjects {
 
   constructor(scope: Construct, props: StagedIngestProps) {
     const { pipeline, intake, accessLogs } = props;
+    // A source bucket of another account is read through a role there (LogtongSource-<pipeline>); undefined otherwise.
+    const cross = crossAccountSource(pipeline, Stack.of(scope).account);
     const from = intake.type === 'source-bucket' ? sourceBucket(scope, intake.source) : bufferBucket(scope, props, intake.agents);
     const staging = new StagingBucket(scope, 'StagingBucket', {
       serverAccessLogsBucket: accessLogs,
@@ -85,6 +88,7 @@ export class StagedIngest implements StagedObjects {
       stagingBucket: staging,
       notifyOnObjectCreated: from.notify,
       markSourceDone: from.owned,
+      ...(cross ? { crossAccount: crossRead(scope, cross, cross.copyRoleName, cross.queueName) } : {}),
     });
     new CfnOutput(scope, 'StagingBucketName', { value: staging.bucketName });
     new CfnOutput(scope, 'CopyQueueUrl', { value: copy.queue.queueUrl });
@@ -98,6 +102,7 @@ export class StagedIngest implements StagedObjects {
         sourceBucket: from.bucket,
         copyQueue: copy.queue,
         checkpointBucket: staging,
+        ...(cross?.scannerRoleName ? { crossAccount: crossRead(scope, cross, cross.scannerRoleName) } : {}),
       });
       props.monitor.watchScanner();
     }
@@ -108,6 +113,10 @@ export class StagedIngest implements StagedObjects {
     this.deadLetterQueues = [copy.deadLetterQueue];
     this.agentOutput = from.agentOutput;
   }
+}
+
+function crossRead(scope: Construct, x: CrossAccountSource, readerRoleName: string, queueName?: string): CrossAccountRead {
+  return { account: x.sourceAccount, roleArn: sourceRoleArn(scope, x), externalId: x.externalId, readerRoleName, ...(queueName ? { queueName } : {}) };
 }
 
 function sourceBucket(scope: Construct, source: S3Source): CopySource {
@@ -149,6 +158,7 @@ function scan(
     sourceBucket: IBucket;
     copyQueue: IQueue;
     checkpointBucket: IBucket;
+    crossAccount?: CrossAccountRead;
   },
 ): void {
   const { source, settings } = props;
@@ -165,7 +175,10 @@ function scan(
     securityGroups: network.securityGroups,
     cpu: settings.cpu,
     memoryMiB: settings.memoryMb,
-    startOnDeploy: settings.startOnDeploy,
+    // Another account's role cannot trust this stack's roles before they exist, so at this stack's creation it cannot
+    // be assumed yet: the scan is started by hand (ScannerRunTaskCommand) once LogtongSource-<pipeline> is deployed.
+    startOnDeploy: settings.startOnDeploy && !props.crossAccount,
+    ...(props.crossAccount ? { crossAccount: props.crossAccount } : {}),
   });
   new CfnOutput(scope, 'ScannerRunTaskCommand', {
     description: 'Starts the scan by hand (again after a stop it resumes from its checkpoint; delete the checkpoint object to rescan).',
