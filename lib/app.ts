@@ -2,12 +2,11 @@ import { Validations, type App, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Config } from './config/schema';
 import { PipelineStack } from './stacks/pipeline-stack';
-import { SyslogSharedStack } from './stacks/syslog-shared-stack';
 import { ConfigError } from './config/load';
 import { crossAccountSource, SourceAccountStack, sourceStackName } from './stacks/source-account-stack';
+import { SYSLOG_SHARED_STACK, SyslogSharedStack } from './stacks/syslog-shared-stack';
 
-/** Stack of the load balancer and cluster the syslog pipelines share. */
-export const SYSLOG_SHARED_STACK = 'LogtongSyslog';
+export { SYSLOG_SHARED_STACK };
 
 export interface BuildAppOptions {
   /** Run the cdk-nag AwsSolutions pack at synth; unacknowledged errors fail synthesis. @default false */
@@ -20,21 +19,22 @@ export interface BuildAppOptions {
   readonly defaultEnv?: Environment;
 }
 
-/** Adds one `PipelineStack` (`Logtong-<name>`) per pipeline to `app`, in config order. */
+/** Adds one `PipelineStack` (`Logtong-<name>`) per pipeline to `app`, in config order, and the shared syslog stack. */
 export function buildApp(app: App, config: Config, options: BuildAppOptions = {}): PipelineStack[] {
   const account = config.account ?? options.defaultEnv?.account;
   const region = config.region ?? options.defaultEnv?.region;
   const env = account || region ? { account, region } : undefined;
 
-  // Only while a syslog pipeline exists; the name cannot clash with a `Logtong-<pipeline>` stack.
-  const syslog =
-    config.syslog && config.pipelines.some((p) => p.source.type === 'syslog')
-      ? new SyslogSharedStack(app, SYSLOG_SHARED_STACK, { network: config.syslog, env })
-      : undefined;
-  const stacks = config.pipelines.map(
-    (pipeline, pipelineIndex) =>
-      new PipelineStack(app, `Logtong-${pipeline.name}`, { pipeline, pipelineIndex, env, ...(pipeline.source.type === 'syslog' ? { syslog } : {}) }),
-  );
+  const stacks = config.pipelines.map((pipeline) => new PipelineStack(app, `Logtong-${pipeline.name}`, { pipeline, env }));
+  // Always in the app, so the deploy after the last syslog pipeline is removed also removes the load balancer and
+  // cluster (SyslogSharedStack says why the receivers live there too). The name cannot clash with `Logtong-<name>`.
+  new SyslogSharedStack(app, SYSLOG_SHARED_STACK, {
+    network: config.syslog,
+    env,
+    receivers: stacks
+      .filter((s) => s.pipeline.source.type === 'syslog')
+      .map((s) => ({ pipeline: s.pipeline, config: s.agentConfig!.parameter, policy: s.agentConfig!.policy, failureTopic: s.failureTopic })),
+  });
   // Cross-account S3 sources: the stack the source account deploys (after the pipeline's), named by pipeline.
   for (const [i, pipeline] of config.pipelines.entries()) {
     const cross = crossAccountSource(pipeline, account);

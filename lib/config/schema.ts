@@ -444,7 +444,11 @@ export const ConfigSchema = z
       const key = String(p.source.port);
       const first = ports.get(key);
       if (first !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'source', 'port'], message: `${key} is already a listener of the shared load balancer (pipelines[${first}])` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pipelines', i, 'source', 'port'],
+          message: `${key} is already the port of pipelines[${first}] (${c.pipelines[first].name}) on the shared load balancer, which has one listener per port (tcp_udp takes both protocols on one)`,
+        });
       } else ports.set(key, i);
     });
   });

@@ -1,7 +1,8 @@
-import { Aws, Duration } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   AlarmStatusWidget,
+  AlarmWidget,
   ComparisonOperator,
   Dashboard,
   GraphWidget,
@@ -10,10 +11,10 @@ import {
   Row,
   TextWidget,
   TreatMissingData,
+  type IAlarm,
   type IMetric,
   type IWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
-import type { INetworkTargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -90,7 +91,7 @@ export class PipelineMonitor extends Construct {
   /** Console address of the dashboard. */
   readonly dashboardUrl: string;
   /** Every alarm made so far, in data-path order (the dashboard's status widget lists them as they are added). */
-  readonly alarms: Alarm[] = [];
+  readonly alarms: IAlarm[] = [];
 
   private readonly pipelineName: string;
   private readonly settings: AlarmsConfig;
@@ -132,13 +133,19 @@ export class PipelineMonitor extends Construct {
     this.alarm('AgentDropped', 'agentDropped', growth(m(counters.outputDroppedRecords, out), 'dropped records'), title);
   }
 
-  /** The syslog receivers behind their listener: healthy and unhealthy tasks. */
-  watchReceivers(targetGroup: INetworkTargetGroup): void {
-    const unhealthy = targetGroup.metrics.unHealthyHostCount({ statistic: 'Maximum' });
-    this.row(this.source, 'Syslog receivers (ECS tasks behind the load balancer)', [
-      graph('Tasks', [targetGroup.metrics.healthyHostCount({ statistic: 'Minimum' }), unhealthy]),
+  /**
+   * The syslog receivers' health. They run in the shared syslog stack (so that removing a pipeline from the config
+   * removes them with the next deploy), which makes their alarm: here it is found by name and graphed.
+   */
+  watchReceivers(): void {
+    if (!this.settings.receiversUnhealthy.enabled) return;
+    const stack = Stack.of(this);
+    const arn = stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: pipelineAlarmName(this.pipelineName, RECEIVERS_ALARM_ID), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const alarm = Alarm.fromAlarmArn(this, 'ReceiversAlarm', arn);
+    this.row(this.source, 'Syslog receivers (ECS tasks behind the load balancer, in the shared syslog stack)', [
+      new AlarmWidget({ title: 'Unhealthy receiver tasks', alarm, width: 12, height: GRAPH.height }),
     ]);
-    this.alarm('ReceiversUnhealthy', 'receiversUnhealthy', unhealthy, 'Syslog receivers');
+    this.alarms.push(alarm);
   }
 
   /** The one-time scanner: what it sent to the copy queue, and a failed scan. */
@@ -268,22 +275,47 @@ export class PipelineMonitor extends Construct {
    * into the metric's unit (minutes into seconds or milliseconds).
    */
   private alarm(id: string, name: AlarmName, metric: IMetric, subject: string, scale = 1): Alarm | undefined {
-    const s: AlarmSetting = this.settings[name];
-    if (!s.enabled) return undefined;
-    const spec = ALARMS[name];
-    const alarm = new Alarm(this, id, {
-      alarmName: `Logtong-${this.pipelineName}-${id}`,
-      alarmDescription: `${subject}: ${spec.meaning} ${spec.action} (pipelines.yaml: alarms.${name})`.slice(0, 1024),
-      metric: withPeriod(metric, Duration.minutes(s.periodMinutes)),
-      threshold: s.threshold * scale,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: s.evaluationPeriods,
-      // Idle stages publish no datapoints: no data is no problem.
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.alarms.push(alarm);
+    const alarm = configuredAlarm(this, { id, pipelineName: this.pipelineName, name, setting: this.settings[name], metric, subject, scale });
+    if (alarm) this.alarms.push(alarm);
     return alarm;
   }
+}
+
+/** The name of a pipeline's alarm `id`: what an operator sees in a notification, and how another stack finds it. */
+export function pipelineAlarmName(pipelineName: string, id: string): string {
+  return `Logtong-${pipelineName}-${id}`;
+}
+
+/** Id (and name suffix) of the syslog receivers' health alarm, made beside the receivers in the shared syslog stack. */
+export const RECEIVERS_ALARM_ID = 'ReceiversUnhealthy';
+
+export interface ConfiguredAlarmOptions {
+  readonly id: string;
+  readonly pipelineName: string;
+  readonly name: AlarmName;
+  /** The pipeline's `alarms.<name>`. */
+  readonly setting: AlarmSetting;
+  readonly metric: IMetric;
+  /** The stage it watches, first words of its description. */
+  readonly subject: string;
+  /** Converts the configured threshold into the metric's unit (minutes into seconds or milliseconds). @default 1 */
+  readonly scale?: number;
+}
+
+/** An alarm from a pipeline's `alarms.<name>` settings, described from lib/config/alarms.ts; none when disabled. */
+export function configuredAlarm(scope: Construct, o: ConfiguredAlarmOptions): Alarm | undefined {
+  if (!o.setting.enabled) return undefined;
+  const spec = ALARMS[o.name];
+  return new Alarm(scope, o.id, {
+    alarmName: pipelineAlarmName(o.pipelineName, o.id),
+    alarmDescription: `${o.subject}: ${spec.meaning} ${spec.action} (pipelines.yaml: alarms.${o.name})`.slice(0, 1024),
+    metric: withPeriod(o.metric, Duration.minutes(o.setting.periodMinutes)),
+    threshold: o.setting.threshold * (o.scale ?? 1),
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: o.setting.evaluationPeriods,
+    // Idle stages publish no datapoints: no data is no problem.
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
 }
 
 function graph(title: string, left: IMetric[], width: number = GRAPH.width): GraphWidget {

@@ -59,7 +59,8 @@ export interface SyslogReceiverProps {
 /**
  * One syslog pipeline's receivers: Fluent Bit on Fargate behind a listener of the shared internal NLB, scaled on CPU.
  * Only the configured client CIDRs reach the listener port; only the load balancer reaches the tasks. The security
- * group rules on the shared load balancer group are resources of this stack, so they go with the pipeline.
+ * group rules on the shared load balancer group are resources of this construct, so they go with the pipeline's
+ * receivers (made per syslog pipeline by SyslogSharedStack).
  */
 export class SyslogReceiver extends Construct {
   readonly service: FargateService;

@@ -10,29 +10,22 @@ import { PipelineMonitor } from '../constructs/pipeline-monitor';
 import { agentMetricsSource } from '../constructs/private/agent-metrics-source';
 import { NotifyAlarms } from '../constructs/private/notify-alarms';
 import { acknowledgeBucketNotificationsHandler } from '../constructs/private/nag';
-import { SyslogReceiver } from '../constructs/syslog-receiver';
 import { agentConfigProps, type AgentOutput } from './pipeline/agent-config-props';
 import { LightEngine } from './pipeline/light-engine';
 import { OpenSearchEngine } from './pipeline/opensearch-engine';
-import { isStaged, pipelineSummary, planPipeline, type LightEnginePlan, type OpenSearchEnginePlan, type SyslogSource } from './pipeline/plan';
+import { isStaged, pipelineSummary, planPipeline, type LightEnginePlan, type OpenSearchEnginePlan } from './pipeline/plan';
 import { StagedIngest } from './pipeline/staged-ingest';
-import type { SyslogShared } from './syslog-shared-stack';
+import { SYSLOG_SHARED_STACK } from './syslog-shared-stack';
 
 export interface PipelineStackProps extends StackProps {
   /** The validated pipeline (defaults applied by `loadConfig`). */
   readonly pipeline: Pipeline;
-
-  /** Position in `pipelines`, so errors point at `pipelines[i] (name)` like config errors do. */
-  readonly pipelineIndex: number;
-
-  /** The shared load balancer and cluster; required for a syslog source. @default - none */
-  readonly syslog?: SyslogShared;
 }
 
 /**
  * One pipeline, composed of the parts its plan (`planPipeline`) names: the staged ingest when logs are copied into the
  * staging bucket, the OpenSearch engine or the Light Engine, and for sources that run Fluent Bit the agents'
- * configuration and permissions (and, for a syslog source, the receivers that run them).
+ * configuration and permissions (for a syslog source, the receivers that run them are in SyslogSharedStack).
  *
  * The parts (lib/stacks/pipeline/) are not Constructs: what they create are children of this stack, under the ids they
  * had when the stack created everything itself. A scope of their own would change every logical ID below it, and the
@@ -45,18 +38,17 @@ export class PipelineStack extends Stack {
   readonly monitor: PipelineMonitor;
   /** Alarms and failed jobs notify it. */
   readonly failureTopic: ITopic;
+  /** Sources that run Fluent Bit: their configuration and policy. @default - none (an S3 source) */
+  agentConfig?: AgentConfig;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
-    const { pipeline, pipelineIndex, syslog, ...stackProps } = props;
+    const { pipeline, ...stackProps } = props;
     super(scope, id, {
       description: pipeline.description ?? `Logtong pipeline ${pipeline.name}: ${pipeline.source.type} → ${pipeline.engine.type}`,
       ...stackProps,
     });
     this.pipeline = pipeline;
     Tags.of(this).add('logtong:pipeline', pipeline.name);
-    if (pipeline.source.type === 'syslog' && !syslog) {
-      throw new Error(`pipelines[${pipelineIndex}] (${pipeline.name}): a syslog source needs the shared syslog stack`);
-    }
 
     const plan = planPipeline(pipeline);
     this.failureTopic = new FailureTopic(this, 'FailureTopic', { pipelineName: pipeline.name, email: plan.config.notificationEmail });
@@ -68,7 +60,7 @@ export class PipelineStack extends Stack {
     const accessLogs = new AccessLogBucket(this, 'AccessLogBucket');
     new CfnOutput(this, 'AccessLogBucketName', { value: accessLogs.bucketName });
     const agents = plan.engine === 'light' ? this.lightEngine(plan, accessLogs) : this.openSearchEngine(plan, accessLogs);
-    if (agents) this.agents(agents, syslog);
+    if (agents) this.agents(agents);
     // Last: whichever stage subscribed a bucket first created the handler.
     acknowledgeBucketNotificationsHandler(this);
   }
@@ -107,9 +99,10 @@ export class PipelineStack extends Stack {
     return backup;
   }
 
-  /** The agents' configuration and policy, and the receivers that run Fluent Bit for a syslog source. */
-  private agents(output: AgentOutput, syslog: SyslogShared | undefined): void {
+  /** The agents' configuration and policy (for a syslog source, what its receivers in SyslogSharedStack run). */
+  private agents(output: AgentOutput): void {
     const agent = new AgentConfig(this, 'Agent', agentConfigProps(this.pipeline, output));
+    this.agentConfig = agent;
     this.monitor.watchAgents(output.source.type === 'syslog' ? 'Syslog receivers' : 'Agents', agentMetricsSource(this.pipeline.name));
     for (const grant of output.grants) agent.addToPolicy(grant);
     if (agent.instanceProfile) {
@@ -121,32 +114,12 @@ export class PipelineStack extends Stack {
     if (agent.role) new CfnOutput(this, 'AgentRoleArn', { value: agent.role.roleArn });
     new CfnOutput(this, 'AgentPolicyArn', { value: agent.policy.managedPolicyArn });
     new CfnOutput(this, 'AgentConfigParameterName', { value: agent.parameter.parameterName });
-    if (output.source.type === 'syslog' && syslog) this.syslogReceivers(output.source, agent, syslog);
-  }
-
-  /** Receivers behind a listener of the shared load balancer. */
-  private syslogReceivers(source: SyslogSource, agent: AgentConfig, shared: SyslogShared): void {
-    const receiver = new SyslogReceiver(this, 'Syslog', {
-      pipelineName: this.pipeline.name,
-      protocol: source.protocol,
-      port: source.port,
-      clientCidrs: source.clientCidrs,
-      loadBalancer: shared.loadBalancer,
-      loadBalancerSecurityGroup: shared.loadBalancerSecurityGroup,
-      cluster: shared.cluster,
-      vpc: shared.vpc,
-      subnets: shared.subnets,
-      config: agent.parameter,
-      policy: agent.policy,
-      minTasks: source.minTasks,
-      maxTasks: source.maxTasks,
-      cpu: source.cpu,
-      memoryMiB: source.memoryMb,
-    });
-    this.monitor.watchReceivers(receiver.targetGroup);
+    if (output.source.type !== 'syslog') return;
+    const source = output.source;
+    this.monitor.watchReceivers();
     new CfnOutput(this, 'SyslogPort', {
       value: `${source.port}/${source.protocol}`,
-      description: `Where this pipeline's syslog clients send (from the configured client CIDRs): this port of the LoadBalancerDnsName output of stack ${shared.stackName}.`,
+      description: `Where this pipeline's syslog clients send (from the configured client CIDRs): this port of the LoadBalancerDnsName output of stack ${SYSLOG_SHARED_STACK}, which runs the receivers.`,
     });
   }
 }

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { flattenForNag } from '../../lib/constructs/private/nag';
 import { SYSLOG_SHARED_STACK } from '../../lib/app';
-import { KINESIS_DEFAULTS, type Config, type Pipeline } from '../../lib/config/schema';
+import { KINESIS_DEFAULTS, type Pipeline } from '../../lib/config/schema';
 import { build, configOf, exampleConfig, normaliseAssets } from './synth';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -264,15 +264,28 @@ describe.each(scenario((p) => p.source.type === 'fluent-bit' && (p.engine.type =
 describe('syslog', () => {
   const shared = () => get(SYSLOG_SHARED_STACK);
   const syslogPipelines = scenario((p) => p.source.type === 'syslog');
+  /** One pipeline's receivers in the shared stack: the resources under the construct named after it. */
+  const receiversOf = (name: string): Synth => {
+    const prefix = name.replace(/-/g, '');
+    const json = { ...shared().json, Resources: Object.fromEntries(Object.entries(shared().json.Resources as Record<string, Json>).filter(([id]) => id.startsWith(prefix))) };
+    return { json, template: Template.fromJSON(json) };
+  };
 
-  it('one shared stack holds an internal NLB in the configured subnets and the cluster', () => {
+  it('one shared stack holds an internal NLB in the configured subnets, the cluster, and every syslog pipeline\'s receivers', () => {
     expect(normaliseAssets(shared().json)).toMatchSnapshot();
     const [, nlb] = one(shared(), 'AWS::ElasticLoadBalancingV2::LoadBalancer');
     expect(nlb.Properties).toMatchObject({ Type: 'network', Scheme: 'internal', Subnets: example.syslog!.subnetIds });
     one(shared(), 'AWS::ECS::Cluster');
-    // nothing is open until a pipeline adds its listener port
-    const [, sg] = one(shared(), 'AWS::EC2::SecurityGroup');
-    expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
+    // the load balancer's group opens only what a pipeline's receivers add (their ingress rules are resources)
+    const [sgId] = ofType(shared(), 'AWS::EC2::SecurityGroup').find(([id]) => id.startsWith('LoadBalancerSecurityGroup'))!;
+    expect(shared().json.Resources[sgId].Properties.SecurityGroupIngress).toBeUndefined();
+    expect(ofType(shared(), 'AWS::ECS::Service')).toHaveLength(syslogPipelines.length);
+    // the pipeline stacks hold none of it, and take nothing from the shared stack (so removing the last one can delete it)
+    for (const name of syslogPipelines) {
+      expect(ofType(get(name), 'AWS::ECS::Service')).toEqual([]);
+      expect(ofType(get(name), 'AWS::ElasticLoadBalancingV2::Listener')).toEqual([]);
+      expect(JSON.stringify(get(name).json)).not.toContain('Fn::ImportValue');
+    }
   });
 
   it('the examples show a TCP, and a TCP and UDP, listener', () => {
@@ -281,8 +294,8 @@ describe('syslog', () => {
 
   it.each(syslogPipelines)('%s: a listener on its port, clients only from its CIDRs, tasks only from the NLB', (name) => {
     const source = byName(name).source as Extract<Pipeline['source'], { type: 'syslog' }>;
-    const s = get(name);
-    if (byName(name).engine.type === 'opensearch') expect(normaliseAssets(s.json)).toMatchSnapshot();
+    const s = receiversOf(name);
+    if (byName(name).engine.type === 'opensearch') expect(normaliseAssets(get(name).json)).toMatchSnapshot();
     const [, listener] = one(s, 'AWS::ElasticLoadBalancingV2::Listener');
     expect(listener.Properties).toMatchObject({ Port: source.port, Protocol: source.protocol.toUpperCase() });
     const [, tg] = one(s, 'AWS::ElasticLoadBalancingV2::TargetGroup');
@@ -299,7 +312,12 @@ describe('syslog', () => {
     expect(task0.Properties.ContainerDefinitions[0].PortMappings.map((m: Json) => `${m.Protocol}/${m.ContainerPort}`).sort()).toEqual(
       [...protocols.map((p) => `${p}/${source.port}`), 'tcp/2020'].sort(),
     );
-    for (const r of toTasks) expect(JSON.stringify(r.SourceSecurityGroupId)).toContain(`${SYSLOG_SHARED_STACK}:`);
+    for (const r of toTasks) expect(r.SourceSecurityGroupId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^LoadBalancerSecurityGroup/), 'GroupId'] });
+    // what the receivers run, from the pipeline's stack; their health alarm notifies the pipeline's topic
+    expect(JSON.stringify(s.json)).toContain(`Logtong-${name}:ExportsOutput`);
+    const [, alarm] = one(s, 'AWS::CloudWatch::Alarm');
+    expect(alarm.Properties).toMatchObject({ AlarmName: `Logtong-${name}-ReceiversUnhealthy`, MetricName: 'UnHealthyHostCount', Namespace: 'AWS/NetworkELB' });
+    expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain(`Logtong-${name}:ExportsOutputRefFailureTopic`);
     const [, service] = one(s, 'AWS::ECS::Service');
     expect(service.Properties).toMatchObject({ DesiredCount: source.minTasks, LaunchType: 'FARGATE' });
     expect(service.Properties.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe('DISABLED');
@@ -313,11 +331,28 @@ describe('syslog', () => {
     expect(container.Secrets.map((x: Json) => x.Name)).toEqual(['FLUENT_BIT_CONFIG']);
   });
 
-  it('exists only while a syslog pipeline does', () => {
-    const without: Config = configOf({ ...example, pipelines: example.pipelines.filter((p) => p.source.type !== 'syslog') } as never);
-    const { app } = build(without);
-    expect(app.node.tryFindChild(SYSLOG_SHARED_STACK)).toBeUndefined();
-    const withOne: Config = configOf({ ...example, pipelines: [byName(syslogPipelines[0])] } as never);
-    expect(build(withOne).app.node.tryFindChild(SYSLOG_SHARED_STACK)).toBeDefined();
+  it('lives as long as its pipelines: two, one and zero syslog pipelines', () => {
+    const templateOf = (pipelines: Pipeline[]) => {
+      const { app } = build(configOf({ ...example, pipelines } as never));
+      return app.synth().getStackByName(SYSLOG_SHARED_STACK).template as Json;
+    };
+    const resources = (t: Json) => Object.entries(t.Resources as Record<string, Json>);
+    const [a, b] = syslogPipelines.map(byName);
+    const two = templateOf([a, b, byName('web-access')]);
+    const one = templateOf([a, byName('web-access')]);
+    const zero = templateOf([byName('web-access')]);
+    // removing one frees its listener (and port) and leaves the other's resources as they were
+    const prefixOf = (p: Pipeline) => p.name.replace(/-/g, '');
+    const withoutMetadata = (t: Json) => resources(t).filter(([, r]) => r.Type !== 'AWS::CDK::Metadata');
+    expect(Object.fromEntries(withoutMetadata(one))).toEqual(Object.fromEntries(withoutMetadata(two).filter(([id]) => !id.startsWith(prefixOf(b)))));
+    expect(resources(one).filter(([id]) => id.startsWith(prefixOf(b)))).toEqual([]);
+    expect(resources(one).filter(([, r]) => r.Type === 'AWS::ElasticLoadBalancingV2::Listener')).toHaveLength(1);
+    // none: a placeholder of no cost, no load balancer, security group or cluster
+    expect(resources(zero).map(([, r]) => r.Type).filter((t) => t !== 'AWS::CDK::Metadata')).toEqual(['AWS::CloudFormation::WaitConditionHandle']);
+    // without any syslog network in the config at all, too
+    const { app } = build(configOf({ pipelines: [byName('web-access')] } as never));
+    expect(resources(app.synth().getStackByName(SYSLOG_SHARED_STACK).template).map(([, r]) => r.Type).filter((t) => t !== 'AWS::CDK::Metadata')).toEqual([
+      'AWS::CloudFormation::WaitConditionHandle',
+    ]);
   });
 });

@@ -72,7 +72,7 @@ describe('config schema', () => {
       'pipelines[1] (web-access).engine.indexPrefix: web-access-idx is also the prefix of pipelines[0] (web-access) on the same cluster; give them prefixes neither of which is the other\'s followed by "-"',
     ]);
     expect(problems({ syslog: network, pipelines: [syslog('a'), syslog('b', 'tcp')] })).toEqual([
-      'pipelines[1] (b).source.port: 514 is already a listener of the shared load balancer (pipelines[0])',
+      'pipelines[1] (b).source.port: 514 is already the port of pipelines[0] (a) on the shared load balancer, which has one listener per port (tcp_udp takes both protocols on one)',
     ]);
     expect(problems({ pipelines: [pipeline(), syslog('a')] })).toEqual(['syslog: is required: pipelines[1] has a syslog source']);
     expect(problems({ syslog: network, pipelines: [pipeline({ name: 'c', source: { type: 'syslog', protocol: 'tcp', port: 2020, clientCidrs: ['10.0.0.0/16'], minTasks: 3, maxTasks: 2 }, engine: { type: 'light' } })] })).toEqual([
