@@ -37,6 +37,11 @@ export interface AgentTargets {
   backupBucketName?: string;
   /** buffer none: where to index; default from engine.domain (endpoint / url). */
   opensearch?: { host: string; port: string; tls: boolean; httpUser?: string; httpPasswd?: string };
+  /**
+   * Agents in another account (`source.account`): every AWS output assumes this role of the pipeline's account, with
+   * the external ID its trust policy requires. @default - the agents' own credentials
+   */
+  assumeRole?: { roleArn: string; externalId: string };
 }
 
 /** Deployment values as placeholders (the CLI without --outputs, the manifest in cdk.out): Fluent Bit substitutes `${NAME}` from its environment at start. */
@@ -46,6 +51,8 @@ export const AGENT_PLACEHOLDERS = {
   streamName: '${LOGTONG_BUFFER_STREAM}',
   backupBucketName: '${LOGTONG_BACKUP_BUCKET}',
   roleArn: '${LOGTONG_AGENT_ROLE_ARN}',
+  /** Agents in another account: the role of the pipeline's account their outputs assume (output AgentRoleArn). */
+  assumeRoleArn: '${LOGTONG_ASSUME_ROLE_ARN}',
 } as const;
 
 /** The targets of a pipeline's buffer as placeholders (the CLI without --outputs, the manifest in cdk.out). */
@@ -414,11 +421,30 @@ export function fluentBitConfigDocument(pipeline: Pipeline, targets: AgentTarget
   inputs.push(metrics.input);
   outputs.push(metrics.output);
 
+  const assumed = targets.assumeRole ? outputs.map((o) => assumingRole(o, targets.assumeRole!)) : outputs;
   // (no empty `filters:` list: older 3.x readers of the YAML format reject an empty section)
-  const doc: FluentBitConfigDocument = { service, pipeline: { inputs, ...(filters.length ? { filters } : {}), outputs } as FluentBitConfigDocument['pipeline'] };
+  const doc: FluentBitConfigDocument = { service, pipeline: { inputs, ...(filters.length ? { filters } : {}), outputs: assumed } as FluentBitConfigDocument['pipeline'] };
   if (parsers) doc.parsers = parsers;
   if (multiline) doc.multiline_parsers = [multiline];
   return doc;
+}
+
+/**
+ * An AWS output that signs with the credentials of `role` (STS AssumeRole with the external ID) rather than the agent's
+ * own: the option names each Fluent Bit 4.2 plugin reads (plugins/out_<name>/*.c config maps). A self-managed
+ * OpenSearch output signs nothing, so it is left as it is.
+ */
+function assumingRole(output: Plugin, role: { roleArn: string; externalId: string }): Plugin {
+  switch (output.name) {
+    case 's3':
+    case 'kinesis_streams':
+    case 'cloudwatch_logs':
+      return { ...output, role_arn: role.roleArn, external_id: role.externalId };
+    case 'opensearch':
+      return output.aws_auth === 'on' ? { ...output, aws_role_arn: role.roleArn, aws_external_id: role.externalId } : output;
+    default:
+      return output;
+  }
 }
 
 /** The Fluent Bit YAML configuration file of a pipeline. */

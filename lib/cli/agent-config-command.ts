@@ -43,21 +43,32 @@ function stackOutputs(file: string, stack: string): Record<string, string> {
 }
 
 /** The deployment values for this pipeline: from stack outputs, or placeholders. */
-export function agentTargets(pipeline: Pipeline, region: string, outputs?: { file: string; values: Record<string, string> }): AgentTargets & { roleArn?: string } {
+export function agentTargets(
+  pipeline: Pipeline,
+  region: string,
+  outputs?: { file: string; values: Record<string, string> },
+  pipelineAccount?: string,
+): AgentTargets & { roleArn?: string } {
   const need = (key: string): string => {
     if (!outputs) return '';
     const v = outputs.values[key];
     if (typeof v !== 'string' || v === '') throw new UsageError(`--outputs ${outputs.file}: stack Logtong-${pipeline.name} has no output ${key}`);
     return v;
   };
-  const eks = pipeline.source.type === 'fluent-bit' && pipeline.source.platform === 'eks';
+  const source = pipeline.source;
+  const eks = source.type === 'fluent-bit' && source.platform === 'eks';
+  // Agents in another account assume the pipeline's role (AgentRoleArn); their ServiceAccount keeps their own IRSA role.
+  // As the stack decides (crossAccountAgents): the pipeline's own account is no other account.
+  const cross = source.type === 'fluent-bit' && source.account && source.account !== pipelineAccount ? { externalId: source.externalId ?? `logtong-${pipeline.name}` } : undefined;
   const t: AgentTargets & { roleArn?: string } = placeholderTargets(pipeline, region);
   if (eks) t.roleArn = AGENT_PLACEHOLDERS.roleArn;
+  if (cross) t.assumeRole = { roleArn: AGENT_PLACEHOLDERS.assumeRoleArn, externalId: cross.externalId };
   if (!outputs) return t;
   if (t.bucketName) t.bucketName = need('BufferBucketName');
   if (t.streamName) t.streamName = need('BufferStreamName');
   if (t.backupBucketName) t.backupBucketName = need('BackupBucketName');
-  if (eks) t.roleArn = need('AgentRoleArn');
+  if (cross) t.assumeRole = { roleArn: need('AgentRoleArn'), externalId: cross.externalId };
+  else if (eks) t.roleArn = need('AgentRoleArn');
   return t;
 }
 
@@ -82,7 +93,7 @@ export function runAgentConfig(argv: string[], io: AgentConfigIo): void {
   if (values.platform === 'eks' && pipeline.source.platform !== 'eks') throw new UsageError(`pipeline ${pipeline.name} runs its agent on ${pipeline.source.platform}, not eks`);
   const stack = `Logtong-${pipeline.name}`;
   const outputs = values.outputs ? { file: values.outputs, values: stackOutputs(values.outputs, stack) } : undefined;
-  const targets = agentTargets(pipeline, values.region ?? config.region ?? AGENT_PLACEHOLDERS.region, outputs);
+  const targets = agentTargets(pipeline, values.region ?? config.region ?? AGENT_PLACEHOLDERS.region, outputs, config.account);
   try {
     const yaml = fluentBitConfig(pipeline, targets);
     io.stdout.write(values.platform === 'eks' ? eksManifest(pipeline, { roleArn: targets.roleArn!, configYaml: yaml }) : yaml);

@@ -114,6 +114,19 @@ const FluentBitSource = z
       })
       .optional()
       .meta({ description: 'Required for platform eks.' }),
+    account: z
+      .string()
+      .regex(ACCOUNT_ID, mustMatch(ACCOUNT_ID))
+      .optional()
+      .meta({
+        description:
+          "Account the agents run in, when it is not the pipeline's: their outputs assume the role `Logtong-<pipeline>-agent` of the pipeline's account (output AgentRoleArn), which trusts that account with the external ID; give the agents' own instance or IRSA role sts:AssumeRole on it there.",
+      }),
+    externalId: z
+      .string()
+      .regex(EXTERNAL_ID, mustMatch(EXTERNAL_ID))
+      .optional()
+      .meta({ description: 'With account: the sts:ExternalId the agent role requires (default `logtong-<pipeline>`). It guards against a confused deputy, it is not a secret.' }),
     traceErrors: z
       .boolean()
       .default(false)
@@ -124,6 +137,7 @@ const FluentBitSource = z
   })
   .superRefine((s, ctx) => {
     if (s.platform === 'eks' && !s.eks) ctx.addIssue({ code: 'custom', path: ['eks'], message: 'is required for platform eks' });
+    if (s.externalId !== undefined && !s.account) ctx.addIssue({ code: 'custom', path: ['externalId'], message: 'is only used with account (agents in another account)' });
   })
   .meta({ title: 'source (type fluent-bit)' });
 

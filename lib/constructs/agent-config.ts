@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ArnFormat, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
-import { CfnInstanceProfile, FederatedPrincipal, ManagedPolicy, PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
+import { AccountPrincipal, CfnInstanceProfile, FederatedPrincipal, ManagedPolicy, PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import { Unit } from 'aws-cdk-lib/aws-cloudwatch';
 import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ParameterDataType, ParameterTier, StringParameter } from 'aws-cdk-lib/aws-ssm';
@@ -38,6 +38,12 @@ export interface AgentConfigProps {
    * @default - no manifest is written
    */
   readonly eksManifest?: string;
+
+  /**
+   * Agents in another account (ec2 or eks there): instead of an instance or IRSA role of this account, a role named
+   * `roleName` that `account` may assume with `externalId`, holding the policy. @default - agents of this account
+   */
+  readonly crossAccount?: { readonly account: string; readonly externalId: string; readonly roleName: string };
 }
 
 /**
@@ -104,7 +110,18 @@ export class AgentConfig extends Construct {
         'Agents write their own counters into this pipeline’s agent-metrics log group only, one stream per host (the group ARN with `:*` covers its streams). No CreateLogGroup: the stack creates the group; no DescribeLogStreams: Fluent Bit’s cloudwatch_logs output creates its stream and puts events without it.',
     });
 
-    if (props.platform === 'eks') {
+    if (props.crossAccount) {
+      const { account, externalId, roleName } = props.crossAccount;
+      // The other account decides which of its principals may call sts:AssumeRole on it (the agents' instance or IRSA
+      // role); the external ID keeps a third party that knows the ARN from having the account assume it for them.
+      this.role = new Role(this, 'CrossAccountRole', {
+        roleName,
+        description: `Assumed by the Fluent Bit agents of Logtong pipeline ${props.pipelineName} in account ${account}`,
+        assumedBy: new AccountPrincipal(account).withConditions({ StringEquals: { 'sts:ExternalId': externalId } }),
+        managedPolicies: [this.policy],
+      });
+      if (props.platform === 'eks' && props.eksManifest) writeManifest(this, props.eksManifest);
+    } else if (props.platform === 'eks') {
       const { eksOidcProviderArn: oidcProviderArn, eksNamespace: namespace, eksServiceAccountName: serviceAccountName } = props;
       if (!oidcProviderArn || !namespace || !serviceAccountName) {
         throw new Error(`${this.node.path}: platform eks needs the OIDC provider, namespace and ServiceAccount`);

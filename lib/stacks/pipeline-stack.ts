@@ -10,7 +10,7 @@ import { PipelineMonitor } from '../constructs/pipeline-monitor';
 import { agentMetricsSource } from '../constructs/private/agent-metrics-source';
 import { NotifyAlarms } from '../constructs/private/notify-alarms';
 import { acknowledgeBucketNotificationsHandler } from '../constructs/private/nag';
-import { agentConfigProps, type AgentOutput } from './pipeline/agent-config-props';
+import { agentConfigProps, crossAccountAgents, type AgentOutput } from './pipeline/agent-config-props';
 import { LightEngine } from './pipeline/light-engine';
 import { OpenSearchEngine } from './pipeline/opensearch-engine';
 import { isStaged, pipelineSummary, planPipeline, type LightEnginePlan, type OpenSearchEnginePlan } from './pipeline/plan';
@@ -101,7 +101,7 @@ export class PipelineStack extends Stack {
 
   /** The agents' configuration and policy (for a syslog source, what its receivers in SyslogSharedStack run). */
   private agents(output: AgentOutput): void {
-    const agent = new AgentConfig(this, 'Agent', agentConfigProps(this.pipeline, output));
+    const agent = new AgentConfig(this, 'Agent', agentConfigProps(this.pipeline, output, crossAccountAgents(this, this.pipeline)));
     this.agentConfig = agent;
     this.monitor.watchAgents(output.source.type === 'syslog' ? 'Syslog receivers' : 'Agents', agentMetricsSource(this.pipeline.name));
     for (const grant of output.grants) agent.addToPolicy(grant);

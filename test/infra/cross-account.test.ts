@@ -25,7 +25,12 @@ type PipelineInput = ConfigInput['pipelines'][number];
 const pipeline = (name: string, source: Record<string, unknown>, engine: PipelineInput['engine'] = OPENSEARCH): PipelineInput =>
   ({ name, source: { type: 's3', bucketName: `${name}-logs`, ...source }, logFormat: { type: 'json' }, engine }) as PipelineInput;
 
-/** Both engines, both modes, the synthesized role and an existing one. */
+const AGENT_ACCOUNT = '333333333333';
+const OIDC = `arn:aws:iam::${AGENT_ACCOUNT}:oidc-provider/oidc.eks.${REGION}.amazonaws.com/id/0A1B2C3D4E5F60718293A4B5C6D7E8F9`;
+const agents = (name: string, source: Record<string, unknown>, engine: PipelineInput['engine']): PipelineInput =>
+  ({ name, source: { type: 'fluent-bit', platform: 'ec2', logPaths: ['/var/log/app/*.log'], ...source }, logFormat: { type: 'json' }, engine }) as PipelineInput;
+
+/** Both engines, both modes, the synthesized role and an existing one; agents of another account (ec2 and eks). */
 const crossConfig = (): Config =>
   configOf({
     account: PIPELINE_ACCOUNT,
@@ -34,6 +39,8 @@ const crossConfig = (): Config =>
       pipeline('xa-ongoing', { account: SOURCE_ACCOUNT, prefix: 'app/', suffix: '.gz', kmsKeyArn: SOURCE_KEY }),
       pipeline('xa-scan', { account: SOURCE_ACCOUNT, mode: 'one-time', prefix: 'old/', scanner: { vpc: VPC } }, LIGHT),
       pipeline('xa-role', { account: SOURCE_ACCOUNT, roleArn: EXISTING_ROLE, externalId: 'agreed-id' }, LIGHT),
+      agents('xa-agents', { account: AGENT_ACCOUNT }, { ...OPENSEARCH, indexPrefix: 'agents', buffer: 'kinesis' }),
+      agents('xa-eks', { account: AGENT_ACCOUNT, externalId: 'their-id', platform: 'eks', eks: { clusterName: 'apps', oidcProviderArn: OIDC } }, LIGHT),
     ],
   } as ConfigInput);
 
@@ -51,6 +58,11 @@ const stack = (name: string): Json => {
   return t;
 };
 const ofType = (t: Json, type: string): Array<[string, Json]> => Object.entries(t.Resources as Record<string, Json>).filter(([, r]) => r.Type === type);
+const one = (t: Json, type: string): [string, Json] => {
+  const found = ofType(t, type);
+  expect(found).toHaveLength(1);
+  return found[0];
+};
 const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 const statements = (t: Json, type: string, prop: string): Json[] => ofType(t, type).flatMap(([, r]) => asArray(r.Properties[prop]?.Statement));
 /** Every statement of every IAM policy (inline policies of roles included) of a template. */
@@ -72,7 +84,7 @@ describe('source account stack', () => {
   it('is made for each cross-account source, in the source account and the pipeline region', () => {
     expect([...synthesized.keys()].sort()).toEqual(
       // (LogtongSyslog is always in the app: a placeholder without syslog pipelines)
-      ['Logtong-xa-ongoing', 'Logtong-xa-role', 'Logtong-xa-scan', 'LogtongSource-xa-ongoing', 'LogtongSource-xa-role', 'LogtongSource-xa-scan', 'LogtongSyslog'].sort(),
+      ['Logtong-xa-agents', 'Logtong-xa-eks', 'Logtong-xa-ongoing', 'Logtong-xa-role', 'Logtong-xa-scan', 'LogtongSource-xa-ongoing', 'LogtongSource-xa-role', 'LogtongSource-xa-scan', 'LogtongSyslog'].sort(),
     );
     const manifest = JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
     expect(manifest.artifacts['LogtongSource-xa-ongoing'].environment).toBe(`aws://${SOURCE_ACCOUNT}/${REGION}`);
@@ -203,6 +215,52 @@ function Stack_resolveArn(x: Json): string {
   if (typeof x === 'string') return x;
   return (x['Fn::Join'][1] as Json[]).map((p) => (typeof p === 'string' ? p : p.Ref === 'AWS::Partition' ? 'aws' : JSON.stringify(p))).join('');
 }
+
+describe('agents in another account', () => {
+  it.each([
+    ['xa-agents', 'logtong-xa-agents'],
+    ['xa-eks', 'their-id'],
+  ])('%s: one role its agents assume, trusted by their account with the external ID %s, holding the agent policy', (name, externalId) => {
+    const t = stack(`Logtong-${name}`);
+    const roles = ofType(t, 'AWS::IAM::Role').filter(([id]) => id.startsWith('Agent'));
+    expect(roles).toHaveLength(1);
+    const [, role] = roles[0];
+    expect(role.Properties.RoleName).toBe(`Logtong-${name}-agent`);
+    expect(asArray(role.Properties.AssumeRolePolicyDocument.Statement)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        // the partition is a literal for a stack of a known region (@aws-cdk/core:enablePartitionLiterals)
+        Principal: { AWS: `arn:aws:iam::${AGENT_ACCOUNT}:root` },
+        Condition: { StringEquals: { 'sts:ExternalId': externalId } },
+      },
+    ]);
+    const [policyId] = one(t, 'AWS::IAM::ManagedPolicy');
+    expect(role.Properties.ManagedPolicyArns).toEqual([{ Ref: policyId }]);
+    // no instance profile or IRSA role of this account: the agents' own identity lives in theirs
+    expect(ofType(t, 'AWS::IAM::InstanceProfile')).toEqual([]);
+    expect(JSON.stringify(t)).not.toContain('AssumeRoleWithWebIdentity');
+    expect(t.Outputs.AgentRoleArn.Value).toEqual({ 'Fn::GetAtt': [roles[0][0], 'Arn'] });
+    // every AWS output of the configuration assumes it
+    const [, parameter] = one(t, 'AWS::SSM::Parameter');
+    const yaml = JSON.stringify(parameter.Properties.Value);
+    const outputs = yaml.split('- name: ').slice(1).filter((o) => /^(s3|kinesis_streams|cloudwatch_logs)\b/.test(o));
+    expect(outputs.length).toBeGreaterThanOrEqual(2);
+    for (const o of outputs) {
+      expect(o).toContain(`role_arn: arn:`);
+      expect(o).toContain(`:role/Logtong-${name}-agent`);
+      expect(o).toContain(`external_id: ${externalId}`);
+    }
+  });
+
+  it('agents in the pipeline account keep their instance role (no cross-account role)', () => {
+    const config = configOf({ account: PIPELINE_ACCOUNT, region: REGION, pipelines: [agents('same-agents', { account: PIPELINE_ACCOUNT }, LIGHT)] } as ConfigInput);
+    const t = build(config).app.synth().getStackByName('Logtong-same-agents').template as Json;
+    expect(ofType(t, 'AWS::IAM::InstanceProfile')).toHaveLength(1);
+    expect(JSON.stringify(t)).not.toContain('sts:ExternalId');
+    expect(JSON.stringify(t)).not.toContain('role_arn');
+  });
+});
 
 describe('same account', () => {
   const sameConfig = (account?: string) =>

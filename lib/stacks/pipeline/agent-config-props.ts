@@ -2,7 +2,7 @@
  * The agents' side of a pipeline: where they write (as their Fluent Bit configuration names it) with what they may do
  * there, and the AgentConfig props rendered from it.
  */
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -93,17 +93,52 @@ export function agentsToDomain(
   };
 }
 
+/** Agents in another account: the role of this account they assume, with its external ID. */
+export interface CrossAccountAgents {
+  /** The agents' account, which the role trusts. */
+  readonly account: string;
+  readonly externalId: string;
+  /** Fixed, so the configuration (and `logtong agent-config` without outputs) can name it before it exists. */
+  readonly roleName: string;
+  readonly roleArn: string;
+}
+
+/** The cross-account part of a fluent-bit source, or undefined when the agents run in the pipeline's account. */
+export function crossAccountAgents(scope: Construct, pipeline: Pipeline): CrossAccountAgents | undefined {
+  const source = pipeline.source;
+  if (source.type !== 'fluent-bit' || !source.account) return undefined;
+  const stack = Stack.of(scope);
+  if (!Token.isUnresolved(stack.account) && stack.account === source.account) return undefined;
+  const roleName = agentRoleName(pipeline.name);
+  return {
+    account: source.account,
+    externalId: source.externalId ?? `logtong-${pipeline.name}`,
+    roleName,
+    roleArn: stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: roleName }),
+  };
+}
+
+/** The role agents of another account assume. */
+export const agentRoleName = (pipelineName: string) => `Logtong-${pipelineName}-agent`;
+
 /**
  * The agent configuration of a pipeline, pointing at what this stack created (tokens, resolved at deploy time). The
  * EKS manifest written to cdk.out cannot hold tokens: it carries the same placeholders as `logtong agent-config`
  * without `--outputs`.
  */
-export function agentConfigProps(pipeline: Pipeline, output: AgentOutput): AgentConfigProps {
-  const { source, targets } = output;
+export function agentConfigProps(pipeline: Pipeline, output: AgentOutput, cross?: CrossAccountAgents): AgentConfigProps {
+  const { source } = output;
+  const assumeRole = cross ? { roleArn: cross.roleArn, externalId: cross.externalId } : undefined;
+  const targets: AgentTargets = { ...output.targets, ...(assumeRole ? { assumeRole } : {}) };
   const configYaml = generated(() => fluentBitConfig(pipeline, targets));
+  const crossAccount = cross ? { crossAccount: { account: cross.account, externalId: cross.externalId, roleName: cross.roleName } } : {};
   if (source.type === 'syslog') return { pipelineName: pipeline.name, platform: 'ecs', configYaml };
-  if (source.platform === 'ec2' || !source.eks) return { pipelineName: pipeline.name, platform: 'ec2', configYaml };
-  const placeholders: AgentTargets = { ...placeholderTargets(pipeline), ...(targets.keyPrefix ? { keyPrefix: targets.keyPrefix } : {}) };
+  if (source.platform === 'ec2' || !source.eks) return { pipelineName: pipeline.name, platform: 'ec2', configYaml, ...crossAccount };
+  const placeholders: AgentTargets = {
+    ...placeholderTargets(pipeline),
+    ...(targets.keyPrefix ? { keyPrefix: targets.keyPrefix } : {}),
+    ...(assumeRole ? { assumeRole: { roleArn: AGENT_PLACEHOLDERS.assumeRoleArn, externalId: assumeRole.externalId } } : {}),
+  };
   return {
     pipelineName: pipeline.name,
     platform: 'eks',
@@ -112,6 +147,7 @@ export function agentConfigProps(pipeline: Pipeline, output: AgentOutput): Agent
     eksNamespace: source.eks.namespace,
     eksServiceAccountName: agentServiceAccountName(pipeline.name),
     eksManifest: generated(() => eksManifest(pipeline, { roleArn: AGENT_PLACEHOLDERS.roleArn, configYaml: fluentBitConfig(pipeline, placeholders) })),
+    ...crossAccount,
   };
 }
 

@@ -60,6 +60,15 @@ export interface LocalTargets {
    * the metrics path is left out.
    */
   cloudwatchLogs?: { port: number; certificateFile: string };
+  /**
+   * Where the outputs that assume a role (`role_arn`; `aws_role_arn` on opensearch: agents in another account) call
+   * STS AssumeRole instead of sts.<region>.amazonaws.com: `sts_endpoint` (`aws_sts_endpoint`) is set to `host`. Fluent
+   * Bit 4.2.2's STS client always connects with TLS to port 443 of that host, verifying with the output's own TLS
+   * settings (src/aws/flb_aws_credentials_sts.c), so `tls.ca_file` is set to `certificateFile`; an output that already
+   * trusts another certificate (kinesis, CloudWatch Logs above) must trust the same one (or this throws). Outputs
+   * without a role are left as they are. Default: off (an output with a role would call AWS STS).
+   */
+  sts?: { host: string; certificateFile: string };
   /** Keep the generated instance aliases (the instance names the agent-metrics filters match); default: left out. */
   aliases?: boolean;
   /** Per-plugin timing overrides the test applies (e.g. `{ s3: { upload_timeout: '3s' } }`). */
@@ -115,6 +124,14 @@ export function localize(doc: FluentBitConfigDocument, t: LocalTargets): FluentB
       out.endpoint = '127.0.0.1';
       out.port = t.cloudwatchLogs.port;
       out['tls.ca_file'] = t.cloudwatchLogs.certificateFile;
+    }
+    if (t.sts && (out.role_arn !== undefined || out.aws_role_arn !== undefined)) {
+      out[out.aws_role_arn !== undefined ? 'aws_sts_endpoint' : 'sts_endpoint'] = t.sts.host;
+      const trusted = out['tls.ca_file'];
+      if (typeof trusted === 'string' && trusted !== t.sts.certificateFile && !fs.readFileSync(trusted).equals(fs.readFileSync(t.sts.certificateFile))) {
+        throw new Error(`localize: output ${name} trusts ${trusted}, and its STS client (same TLS settings) would have to trust ${t.sts.certificateFile}: use one certificate`);
+      }
+      out['tls.ca_file'] = t.sts.certificateFile;
     }
     if (!t.aliases) delete out.alias;
     Object.assign(out, t.timing?.[name] ?? {});
