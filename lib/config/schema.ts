@@ -31,6 +31,17 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 // STS: 2-1224 characters of [\w+=,.@:/-].
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
+/** `account` of a source in another account (S3 bucket owner, or where the agents run). */
+const otherAccount = (description: string) => z.string().regex(ACCOUNT_ID, mustMatch(ACCOUNT_ID)).optional().meta({ description });
+
+/** `externalId` of the role assumed across accounts. */
+const externalIdOf = (role: string) =>
+  z
+    .string()
+    .regex(EXTERNAL_ID, mustMatch(EXTERNAL_ID))
+    .optional()
+    .meta({ description: `With account: the sts:ExternalId ${role} requires (default \`logtong-<pipeline>\`). It guards against a confused deputy, it is not a secret.` });
+
 export const VpcSchema = z.strictObject({
   vpcId: z.string().regex(VPC_ID, mustMatch(VPC_ID)),
   subnetIds: z.array(z.string().regex(SUBNET_ID, mustMatch(SUBNET_ID))).min(1).meta({ description: 'Private subnets the functions (or tasks) are placed in.' }),
@@ -63,14 +74,9 @@ const S3Source = z
     prefix: z.string().default('').meta({ description: 'Only objects under this key prefix.' }),
     suffix: z.string().default('').meta({ description: 'Only objects whose key ends with this.' }),
     kmsKeyArn: z.string().regex(KMS_KEY_ARN, mustMatch(KMS_KEY_ARN)).optional().meta({ description: 'KMS key of the source bucket, if SSE-KMS.' }),
-    account: z
-      .string()
-      .regex(ACCOUNT_ID, mustMatch(ACCOUNT_ID))
-      .optional()
-      .meta({
-        description:
-          'Account that owns the bucket, when it is not the pipeline\'s: the copy function and the scanner read it through a role in that account, and the stack `LogtongSource-<pipeline>` (deployed there) holds that role and the bucket\'s notification.',
-      }),
+    account: otherAccount(
+      'Account that owns the bucket, when it is not the pipeline\'s: the copy function and the scanner read it through a role in that account, and the stack `LogtongSource-<pipeline>` (deployed there) holds that role and the bucket\'s notification.',
+    ),
     roleArn: z
       .string()
       .regex(ROLE_ARN, mustMatch(ROLE_ARN))
@@ -79,14 +85,7 @@ const S3Source = z
         description:
           'With account: an existing role in the source account to assume instead of the one `LogtongSource-<pipeline>` creates; it must trust the pipeline\'s copy and scanner roles with the external ID.',
       }),
-    externalId: z
-      .string()
-      .regex(EXTERNAL_ID, mustMatch(EXTERNAL_ID))
-      .optional()
-      .meta({
-        description:
-          'With account: the sts:ExternalId the source role requires (default `logtong-<pipeline>`). It guards against a confused deputy, it is not a secret.',
-      }),
+    externalId: externalIdOf('the source role'),
   })
   .superRefine((s, ctx) => {
     if (s.mode === 'one-time' && !s.scanner) ctx.addIssue({ code: 'custom', path: ['scanner'], message: 'is required for mode one-time' });
@@ -114,19 +113,10 @@ const FluentBitSource = z
       })
       .optional()
       .meta({ description: 'Required for platform eks.' }),
-    account: z
-      .string()
-      .regex(ACCOUNT_ID, mustMatch(ACCOUNT_ID))
-      .optional()
-      .meta({
-        description:
-          "Account the agents run in, when it is not the pipeline's: their outputs assume the role `Logtong-<pipeline>-agent` of the pipeline's account (output AgentRoleArn), which trusts that account with the external ID; give the agents' own instance or IRSA role sts:AssumeRole on it there.",
-      }),
-    externalId: z
-      .string()
-      .regex(EXTERNAL_ID, mustMatch(EXTERNAL_ID))
-      .optional()
-      .meta({ description: 'With account: the sts:ExternalId the agent role requires (default `logtong-<pipeline>`). It guards against a confused deputy, it is not a secret.' }),
+    account: otherAccount(
+      "Account the agents run in, when it is not the pipeline's: their outputs assume the role `Logtong-<pipeline>-agent` of the pipeline's account (output AgentRoleArn), which trusts that account with the external ID; give the agents' own instance or IRSA role sts:AssumeRole on it there.",
+    ),
+    externalId: externalIdOf('the agent role'),
     traceErrors: z
       .boolean()
       .default(false)
