@@ -10,7 +10,7 @@ import { buildSync } from 'esbuild';
 import { lambdaEsbuildOptions } from '../lib/build/lambda-esbuild';
 
 const root = path.resolve(__dirname, '..');
-// Beside run.ts, so the bundle's __dirname-relative paths (../../shared/corpora) hold; git ignores *.js.
+// Beside run.ts, so the bundle's __dirname-relative paths (../test/fixtures/corpora) hold; git ignores *.js.
 const outfile = path.join(__dirname, 'run.bundle.js');
 buildSync(
   lambdaEsbuildOptions({

@@ -2,7 +2,7 @@
  * Light Engine writer benchmark: raw nginx-combined lines → parse → Parquet, per candidate writer; the last part of
  * `npm run bench` (`npm run bench -- --only light` runs it alone; one measurement: `--le-child logtong --lines N`).
  *
- * Input: the Apache combined corpus (../shared/corpora, same shape as nginx combined) cycled to N lines, parsed with
+ * Input: the Apache combined corpus (test/fixtures/corpora, same shape as nginx combined) cycled to N lines, parsed with
  * the nginx parser (default combined log_format), written with each writer to a sink that only counts bytes.
  * Every writer runs in its own child process so peak RSS (VmHWM, bench/peak-rss.ts) is that writer's alone.
  * Times include parsing (what the converter Lambda pays); "parse only" is the floor. MiB/s counts raw line bytes;
@@ -31,7 +31,7 @@ import { converterOf } from '../lambda/core/parquet/values';
 import { createParquetWriter, DEFAULT_ROW_GROUP_ROWS, CREATED_BY } from '../lambda/core/parquet/writer';
 import { fmt } from './format';
 
-const CORPUS = path.resolve(__dirname, '..', '..', 'shared', 'corpora', 'apache_combined_elastic_examples.log');
+const CORPUS = path.resolve(__dirname, '..', 'test', 'fixtures', 'corpora', 'apache_combined_elastic_examples.log');
 const MiB = 1024 * 1024;
 
 const WRITERS = ['parse-only', 'logtong', 'hyparquet-writer', 'parquet-wasm', 'parquetjs-lite'] as const;

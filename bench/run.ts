@@ -15,7 +15,7 @@
  * better per-core figure.
  *
  * Then "parse throughput per log type": for nginx, apache (both on the input above), json, regex, syslog,
- * single-line-text and multi-line-text (real corpora from ../shared/corpora, repeated), gunzip + split + parse() per
+ * single-line-text and multi-line-text (real corpora from test/fixtures/corpora, repeated), gunzip + split + parse() per
  * line / assembled event (documents built, not serialized) beside FLOOR measured on the same input, best of 3 each,
  * with the issue-3 targets (nginx/apache ≥ 100 MiB/s, JSON ≥ 60 MiB/s per core).
  *
@@ -62,7 +62,7 @@ import { leChild, lightEngineBench } from './light-engine';
 import { peakRssMiB } from './peak-rss';
 import { fmt } from './format';
 
-const CORPORA = path.resolve(__dirname, '..', '..', 'shared', 'corpora');
+const CORPORA = path.resolve(__dirname, '..', 'test', 'fixtures', 'corpora');
 const CORPUS = path.join(CORPORA, 'apache_combined_elastic_examples.log');
 const MiB = 1024 * 1024;
 const MAX_LINE_BYTES = 1_048_576;

@@ -1,15 +1,15 @@
 /**
- * The real logs in `../shared/corpora/` (beside the checkout, also in CI). Missing corpora fail loudly: a test that
- * silently had no data would prove nothing.
+ * The real logs in `test/fixtures/corpora/` (in the repository, with their provenance and licences in its README).
+ * Missing corpora fail loudly: a test that silently had no data would prove nothing.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-export const CORPORA = path.resolve(__dirname, '..', '..', 'shared', 'corpora');
+export const CORPORA = path.resolve(__dirname, 'fixtures', 'corpora');
 
 export function corpusPath(name: string): string {
   const p = path.join(CORPORA, name);
-  if (!existsSync(p)) throw new Error(`corpus ${p} is missing: the repository must be checked out beside shared/`);
+  if (!existsSync(p)) throw new Error(`corpus ${p} is missing from the checkout (see test/fixtures/corpora/README.md)`);
   return p;
 }
 

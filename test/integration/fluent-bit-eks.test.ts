@@ -6,7 +6,7 @@
  * handler → an OpenSearch 2.19 node.
  *
  * There is no Spring Boot corpus: the applications' events are the Hadoop and Zookeeper log4j lines of
- * ../shared/corpora rewritten in the example's layout (`%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%thread] %logger :
+ * test/fixtures/corpora rewritten in the example's layout (`%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%thread] %logger :
  * %msg%n`), with realistic Java stack traces (hand-written: java.net, Spring's RestTemplate, `Caused by`, `... N more`)
  * after some of them, a Hibernate SQL statement with an empty line in it, the Spring Boot banner and a JVM warning
  * before the first event, WARN/ERROR events on stderr (a second appender) interleaved line by line with stdout, and an
