@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import leven from 'leven';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { compileParser } from '../../lambda/core/formats';
@@ -31,14 +32,83 @@ export function formatPath(path: ReadonlyArray<PropertyKey>, raw: unknown): stri
   return out || '(root)';
 }
 
-function describe(issue: z.core.$ZodIssue): string {
+/** The value at `path` of the raw config (undefined where it has none). */
+function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let node = raw;
+  for (const seg of path) node = node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[seg as string] : undefined;
+  return node;
+}
+
+/** The schema below wrappers (optional, default, prefault, pipes of refinements). */
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+  let s = schema;
+  for (;;) {
+    const def = s._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+    if (def.innerType) s = def.innerType;
+    else if (def.type === 'pipe' && def.in) s = def.in;
+    else return s;
+  }
+}
+
+/** The keys the schema allows for the object at `path`, choosing a union's variant by the raw value's discriminator. */
+function knownKeys(schema: z.core.$ZodType, path: ReadonlyArray<PropertyKey>, raw: unknown): string[] {
+  let s = unwrap(schema);
+  let node = raw;
+  const variant = () => {
+    const def = s._zod.def as { type: string; options?: z.core.$ZodType[]; discriminator?: string };
+    if (def.type !== 'union' || !def.options) return;
+    const tag = def.discriminator && node && typeof node === 'object' ? (node as Record<string, unknown>)[def.discriminator] : undefined;
+    const match = def.options.find((o) => {
+      const shape = (unwrap(o)._zod.def as { shape?: Record<string, z.core.$ZodType> }).shape;
+      const lit = shape && def.discriminator ? (unwrap(shape[def.discriminator])._zod.def as { values?: unknown[] }).values : undefined;
+      return lit?.includes(tag);
+    });
+    if (match) s = unwrap(match);
+  };
+  for (const seg of path) {
+    variant();
+    const def = s._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
+    const next = def.type === 'array' ? def.element : def.shape?.[seg as string];
+    if (!next) return [];
+    s = unwrap(next);
+    node = node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[seg as string] : undefined;
+  }
+  variant();
+  return Object.keys((s._zod.def as { shape?: Record<string, unknown> }).shape ?? {});
+}
+
+/** `, did you mean "x"?` for the closest candidate a typo away (at most a third of its length edited), else ''. */
+function didYouMean(value: unknown, candidates: readonly unknown[]): string {
+  if (typeof value !== 'string') return '';
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    if (typeof c !== 'string') continue;
+    const d = leven(value.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  if (best === undefined) return '';
+  // One edit for words of up to 3 letters; else two (a swapped pair of letters is two), or a third of longer words.
+  const allowed = best.length <= 3 ? 1 : Math.max(2, Math.floor(best.length / 3));
+  return bestDistance <= allowed ? `; did you mean ${JSON.stringify(best)}?` : '';
+}
+
+function describe(issue: z.core.$ZodIssue, raw: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
-      return `expected ${issue.expected}`;
+      // A key that is not there at all: say so, not what type its absence is not.
+      return valueAt(raw, issue.path) === undefined ? 'is required' : `expected ${issue.expected}`;
     case 'invalid_value':
-      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'unrecognized_keys':
-      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${didYouMean(valueAt(raw, issue.path), issue.values)}`;
+    case 'unrecognized_keys': {
+      const known = knownKeys(ConfigSchema, issue.path, raw);
+      return issue.keys.map((k) => `unknown key ${k}${didYouMean(k, known)}`).join('; ');
+    }
+    case 'invalid_union': {
+      // The schema's own message lists a discriminated union's types ("must be one of "s3", …").
+      const types = [...issue.message.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+      return `${issue.message}${didYouMean(valueAt(raw, issue.path), types)}`;
+    }
     default:
       return issue.message;
   }
@@ -61,7 +131,7 @@ export function parseConfig(raw: unknown, source = 'pipelines.yaml'): Config {
     return result.data;
   }
   const problems = result.error.issues.map((issue) => {
-    return `${formatPath(issue.path, raw)}: ${describe(issue)}`;
+    return `${formatPath(issue.path, raw)}: ${describe(issue, raw)}`;
   });
   throw new ConfigError(source, problems);
 }

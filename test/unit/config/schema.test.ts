@@ -56,10 +56,29 @@ describe('config schema', () => {
       ],
     };
     expect(problems(raw)).toEqual([
-      'pipelines[0] (web-access).source: unknown key sufix',
-      'pipelines[0] (web-access).logFormat.type: must be one of "nginx", "apache", "json", "regex", "syslog", "single-line-text", "multi-line-text"',
+      'pipelines[0] (web-access).source: unknown key sufix; did you mean "suffix"?',
+      'pipelines[0] (web-access).logFormat.type: must be one of "nginx", "apache", "json", "regex", "syslog", "single-line-text", "multi-line-text"; did you mean "nginx"?',
       'pipelines[0] (web-access).logFormat.timeZone: must be an IANA time zone such as UTC or Asia/Shanghai',
+      // nothing close to "ftp": no guess
       'pipelines[1] (other).source.type: must be one of "s3", "fluent-bit", "syslog"',
+    ]);
+  });
+
+  it('says "is required" for a missing key, and guesses the key or value meant: in the variant the type names, a typo away', () => {
+    const raw = {
+      pipelines: [
+        pipeline({ source: { type: 's3', mode: 'one-tme', sufix: '.gz' } }),
+        pipeline({ name: 'b', source: { type: 'syslgo', port: 514 }, engine: { type: 'ligth', schedul: 'rate(5 minutes)' } }),
+        pipeline({ name: 'c', engine: { type: 'light', schedul: 'rate(5 minutes)', notficationEmail: 'ops@example.com', unrelated: 1 } }),
+      ],
+    };
+    expect(problems(raw)).toEqual([
+      'pipelines[0] (web-access).source.mode: must be one of "ongoing", "one-time"; did you mean "one-time"?',
+      'pipelines[0] (web-access).source.bucketName: is required',
+      'pipelines[0] (web-access).source: unknown key sufix; did you mean "suffix"?',
+      'pipelines[1] (b).source.type: must be one of "s3", "fluent-bit", "syslog"; did you mean "syslog"?',
+      'pipelines[1] (b).engine.type: must be one of "opensearch", "light"; did you mean "light"?',
+      'pipelines[2] (c).engine: unknown key schedul; did you mean "schedule"?; unknown key notficationEmail; did you mean "notificationEmail"?; unknown key unrelated',
     ]);
   });
 
