@@ -249,16 +249,11 @@ export interface MetricFilterDefinition {
   }>;
 }
 
-/** One datapoint a metric filter publishes. */
-export interface MetricDatapoint {
-  readonly namespace: string;
-  readonly name: string;
-  readonly dimensions: Record<string, string>;
-  readonly value: number;
-  /** The log event's timestamp (milliseconds): CloudWatch files the datapoint at the event's time. */
-  readonly timestamp: number;
-  readonly unit?: string;
-}
+/**
+ * One datapoint a metric filter publishes: the same shape as an embedded metric, its `timestamp` the log event's
+ * (CloudWatch files the datapoint at the event's time).
+ */
+export type MetricDatapoint = EmfMetric;
 
 type TemplateLike = { Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
 

@@ -6,13 +6,13 @@
  * `logtong agent-config` renders them: the ${LOGTONG_ASSUME_ROLE_ARN} placeholder without --outputs, the stack's
  * AgentRoleArn with. (The real binary running them: test/integration/fluent-bit-assume-role.test.ts.)
  */
+import { runAgentConfigText } from '../cli/run-agent-config';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { AGENT_PLACEHOLDERS, fluentBitConfigDocument, type AgentTargets, type FluentBitConfigDocument } from '../../../lib/agent/fluent-bit-config';
-import { agentTargets, runAgentConfig } from '../../../lib/cli/agent-config-command';
+import { agentTargets } from '../../../lib/cli/agent-config-command';
 import { parseConfig } from '../../../lib/config/load';
 import type { Pipeline } from '../../../lib/config/schema';
 
@@ -127,13 +127,7 @@ describe('logtong agent-config, agents in another account', () => {
     }),
   );
 
-  function run(argv: string[]): string {
-    const stdout = new PassThrough();
-    const out: Buffer[] = [];
-    stdout.on('data', (c) => out.push(c));
-    runAgentConfig(argv, { stdout });
-    return Buffer.concat(out).toString('utf8');
-  }
+  const run = runAgentConfigText;
   const ec2 = (name: string, withOutputs: boolean) => parseYaml(run(['--config', config, '--pipeline', name, '--platform', 'ec2', ...(withOutputs ? ['--outputs', outputs] : [])])) as FluentBitConfigDocument;
 
   /** [plugin, role ARN, external ID] of each output, under whichever option names it has. */

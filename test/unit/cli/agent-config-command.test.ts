@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { runAgentConfigText } from './run-agent-config';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { runAgentConfig } from '../../../lib/cli/agent-config-command';
 import { UsageError } from '../../../lib/cli/parse-command';
 import { ConfigError } from '../../../lib/config/load';
 
@@ -36,13 +35,7 @@ writeFileSync(
   }),
 );
 
-function run(argv: string[]): string {
-  const stdout = new PassThrough();
-  const out: Buffer[] = [];
-  stdout.on('data', (c) => out.push(c));
-  runAgentConfig(argv, { stdout });
-  return Buffer.concat(out).toString('utf8');
-}
+const run = runAgentConfigText;
 
 describe('logtong agent-config', () => {
   it('ec2 without --outputs: the config with ${LOGTONG_…} placeholders and the config\'s region', () => {
