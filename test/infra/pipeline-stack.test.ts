@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import { parse as parseYaml } from 'yaml';
 import { toRuntimeConfig } from '../../lib/config/runtime-config';
 import type { Pipeline } from '../../lib/config/schema';
 import type { CopyStage } from '../../lib/constructs/copy-stage';
@@ -443,5 +444,23 @@ describe('bin/app.ts', () => {
     expect(templates.filter((t) => t.startsWith('Logtong-')).sort()).toEqual(names.sort());
     // and the shared syslog stack, which the syslog pipelines' receivers stand on
     expect(templates.filter((t) => !t.startsWith('Logtong-'))).toEqual(['LogtongSyslog.template.json']);
+    // The summary table, once, on stderr: a row per stack, in config order, the shared stack last.
+    const stderr = r.stderr.split('\n');
+    expect(stderr.filter((l) => l.startsWith('Logtong: '))).toEqual([`Logtong: ${names.length + 1} stacks in ${out}`]);
+    const rows = stderr.slice(stderr.findIndex((l) => l.startsWith('Stack ')) + 2).filter((l) => /^Logtong/.test(l));
+    expect(rows.map((l) => l.split(/\s+/)[0])).toEqual([...exampleConfig().pipelines.map((p) => `Logtong-${p.name}`), 'LogtongSyslog']);
+    expect(rows.find((l) => l.startsWith('Logtong-orders-agent '))).toMatch(/fluent-bit ec2, kinesis +opensearch +SSM \/logtong\/orders-agent\/fluent-bit\.yaml$/);
+    expect(rows.find((l) => l.startsWith('Logtong-k8s-spring '))).toMatch(/opensearch +\S*Logtong-k8s-spring\.fluent-bit\.yaml$/);
+  });
+
+  it('`cdk synth <stack>` prints that template alone on stdout: the summary stays on stderr', () => {
+    const out = path.join(tmp, 'out-one');
+    const r = spawnSync('npx', ['cdk', 'synth', 'Logtong-edge-direct', '-o', out], { cwd: ROOT, env, encoding: 'utf8', timeout: 240_000 });
+    expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
+    const template = parseYaml(r.stdout) as Json;
+    expect(template.Description).toBe('Logtong pipeline edge-direct: fluent-bit → opensearch');
+    expect(Object.keys(template.Outputs)).toContain('AgentConfigParameterName');
+    expect(r.stdout).not.toMatch(/^(Logtong: |Stack )/m);
+    expect(r.stderr).toMatch(/^Logtong-edge-direct +fluent-bit ec2, no buffer +opensearch +SSM \/logtong\/edge-direct\/fluent-bit\.yaml$/m);
   });
 });
