@@ -6,6 +6,11 @@
  * As in the processor, an over-long line is streamed to a backup object of its own (`spill`), and a gzip object
  * that is corrupt or breaks off gives its lines before the break, then one failed record for the rest, with the
  * object copied whole (`backupObject`): it neither stops the batch nor keeps it failing on every run.
+ *
+ * Files per partition: at most `maxOpenFiles` files are open; an hour whose file was finished to make room and that
+ * comes back starts the next file (`-<n+1>`), so an input whose hours recur (days of logs concatenated) gives many files
+ * per partition. With a `recurring` stash (the CLI) such an hour's later rows are held there instead and written after
+ * the last input as one more file: at most 2 files per partition per batch, whatever the input order.
  */
 import type { Writable } from 'node:stream';
 import { TIMESTAMP_FIELD } from '../fields';
@@ -97,10 +102,27 @@ export interface ConvertBatchOptions {
   readonly backupObject?: (input: ConvertInput, reason: string) => Promise<string>;
   /**
    * Files open at once; when a batch spans more event hours than this, the least recently used file is finished and
-   * a later record of its hour starts the next file (`-<n+1>`). Bounds memory for old, scattered logs.
+   * a later record of its hour starts the next file (`-<n+1>`), or goes to `recurring` when there is one. Bounds memory
+   * for old, scattered logs.
    * @default 16
    */
   readonly maxOpenFiles?: number;
+  /**
+   * Bounds the files per partition: at most 2 per partition per batch, on any input order. An hour whose file was
+   * finished (to stay within `maxOpenFiles`) and that comes back does not start a new file: its rows go to this stash,
+   * and after the last input each such hour gets exactly one more file from it. So every partition gets
+   * `<batchId>-0.parquet` (the hour's rows up to its file's finish), and `<batchId>-1.parquet` (all its later rows)
+   * only when its hour came back after that; rows in input order in each. Memory: the `maxOpenFiles` open files,
+   * what the stash holds in memory, and at the end one file at a time written from it. Stashed rows count as
+   * `written` when stashed (what onProgress sees), and are in `files` once their file is written.
+   * @default none: a recurring hour starts the next file (`-<n+1>`) each time, as in the Convert Lambda
+   */
+  readonly recurring?: RowStash;
+  /**
+   * Called after each batch of records read, then after each batch of rows written from `recurring`; keep it cheap.
+   * `written` minus the rows of `files` is what the stash still holds.
+   */
+  readonly onProgress?: (counts: Readonly<ConvertCounts>) => void;
   /** @default the writer's */
   readonly rowGroupRows?: number;
   /** Failed records per backup object. @default 10000 */
@@ -115,6 +137,18 @@ export interface ConvertBatchOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Rows of event hours whose file is already finished, held until the end of the batch (convertBatch's `recurring`).
+ * A row is its values in column order (`Column.source` order of `columns`), handed back exactly: the same types and
+ * values (bigint, Date, -0, NaN, undefined, nested arrays and objects), in append order per hour.
+ */
+export interface RowStash {
+  /** Holds one row of `hour`; a promise only when it had to write (await it before the next call). */
+  append(hour: string, row: unknown[]): void | Promise<void>;
+  /** Every row appended for `hour`, in order, in batches of any size. Read once per hour, after the last append. */
+  rows(hour: string): AsyncIterable<readonly unknown[][]>;
+}
+
 interface OpenFile {
   readonly writer: RowWriter;
   readonly sink: FileSink;
@@ -127,39 +161,53 @@ export async function convertBatch(o: ConvertBatchOptions): Promise<ConvertCount
   const projected = o.projection && projectionWindow(o.projection, (o.now ?? Date.now)());
   const maxOpen = o.maxOpenFiles ?? 16;
   const backupChunk = o.backupChunk ?? 10_000;
+  const stash = o.recurring;
+  const sources = o.columns.map((c) => c.source);
   // Map order is the LRU order: a file is moved to the end when its hour comes back after another hour.
   const open = new Map<string, OpenFile>();
   const nextSeq = new Map<string, number>();
+  // Rows per stashed hour, in the order the hours were first stashed: what each hour's last file must get back.
+  const stashed = new Map<string, number>();
   let lastHour = '';
+  // undefined with lastHour set: that hour's rows go to the stash.
   let last: OpenFile | undefined;
 
   const finish = async (hour: string, f: OpenFile) => {
     open.delete(hour);
-    if (last === f) last = undefined;
+    if (last === f) {
+      last = undefined;
+      lastHour = '';
+    }
     await f.writer.close();
     await f.sink.close();
   };
 
-  const fileFor = async (hour: string): Promise<OpenFile> => {
-    let f = open.get(hour);
-    if (f) {
-      open.delete(hour);
-      open.set(hour, f);
-      return f;
-    }
-    if (open.size >= maxOpen) {
-      const [oldest, file] = open.entries().next().value as [string, OpenFile];
-      await finish(oldest, file);
-    }
+  const newFile = (hour: string): OpenFile => {
     const seq = nextSeq.get(hour) ?? 0;
     nextSeq.set(hour, seq + 1);
     const key = `${partitionPrefix(o.table, hour, o.region)}${o.batchId}-${seq}.parquet`;
     const sink = o.openFile(key);
     const writer = createParquetWriter(o.columns, sink, o.rowGroupRows ? { rowGroupRows: o.rowGroupRows } : undefined);
-    f = { writer, sink, file: { key, eventHour: hour, rows: 0 } };
+    const f = { writer, sink, file: { key, eventHour: hour, rows: 0 } };
     counts.files.push(f.file);
     open.set(hour, f);
     return f;
+  };
+
+  /** The open file of `hour`; undefined when its file is finished and its rows go to the stash. */
+  const fileFor = async (hour: string): Promise<OpenFile | undefined> => {
+    const f = open.get(hour);
+    if (f) {
+      open.delete(hour);
+      open.set(hour, f);
+      return f;
+    }
+    if (stash && nextSeq.has(hour)) return undefined;
+    if (open.size >= maxOpen) {
+      const [oldest, file] = open.entries().next().value as [string, OpenFile];
+      await finish(oldest, file);
+    }
+    return newFile(hour);
   };
 
   try {
@@ -207,27 +255,60 @@ export async function convertBatch(o: ConvertBatchOptions): Promise<ConvertCount
             await fail({ line: entry.lineNo, raw: entry.text, reason: miss });
             continue;
           }
-          let f = last;
-          if (hour !== lastHour || !f) {
-            f = await fileFor(hour);
-            last = f;
+          if (hour !== lastHour) {
+            last = await fileFor(hour);
             lastHour = hour;
           }
-          const flushed = f.writer.append(o.toRow ? o.toRow(r.doc) : r.doc);
-          if (flushed) await flushed;
-          f.file.rows++;
+          const row = o.toRow ? o.toRow(r.doc) : r.doc;
+          if (last) {
+            const flushed = last.writer.append(row);
+            if (flushed) await flushed;
+            last.file.rows++;
+          } else {
+            // Only the columns: the writer reads nothing else, and the stash then holds no more than the file will.
+            const held = stash!.append(hour, sources.map((s) => row[s]));
+            if (held) await held;
+            stashed.set(hour, (stashed.get(hour) ?? 0) + 1);
+          }
           counts.written++;
         }
+        o.onProgress?.(counts);
       }
       if (failed.length > 0) await o.backup(input.objectId, part, failed);
     }
     for (const [hour, f] of [...open]) await finish(hour, f);
+    // One hour at a time, after every other file is finished: memory is one writer's, however many hours came back.
+    const rowOf = stashed.size > 0 ? rowBuilder(sources) : undefined;
+    for (const [hour, n] of stashed) {
+      const f = newFile(hour);
+      for await (const rows of stash!.rows(hour)) {
+        for (const values of rows) {
+          const flushed = f.writer.append(rowOf!(values));
+          if (flushed) await flushed;
+          f.file.rows++;
+        }
+        o.onProgress?.(counts);
+      }
+      // A stash that lost or invented rows would make the counts lie about what was written.
+      if (f.file.rows !== n) throw new Error(`the row stash gave back ${f.file.rows} rows of hour ${hour}, ${n} were stashed`);
+      await finish(hour, f);
+    }
   } catch (e) {
     // Unfinished files must not appear: their multipart uploads are dropped; a retry writes the same keys again.
     await Promise.allSettled([...open.values()].map((f) => f.sink.abort()));
     throw e;
   }
   return counts;
+}
+
+/**
+ * Row of values in `sources` order, as an object literal: one shape for every row read back from a stash, where keyed
+ * stores in a loop would build each row slowly.
+ */
+function rowBuilder(sources: readonly string[]): (values: readonly unknown[]) => Record<string, unknown> {
+  // `"__proto__": x` in a literal would set the prototype; the computed key makes it a property like any other.
+  const props = sources.map((s, j) => `${s === '__proto__' ? '["__proto__"]' : JSON.stringify(s)}: v[${j}]`);
+  return new Function('v', `"use strict";\nreturn {${props.join(', ')}};`) as (values: readonly unknown[]) => Record<string, unknown>;
 }
 
 /** Every record is written, filtered or failed (backed up). */
