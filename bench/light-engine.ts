@@ -251,7 +251,7 @@ async function child(writer: WriterName, lines: number): Promise<ChildResult> {
 }
 
 /** The child process of one measurement: run.ts (or its bundle) dispatches `--le-child` to leChild(). */
-function runChild(writer: WriterName, lines: number): ChildResult {
+export function runChild(writer: WriterName, lines: number): ChildResult {
   const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], '--le-child', writer, '--lines', String(lines)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -27,6 +27,10 @@
  * Then end to end on a real OpenSearch node (bench/e2e.ts): the processor path's documents/s beside a bare `_bulk`
  * loader sending the same bodies (median of 3). Needs the node (`bash .ci/setup-opensearch.sh`).
  *
+ * Then the CLI (bench/cli.ts): `logtong --help` start-up, and `parse` and `convert` end to end on the 1M lines in a
+ * file, per CPU-second, beside the processor's FULL and the Light Engine core from the same run. Needs `npm run
+ * build` to be current (a test checks it is).
+ *
  * Last, the Light Engine core (bench/light-engine.ts): the same nginx lines → parse → Parquet with the chosen writer,
  * the other candidates and the parquetjs-lite baseline, each in its own child process (rows/s, MiB/s, peak RSS).
  *
@@ -35,7 +39,7 @@
  *   --big        also stream ~2 GiB (generated on the fly, gzipped as it is read) through FULL in a child process
  *                and print its peak RSS (VmHWM, bench/peak-rss.ts); --big-gib G changes the size; the Light
  *                Engine part then also streams 9M lines (~2 GiB raw) through the chosen Parquet writer
- *   --only S     one section: processor (the table above and --big), formats (per log type), agent, light or e2e
+ *   --only S     one section: processor (the table above and --big), formats (per log type), agent, light, e2e or cli
  *   --e2e-reps N runs per path in the e2e section (default 3; the median is printed)
  *   --agent-reps N     agent runs per buffer (default 3; best by CPU time)
  *   --agent-buffers B  agent: only these buffers, comma-separated (none,s3,kinesis)
@@ -57,8 +61,9 @@ import { bodyRecords, compileParser, type LineParser } from '../lambda/core/form
 import { decodeBody, isFailed, splitLines, type LineEntry } from '../lambda/core/lines';
 import { processObject, type ItemRef } from '../lambda/core/process-object';
 import { agentBench, BUFFERINGS, type ProcessorFigure } from './agent';
+import { cliBench } from './cli';
 import { e2eBench } from './e2e';
-import { leChild, lightEngineBench } from './light-engine';
+import { leChild, lightEngineBench, runChild } from './light-engine';
 import { peakRssMiB } from './peak-rss';
 import { fmt } from './format';
 
@@ -415,7 +420,7 @@ async function big(): Promise<void> {
   );
 }
 
-const SECTIONS = ['processor', 'formats', 'agent', 'light', 'e2e'] as const;
+const SECTIONS = ['processor', 'formats', 'agent', 'light', 'e2e', 'cli'] as const;
 
 async function main(): Promise<void> {
   if (flag('--rss-child')) return rssChild();
@@ -427,7 +432,7 @@ async function main(): Promise<void> {
   }
   const runs = (section: (typeof SECTIONS)[number]) => only === undefined || only === section;
   console.log(`code: ${process.env.LOGTONG_BENCH_BUNDLE ?? `${path.relative(process.cwd(), __filename)} as tsx runs it (not bundled)`}; node ${process.version}`);
-  if (runs('processor') || runs('formats') || runs('agent') || runs('e2e')) {
+  if (runs('processor') || runs('formats') || runs('agent') || runs('e2e') || runs('cli')) {
     const input = await throughput(runs('processor'));
     if (runs('formats')) await formatThroughput(input);
     if (runs('processor') && flag('--big')) await big();
@@ -439,6 +444,7 @@ async function main(): Promise<void> {
       const ok = await agentBench(input, () => processorFigure(input), { reps: option('--agent-reps', 3), buffers: buffers as typeof BUFFERINGS });
       if (!ok) process.exitCode = 1;
     }
+    if (runs('cli')) await cliBench(input, { parse: () => processorFigure(input), convert: () => runChild('logtong', input.lines) });
     if (runs('e2e')) await e2eBench({ lines: input.lines, gz: input.gz, parser: nginxParser(), chunked: (b) => chunked(b) }, option('--e2e-reps', 3));
   }
   if (runs('light')) await lightEngineBench({ lines: option('--lines', 1_000_000), bigLines: flag('--big') ? 9_000_000 : 0 });

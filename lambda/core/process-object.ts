@@ -7,8 +7,8 @@
  * breaks off, one failed record after the lines decoded before it, for the object itself, copied whole
  * (`backupObject`). Each counts once in recordsIn and once in backedUp.
  */
-import { isAscii } from 'node:buffer';
 import { SendPool } from './bulk/send-pool';
+import { CleanLines } from './clean-lines';
 import { BulkBatcher, objectIdPrefix, type BulkBatch } from './bulk/batcher';
 import type { BulkOutcome, BulkRequest } from './bulk/sender';
 import { isKeepAll } from './filters';
@@ -164,24 +164,17 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
   };
 
   if (writer?.writeRange) {
-    // Byte path: no string or object per line. A line the writer may take has no control, non-ASCII or backslash
-    // byte: per batch, one native ASCII test and one native search (memchr) per control byte and backslash, each
-    // resumed only when a line passes its last hit.
-    const next = new Int32Array(DIRTY_BYTES.length);
+    // Byte path: no string or object per line.
+    const clean = new CleanLines();
     for await (const r of splitRanges(body, lineOptions)) {
       const src = r.src;
-      const ascii = isAscii(src);
-      next.fill(-1);
-      let dirty = -1;
+      clean.reset(src);
       for (let k = 0; k < r.count; k++) {
         counts.recordsIn++;
         const s = r.starts[k];
         const e = r.ends[k];
         let full: BulkBatch<ItemRef> | undefined | false = false;
-        if (e >= 0) {
-          if (dirty < s) dirty = nextDirty(src, s, next);
-          if (dirty >= e && (ascii || isAscii(src.subarray(s, e)))) full = batcher.addRange(r.lineNos[k], src, s, e, writer);
-        }
+        if (e >= 0 && clean.test(s, e)) full = batcher.addRange(r.lineNos[k], src, s, e, writer);
         if (full === false) {
           const l = lineAt(r, k);
           if ('reason' in l) {
@@ -225,24 +218,6 @@ export async function processObject(o: ProcessObjectOptions): Promise<ObjectCoun
   await pool.drain();
   await flushFailed(true);
   return counts;
-}
-
-/** Control characters but LF (never inside a line), and the backslash: bytes the direct writer does not take. */
-const DIRTY_BYTES = [...Array.from({ length: 32 }, (_, b) => b).filter((b) => b !== 10), 92];
-
-/** First position ≥ from of a DIRTY_BYTES byte in src (src.length if none); next[i] caches byte i's last hit. */
-function nextDirty(src: Buffer, from: number, next: Int32Array): number {
-  let min = src.length;
-  for (let i = 0; i < next.length; i++) {
-    let p = next[i];
-    if (p < from && p !== -2) {
-      p = src.indexOf(DIRTY_BYTES[i], from);
-      // -2: none left in src
-      next[i] = p === -1 ? -2 : p;
-    }
-    if (p >= 0 && p < min) min = p;
-  }
-  return min;
 }
 
 /** A fast-path item's ref: the raw line is decoded from the chunk only if someone asks (a failed item). */

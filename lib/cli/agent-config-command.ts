@@ -10,11 +10,13 @@ import { agentMetricsLogGroupName } from '../agent/agent-metrics';
 import { eksManifest } from '../agent/eks-manifest';
 import { loadConfig } from '../config/load';
 import type { Pipeline } from '../config/schema';
-import { UsageError } from './parse-command';
+import { EXIT_OK, UsageError } from './errors';
+import type { CliCommand } from './main';
 
 export const AGENT_CONFIG_USAGE = `usage:
   logtong agent-config --config pipelines.yaml --pipeline NAME --platform ec2|eks
                        [--outputs cdk-outputs.json] [--region REGION]
+
 Prints the Fluent Bit YAML configuration (ec2) or the Namespace/ServiceAccount/ConfigMap/DaemonSet manifest (eks)
 of a pipeline with a fluent-bit source. --outputs: the file of \`cdk deploy --outputs-file\`; the values are taken
 from the outputs of stack Logtong-NAME (BufferBucketName, BufferStreamName, BackupBucketName, AgentRoleArn).
@@ -103,3 +105,11 @@ export function runAgentConfig(argv: string[], io: AgentConfigIo): void {
     throw e;
   }
 }
+
+export const agentConfigCommand: CliCommand = {
+  usage: AGENT_CONFIG_USAGE,
+  async run(argv, io) {
+    runAgentConfig(argv, io);
+    return EXIT_OK;
+  },
+};

@@ -6,191 +6,156 @@
  * before it is read). A line longer than maxLineBytes is kept whole: with --failed FILE streamed to a file of its own
  * under FILE.lines/ (`rawFile`), on stderr in its record. Uses the same parsing core as the Lambda, nothing else.
  */
-import { createReadStream, createWriteStream, mkdirSync, openSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { compileFilters } from '../../lambda/core/filters';
-import { bodyRecords, compileParser } from '../../lambda/core/formats';
-import { failedLineFields, type LineSink } from '../../lambda/core/lines';
-import { ConfigError, loadConfig, parseConfig } from '../config/load';
-import { LOG_TYPES, type LogFormat, type Pipeline } from '../config/schema';
+import { CleanLines } from '../../lambda/core/clean-lines';
+import { compileFilters, isKeepAll } from '../../lambda/core/filters';
+import { compileParser, recordBatches, type LineParser } from '../../lambda/core/formats';
+import { decodeBody, failedLineFields, lineAt, splitLines, splitRanges, type LineEntry } from '../../lambda/core/lines';
+import { LOG_TYPES } from '../config/schema';
+import { EXIT_FAILED, EXIT_OK, UsageError } from './errors';
+import { failedJson, fileLineSink, finish, openInput, openOutput, write } from './files';
+import { FORMAT_FLAGS, formatFrom } from './format-flags';
+import type { CliCommand } from './main';
+import { NdjsonOut } from './ndjson-out';
+import { ParseSummary } from './parse-summary';
+import { startProgress } from './progress';
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
 export const PARSE_USAGE = `usage:
-  logtong parse --config pipelines.yaml --pipeline NAME [--input FILE|-] [--failed FILE]
+  logtong parse --config pipelines.yaml --pipeline NAME [--input FILE|-] [--failed FILE] [--summary] [--strict]
   logtong parse --type ${LOG_TYPES.join('|')} [--format STRING] [--regex RE]
-                [--time-key K] [--time-format F] [--time-zone Z] [--input FILE|-] [--failed FILE]
-Input may be gzipped (detected by its magic bytes). Parsed documents go to stdout, failed records to stderr
-(or --failed FILE; a line longer than maxLineBytes then whole in FILE.lines/), then a summary line on stderr:
-parsed=N failed=M (and filtered=K when the format has filters).`;
+                [--time-key K] [--time-format F] [--time-zone Z] [--input FILE|-] [--failed FILE] [--summary] [--strict]
+
+Parses log lines exactly as the processor does and prints each document it would index, one JSON object per line,
+on stdout. Input (default stdin; may be gzipped, detected by its magic bytes) is --input FILE or -.
+Failed records go to stderr (or --failed FILE; a line longer than maxLineBytes is then written whole under
+FILE.lines/), then a summary line on stderr: parsed=N failed=M (and filtered=K when the format has filters).
+  --summary  print the fields (type, how many documents have each) and the failure reasons grouped, not documents
+  --strict   exit 1 when any record failed (for CI)
+Progress (bytes, lines/s, ETA) is drawn on stderr when it is a terminal.`;
 
 export interface ParseIo {
   readonly stdin: Readable;
   readonly stdout: Writable;
-  readonly stderr: Writable;
+  readonly stderr: Writable & { readonly isTTY?: boolean };
 }
 
-export interface ParseSummary {
+export interface ParseCounts {
   parsed: number;
   failed: number;
   filtered: number;
 }
 
-/** The pipeline named by --config/--pipeline, or undefined when neither is given. */
-export function pipelineFrom(values: Record<string, unknown>): Pipeline | undefined {
-  if (!values.config && !values.pipeline) return undefined;
-  if (!values.config || !values.pipeline) throw new UsageError('--config and --pipeline go together');
-  const pipeline = loadConfig(values.config as string).pipelines.find((p) => p.name === values.pipeline);
-  if (!pipeline) throw new UsageError(`${values.config} has no pipeline named ${values.pipeline}`);
-  return pipeline;
-}
+type Fail = (record: Parameters<typeof failedJson>[1]) => Promise<void> | void;
 
-/** Flags naming a log format without a config file (shared by every command that parses). */
-export const FORMAT_FLAGS = ['type', 'format', 'regex', 'time-key', 'time-format', 'time-zone'] as const;
-
-/** The log format from either a pipeline of a config file or the flags; validated by the one schema. */
-export function formatFrom(values: Record<string, string | undefined>): LogFormat {
-  const pipeline = pipelineFrom(values);
-  if (pipeline) return pipeline.logFormat;
-  if (!values.type) throw new UsageError('give --config and --pipeline, or --type');
-  // Validated through a throw-away pipeline so that flags get exactly the checks a config file gets.
-  const logFormat = Object.fromEntries(
-    Object.entries({
-      type: values.type,
-      format: values.format,
-      regex: values.regex,
-      timeKey: values['time-key'],
-      timeFormat: values['time-format'],
-      timeZone: values['time-zone'],
-    }).filter(([, v]) => v !== undefined),
-  );
-  const flagOf: Record<string, string> = { type: '--type', format: '--format', regex: '--regex', timeKey: '--time-key', timeFormat: '--time-format', timeZone: '--time-zone' };
-  let config;
-  try {
-    config = parseConfig(
-    {
-      pipelines: [
-        {
-          name: 'cli',
-          source: { type: 's3', bucketName: 'cli-input' },
-          logFormat,
-          engine: { type: 'opensearch', indexPrefix: 'cli', domain: { type: 'self-managed', url: 'http://localhost:9200' } },
-        },
-      ],
-    },
-    'flags',
-  );
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    // Problems are phrased for the config file; name the flag instead.
-    const problems = e.problems.map((p) =>
-      p.replace(/^pipelines\[0\] \(cli\)\.logFormat(?:\.(\w+))?: /, (_m, key?: string) => (key ? `${flagOf[key] ?? key}: ` : '')),
-    );
-    throw new UsageError(problems.join('\n'));
-  }
-  return config.pipelines[0].logFormat;
-}
-
-/** The --input file, opened now so that a missing or unreadable file is a usage error, not a crash mid-stream. */
-function openInput(file: string): Readable {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (e) {
-    throw new UsageError(`--input ${file}: ${(e as Error).message}`);
-  }
-  return createReadStream(file, { fd });
-}
-
-function write(stream: Writable, text: string | Buffer): Promise<void> | void {
-  if (!stream.write(text)) return new Promise((resolve) => stream.once('drain', resolve));
-}
-
-/** An over-long line streamed to a local file (what the Lambda streams to an object of the backup bucket). */
-export function fileLineSink(file: string): LineSink {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const out = createWriteStream(file);
-  const finished = new Promise<void>((resolve, reject) => {
-    out.once('finish', resolve);
-    out.once('error', reject);
-  });
-  finished.catch(() => undefined);
-  return {
-    location: file,
-    write: (chunk) => write(out, chunk),
-    async close() {
-      out.end();
-      await finished;
-    },
-    async abort() {
-      out.destroy();
-      rmSync(file, { force: true });
-    },
-  };
-}
-
-/** A failed record as the CLI writes it: where a spilled line's bytes are is a file. */
-export function failedJson(file: string | undefined, r: { line: number; reason: string; raw: string; rawBase64?: string; rawObject?: string; rawBytes?: number }): string {
-  const { line, reason, raw, rawBase64, rawObject, rawBytes } = r;
-  return `${JSON.stringify({ ...(file !== undefined ? { file } : {}), line, reason, raw, rawBase64, ...(rawObject !== undefined ? { rawFile: rawObject, rawBytes } : {}) })}\n`;
-}
-
-export async function runParse(argv: string[], io: ParseIo): Promise<ParseSummary> {
-  let values: Record<string, string | undefined>;
+export async function runParse(argv: string[], io: ParseIo): Promise<ParseCounts & { strict: boolean }> {
+  let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
       args: argv,
-      options: Object.fromEntries(
-        ['config', 'pipeline', ...FORMAT_FLAGS, 'input', 'failed'].map((k) => [k, { type: 'string' }]),
-      ),
+      options: {
+        ...Object.fromEntries(['config', 'pipeline', ...FORMAT_FLAGS, 'input', 'failed'].map((k) => [k, { type: 'string' as const }])),
+        summary: { type: 'boolean' },
+        strict: { type: 'boolean' },
+      },
       strict: true,
       allowPositionals: false,
-    }).values as Record<string, string | undefined>;
+    }).values;
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const format = formatFrom(values);
+  const flags = values as Record<string, string | undefined>;
+  const format = formatFrom(flags);
   const parser = compileParser(format);
   const keep = compileFilters(format.filters);
-  const input = !values.input || values.input === '-' ? io.stdin : openInput(values.input);
-  const failedOut = values.failed ? createWriteStream(values.failed) : io.stderr;
-  const summary: ParseSummary = { parsed: 0, failed: 0, filtered: 0 };
-  const fail = (record: Parameters<typeof failedJson>[1]) => {
-    summary.failed++;
+  const input = openInput('--input', flags.input ?? '-', io.stdin);
+  const failedOut = flags.failed ? openOutput('--failed', flags.failed) : io.stderr;
+  const counts: ParseCounts = { parsed: 0, failed: 0, filtered: 0 };
+  const summary = values.summary ? new ParseSummary(parser.fields) : undefined;
+  const fail: Fail = (record) => {
+    counts.failed++;
+    summary?.fail(record.line, record.reason);
     return write(failedOut, failedJson(undefined, record));
   };
-  const file = values.input && values.input !== '-' ? values.input : undefined;
+  const progress = startProgress(io.stderr, input.size);
   const read = {
     // stdin cannot be read twice: a broken gzip stream ends where zlib's output stopped
-    ...(file ? { reopen: async () => createReadStream(file) } : {}),
-    ...(values.failed ? { spill: (lineNo: number) => fileLineSink(path.join(`${values.failed}.lines`, `line-${lineNo}`)) } : {}),
+    ...(input.reopen ? { reopen: input.reopen } : {}),
+    ...(flags.failed ? { spill: (lineNo: number) => fileLineSink(path.join(`${flags.failed}.lines`, `line-${lineNo}`)) } : {}),
+  };
+  const body = decodeBody(progress.count(input.body), read.reopen ? { reopen: read.reopen } : {});
+  const splitOptions = { maxLineBytes: format.maxLineBytes, ...(read.spill ? { spill: read.spill } : {}) };
+  const out = new NdjsonOut(io.stdout);
+  const stringify = parser.stringify ?? JSON.stringify;
+  const accept = (doc: Record<string, unknown>) => {
+    if (!keep(doc)) {
+      counts.filtered++;
+      return;
+    }
+    counts.parsed++;
+    if (summary) summary.add(doc);
+    else out.doc(stringify(doc));
+  };
+  const general = async (l: LineEntry) => {
+    if ('reason' in l) return fail(failedLineFields(l));
+    const r = parser.parse(l.text);
+    if (r.ok) accept(r.doc);
+    else await fail({ line: l.lineNo, raw: l.text, reason: r.reason });
   };
 
-  for await (const batch of bodyRecords(parser, input, format.maxLineBytes, read)) {
-    for (const l of batch) {
-      if ('reason' in l) {
-        await fail(failedLineFields(l));
-        continue;
-      }
-      const r = parser.parse(l.text);
-      if (!r.ok) await fail({ line: l.lineNo, raw: l.text, reason: r.reason });
-      else if (!keep(r.doc)) summary.filtered++;
-      else {
-        summary.parsed++;
-        await write(io.stdout, `${JSON.stringify(r.doc)}\n`);
+  try {
+    const writer = !summary && isKeepAll(keep) ? parser.json : undefined;
+    if (writer?.writeRange) await byRange(body, splitOptions, writer, out, counts, general, progress.lines);
+    else {
+      for await (const batch of recordBatches(parser, splitLines(body, splitOptions))) {
+        for (const l of batch) await general(l);
+        progress.lines(batch.length);
+        await out.flushIfFull();
       }
     }
+    await out.flush();
+  } finally {
+    progress.stop();
   }
-  if (values.failed) await new Promise<void>((resolve, reject) => (failedOut as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+  if (flags.failed) await finish(failedOut);
+  if (summary) await write(io.stdout, summary.render(counts));
   const filters = format.filters.include.length + format.filters.exclude.length > 0;
-  io.stderr.write(`parsed=${summary.parsed} failed=${summary.failed}${filters ? ` filtered=${summary.filtered}` : ''}\n`);
-  return summary;
+  io.stderr.write(`parsed=${counts.parsed} failed=${counts.failed}${filters ? ` filtered=${counts.filtered}` : ''}\n`);
+  return { ...counts, strict: values.strict === true };
 }
 
+/** The byte path: a line the writer takes is never a string or an object (as the processor's). */
+async function byRange(
+  body: AsyncIterable<Buffer>,
+  splitOptions: Parameters<typeof splitRanges>[1],
+  writer: NonNullable<LineParser['json']>,
+  out: NdjsonOut,
+  counts: ParseCounts,
+  general: (l: LineEntry) => Promise<void>,
+  lines: (n: number) => void,
+): Promise<void> {
+  const clean = new CleanLines();
+  for await (const r of splitRanges(body, splitOptions)) {
+    const src = r.src;
+    clean.reset(src);
+    for (let k = 0; k < r.count; k++) {
+      const s = r.starts[k];
+      const e = r.ends[k];
+      if (e >= 0 && clean.test(s, e) && out.range(src, s, e, writer)) counts.parsed++;
+      else await general(lineAt(r, k));
+    }
+    lines(r.count);
+    await out.flushIfFull();
+  }
+}
+
+export const parseCommand: CliCommand = {
+  usage: PARSE_USAGE,
+  async run(argv, io) {
+    const r = await runParse(argv, io);
+    return r.strict && r.failed > 0 ? EXIT_FAILED : EXIT_OK;
+  },
+};

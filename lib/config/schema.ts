@@ -387,76 +387,76 @@ export const ConfigSchema = z
     syslog: SyslogNetwork.optional().meta({ description: 'Required when a pipeline has a syslog source: where the shared internal NLB (stack LogtongSyslog) and the receivers run.' }),
     pipelines: z.array(PipelineSchema).min(1),
   })
-  .superRefine((c, ctx) => {
-    const seen = new Map<string, number>();
-    c.pipelines.forEach((p, i) => {
-      const first = seen.get(p.name);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'name'], message: `duplicates pipelines[${first}]` });
-      else seen.set(p.name, i);
-    });
-    const databases = new Map<string, number>();
-    c.pipelines.forEach((p, i) => {
-      if (p.engine.type !== 'light') return;
-      const db = lightDatabaseName(p);
-      const first = databases.get(db);
-      if (first !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'engine', 'database'], message: `${db} is already created by pipelines[${first}]; each Light Engine stack creates its own database` });
-      } else databases.set(db, i);
-    });
-    const firstSyslog = c.pipelines.findIndex((p) => p.source.type === 'syslog');
-    if (firstSyslog >= 0 && !c.syslog) {
-      ctx.addIssue({ code: 'custom', path: ['syslog'], message: `is required: pipelines[${firstSyslog}] has a syslog source` });
-    }
-    // S3 refuses a bucket notification configuration whose ObjectCreated rules overlap: one prefix starts the other
-    // and one suffix ends the other (an empty one matches all). Each ongoing pipeline adds one rule to its bucket.
-    c.pipelines.forEach((p, i) => {
-      if (p.source.type !== 's3' || p.source.mode !== 'ongoing') return;
-      const a = p.source;
-      const j = c.pipelines.findIndex((q, k) => {
-        if (k >= i || q.source.type !== 's3' || q.source.mode !== 'ongoing' || q.source.bucketName !== a.bucketName) return false;
-        const b = q.source;
-        return (a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix)) && (a.suffix.endsWith(b.suffix) || b.suffix.endsWith(a.suffix));
-      });
-      if (j >= 0) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['pipelines', i, 'source', 'prefix'],
-          message: `overlaps pipelines[${j}] (${c.pipelines[j].name}) on bucket ${a.bucketName}: S3 takes no two notification rules for the same objects; give them prefixes (or suffixes) that do not cover each other`,
-        });
-      }
-    });
-    // The index template and ISM policy of `<prefix>` match `<prefix>-*`, which also matches the indices of a prefix
-    // `<prefix>-<more>` on the same cluster: two templates of equal priority on one index, which OpenSearch refuses.
-    c.pipelines.forEach((p, i) => {
-      if (p.engine.type !== 'opensearch') return;
-      const a = p.engine;
-      const j = c.pipelines.findIndex((q, k) => k < i && q.engine.type === 'opensearch' && domainOf(q.engine) === domainOf(a) && prefixesOverlap(a.indexPrefix, q.engine.indexPrefix));
-      if (j >= 0) {
-        const other = (c.pipelines[j].engine as typeof a).indexPrefix;
-        const why = other === a.indexPrefix ? 'is also the prefix of' : `and ${other} overlap (one's \`<prefix>-*\` matches the other's indices) with`;
-        ctx.addIssue({
-          code: 'custom',
-          path: ['pipelines', i, 'engine', 'indexPrefix'],
-          message: `${a.indexPrefix} ${why} pipelines[${j}] (${c.pipelines[j].name}) on the same cluster; give them prefixes neither of which is the other's followed by "-"`,
-        });
-      }
-    });
-    const ports = new Map<string, number>();
-    c.pipelines.forEach((p, i) => {
-      if (p.source.type !== 'syslog') return;
-      // One load balancer for all: a port has one listener, whatever the protocol.
-      const key = String(p.source.port);
-      const first = ports.get(key);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['pipelines', i, 'source', 'port'],
-          message: `${key} is already the port of pipelines[${first}] (${c.pipelines[first].name}) on the shared load balancer, which has one listener per port (tcp_udp takes both protocols on one)`,
-        });
-      } else ports.set(key, i);
-    });
-  });
+  .superRefine((c, ctx) => configIssues(c, (path, message) => ctx.addIssue({ code: 'custom', path, message })));
 export type Config = z.infer<typeof ConfigSchema>;
+
+/**
+ * The checks across pipelines (names, databases, bucket notification rules, index prefixes, syslog ports). A hole
+ * (undefined) is a pipeline that did not pass the schema on its own: load.ts runs these on the others too, so that one
+ * bad pipeline does not hide the others' conflicts until the next round.
+ */
+export function configIssues(
+  c: { readonly syslog?: unknown; readonly pipelines: ReadonlyArray<Pipeline | undefined> },
+  addIssue: (path: PropertyKey[], message: string) => void,
+): void {
+  const pipelines = c.pipelines.map((p, i) => [p, i] as const).filter((x): x is readonly [Pipeline, number] => x[0] !== undefined);
+  const seen = new Map<string, number>();
+  pipelines.forEach(([p, i]) => {
+    const first = seen.get(p.name);
+    if (first !== undefined) addIssue(['pipelines', i, 'name'], `duplicates pipelines[${first}]`);
+    else seen.set(p.name, i);
+  });
+  const databases = new Map<string, number>();
+  pipelines.forEach(([p, i]) => {
+    if (p.engine.type !== 'light') return;
+    const db = lightDatabaseName(p);
+    const first = databases.get(db);
+    if (first !== undefined) {
+      addIssue(['pipelines', i, 'engine', 'database'], `${db} is already created by pipelines[${first}]; each Light Engine stack creates its own database`);
+    } else databases.set(db, i);
+  });
+  const firstSyslog = pipelines.find(([p]) => p.source.type === 'syslog')?.[1] ?? -1;
+  if (firstSyslog >= 0 && !c.syslog) {
+    addIssue(['syslog'], `is required: pipelines[${firstSyslog}] has a syslog source`);
+  }
+  // S3 refuses a bucket notification configuration whose ObjectCreated rules overlap: one prefix starts the other
+  // and one suffix ends the other (an empty one matches all). Each ongoing pipeline adds one rule to its bucket.
+  pipelines.forEach(([p, i]) => {
+    if (p.source.type !== 's3' || p.source.mode !== 'ongoing') return;
+    const a = p.source;
+    const j = pipelines.find(([q, k]) => {
+      if (k >= i || q.source.type !== 's3' || q.source.mode !== 'ongoing' || q.source.bucketName !== a.bucketName) return false;
+      const b = q.source;
+      return (a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix)) && (a.suffix.endsWith(b.suffix) || b.suffix.endsWith(a.suffix));
+    })?.[1] ?? -1;
+    if (j >= 0) {
+      addIssue(['pipelines', i, 'source', 'prefix'], `overlaps pipelines[${j}] (${c.pipelines[j]!.name}) on bucket ${a.bucketName}: S3 takes no two notification rules for the same objects; give them prefixes (or suffixes) that do not cover each other`);
+    }
+  });
+  // The index template and ISM policy of `<prefix>` match `<prefix>-*`, which also matches the indices of a prefix
+  // `<prefix>-<more>` on the same cluster: two templates of equal priority on one index, which OpenSearch refuses.
+  pipelines.forEach(([p, i]) => {
+    if (p.engine.type !== 'opensearch') return;
+    const a = p.engine;
+    const j = pipelines.find(([q, k]) => k < i && q.engine.type === 'opensearch' && domainOf(q.engine) === domainOf(a) && prefixesOverlap(a.indexPrefix, q.engine.indexPrefix))?.[1] ?? -1;
+    if (j >= 0) {
+      const other = (c.pipelines[j]!.engine as typeof a).indexPrefix;
+      const why = other === a.indexPrefix ? 'is also the prefix of' : `and ${other} overlap (one's \`<prefix>-*\` matches the other's indices) with`;
+      addIssue(['pipelines', i, 'engine', 'indexPrefix'], `${a.indexPrefix} ${why} pipelines[${j}] (${c.pipelines[j]!.name}) on the same cluster; give them prefixes neither of which is the other's followed by "-"`);
+    }
+  });
+  const ports = new Map<string, number>();
+  pipelines.forEach(([p, i]) => {
+    if (p.source.type !== 'syslog') return;
+    // One load balancer for all: a port has one listener, whatever the protocol.
+    const key = String(p.source.port);
+    const first = ports.get(key);
+    if (first !== undefined) {
+      addIssue(['pipelines', i, 'source', 'port'], `${key} is already the port of pipelines[${first}] (${c.pipelines[first]!.name}) on the shared load balancer, which has one listener per port (tcp_udp takes both protocols on one)`);
+    } else ports.set(key, i);
+  });
+}
+
 
 const prefixesOverlap = (x: string, y: string) => x === y || x.startsWith(`${y}-`) || y.startsWith(`${x}-`);
 

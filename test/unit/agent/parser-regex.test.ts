@@ -10,7 +10,7 @@ import { fluentBitConfig, type AgentTargets } from '../../../lib/agent/fluent-bi
 import { agentInvalidDates } from '../../../lib/agent/agent-time';
 import { AgentConfigError, agentParsing, mandatoryGroups, multilineParser } from '../../../lib/agent/parser-regex';
 import { parseConfig } from '../../../lib/config/load';
-import type { Pipeline } from '../../../lib/config/schema';
+import { PipelineSchema, type Pipeline } from '../../../lib/config/schema';
 import { compileParser } from '../../../lambda/core/formats';
 import { MultilineAssembler, type MultiLineTextParser } from '../../../lambda/core/formats/text';
 import { corpusPath } from '../../corpora';
@@ -18,17 +18,16 @@ import { readBack, runAgent } from './simulate';
 
 const TARGETS: AgentTargets = { region: 'eu-west-1', backupBucketName: 'backup' };
 
+const rawPipeline = (logFormat: Record<string, unknown>) => ({
+  name: 'app',
+  source: { type: 'fluent-bit', platform: 'ec2', logPaths: ['/var/log/app/*.log'] },
+  logFormat,
+  engine: { type: 'opensearch', buffer: 'none', indexPrefix: 'app', domain: { type: 'aws', endpoint: 'https://search-x.eu-west-1.es.amazonaws.com', arn: 'arn:aws:es:eu-west-1:123456789012:domain/logs' } },
+});
+
+/** The pipeline as the schema reads it (a config the agent cannot run is refused by parseConfig: see `refuse`). */
 function pipeline(logFormat: Record<string, unknown>): Pipeline {
-  return parseConfig({
-    pipelines: [
-      {
-        name: 'app',
-        source: { type: 'fluent-bit', platform: 'ec2', logPaths: ['/var/log/app/*.log'] },
-        logFormat,
-        engine: { type: 'opensearch', buffer: 'none', indexPrefix: 'app', domain: { type: 'aws', endpoint: 'https://search-x.eu-west-1.es.amazonaws.com', arn: 'arn:aws:es:eu-west-1:123456789012:domain/logs' } },
-      },
-    ],
-  }).pipelines[0];
+  return PipelineSchema.parse(rawPipeline(logFormat));
 }
 
 const lines = (name: string, n = Infinity) => readFileSync(corpusPath(name), 'utf8').split(/\r?\n/).filter(Boolean).slice(0, n);
@@ -241,6 +240,8 @@ describe('what the agent cannot parse as the processor does is refused', () => {
     const p = pipeline(f);
     expect(() => agentParsing(p.name, p.logFormat)).toThrow(AgentConfigError);
     expect(() => agentParsing(p.name, p.logFormat)).toThrow(re);
+    // and the config that asks for it is refused when it is loaded, beside its other problems
+    expect(() => parseConfig({ pipelines: [rawPipeline(f)] })).toThrow(re);
   };
   it('syslog', () => refuse({ type: 'syslog' }, /syslog lines are parsed by hand-written code/));
   it('boolean fields (Fluent Bit reads only "true")', () => refuse({ type: 'nginx', fields: { http_dnt: 'boolean' }, format: '$remote_addr [$time_local] $http_dnt "$request"' }, /bool cast/));

@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { constants, deflateRawSync, gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { runConvert } from '../../../lib/cli/convert-command';
-import { UsageError } from '../../../lib/cli/parse-command';
+import { UsageError } from '../../../lib/cli/errors';
 import { corpusPath } from '../../corpora';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');

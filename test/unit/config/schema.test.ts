@@ -78,7 +78,12 @@ describe('config schema', () => {
       'pipelines[0] (web-access).source: unknown key sufix; did you mean "suffix"?',
       'pipelines[1] (b).source.type: must be one of "s3", "fluent-bit", "syslog"; did you mean "syslog"?',
       'pipelines[1] (b).engine.type: must be one of "opensearch", "light"; did you mean "light"?',
-      'pipelines[2] (c).engine: unknown key schedul; did you mean "schedule"?; unknown key notficationEmail; did you mean "notificationEmail"?; unknown key unrelated',
+      'pipelines[2] (c).engine: unknown key schedul; did you mean "schedule"?',
+      'pipelines[2] (c).engine: unknown key notficationEmail; did you mean "notificationEmail"?',
+      'pipelines[2] (c).engine: unknown key unrelated',
+      // the rest of the source whose type was a typo away, checked as that type in the same round
+      'pipelines[1] (b).source.protocol: must be one of "tcp", "udp", "tcp_udp" (as type syslog)',
+      'pipelines[1] (b).source.clientCidrs: is required (as type syslog)',
     ]);
   });
 
@@ -148,11 +153,11 @@ describe('config schema', () => {
 
   it('compiles each log format at load time, so a bad format string stops synth', () => {
     expect(problems({ pipelines: [pipeline({ logFormat: { type: 'apache', format: '%h %Q' } }), pipeline({ name: 'b', logFormat: { type: 'nginx', format: 'hello' } })] })).toEqual([
-      'pipelines[0] (web-access).logFormat: apache format: unsupported directive %Q',
-      'pipelines[1] (b).logFormat: nginx format "hello" has no $variables',
+      'pipelines[0] (web-access).logFormat.format: apache format: unsupported directive %Q',
+      'pipelines[1] (b).logFormat.format: nginx format "hello" has no $variables',
     ]);
     expect(problems({ pipelines: [pipeline({ logFormat: { type: 'multi-line-text', format: '%d{yyyy-MM-dd} %bogus %msg%n' } })] })[0]).toMatch(
-      /^pipelines\[0\] \(web-access\)\.logFormat: .*bogus/,
+      /^pipelines\[0\] \(web-access\)\.logFormat\.format: .*bogus/,
     );
     expect(() => parseConfig({ pipelines: [pipeline({ logFormat: { type: 'syslog' } })] })).not.toThrow();
   });
@@ -220,8 +225,67 @@ describe('config schema', () => {
     expect(problems({ pipelines: [pipeline({ engine })] })).toEqual(['pipelines[0] (web-access).engine.domain.basicAuthSecretArn: is required for auth basic']);
   });
 
+  it('reports every problem of a file in one round, in file order, each with its line and column', () => {
+    const text = [
+      'pipelines:',
+      '  - name: web',
+      '    source: { type: s3, bucketName: web-logs, prefix: web/ }',
+      "    logFormat: { type: nginx, format: 'hello' }",
+      '    engine: { type: opensearch, indexPrefix: web, domain: { type: self-managed, url: "http://x:9200" } }',
+      '  - name: web',
+      '    source: { type: s3, bucketName: web-logs, prefix: other/ }',
+      '    logFormat: { type: nginx }',
+      '    engine: { type: opensearch, indexPrefix: web2, domain: { type: self-managed, url: "http://x:9200" } }',
+      '  - name: api',
+      '    source:',
+      '      type: s3',
+      '      sufix: .gz',
+      '    logFormat: { type: json }',
+      '    engine: { type: opensearh, indexPrefix: Api, domain: { type: self-managed, url: "http://x:9200" } }',
+      '',
+    ].join('\n');
+    let error: ConfigError | undefined;
+    try {
+      parseConfigText(text, 'p.yaml');
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const lines = error!.message.split('\n');
+    expect(lines[0]).toBe('p.yaml: invalid configuration (6 problems)');
+    expect(lines.slice(1)).toEqual([
+      // a format string, compiled although other pipelines have schema errors
+      '  - p.yaml:4:39: pipelines[0] (web).logFormat.format: nginx format "hello" has no $variables',
+      // a check across pipelines, run on the pipelines that pass on their own
+      '  - p.yaml:6:11: pipelines[1] (web).name: duplicates pipelines[0]',
+      // a missing key: where the object it is missing from starts
+      '  - p.yaml:12:7: pipelines[2] (api).source.bucketName: is required',
+      '  - p.yaml:13:7: pipelines[2] (api).source: unknown key sufix; did you mean "suffix"?',
+      '  - p.yaml:15:21: pipelines[2] (api).engine.type: must be one of "opensearch", "light"; did you mean "opensearch"?',
+      // the rest of the engine whose type was a typo, checked as the type meant
+      '  - p.yaml:15:45: pipelines[2] (api).engine.indexPrefix: must match ^[a-z][a-z0-9-]*$ (as type opensearch)',
+    ]);
+    expect(error!.positions.map((p) => p?.line)).toEqual([4, 6, 12, 13, 15, 15]);
+  });
+
+  it('reports what the agent cannot run in the same round as the schema problems', () => {
+    const agent = (name: string, logFormat: object) => pipeline({ name, source: { type: 'fluent-bit', platform: 'ec2', logPaths: ['/var/log/app.log'] }, logFormat, engine: { type: 'opensearch', buffer: 'none', indexPrefix: name, domain: { type: 'self-managed', url: 'http://x:9200' } } });
+    expect(
+      problems({
+        pipelines: [
+          agent('paris', { type: 'json', timeKey: 't', timeFormat: '%Y-%m-%d %H:%M:%S', timeZone: 'Europe/Paris' }),
+          agent('utc', { type: 'json', timeKey: 't', timeFormat: '%Y-%m-%d %H:%M:%S' }),
+          pipeline({ name: 'bad', engine: { type: 'light', table: 'Bad' } }),
+        ],
+      }),
+    ).toEqual([
+      'pipelines[2] (bad).engine.table: must match ^[a-z][a-z0-9_]{0,254}$',
+      'pipelines[0] (paris).logFormat: the agent cannot run it: buffer none: timeZone Europe/Paris has daylight saving time; Fluent Bit only takes a fixed time_offset. Log the offset (%z), or use buffer s3 or kinesis',
+    ]);
+  });
+
   it('reports YAML syntax errors and unreadable files with the file name', () => {
-    expect(() => parseConfigText('pipelines: [\n', 'x.yaml')).toThrow(/^x\.yaml: invalid configuration\n {2}- YAML: /);
+    expect(() => parseConfigText('pipelines: [\n', 'x.yaml')).toThrow(/^x\.yaml: invalid configuration \(1 problem\)\n {2}- YAML: /);
     expect(() => loadConfig('/nonexistent/pipelines.yaml')).toThrow(/cannot read the file \(ENOENT\)/);
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     writeFileSync(join(dir, 'p.yaml'), 'pipelines: []\n');

@@ -32,7 +32,8 @@ const engines = {
 function pipelineOf(source: object, engine: object): Pipeline {
   const config = parseConfig({
     syslog: { vpcId: 'vpc-aaaabbbb', subnetIds: ['subnet-aaaa1111'] },
-    pipelines: [{ name: 'p', source, logFormat: { type: 'syslog' }, engine }],
+    // json: a format the agent can also parse (buffer none)
+    pipelines: [{ name: 'p', source, logFormat: { type: 'json' }, engine }],
   });
   return config.pipelines[0];
 }
