@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { constants, deflateRawSync, gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { runConvert } from '../../../lib/cli/convert-command';
 import { UsageError } from '../../../lib/cli/errors';
 import { corpusPath } from '../../corpora';
+import { captured } from './captured';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const APACHE = corpusPath('apache_combined_elastic_examples.log');
@@ -15,14 +15,10 @@ const COMBINED = '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"';
 const lines = readFileSync(APACHE, 'utf8').split('\n').filter(Boolean);
 
 async function run(argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c) => out.push(c));
-  stderr.on('data', (c) => err.push(c));
-  const counts = await runConvert(argv, { stdout, stderr });
-  const text = (b: Buffer[]) => Buffer.concat(b).toString('utf8').split('\n').filter(Boolean);
+  const out = captured();
+  const err = captured();
+  const counts = await runConvert(argv, { stdout: out.stream, stderr: err.stream });
+  const text = (c: ReturnType<typeof captured>) => c.text().split('\n').filter(Boolean);
   return { counts, out: text(out), err: text(err) };
 }
 

@@ -6,6 +6,7 @@ import { main } from '../../../lib/cli/main';
 import { reasonShape } from '../../../lib/cli/parse-summary';
 import { progressLine, startProgress } from '../../../lib/cli/progress';
 import { corpusPath } from '../../corpora';
+import { captured } from './captured';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const APACHE = corpusPath('apache_combined_elastic_examples.log');
@@ -13,14 +14,10 @@ const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')
 
 /** `logtong argv…` in-process: its exit status, stdout and stderr. */
 async function cli(argv: string[], stdin: Buffer | string = '') {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c) => out.push(c));
-  stderr.on('data', (c) => err.push(c));
-  const code = await main(argv, { stdin: Readable.from([Buffer.from(stdin)]), stdout, stderr });
-  return { code, out: Buffer.concat(out).toString('utf8'), err: Buffer.concat(err).toString('utf8') };
+  const out = captured();
+  const err = captured();
+  const code = await main(argv, { stdin: Readable.from([Buffer.from(stdin)]), stdout: out.stream, stderr: err.stream });
+  return { code, out: out.text(), err: err.text() };
 }
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'logtong-cli-'));

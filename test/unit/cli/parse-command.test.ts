@@ -2,24 +2,21 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { constants, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { runParse, UsageError } from '../../../lib/cli/parse-command';
 import { corpusPath } from '../../corpora';
+import { captured } from './captured';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const APACHE = corpusPath('apache_combined_elastic_examples.log');
 const COMBINED = '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"';
 
 async function run(argv: string[], stdin: Buffer = Buffer.alloc(0)) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c) => out.push(c));
-  stderr.on('data', (c) => err.push(c));
-  const { strict: _strict, ...summary } = await runParse(argv, { stdin: Readable.from([stdin]), stdout, stderr });
-  const lines = (b: Buffer[]) => Buffer.concat(b).toString('utf8').split('\n').filter(Boolean);
+  const out = captured();
+  const err = captured();
+  const { strict: _strict, ...summary } = await runParse(argv, { stdin: Readable.from([stdin]), stdout: out.stream, stderr: err.stream });
+  const lines = (c: ReturnType<typeof captured>) => c.text().split('\n').filter(Boolean);
   return { summary, docs: lines(out).map((l) => JSON.parse(l)), err: lines(err) };
 }
 

@@ -17,24 +17,20 @@ import {
   convertBatch,
   type ConvertBatchOptions,
   type ConvertCounts,
-  type FileSink,
   type RowStash,
 } from '../../../../lambda/core/light/convert';
 import { lightTable } from '../../../../lambda/core/light/table';
 import { FileRowStash, withRowStash } from '../../../../lib/cli/row-stash';
 import { corpusPath } from '../../../corpora';
+import { memoryFiles, type MemFile } from './mem-files';
 
-interface MemFile {
-  chunks: Uint8Array[];
-  state: 'open' | 'closed' | 'aborted';
-}
 
 /** Options converting `bodies` (one object each) into in-memory files. */
 function setup(format: Record<string, unknown>, bodies: string[], extra: Partial<ConvertBatchOptions> = {}) {
   const logFormat = LogFormatSchema.parse(format);
   const parser = compileParser(logFormat);
   const table = lightTable(logFormat, parser.fields);
-  const files = new Map<string, MemFile>();
+  const { files, openFile } = memoryFiles();
   const opts: ConvertBatchOptions = {
     batchId: 'b1',
     objects: bodies.map((text, i) => ({ bucket: 'src', key: `k${i}.log`, objectId: `obj${i}`, body: Readable.from([Buffer.from(text)]) })),
@@ -45,15 +41,7 @@ function setup(format: Record<string, unknown>, bodies: string[], extra: Partial
     table: 't',
     region: 'r',
     maxLineBytes: logFormat.maxLineBytes,
-    openFile(key): FileSink {
-      const f: MemFile = { chunks: [], state: 'open' };
-      files.set(key, f);
-      return {
-        write: (c) => void f.chunks.push(Uint8Array.from(c)),
-        close: async () => void (f.state = 'closed'),
-        abort: async () => void (f.state = 'aborted'),
-      };
-    },
+    openFile,
     backup: async () => undefined,
     ...extra,
   };

@@ -3,20 +3,17 @@ import { parquetMetadata } from 'hyparquet';
 import { LogFormatSchema } from '../../../../lambda/core/config/log-format';
 import { compileFilters } from '../../../../lambda/core/filters';
 import { compileParser } from '../../../../lambda/core/formats';
-import { convertAccountedFor, convertBatch, type ConvertBatchOptions, type FileSink } from '../../../../lambda/core/light/convert';
+import { convertAccountedFor, convertBatch, type ConvertBatchOptions } from '../../../../lambda/core/light/convert';
 import { lightTable } from '../../../../lambda/core/light/table';
 import type { FailedRecord } from '../../../../lambda/core/process-object';
+import { memoryFiles } from './mem-files';
 
-interface MemFile {
-  chunks: Uint8Array[];
-  state: 'open' | 'closed' | 'aborted';
-}
 
 function setup(format: Record<string, unknown>, text: string, extra: Partial<ConvertBatchOptions> = {}) {
   const logFormat = LogFormatSchema.parse(format);
   const parser = compileParser(logFormat);
   const table = lightTable(logFormat, parser.fields);
-  const files = new Map<string, MemFile>();
+  const { files, openFile } = memoryFiles();
   const failed: FailedRecord[] = [];
   const opts: ConvertBatchOptions = {
     batchId: 'b1',
@@ -28,15 +25,7 @@ function setup(format: Record<string, unknown>, text: string, extra: Partial<Con
     table: 't',
     region: 'r',
     maxLineBytes: logFormat.maxLineBytes,
-    openFile(key): FileSink {
-      const f: MemFile = { chunks: [], state: 'open' };
-      files.set(key, f);
-      return {
-        write: (c) => void f.chunks.push(Uint8Array.from(c)),
-        close: async () => void (f.state = 'closed'),
-        abort: async () => void (f.state = 'aborted'),
-      };
-    },
+    openFile,
     backup: async (_id, _part, records) => void failed.push(...records),
     ...extra,
   };
