@@ -4,7 +4,7 @@
 # Idempotent: the binary is cached outside the checkout, keyed by version and CMake flags; later runs reuse it.
 #
 #   cache:  ${LOGTONG_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/logtong}/fluent-bit-4.2.2-<flags hash>/bin/fluent-bit
-#   link:   .../fluent-bit-4.2.2 -> the keyed folder (what the tests look up: test/integration/harness/fluent-bit.ts)
+#   link:   .../fluent-bit-4.2.2 -> the keyed folder (what lib/local/fluent-bit.ts looks up)
 #   source: ../shared/vendor/fluent-bit-4.2.2-src.tar.gz when present (the tag v4.2.2 without the bundled
 #           sqlite3.c), else Fluent Bit's own release tarball of the tag from GitHub:
 #           https://github.com/fluent/fluent-bit/archive/refs/tags/v4.2.2.tar.gz (top folder fluent-bit-4.2.2/)

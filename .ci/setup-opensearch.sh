@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Prepares this machine for the OpenSearch integration tests (test/integration/harness/opensearch.ts).
+# Prepares this machine for the OpenSearch node of `logtong local` and the integration tests (lib/local/opensearch.ts).
 # Idempotent: safe to run on every CI run.
 #   - Java 17+ (the integ-test-zip bundles no JDK)
-#   - unzip (the harness extracts the zip into .cache/ on first use)
-#   - OpenSearch integ-test-zip from Maven Central into the local Maven repository
+#   - unzip (lib/local extracts the zip into the cache folder, ~/.cache/logtong by default, on first use)
+#   - OpenSearch integ-test-zip from Maven Central into the local Maven repository, verified against its .sha512
+#     (lib/local would download it itself on first use; fetching it here keeps that out of the tests' time limits)
 #   - system user `logtong` when running as root (OpenSearch refuses to run as root)
 #
 # Note: the integ-test-zip contains only the transport-netty4 module (no painless, ingest-common,
@@ -14,7 +15,9 @@ set -euo pipefail
 
 OPENSEARCH_VERSION="${OPENSEARCH_VERSION:-2.19.6}"
 M2_REPO="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
-ZIP="$M2_REPO/org/opensearch/distribution/integ-test-zip/opensearch/$OPENSEARCH_VERSION/opensearch-$OPENSEARCH_VERSION.zip"
+ARTIFACT="org/opensearch/distribution/integ-test-zip/opensearch/$OPENSEARCH_VERSION/opensearch-$OPENSEARCH_VERSION.zip"
+ZIP="$M2_REPO/$ARTIFACT"
+ZIP_URL="https://repo1.maven.org/maven2/$ARTIFACT"
 RUN_USER="${LOGTONG_OPENSEARCH_USER:-logtong}"
 
 log() { echo "[setup-opensearch] $*" >&2; }
@@ -38,11 +41,21 @@ command -v setpriv >/dev/null 2>&1 || apt_install util-linux
 
 # 3. the OpenSearch integ-test-zip
 if [ ! -s "$ZIP" ]; then
-  command -v mvn >/dev/null 2>&1 || apt_install maven
-  log "fetching org.opensearch.distribution.integ-test-zip:opensearch:$OPENSEARCH_VERSION:zip"
-  mvn -q -B dependency:get -Dmaven.repo.local="$M2_REPO" \
-    -Dartifact="org.opensearch.distribution.integ-test-zip:opensearch:$OPENSEARCH_VERSION:zip" \
-    -Dtransitive=false
+  command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+  log "fetching $ZIP_URL"
+  mkdir -p "$(dirname "$ZIP")"
+  part="$(mktemp "$ZIP.XXXXXX.part")"
+  trap 'rm -f "$part"' EXIT
+  curl -fsSL --retry 3 -o "$part" "$ZIP_URL"
+  expected="$(curl -fsSL --retry 3 "$ZIP_URL.sha512" | awk '{print $1}')"
+  actual="$(sha512sum "$part" | awk '{print $1}')"
+  if [ "$expected" != "$actual" ]; then
+    log "ERROR: $ZIP_URL has sha512 $actual, Maven Central publishes $expected"
+    exit 1
+  fi
+  curl -fsSL --retry 3 -o "$ZIP.sha1" "$ZIP_URL.sha1"
+  chmod 644 "$part" # mktemp made it 0600
+  mv "$part" "$ZIP"
 fi
 if [ -s "$ZIP.sha1" ]; then
   expected="$(awk '{print $1}' "$ZIP.sha1")"

@@ -22,7 +22,7 @@
  * fresh state directory. A run whose counts do not add up, or whose outputs retried, is reported and not used (a
  * retried _bulk chunk is CPU spent twice); with no valid run left the bench fails.
  *
- * What differs from the shipped configuration: `localize` (test/integration/harness/fluent-bit.ts) points endpoints at
+ * What differs from the shipped configuration: `localize` (lib/local/fluent-bit.ts) points endpoints at
  * the sinks and paths at a temp dir; on top, latency knobs only: service flush 1 s instead of 5 (a trial with 5: CPU
  * within 5%, wall time 27% longer) and s3 upload_timeout 1 s instead of 60 (else the last object waits a minute; the s3
  * output still uploads it on its own timer, period ≥ 6 s: in the s3 row's wall time, not its CPU). The shape of each
@@ -34,7 +34,7 @@
  *   S3 PUT   HTTP: gunzip the object, count its lines, answer 200 with an ETag
  *   Kinesis  HTTPS with kinesis-local's self-signed certificate: count the records of PutRecords, answer
  *            FailedRecordCount 0 with a sequence number per record. Not the kinesis-local emulator
- *            (test/integration/harness/kinesis.ts): tried on these lines with one shard, it burned 228 CPU-s in
+ *            (lib/local/kinesis.ts): tried on these lines with one shard, it burned 228 CPU-s in
  *            300 s while the agent's 732 retries got no record accepted; the sink would have been the benchmark.
  */
 import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -45,8 +45,8 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fluentBitConfigDocument, type FluentBitConfigDocument } from '../lib/agent/fluent-bit-config';
 import { parseConfig } from '../lib/config/load';
-import { FLUENT_BIT_SETUP_HINT, FLUENT_BIT_VERSION, fluentBitBinary, localize, startFluentBit, type FluentBitProcess } from '../test/integration/harness/fluent-bit';
-import { freePort } from '../test/integration/harness/net';
+import { FLUENT_BIT_SETUP_HINT, FLUENT_BIT_VERSION, fluentBitBinary, localize, startFluentBit, type FluentBitProcess } from '../lib/local/fluent-bit';
+import { freePort } from '../lib/local/net';
 import { fmt } from './format';
 import { peakRssMiB } from './peak-rss';
 
@@ -403,7 +403,7 @@ export async function agentBench(
   try {
     fluentBitBinary();
   } catch (e) {
-    const where = /not found at (\S+)\.\s/.exec((e as Error).message)?.[1] ?? (e as Error).message.trim();
+    const where = /not found at (\S+):/.exec((e as Error).message)?.[1] ?? (e as Error).message.trim();
     console.log(`agent: SKIPPED, nothing measured: no Fluent Bit ${FLUENT_BIT_VERSION} at ${where}; ${FLUENT_BIT_SETUP_HINT}, then run the bench again`);
     return true;
   }

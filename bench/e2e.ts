@@ -14,7 +14,7 @@ import { connectOpenSearch, ensurePipelineLayout } from '../lambda/adapters/open
 import { sendBulk, type BulkOutcome, type BulkRequest } from '../lambda/core/bulk/sender';
 import { processObject, type ItemRef } from '../lambda/core/process-object';
 import { writeIndexOf } from '../lambda/core/opensearch/pins';
-import { startOpenSearch, type OpenSearchNode } from '../test/integration/harness/opensearch';
+import { startOpenSearch, type OpenSearchNode } from '../lib/local/opensearch';
 import { fmt } from './format';
 
 const PREFIX = 'bench-e2e';

@@ -17,11 +17,11 @@ import { createHash } from 'node:crypto';
 import { constants, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { objectIdPrefix } from '../../lambda/core/bulk/batcher';
 import { s3EventMessage, stagingKey } from '../../lambda/core/s3-event';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
+import { pollOnce, type SqsHandler } from '../../lib/local/sqs-lambda';
 import { corpusLines as readCorpus } from '../corpora';
 import { apacheProcessorPipeline, backupRecords, captureHandlerLogs, createBuckets, handlerEnv, listKeys } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
-import { pollOnce, type SqsHandler } from './harness/sqs-lambda';
 
 jest.setTimeout(300_000);
 

@@ -14,11 +14,12 @@ import * as path from 'node:path';
 import { objectsFromMessage, s3EventMessage } from '../../lambda/core/s3-event';
 import { buildScanner } from '../../lambda/scanner/build';
 import type { ConfigInput } from '../../lib/config/schema';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { lambdaContext, type SqsHandler } from '../../lib/local/sqs-lambda';
+import { functionEnvironment, withEnvironment, type StackTemplate } from '../../lib/local/template';
 import { build, configOf } from '../infra/synth';
-import { captureHandlerLogs, functionEnvironment, handlerEnv, withEnvironment, type StackTemplate } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
+import { captureHandlerLogs, handlerEnv } from './harness/agent-path';
 import { startSigningRecorder, startStsStandIn, type SigningRecorder, type StsStandIn } from './harness/cross-account';
-import { lambdaContext, type SqsHandler } from './harness/sqs-lambda';
 
 jest.setTimeout(120_000);
 

@@ -21,23 +21,15 @@ import { METRICS_NAMESPACE } from '../../lambda/core/metric-catalog';
 import { AGENT_METRIC_NAMES } from '../../lib/agent/agent-metrics';
 import { s3EventMessage } from '../../lambda/core/s3-event';
 import type { Pipeline } from '../../lib/config/schema';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { runStateMachine, stateMachineDefinition, type TaskBindings } from '../../lib/local/local-sfn';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
+import { lambdaContext } from '../../lib/local/sqs-lambda';
+import { functionEnvironment, type StackTemplate } from '../../lib/local/template';
 import { corpusLines } from '../corpora';
 import { exampleConfig } from '../infra/synth';
-import {
-  bootstrapIndex,
-  createBuckets,
-  examplePipeline,
-  functionEnvironment,
-  listKeys,
-  synthesizedTemplates,
-  workQueue,
-  type StackTemplate,
-} from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
+import { bootstrapIndex, createBuckets, examplePipeline, listKeys, synthesizedTemplates, workQueue } from './harness/agent-path';
 import { emfMetrics, type EmfMetric } from './harness/cloudwatch-logs';
-import { runStateMachine, stateMachineDefinition, type TaskBindings } from './harness/local-sfn';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
-import { lambdaContext } from './harness/sqs-lambda';
 
 jest.setTimeout(300_000);
 

@@ -26,12 +26,12 @@ import { PipelineSchema, type Pipeline } from '../../lib/config/schema';
 import { BulkBatcher, type BulkBatch } from '../../lambda/core/bulk/batcher';
 import { sendBulk } from '../../lambda/core/bulk/sender';
 import { unescapeLogValue } from '../../lambda/core/formats/nginx';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { waitUntil } from '../../lib/local/fluent-bit';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
 import { corpusPath } from '../corpora';
 import { combined as combinedLine, HADOOP, type CombinedPart } from '../fixtures/formats';
 import { allDocuments, backupRecords, bootstrapIndex, createBuckets, nodeBulk, processorVerdicts, startTailingAgent, type Verdict } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { waitUntil } from './harness/fluent-bit';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
 
 jest.setTimeout(300_000);
 

@@ -14,7 +14,7 @@
  * - the objects in the buffer bucket hold every line written;
  * - the metrics path (cloudwatch_logs into the pipeline's agent-metrics group) assumes the role as well, on its own.
  *
- * How the binary is pointed here (harness/fluent-bit.ts `localize`, option `sts`): Fluent Bit's STS client always
+ * How the binary is pointed here (lib/local/fluent-bit.ts `localize`, option `sts`): Fluent Bit's STS client always
  * speaks TLS to port 443 of `sts_endpoint` (src/aws/flb_aws_credentials_sts.c: the port is fixed), verifying with the
  * output's tls.ca_file. So the STS stand-in (harness/cross-account.ts) listens on 127.0.0.1:443 with kinesis-local's
  * self-signed certificate, which each output trusts; this test needs that port (root, and the port free) and fails,
@@ -31,14 +31,15 @@ import { parse as parseYaml } from 'yaml';
 import { agentMetricsLogGroupName } from '../../lib/agent/agent-metrics';
 import type { FluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
 import type { ConfigInput } from '../../lib/config/schema';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { localize, startFluentBit, waitUntil, type FluentBitProcess } from '../../lib/local/fluent-bit';
+import { freePort } from '../../lib/local/net';
+import { type StackTemplate } from '../../lib/local/template';
 import { build, configOf } from '../infra/synth';
 import { corpusLines } from '../corpora';
-import { appendLines, createBuckets, examplePipeline, exampleRaw, FAKE_AWS_ENV, objectBodies, QUICK_AGENT_TIMING, type StackTemplate } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
+import { appendLines, createBuckets, examplePipeline, exampleRaw, FAKE_AWS_ENV, objectBodies, QUICK_AGENT_TIMING } from './harness/agent-path';
 import { startCloudWatchLogs, type CloudWatchLogsShim } from './harness/cloudwatch-logs';
 import { startSigningRecorder, startStsStandIn, type SigningRecorder, type StsStandIn } from './harness/cross-account';
-import { localize, startFluentBit, waitUntil, type FluentBitProcess } from './harness/fluent-bit';
-import { freePort } from './harness/net';
 
 jest.setTimeout(180_000);
 

@@ -15,6 +15,9 @@ import * as path from 'node:path';
 import type { Pipeline } from '../../lib/config/schema';
 import { compileFilters } from '../../lambda/core/filters';
 import { compileParser } from '../../lambda/core/formats';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { waitUntil, type LocalTargets } from '../../lib/local/fluent-bit';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
 import { corpusLines } from '../corpora';
 import {
   accountOnce,
@@ -32,9 +35,6 @@ import {
   type OnceAccount,
   type TailingAgent,
 } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { waitUntil, type LocalTargets } from './harness/fluent-bit';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
 
 jest.setTimeout(300_000);
 

@@ -30,6 +30,10 @@ import { sourceOfStagingKey } from '../../lambda/core/s3-event';
 import { parse as parseYaml } from 'yaml';
 import { eksManifestDocuments } from '../../lib/agent/eks-manifest';
 import { AGENT_PLACEHOLDERS, AGENT_STATE_DIR, fluentBitConfig, type AgentTargets, type FluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { localize, startFluentBit, waitUntil, withoutMetricsPath, type FluentBitMetrics, type FluentBitProcess } from '../../lib/local/fluent-bit';
+import { freePort } from '../../lib/local/net';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
 import { corpusLines } from '../corpora';
 import {
   allDocuments,
@@ -51,10 +55,6 @@ import {
   type StagedPath,
   type Verdict,
 } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { localize, startFluentBit, waitUntil, withoutMetricsPath, type FluentBitMetrics, type FluentBitProcess } from './harness/fluent-bit';
-import { freePort } from './harness/net';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
 
 jest.setTimeout(300_000);
 

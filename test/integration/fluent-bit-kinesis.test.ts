@@ -10,13 +10,13 @@
  */
 import type { KinesisStreamEvent, KinesisStreamRecord, KinesisStreamBatchResponse, Context } from 'aws-lambda';
 import { compileParser } from '../../lambda/core/formats';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { waitUntil, type FluentBitProcess } from '../../lib/local/fluent-bit';
+import { readStream, startKinesis, type KinesisEmulator } from '../../lib/local/kinesis';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
+import { lambdaContext } from '../../lib/local/sqs-lambda';
 import { corpusLines } from '../corpora';
 import { allDocuments, appendLines, backupRecords, createBuckets, examplePipeline, expectEachOnce, handlerEnv, startTailingAgent, tally, type TailingAgent } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { waitUntil, type FluentBitProcess } from './harness/fluent-bit';
-import { readStream, startKinesis, type KinesisEmulator } from './harness/kinesis';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
-import { lambdaContext } from './harness/sqs-lambda';
 import { startTcpProxy, type TcpProxy } from './harness/tcp-proxy';
 
 jest.setTimeout(300_000);

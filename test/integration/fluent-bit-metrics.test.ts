@@ -22,12 +22,13 @@ import { gunzipSync } from 'node:zlib';
 import { AGENT_COUNTER, AGENT_INSTANCE, AGENT_METRIC_NAMES, AGENT_METRICS_NAMESPACE, agentInputAlias, agentMetricDimensions, agentMetricsLogGroupName } from '../../lib/agent/agent-metrics';
 import { fluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
 import type { Pipeline } from '../../lib/config/schema';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { localize, startFluentBit, waitUntil, type FluentBitProcess, type LocalTargets } from '../../lib/local/fluent-bit';
+import { freePort } from '../../lib/local/net';
+import { type StackTemplate } from '../../lib/local/template';
 import { corpusLines } from '../corpora';
-import { appendLines, createBuckets, examplePipeline, FAKE_AWS_ENV, objectBodies, QUICK_AGENT_TIMING, startTailingAgent, synthesizedTemplates, type StackTemplate, type TailingAgent } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
+import { appendLines, createBuckets, examplePipeline, FAKE_AWS_ENV, objectBodies, QUICK_AGENT_TIMING, startTailingAgent, synthesizedTemplates, type TailingAgent } from './harness/agent-path';
 import { metricFilterDatapoints, startCloudWatchLogs, templateMetricFilters, type CloudWatchLogsShim, type MetricDatapoint } from './harness/cloudwatch-logs';
-import { localize, startFluentBit, waitUntil, type FluentBitProcess, type LocalTargets } from './harness/fluent-bit';
-import { freePort } from './harness/net';
 
 jest.setTimeout(300_000);
 

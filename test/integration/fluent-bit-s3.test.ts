@@ -24,14 +24,17 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
 import type { Pipeline } from '../../lib/config/schema';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { waitUntil, withoutMetricsPath, type LocalTargets } from '../../lib/local/fluent-bit';
+import { runStateMachine, stateMachineDefinition, type TaskBindings } from '../../lib/local/local-sfn';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
+import { bucketNotifications, functionEnvironment, withEnvironment } from '../../lib/local/template';
 import { corpusLines } from '../corpora';
 import {
   allDocuments,
   backupRecords,
-  bucketNotifications,
   examplePipeline,
   expectEachOnce,
-  functionEnvironment,
   groupBySeq,
   listKeys,
   objectBodies,
@@ -43,16 +46,11 @@ import {
   startTailingAgent,
   tally,
   wireStagedPath,
-  withEnvironment,
   withSeqInRequest,
   type StagedPath,
   type TailingAgent,
   type Verdict,
 } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { waitUntil, withoutMetricsPath, type LocalTargets } from './harness/fluent-bit';
-import { runStateMachine, stateMachineDefinition, type TaskBindings } from './harness/local-sfn';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
 
 jest.setTimeout(300_000);
 

@@ -20,11 +20,11 @@ import { gunzipSync } from 'node:zlib';
 import { fluentBitConfigDocument, type AgentTargets, type FluentBitConfigDocument } from '../../lib/agent/fluent-bit-config';
 import type { Pipeline } from '../../lib/config/schema';
 import { compileSyslog, splitSyslogFrames } from '../../lambda/core/formats/syslog';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { localize, startFluentBit, waitUntil, withoutMetricsPath, type FluentBitMetrics, type FluentBitProcess } from '../../lib/local/fluent-bit';
+import { freePort } from '../../lib/local/net';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
 import { allDocuments, backupRecords, examplePipeline, exampleRaw, objectBodies, queueDepth, stagedBuckets, wireStagedPath, type StagedPath } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { localize, startFluentBit, waitUntil, withoutMetricsPath, type FluentBitMetrics, type FluentBitProcess } from './harness/fluent-bit';
-import { freePort } from './harness/net';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
 import { CRAFTED_MESSAGES, expectedSyslogFields, findLogger, findRsyslogd, loggerSend, RSYSLOG_SETUP_HINT, startRsyslog, type ForwardSpec, type LoggerMessage, type RsyslogInstance } from './harness/rsyslog';
 
 jest.setTimeout(300_000);

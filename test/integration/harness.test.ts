@@ -28,8 +28,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Readable } from 'node:stream';
 import * as fs from 'node:fs';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
 
 const LONG = 180_000;
 

@@ -8,12 +8,12 @@ import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { parseConfig } from '../../lib/config/load';
 import { aggregateRecords, documentId, shardIdPrefix } from '../../lambda/core/kinesis';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { readStream as readKinesis, startKinesis, type KinesisEmulator } from '../../lib/local/kinesis';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
+import { lambdaContext } from '../../lib/local/sqs-lambda';
 import { corpusLines as readCorpus } from '../corpora';
 import { backupRecords, createBuckets, handlerEnv } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { readStream as readKinesis, startKinesis, type KinesisEmulator } from './harness/kinesis';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
-import { lambdaContext } from './harness/sqs-lambda';
 
 jest.setTimeout(600_000);
 

@@ -13,12 +13,12 @@ import * as path from 'node:path';
 import { constants, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { toRuntimeConfig } from '../../lib/config/runtime-config';
 import { parseConfig } from '../../lib/config/load';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { runStateMachine, stateMachineDefinition, StateMachineExecutionError, type AslDefinition, type SnsPublishRequest, type TaskBindings } from '../../lib/local/local-sfn';
+import { drain, queueArn, type SqsHandler } from '../../lib/local/sqs-lambda';
 import { build } from '../infra/synth';
 import { corpusPath } from '../corpora';
 import { listKeys } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { runStateMachine, stateMachineDefinition, StateMachineExecutionError, type AslDefinition, type SnsPublishRequest, type TaskBindings } from './harness/local-sfn';
-import { drain, queueArn, type SqsHandler } from './harness/sqs-lambda';
 
 jest.setTimeout(300_000);
 

@@ -15,11 +15,11 @@ import { toRuntimeConfig } from '../../lib/config/runtime-config';
 import { parseConfig } from '../../lib/config/load';
 import { compileParser } from '../../lambda/core/formats';
 import { batchOfFile, listLockKey, manifestIdOf } from '../../lambda/core/light/layout';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { runStateMachine, stateMachineDefinition, StateMachineExecutionError, type AslDefinition, type SnsPublishRequest, type TaskBindings } from '../../lib/local/local-sfn';
 import { build } from '../infra/synth';
 import { corpusLines } from '../corpora';
 import { listKeys } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { runStateMachine, stateMachineDefinition, StateMachineExecutionError, type AslDefinition, type SnsPublishRequest, type TaskBindings } from './harness/local-sfn';
 
 jest.setTimeout(300_000);
 

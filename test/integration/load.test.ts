@@ -14,12 +14,12 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisSt
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { s3EventMessage, stagingKey } from '../../lambda/core/s3-event';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { readStream, startKinesis, type KinesisEmulator } from '../../lib/local/kinesis';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
+import { lambdaContext, pollOnce, type SqsHandler } from '../../lib/local/sqs-lambda';
 import { apacheProcessorPipeline, backupRecords, captureHandlerLogs, createBuckets, handlerEnv, queueDepth } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
 import { isBulk, startHttpFaultProxy, type HttpFaultProxy } from './harness/http-fault-proxy';
-import { readStream, startKinesis, type KinesisEmulator } from './harness/kinesis';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
-import { lambdaContext, pollOnce, type SqsHandler } from './harness/sqs-lambda';
 
 jest.setTimeout(3_600_000);
 

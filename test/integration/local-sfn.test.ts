@@ -18,7 +18,7 @@ import {
   type AslDefinition,
   type SnsPublishRequest,
   type TaskBindings,
-} from './harness/local-sfn';
+} from '../../lib/local/local-sfn';
 
 interface Built {
   template: Record<string, any>;

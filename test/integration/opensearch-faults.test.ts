@@ -24,13 +24,14 @@ import { objectIdPrefix } from '../../lambda/core/bulk/batcher';
 import { compileParser } from '../../lambda/core/formats';
 import { documentId, shardIdPrefix } from '../../lambda/core/kinesis';
 import { s3EventMessage, stagingKey } from '../../lambda/core/s3-event';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { readStream, startKinesis, type KinesisEmulator } from '../../lib/local/kinesis';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
+import { lambdaContext, pollOnce, queueArn, type SqsHandler } from '../../lib/local/sqs-lambda';
+import { withEnvironment } from '../../lib/local/template';
 import { corpusLines } from '../corpora';
-import { backupRecords, bootstrapIndex, createBuckets, handlerEnv, queueDepth, tally, withEnvironment } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
+import { backupRecords, bootstrapIndex, createBuckets, handlerEnv, queueDepth, tally } from './harness/agent-path';
 import { isBulk, isPin, openSearchError, startHttpFaultProxy, type HttpFaultProxy } from './harness/http-fault-proxy';
-import { readStream, startKinesis, type KinesisEmulator } from './harness/kinesis';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
-import { lambdaContext, pollOnce, queueArn, type SqsHandler } from './harness/sqs-lambda';
 
 jest.setTimeout(180_000);
 

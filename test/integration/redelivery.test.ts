@@ -12,12 +12,12 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisSt
 import { createHash } from 'node:crypto';
 import { s3EventMessage, stagingKey } from '../../lambda/core/s3-event';
 import { OBJECT_PIN_DAYS, expireObjectPins, ledgerIndex, pinObject } from '../../lambda/core/opensearch/pins';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { readStream, startKinesis, type KinesisEmulator } from '../../lib/local/kinesis';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
+import { lambdaContext, pollOnce, type SqsHandler } from '../../lib/local/sqs-lambda';
 import { corpusLines as readCorpus } from '../corpora';
 import { apacheProcessorPipeline, captureHandlerLogs, createBuckets, handlerEnv, nodeBulk, nodeHttp } from './harness/agent-path';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { readStream, startKinesis, type KinesisEmulator } from './harness/kinesis';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
-import { lambdaContext, pollOnce, type SqsHandler } from './harness/sqs-lambda';
 
 jest.setTimeout(300_000);
 

@@ -33,10 +33,10 @@ import { compileParser } from '../../lambda/core/formats';
 import { convertManifest, listBatches } from '../../lambda/core/light/batches';
 import { lightTable } from '../../lambda/core/light/table';
 import { s3EventMessage, stagingKey } from '../../lambda/core/s3-event';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
+import { drain, pollOnce, queueArn, type SqsHandler } from '../../lib/local/sqs-lambda';
 import { corpusLines } from '../corpora';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
-import { drain, pollOnce, queueArn, type SqsHandler } from './harness/sqs-lambda';
 import { startTcpProxy, type TcpProxy } from './harness/tcp-proxy';
 
 jest.setTimeout(300_000);

@@ -12,8 +12,8 @@ import * as path from 'node:path';
 import { objectsFromMessage } from '../../lambda/core/s3-event';
 import { parseCheckpoint, type Checkpoint, type ScanTarget } from '../../lambda/core/scan';
 import { buildScanner, DOCKERFILE } from '../../lambda/scanner/build';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
 import { emfMetrics, type EmfMetric } from './harness/cloudwatch-logs';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
 
 jest.setTimeout(120_000);
 

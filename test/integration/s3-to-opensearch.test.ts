@@ -13,9 +13,9 @@ import { parseConfig } from '../../lib/config/load';
 import { corpusPath } from '../corpora';
 import { build } from '../infra/synth';
 import { s3EventMessage, sourceOfStagingKey } from '../../lambda/core/s3-event';
-import { startAwsEmulator, type AwsEmulator } from './harness/aws-emulator';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
-import { drain, pollOnce, queueArn, type SqsHandler } from './harness/sqs-lambda';
+import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
+import { drain, pollOnce, queueArn, type SqsHandler } from '../../lib/local/sqs-lambda';
 
 jest.setTimeout(300_000);
 

@@ -26,12 +26,12 @@ import { LogFormatSchema, type LogFormat } from '../../lambda/core/config/log-fo
 import { IndexSettingsSchema } from '../../lambda/core/config/runtime';
 import { compileParser } from '../../lambda/core/formats';
 import type { SavedObject } from '../../lambda/core/opensearch/saved-objects';
+import { freePort } from '../../lib/local/net';
+import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
 import { corpusLines } from '../corpora';
 import { HADOOP } from '../fixtures/formats';
 import { countBy, isClientError, isServerError, rawRequests, top, withRequestTimes, type RawRequest } from '../unit/core/analytics/access-log-truth';
 import { examplePipeline } from './harness/agent-path';
-import { freePort } from './harness/net';
-import { startOpenSearch, type OpenSearchNode } from './harness/opensearch';
 
 jest.setTimeout(300_000);
 

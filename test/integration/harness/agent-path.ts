@@ -4,7 +4,7 @@
  * lines tagged with a sequence number, readers of the destinations (the node's documents, the backup bucket's records)
  * and the exactly-once accounting of the zero-loss counts.
  */
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketNotificationConfigurationCommand, type Event, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -21,10 +21,11 @@ import { compileParser, recordBatches } from '../../../lambda/core/formats';
 import { decodeBody, isFailed, splitLines } from '../../../lambda/core/lines';
 import { ensureIndexLayout, type OpenSearchHttp } from '../../../lambda/core/opensearch/index-layout';
 import { fluentBitConfigDocument, type AgentTargets } from '../../../lib/agent/fluent-bit-config';
-import type { AwsEmulator } from './aws-emulator';
-import { localize, startFluentBit, type FluentBitProcess, type LocalTargets } from './fluent-bit';
-import { freePort } from './net';
-import { drain, queueArn, type SqsHandler } from './sqs-lambda';
+import type { AwsEmulator } from '../../../lib/local/aws-emulator';
+import { localize, startFluentBit, type FluentBitProcess, type LocalTargets } from '../../../lib/local/fluent-bit';
+import { freePort } from '../../../lib/local/net';
+import { drain, queueArn, type SqsHandler } from '../../../lib/local/sqs-lambda';
+import { applyNotifications, bucketNotifications, functionEnvironment, pipelineTemplates, withEnvironment, type StackTemplate } from '../../../lib/local/template';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const EXAMPLES_FILE = path.join(REPO_ROOT, 'pipelines.yaml');
@@ -144,77 +145,16 @@ export const FAKE_AWS_ENV = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The stacks as synthesized (the S3-buffer tests: EC2, EKS, syslog): bucket notifications and function environments are
-// read from the templates `cdk synth` writes, so that the test wires the emulator the way the stacks wire AWS.
+// read from the templates (lib/local/template.ts), so that the test wires the emulator the way the stacks wire AWS.
 
-type TemplateResource = { Type: string; Properties?: Record<string, any> };
-export interface StackTemplate {
-  Resources: Record<string, TemplateResource>;
-}
-
-/** The template of each pipeline's stack (`Logtong-<name>`), from one synthesized app. */
+/** The template of each pipeline's stack (`Logtong-<name>`), from one app synthesized as `cdk synth` does. */
 export function synthesizedTemplates(pipelines: Pipeline[]): Record<string, StackTemplate> {
   // required here: the infra helpers load the CDK app, which the other agent tests do not need
   const { build } = require('../../infra/synth') as typeof import('../../infra/synth');
   // a syslog pipeline needs the file's shared syslog network (its stack takes the receivers' load balancer from there)
   const syslog = pipelines.some((p) => p.source.type === 'syslog') ? examplesAsWritten().syslog : undefined;
-  const { app, stacks } = build(parseConfig({ syslog, pipelines } as ConfigInput));
-  const assembly = app.synth();
-  return Object.fromEntries(pipelines.map((p, i) => [p.name, assembly.getStackByName(stacks[i].stackName).template as StackTemplate]));
-}
-
-const logicalId = (id: string, prefix: string): boolean => id.startsWith(prefix) && /^[0-9A-F]{8}$/.test(id.slice(prefix.length));
-
-/** The notifications a stack puts on one of its buckets (logical id without its hash, e.g. `BufferBucket`). */
-export function bucketNotifications(template: StackTemplate, bucket: string): Array<{ queue: string; events: string[]; rules: Array<{ Name: 'prefix' | 'suffix'; Value: string }> }> {
-  const found = Object.values(template.Resources).filter((r) => r.Type === 'Custom::S3BucketNotifications' && logicalId(String(r.Properties?.BucketName?.Ref), bucket));
-  if (found.length !== 1) throw new Error(`the template has ${found.length} notification resources for ${bucket}`);
-  return (found[0].Properties!.NotificationConfiguration.QueueConfigurations as Array<Record<string, any>>).map((q) => ({
-    queue: String(q.QueueArn['Fn::GetAtt'][0]).replace(/[0-9A-F]{8}$/, ''),
-    events: q.Events,
-    rules: q.Filter?.Key?.FilterRules ?? [],
-  }));
-}
-
-/** Puts those notifications on an emulator bucket; `queues` maps the queue's logical id (without hash) to its URL. */
-export async function applyNotifications(s3: S3Client, sqs: SQSClient, bucket: string, notifications: ReturnType<typeof bucketNotifications>, queues: Record<string, string>): Promise<void> {
-  const QueueConfigurations = [];
-  for (const n of notifications) {
-    if (!queues[n.queue]) throw new Error(`no emulator queue for ${n.queue}`);
-    QueueConfigurations.push({ QueueArn: await queueArn(sqs, queues[n.queue]), Events: n.events as Event[], ...(n.rules.length ? { Filter: { Key: { FilterRules: n.rules } } } : {}) });
-  }
-  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: { QueueConfigurations } }));
-}
-
-/**
- * A function's environment as synthesized (logical id without its hash), references resolved through `refs`: a key is
- * a logical id without its hash (`StagingBucket`) or a pseudo parameter (`AWS::Region`). An unknown reference throws.
- */
-export function functionEnvironment(template: StackTemplate, fn: string, refs: Record<string, string>): Record<string, string> {
-  const found = Object.entries(template.Resources).filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && logicalId(id, fn));
-  if (found.length !== 1) throw new Error(`the template has ${found.length} functions ${fn}`);
-  const vars = (found[0][1].Properties?.Environment?.Variables ?? {}) as Record<string, unknown>;
-  return Object.fromEntries(
-    Object.entries(vars).map(([k, v]) => {
-      if (typeof v === 'string') return [k, v];
-      const ref = (v as { Ref?: string }).Ref;
-      const key = ref === undefined ? undefined : Object.keys(refs).find((r) => r === ref || logicalId(ref, r));
-      if (key === undefined) throw new Error(`${fn}: environment ${k} = ${JSON.stringify(v)} has no stand-in`);
-      return [k, refs[key]];
-    }),
-  );
-}
-
-/**
- * A handler run with its function's environment: set before each call, and before the module is loaded (handlers read
- * their configuration when loaded, as a Lambda cold start does).
- */
-export function withEnvironment<H extends (...args: any[]) => any>(env: Record<string, string>, load: () => H): H {
-  let handler: H | undefined;
-  return ((...args: unknown[]) => {
-    Object.assign(process.env, env);
-    handler ??= load();
-    return handler(...args);
-  }) as H;
+  const { app } = build(parseConfig({ syslog, pipelines } as ConfigInput));
+  return pipelineTemplates(app.synth(), pipelines.map((p) => p.name));
 }
 
 /** Keeps the handlers' JSON log lines (Powertools) off the test output; collects those whose message is `message` (or one of them). One at a time: a second would replace the first. */

@@ -1,5 +1,5 @@
 /**
- * Runs many regex cases through ONE real Fluent Bit process (the build of test/integration/harness/fluent-bit.ts):
+ * Runs many regex cases through ONE real Fluent Bit process (the build lib/local/fluent-bit.ts runs):
  * records go in through the `http` input (each record carries its case's tag, `tag_key`), each case has its own
  * filter on its tag (a `parser` filter with reserve_data, a `grep` filter as generated, or a `multiline` filter with
  * the generated multiline parser), and every record that leaves comes back through the `http` output to a server in
@@ -17,8 +17,8 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import type { FluentBitConfigDocument } from '../../../lib/agent/fluent-bit-config';
 import type { FluentBitMultilineParser, FluentBitParser } from '../../../lib/agent/parser-regex';
-import { fluentBitBinary, startFluentBit, waitUntil, type FluentBitProcess } from './fluent-bit';
-import { freePort } from './net';
+import { fluentBitBinary, startFluentBit, waitUntil, type FluentBitProcess } from '../../../lib/local/fluent-bit';
+import { freePort } from '../../../lib/local/net';
 
 type Plugin = Record<string, unknown>;
 

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from './net';
+import { freePort } from '../../../lib/local/net';
 
 export const RSYSLOG_SETUP_HINT = 'run `bash .ci/setup-rsyslog.sh`';
 const RUN_USER = process.env.LOGTONG_RSYSLOG_USER ?? process.env.LOGTONG_OPENSEARCH_USER ?? 'logtong';

@@ -1,8 +1,8 @@
 /**
- * Integration-test harness: a Kinesis emulator (kinesis-local, the Node build of kinesis-mock; pure JS, in memory) in
- * a child process on free 127.0.0.1 ports: plain HTTP for the SDK, TLS (its own self-signed certificate) for clients
- * that speak TLS only, such as Fluent Bit's kinesis_streams output. `readStream` reads what is in a stream the way an
- * event source mapping hands it to the processor.
+ * A Kinesis emulator for `logtong local` and the integration tests: kinesis-local (the Node build of kinesis-mock;
+ * pure JS, in memory) in a child process on free 127.0.0.1 ports: plain HTTP for the SDK, TLS (its own self-signed
+ * certificate) for clients that speak TLS only, such as Fluent Bit's kinesis_streams output. `readStream` reads what
+ * is in a stream the way an event source mapping hands it to the processor.
  */
 import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePorts } from './net';
+import { packageDir } from './paths';
 
 export interface KinesisEmulator {
   /** http://127.0.0.1:<port> */
@@ -27,7 +28,7 @@ export interface KinesisEmulator {
 }
 
 export async function startKinesis(): Promise<KinesisEmulator> {
-  const dir = path.dirname(require.resolve('kinesis-local/package.json'));
+  const dir = packageDir('kinesis-local');
   const [plain, tls] = await freePorts(2);
   const child: ChildProcess = spawn(process.execPath, [path.join(dir, 'main.js')], {
     env: { ...process.env, KINESIS_MOCK_PLAIN_PORT: String(plain), KINESIS_MOCK_TLS_PORT: String(tls), KINESIS_MOCK_CERT_PATH: path.join(dir, 'server.json'), LOG_LEVEL: 'WARN', CREATE_STREAM_DURATION: '0ms', SHOULD_PERSIST_DATA: 'false' },

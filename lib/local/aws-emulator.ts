@@ -1,10 +1,6 @@
 /**
- * Integration-test harness: in-process S3 + SQS emulator (fauxqs) on 127.0.0.1.
- *
- * fauxqs is ESM-only and jest (CJS, no --experimental-vm-modules) cannot load it, so it is bundled
- * once to CommonJS with esbuild into `<repo>/.cache/` (its npm dependencies stay external and all
- * ship CJS builds) and required from there. That also gives access to its stores, which this
- * harness uses for shims over what fauxqs lacks:
+ * An in-process S3 + SQS emulator (fauxqs) on 127.0.0.1 for `logtong local` and the integration tests, with shims
+ * over what fauxqs lacks (fauxqs.ts adds two more: bodies up to 256 MiB, listings in UTF-8 byte order):
  *
  *  - UploadPartCopy (incl. x-amz-copy-source-range): fauxqs would store an empty part / answer 500.
  *  - S3 -> SQS bucket notifications (Put/GetBucketNotificationConfiguration with
@@ -12,7 +8,6 @@
  *    and ObjectRemoved:Delete, AWS record format). fauxqs would accept the PUT and do nothing.
  *    Unlike AWS, no s3:TestEvent is sent when the configuration is put.
  *  - x-amz-copy-source-if-match on CopyObject and UploadPartCopy: 412 when the source holds another content.
- *  - Request bodies up to 256 MiB (fauxqs caps them at 11 MiB, so a bigger PutObject got a 413).
  *  - Object tagging: Put/Get/DeleteObjectTagging (fauxqs would take `PUT ?tagging` for a PutObject and overwrite the
  *    object with the XML), `x-amz-tagging` on PutObject and CopyObject, CopyObject's tagging directive (COPY by
  *    default, as in S3); an overwrite, delete or multipart completion drops the object's tags. Lifecycle rules are
@@ -29,9 +24,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { byteOrderS3Store, loadFauxqs, raiseBodyLimit, type FqReply, type FqRequest } from './fauxqs';
 import { writePrecondition } from './s3-conditions';
 
 export interface AwsEmulator {
@@ -71,129 +64,6 @@ export interface S3RequestInfo {
 export interface StartAwsEmulatorOptions {
   /** Default us-east-1. */
   region?: string;
-}
-
-// ---- minimal structural types of the fauxqs internals we use ----------------------------------
-interface FqRequest {
-  method: string;
-  params: Record<string, string | undefined>;
-  query: Record<string, string | undefined>;
-  headers: Record<string, string | string[] | undefined>;
-  body: unknown;
-}
-interface FqReply {
-  statusCode: number;
-  sent: boolean;
-  status(code: number): FqReply;
-  header(name: string, value: string): FqReply;
-  send(payload?: unknown): FqReply;
-}
-interface FqApp {
-  addHook(name: 'preHandler', fn: (req: FqRequest, reply: FqReply) => Promise<unknown>): void;
-  addHook(name: 'onResponse', fn: (req: FqRequest, reply: FqReply) => Promise<unknown>): void;
-  addHook(name: 'onSend', fn: (req: FqRequest, reply: FqReply, payload: unknown) => Promise<unknown>): void;
-  listen(opts: { port: number; host: string }): Promise<string>;
-  close(): Promise<void>;
-}
-interface FqS3Object {
-  body: Buffer;
-  contentLength: number;
-  etag: string;
-  lastModified: Date;
-}
-interface FqS3Store {
-  hasBucket(name: string): boolean;
-  getObject(bucket: string, key: string): FqS3Object;
-  uploadPart(uploadId: string, partNumber: number, body: Buffer): string;
-}
-interface FqSqsQueue {
-  enqueue(msg: unknown): void;
-}
-interface FqSqsStore {
-  host: string;
-  region?: string;
-  getQueueByArn(arn: string): FqSqsQueue | undefined;
-}
-interface FauxqsBundle {
-  buildApp(opts: { logger: boolean; defaultRegion?: string; stores: { sqsStore: unknown; snsStore: unknown; s3Store: unknown } }): FqApp;
-  SqsStore: { new (): FqSqsStore; createMessage(body: string): unknown };
-  SnsStore: new () => unknown;
-  S3Store: new () => FqS3Store;
-  S3Error: new (code: string, message: string, statusCode?: number) => Error & { statusCode: number; toXml(): string };
-  /** fauxqs's own actions, called by the conditional-write shim once the condition holds. */
-  putObject(req: FqRequest, reply: FqReply, store: FqS3Store): void;
-  deleteObject(req: FqRequest, reply: FqReply, store: FqS3Store): void;
-  completeMultipartUpload(req: FqRequest, reply: FqReply, store: FqS3Store): void;
-}
-
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
-/** Max request body (PutObject / UploadPart) the emulator accepts. */
-const BODY_LIMIT = 256 * 1024 * 1024;
-
-/** Key comparisons of fauxqs's ListObjects made UTF-8 byte order (what S3 uses), for sorting and for paging. */
-const BYTE_ORDER = (a: string, b: string) => `Buffer.compare(Buffer.from(${a}), Buffer.from(${b}))`;
-const LISTING_ORDER_PATCHES: Array<[string, string]> = [
-  ['.sort((a, b) => a.key.localeCompare(b.key))', `.sort((a, b) => ${BYTE_ORDER('a.key', 'b.key')})`],
-  ['obj.key <= startAfter', `${BYTE_ORDER('obj.key', 'startAfter')} <= 0`],
-  ['commonPrefix <= startAfter', `${BYTE_ORDER('commonPrefix', 'startAfter')} <= 0`],
-];
-
-function findFauxqsDist(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'node_modules', 'fauxqs');
-    if (fs.existsSync(path.join(candidate, 'dist', 'app.js'))) return candidate;
-    if (path.dirname(dir) === dir) break;
-  }
-  throw new Error('fauxqs not found in node_modules: run `npm ci`');
-}
-
-let bundle: FauxqsBundle | undefined;
-
-/** Bundles fauxqs (ESM) into a CJS file under .cache/ once, then requires it. */
-function loadFauxqs(): FauxqsBundle {
-  if (bundle) return bundle;
-  const pkgDir = findFauxqsDist();
-  const version = (JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version;
-  const entry = [
-    "export { buildApp } from './app.js';",
-    "export { SqsStore } from './sqs/sqsStore.js';",
-    "export { SnsStore } from './sns/snsStore.js';",
-    "export { S3Store } from './s3/s3Store.js';",
-    "export { S3Error } from './common/errors.js';",
-    "export { putObject } from './s3/actions/putObject.js';",
-    "export { deleteObject } from './s3/actions/deleteObject.js';",
-    "export { completeMultipartUpload } from './s3/actions/completeMultipartUpload.js';",
-  ].join('\n');
-  const hash = createHash('sha1').update(version).update(entry).update(String(BODY_LIMIT)).update(JSON.stringify(LISTING_ORDER_PATCHES)).digest('hex').slice(0, 10);
-  const cacheDir = path.join(REPO_ROOT, '.cache');
-  const out = path.join(cacheDir, `fauxqs-${version}-${hash}.cjs`);
-  if (!fs.existsSync(out)) {
-    const esbuild = require('esbuild') as typeof import('esbuild');
-    const result = esbuild.buildSync({
-      stdin: { contents: entry, resolveDir: path.join(pkgDir, 'dist'), loader: 'js' },
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      packages: 'external', // fastify, valibot, toad-cache, @smithy/* all ship CJS
-      write: false,
-      logLevel: 'error',
-    });
-    // fauxqs caps request bodies at 11 MiB (PutObject of a bigger file -> 413); raise the cap.
-    let code = result.outputFiles[0].text.replace(/bodyLimit:\s*11 \* 1_?048_?576/, `bodyLimit: ${BODY_LIMIT}`);
-    // S3 lists keys in UTF-8 byte order; fauxqs sorts with localeCompare but pages by plain string comparison, so a
-    // paged listing of mixed-case or punctuated keys skipped some. Both become byte order (UTF-8, as S3 does).
-    for (const [from, to] of LISTING_ORDER_PATCHES) {
-      if (!code.includes(from)) throw new Error(`aws-emulator harness: fauxqs ${version} no longer contains ${JSON.stringify(from)}; review the listing-order patch`);
-      code = code.split(from).join(to);
-    }
-    fs.mkdirSync(cacheDir, { recursive: true });
-    const tmp = `${out}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, code);
-    fs.renameSync(tmp, out); // atomic: parallel jest workers may race
-  }
-  bundle = require(out) as FauxqsBundle;
-  return bundle;
 }
 
 // ---- S3 -> SQS notification shim -----------------------------------------------------------------
@@ -292,16 +162,17 @@ const parseTagHeader = (h: string): TagSet => [...new URLSearchParams(h)].map(([
 
 /** Starts fauxqs in-process on a random 127.0.0.1 port with S3/SQS clients pointed at it. */
 export async function startAwsEmulator(opts: StartAwsEmulatorOptions = {}): Promise<AwsEmulator> {
-  const fq = loadFauxqs();
+  const fq = await loadFauxqs();
   const region = opts.region ?? 'us-east-1';
   const sqsStore = new fq.SqsStore();
   sqsStore.host = ''; // queue URL = http://<Host header>/000000000000/<name>, same origin as the endpoint
-  const s3Store = new fq.S3Store();
+  const s3Store = byteOrderS3Store(fq);
   const app = fq.buildApp({
     logger: false,
     defaultRegion: region,
     stores: { sqsStore, snsStore: new fq.SnsStore(), s3Store },
   });
+  raiseBodyLimit(app);
 
   const notifications = new Map<string, QueueNotification[]>();
   let sequencer = 0;
@@ -435,7 +306,7 @@ export async function startAwsEmulator(opts: StartAwsEmulatorOptions = {}): Prom
         if (unsupported.length) {
           return sendS3Error(
             reply,
-            new fq.S3Error('NotImplemented', `aws-emulator harness supports QueueConfiguration only, got ${unsupported.join(', ')}`, 501),
+            new fq.S3Error('NotImplemented', `the S3 emulator supports QueueConfiguration only, got ${unsupported.join(', ')}`, 501),
           );
         }
         const skipValidation = header(req, 'x-amz-skip-destination-validation') === 'true';

@@ -12,7 +12,7 @@ const unquote = (etag: string) => etag.trim().replace(/^W\//, '').replace(/^"|"$
 export function writePrecondition(method: string, current: string | undefined, ifMatch: string | undefined, ifNoneMatch: string | undefined): [number, string, string] | undefined {
   const failed: [number, string, string] = [412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'];
   if (ifNoneMatch !== undefined && method !== 'DELETE') {
-    if (ifNoneMatch.trim() !== '*') return [501, 'NotImplemented', 'aws-emulator harness: If-None-Match takes * only on writes'];
+    if (ifNoneMatch.trim() !== '*') return [501, 'NotImplemented', 'the S3 emulator takes If-None-Match: * only on writes'];
     if (current !== undefined) return failed;
   }
   if (ifMatch !== undefined) {

@@ -1,11 +1,11 @@
 /**
- * Integration-test harness: runs the Amazon States Language of a state machine *exactly as `cdk synth` produced it*,
- * in-process, with `aws-local-stepfunctions`, every Task bound to a local JS function.
+ * Runs the Amazon States Language of a state machine *exactly as `cdk synth` produced it*, in-process, with
+ * `aws-local-stepfunctions`, every Task bound to a local JS function: the Light Engine's batch for `logtong local`,
+ * and the state machines of the integration tests.
  *
- *  1. `stateMachineDefinition(template, logicalId?)` pulls the AWS::StepFunctions::StateMachine's DefinitionString out
- *     of a synthesized template and resolves its CloudFormation intrinsics (Fn::Join, Ref, Fn::GetAtt, Fn::Sub,
- *     Fn::Select/Split, Fn::FindInMap, pseudo parameters, DefinitionSubstitutions) into stable fake values that still
- *     name the resource: `arn:aws:lambda:us-east-1:123456789012:function:<LogicalId>`, `arn:aws:sns:…:<LogicalId>`, …
+ *  1. `stateMachineDefinition(template, logicalId?)` (asl-definition.ts) pulls the AWS::StepFunctions::StateMachine's
+ *     DefinitionString out of a synthesized template and resolves its CloudFormation intrinsics into stable fake
+ *     values that still name the resource: `arn:aws:lambda:us-east-1:123456789012:function:<LogicalId>`, …
  *  2. `runStateMachine(definition, input, bindings)` executes it. Each Task state is bound by state name, or by the
  *     logical id (exact, or the CDK construct path without its 8-hex hash suffix) of the resource it targets, and the
  *     binding is called with the event the real service would deliver:
@@ -37,8 +37,12 @@
  * iteration events may be missing from `events` when the execution ends on a failure.
  */
 import type { Context } from 'aws-lambda';
-import { randomUUID } from 'node:crypto';
 import type * as LocalSfn from 'aws-local-stepfunctions';
+import { randomUUID } from 'node:crypto';
+import { fullEnv, type AslDefinition, type AslState, type Env, type FakeAwsEnv } from './asl-definition';
+import { matchesLogicalId } from './template';
+
+export { resolveIntrinsics, stateMachineDefinition, type AslDefinition, type AslState, type FakeAwsEnv } from './asl-definition';
 
 // ---- Promise.withResolvers polyfill (ES2024; Node 20 lacks it, aws-local-stepfunctions uses it in every Task) ----
 {
@@ -61,280 +65,8 @@ import type * as LocalSfn from 'aws-local-stepfunctions';
 }
 
 /** Loaded lazily, i.e. only after the polyfill above is in place. */
-function localSfn(): typeof LocalSfn {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('aws-local-stepfunctions') as typeof LocalSfn;
-}
-
-// =====================================================================================================================
-// ASL extraction
-// =====================================================================================================================
-
-/** Loose ASL types: enough to navigate a definition in a test (`def.States.List.Parameters`). */
-export interface AslState {
-  Type: string;
-  [field: string]: any;
-}
-export interface AslDefinition {
-  StartAt: string;
-  States: Record<string, AslState>;
-  [field: string]: any;
-}
-
-/** The fake environment intrinsics resolve to. */
-export interface FakeAwsEnv {
-  /** Default `aws`. */
-  partition?: string;
-  /** Default `us-east-1`. */
-  region?: string;
-  /** Default `123456789012`. */
-  account?: string;
-  /** Default `LocalStack`. */
-  stackName?: string;
-}
-
-interface CfnResource {
-  Type: string;
-  Properties?: Record<string, unknown>;
-}
-interface CfnTemplate {
-  Resources?: Record<string, CfnResource>;
-  Parameters?: Record<string, { Default?: unknown }>;
-  Mappings?: Record<string, Record<string, Record<string, unknown>>>;
-}
-
-const NO_VALUE = Symbol('AWS::NoValue');
-
-/**
- * The ASL of the AWS::StepFunctions::StateMachine `logicalId` (exact, or the construct path without CDK's 8-hex hash
- * suffix; omit it if the template has only one state machine) in a synthesized template — the JSON object of
- * `Template.fromStack(stack).toJSON()` (a `Template` itself is accepted too) or a parsed cdk.out `*.template.json` —
- * with every CloudFormation intrinsic resolved to a stable fake value that still names its resource.
- */
-export function stateMachineDefinition(template: object, logicalId?: string, env: FakeAwsEnv = {}): AslDefinition {
-  const t = (typeof (template as { toJSON?: unknown }).toJSON === 'function' ? (template as { toJSON(): object }).toJSON() : template) as CfnTemplate;
-  const resources = t.Resources ?? {};
-  const machines = Object.keys(resources).filter((id) => resources[id].Type === 'AWS::StepFunctions::StateMachine');
-  let id: string;
-  if (logicalId === undefined) {
-    if (machines.length !== 1) throw new Error(`stateMachineDefinition: expected exactly one AWS::StepFunctions::StateMachine, found ${machines.length} (${machines.join(', ')}): pass its logical id`);
-    id = machines[0];
-  } else {
-    const hits = machines.filter((m) => matchesLogicalId(m, logicalId));
-    if (hits.length !== 1) throw new Error(`stateMachineDefinition: ${hits.length === 0 ? 'no' : 'ambiguous'} state machine '${logicalId}' (template has: ${machines.join(', ') || 'none'})`);
-    id = hits[0];
-  }
-  const props = resources[id].Properties ?? {};
-  const e = fullEnv(env);
-  let def: unknown;
-  if (props.DefinitionString !== undefined) {
-    const resolved = resolveIntrinsics(props.DefinitionString, t, e);
-    if (typeof resolved !== 'string') throw new Error(`stateMachineDefinition: DefinitionString of ${id} did not resolve to a string`);
-    let text: string = resolved;
-    const subs = props.DefinitionSubstitutions as Record<string, unknown> | undefined;
-    if (subs) {
-      for (const [k, v] of Object.entries(subs)) {
-        const value = resolveIntrinsics(v, t, e);
-        text = text.split('${' + k + '}').join(typeof value === 'string' ? value : JSON.stringify(value));
-      }
-    }
-    def = JSON.parse(text);
-  } else if (props.Definition !== undefined) {
-    def = resolveIntrinsics(props.Definition, t, e);
-  } else {
-    throw new Error(`stateMachineDefinition: ${id} has neither DefinitionString nor Definition (DefinitionS3Location is not supported)`);
-  }
-  return def as AslDefinition;
-}
-
-type Env = Required<FakeAwsEnv>;
-const fullEnv = (e: FakeAwsEnv): Env => ({ partition: e.partition ?? 'aws', region: e.region ?? 'us-east-1', account: e.account ?? '123456789012', stackName: e.stackName ?? 'LocalStack' });
-
-/** `key` names `logicalId`: equal, or `key` + CDK's 8-hex-digit hash suffix. */
-function matchesLogicalId(logicalId: string, key: string): boolean {
-  return logicalId === key || (logicalId.length === key.length + 8 && logicalId.startsWith(key) && /^[0-9A-F]{8}$/.test(logicalId.slice(key.length)));
-}
-
-interface FakeResource {
-  ref: string;
-  arn: string;
-  attrs?: Record<string, string>;
-}
-
-/** Fake physical values per resource type. Names are the logical id, so ARNs say which resource they are. */
-function fakeResource(type: string, id: string, e: Env): FakeResource {
-  const { partition: p, region: r, account: a } = e;
-  const arn = (svc: string, resource: string, regional = true) => `arn:${p}:${svc}:${regional ? r : ''}:${regional || svc !== 's3' ? a : ''}:${resource}`;
-  switch (type) {
-    case 'AWS::Lambda::Function':
-      return { ref: id, arn: arn('lambda', `function:${id}`) };
-    case 'AWS::Lambda::Alias':
-      return { ref: arn('lambda', `function:${id}:live`), arn: arn('lambda', `function:${id}:live`) };
-    case 'AWS::Lambda::Version':
-      return { ref: arn('lambda', `function:${id}:1`), arn: arn('lambda', `function:${id}:1`), attrs: { Version: '1' } };
-    case 'AWS::SNS::Topic': {
-      const t = arn('sns', id);
-      return { ref: t, arn: t, attrs: { TopicArn: t, TopicName: id } };
-    }
-    case 'AWS::SQS::Queue': {
-      const url = `https://sqs.${r}.amazonaws.com/${a}/${id}`;
-      return { ref: url, arn: arn('sqs', id), attrs: { QueueUrl: url, QueueName: id } };
-    }
-    case 'AWS::S3::Bucket': {
-      const name = id.toLowerCase();
-      return { ref: name, arn: `arn:${p}:s3:::${name}`, attrs: { DomainName: `${name}.s3.amazonaws.com`, RegionalDomainName: `${name}.s3.${r}.amazonaws.com`, WebsiteURL: `http://${name}.s3-website-${r}.amazonaws.com` } };
-    }
-    case 'AWS::DynamoDB::Table':
-      return { ref: id, arn: arn('dynamodb', `table/${id}`), attrs: { StreamArn: arn('dynamodb', `table/${id}/stream/1970-01-01T00:00:00.000`) } };
-    case 'AWS::StepFunctions::StateMachine': {
-      const sm = arn('states', `stateMachine:${id}`);
-      return { ref: sm, arn: sm, attrs: { Name: id, StateMachineRevisionId: sm } };
-    }
-    case 'AWS::StepFunctions::Activity': {
-      const act = arn('states', `activity:${id}`);
-      return { ref: act, arn: act, attrs: { Name: id } };
-    }
-    case 'AWS::IAM::Role':
-      return { ref: id, arn: `arn:${p}:iam::${a}:role/${id}`, attrs: { RoleId: `AROA${id.toUpperCase().slice(0, 17)}` } };
-    case 'AWS::Events::EventBus':
-      return { ref: id, arn: arn('events', `event-bus/${id}`), attrs: { Name: id } };
-    case 'AWS::Events::Rule':
-      return { ref: id, arn: arn('events', `rule/${id}`) };
-    case 'AWS::Logs::LogGroup':
-      return { ref: id, arn: arn('logs', `log-group:${id}:*`) };
-    case 'AWS::Kinesis::Stream':
-      return { ref: id, arn: arn('kinesis', `stream/${id}`) };
-    case 'AWS::KinesisFirehose::DeliveryStream':
-      return { ref: id, arn: arn('firehose', `deliverystream/${id}`) };
-    case 'AWS::SecretsManager::Secret': {
-      const s = arn('secretsmanager', `secret:${id}`);
-      return { ref: s, arn: s };
-    }
-    case 'AWS::ECS::Cluster':
-      return { ref: id, arn: arn('ecs', `cluster/${id}`) };
-    case 'AWS::ECS::TaskDefinition': {
-      const td = arn('ecs', `task-definition/${id}:1`);
-      return { ref: td, arn: td, attrs: { TaskDefinitionArn: td } };
-    }
-    case 'AWS::CodeBuild::Project':
-      return { ref: id, arn: arn('codebuild', `project/${id}`) };
-    case 'AWS::Athena::WorkGroup':
-    case 'AWS::Glue::Database':
-    case 'AWS::Glue::Table':
-    case 'AWS::Glue::Job':
-    case 'AWS::Glue::Crawler':
-      return { ref: id, arn: arn(type.split('::')[1].toLowerCase(), `${type.split('::')[2].toLowerCase()}/${id}`) };
-    default: {
-      const [, svc = 'unknown', kind = 'resource'] = type.split('::');
-      return { ref: id, arn: arn(svc.toLowerCase(), `${kind.toLowerCase()}/${id}`) };
-    }
-  }
-}
-
-function getAtt(t: CfnTemplate, id: string, attr: string, e: Env): string {
-  const res = t.Resources?.[id];
-  if (!res) throw new Error(`Fn::GetAtt: no resource '${id}' in the template`);
-  const f = fakeResource(res.Type, id, e);
-  if (f.attrs?.[attr] !== undefined) return f.attrs[attr];
-  if (attr === 'Arn') return f.arn;
-  if (/Arn$/.test(attr)) return `${f.arn}/${attr}`;
-  if (/Name$/.test(attr)) return id;
-  return `${id}.${attr}`;
-}
-
-function pseudo(name: string, e: Env): string | typeof NO_VALUE | undefined {
-  switch (name) {
-    case 'AWS::Partition':
-      return e.partition;
-    case 'AWS::Region':
-      return e.region;
-    case 'AWS::AccountId':
-      return e.account;
-    case 'AWS::StackName':
-      return e.stackName;
-    case 'AWS::StackId':
-      return `arn:${e.partition}:cloudformation:${e.region}:${e.account}:stack/${e.stackName}/00000000-0000-0000-0000-000000000000`;
-    case 'AWS::URLSuffix':
-      return 'amazonaws.com';
-    case 'AWS::NotificationARNs':
-      return '';
-    case 'AWS::NoValue':
-      return NO_VALUE;
-    default:
-      return undefined;
-  }
-}
-
-function ref(t: CfnTemplate, name: string, e: Env): unknown {
-  const ps = pseudo(name, e);
-  if (ps !== undefined) return ps;
-  const res = t.Resources?.[name];
-  if (res) return fakeResource(res.Type, name, e).ref;
-  const param = t.Parameters?.[name];
-  if (param) return param.Default ?? `param-${name}`;
-  throw new Error(`Ref: no resource, parameter or pseudo parameter '${name}' in the template`);
-}
-
-function sub(t: CfnTemplate, text: string, vars: Record<string, unknown>, e: Env): string {
-  return text.replace(/\$\{(!?)([^}]*)\}/g, (_, bang: string, name: string) => {
-    if (bang) return '${' + name + '}';
-    if (name in vars) return String(vars[name]);
-    const dot = name.indexOf('.');
-    if (dot > 0 && !name.startsWith('AWS::')) return getAtt(t, name.slice(0, dot), name.slice(dot + 1), e);
-    return String(ref(t, name, e));
-  });
-}
-
-/** Resolves CloudFormation intrinsics in `v` to fake values (see `stateMachineDefinition`). */
-export function resolveIntrinsics(v: unknown, template: object, env: FakeAwsEnv = {}): unknown {
-  const t = template as CfnTemplate;
-  const e = fullEnv(env);
-  const go = (x: unknown): unknown => {
-    if (Array.isArray(x)) return x.map(go).filter((y) => y !== NO_VALUE);
-    if (x === null || typeof x !== 'object') return x;
-    const entries = Object.entries(x as Record<string, unknown>);
-    if (entries.length === 1 && (entries[0][0] === 'Ref' || entries[0][0].startsWith('Fn::'))) {
-      const [fn, arg] = entries[0];
-      const a = arg as any;
-      switch (fn) {
-        case 'Ref':
-          return ref(t, a as string, e);
-        case 'Fn::GetAtt': {
-          const [id, attr] = Array.isArray(a) ? a : String(a).split(/\.(.*)/s);
-          return getAtt(t, id, String(go(attr)), e);
-        }
-        case 'Fn::Join':
-          return (go(a[1]) as unknown[]).map(String).join(a[0]);
-        case 'Fn::Sub':
-          return Array.isArray(a) ? sub(t, a[0], go(a[1]) as Record<string, unknown>, e) : sub(t, a, {}, e);
-        case 'Fn::Select':
-          return (go(a[1]) as unknown[])[Number(go(a[0]))];
-        case 'Fn::Split':
-          return String(go(a[1])).split(a[0]);
-        case 'Fn::FindInMap': {
-          const [m, k1, k2] = (a as unknown[]).map(go) as string[];
-          const val = t.Mappings?.[m]?.[k1]?.[k2];
-          if (val === undefined) throw new Error(`Fn::FindInMap: ${m}.${k1}.${k2} not in the template's Mappings`);
-          return val;
-        }
-        case 'Fn::ImportValue':
-          return `imported-${String(go(a))}`;
-        case 'Fn::Base64':
-          return Buffer.from(String(go(a))).toString('base64');
-        case 'Fn::GetAZs':
-          return ['a', 'b', 'c'].map((z) => `${e.region}${z}`);
-        default:
-          throw new Error(`resolveIntrinsics: ${fn} is not supported`);
-      }
-    }
-    const out: Record<string, unknown> = {};
-    for (const [k, val] of entries) {
-      const r = go(val);
-      if (r !== NO_VALUE) out[k] = r;
-    }
-    return out;
-  };
-  return go(v);
+function localSfn(): Promise<typeof LocalSfn> {
+  return import('aws-local-stepfunctions');
 }
 
 // =====================================================================================================================
@@ -534,7 +266,7 @@ function findBinding(bindings: TaskBindings, stateName: string, target: string |
   return hits.length === 1 ? bindings[hits[0]] : undefined;
 }
 
-/** A harness error the state machine must not Retry/Catch (aws-local-stepfunctions honours these flags). */
+/** A binding error of ours the state machine must not Retry/Catch (aws-local-stepfunctions honours these flags). */
 function fatal(message: string): Error {
   return Object.assign(new Error(message), { name: 'States.Runtime', isRetryable: false, isCatchable: false });
 }
@@ -701,7 +433,7 @@ export async function runStateMachine(definition: object, input: unknown, bindin
     if (other) throw new Error(`runStateMachine: binding '${key}' is both a Task state name and the target of Task '${other.name}': rename one or key by the full logical id`);
   }
 
-  const { StateMachine, ExecutionError } = localSfn();
+  const { StateMachine, ExecutionError } = await localSfn();
   // asl-validator compiles its schemas on every call (~1 s): validate each distinct definition once per process.
   const key = JSON.stringify(def);
   const validate = opts.validate !== false && !validated.has(key);

@@ -1,12 +1,8 @@
 /**
- * Integration-test harness: a real single-node OpenSearch on 127.0.0.1.
- *
- * Uses the OpenSearch integ-test-zip from the local Maven repository (fetched by
- * `bash .ci/setup-opensearch.sh`), extracted once into `<repo>/.cache/opensearch-<version>/`.
- * Every node gets fresh config/data/log dirs under os.tmpdir() and random free ports.
- *
- * The integ-test-zip ships only the transport-netty4 module and no plugins: plain HTTP without
- * security, but also no painless, ingest-common, reindex, mapper-extras, analysis-common or ISM.
+ * A real single-node OpenSearch on 127.0.0.1, for `logtong local` and the integration tests: the distribution of
+ * opensearch-distribution.ts (downloaded from Maven Central on first use), each node with fresh config, data and log
+ * folders under os.tmpdir() and free ports. Needs Java 17+ (prerequisites.ts says what to install when it is missing).
+ * As root, the node runs as an unprivileged user (OpenSearch refuses root).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,8 +10,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePorts } from './net';
+import { opensearchHome, type DistributionOptions } from './opensearch-distribution';
+import { findJava, isRoot, launchPrefix, runUserIds, type JavaInstallation } from './prerequisites';
 
-export const OPENSEARCH_VERSION = '2.19.6';
+export type { DownloadProgress } from './download';
+export { MAVEN_CENTRAL, OPENSEARCH_VERSION, opensearchHome, type DistributionOptions } from './opensearch-distribution';
+export { findJava, MIN_JAVA_VERSION, MissingPrerequisiteError, type JavaInstallation, type Prerequisite } from './prerequisites';
 
 export interface OpenSearchNode {
   /** e.g. http://127.0.0.1:41234 (no trailing slash) */
@@ -33,7 +33,11 @@ export interface OpenSearchNode {
   dispose(): Promise<void>;
 }
 
-export interface StartOpenSearchOptions {
+/**
+ * `cacheDir`, `mavenRepository` and `onDownloadProgress` (called only while the distribution downloads, the first
+ * time on a machine) are about where the distribution comes from: see opensearch-distribution.ts.
+ */
+export interface StartOpenSearchOptions extends Omit<DistributionOptions, 'version'> {
   /** JVM heap (-Xms/-Xmx) in MiB; default 512. */
   heapMb?: number;
   /**
@@ -42,7 +46,7 @@ export interface StartOpenSearchOptions {
    */
   javaOpts?: string[];
   /**
-   * Extra node settings written to opensearch.yml after the harness's own (a key given here wins), e.g.
+   * Extra node settings written to opensearch.yml after our own (a key given here wins), e.g.
    * `{ 'http.max_content_length': '200kb' }` for a node that refuses larger requests with 413. Static settings
    * such as that one cannot be changed on a running node, hence here.
    */
@@ -50,136 +54,16 @@ export interface StartOpenSearchOptions {
 }
 
 /**
- * Test-friendly JVM flags on top of config/jvm.options:
+ * JVM flags for a node that shares a small machine with the pipeline, on top of config/jvm.options:
  *  - no AlwaysPreTouch: RSS ~280 MB instead of ~690 MB with a 512 MB heap
- *  - C1 JIT only: ~2 s faster start and less CPU competing with jest on small CI boxes
+ *  - C1 JIT only: ~2 s faster start and less CPU taken from the handlers (and jest) on 2 cores
  *    (slower steady state; override with javaOpts for benchmarks)
  *  - no /tmp/hsperfdata_* files
  */
-const DEFAULT_TEST_JAVA_OPTS = ['-XX:-AlwaysPreTouch', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData'];
+const DEFAULT_JAVA_OPTS = ['-XX:-AlwaysPreTouch', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData'];
 
 const READY_TIMEOUT_MS = 120_000;
 const STOP_GRACE_MS = 20_000;
-const RUN_USER = process.env.LOGTONG_OPENSEARCH_USER ?? 'logtong';
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
-const SETUP_HINT = 'run `bash .ci/setup-opensearch.sh`';
-
-function zipPath(): string {
-  if (process.env.LOGTONG_OPENSEARCH_ZIP) return process.env.LOGTONG_OPENSEARCH_ZIP;
-  const m2 = process.env.MAVEN_REPO_LOCAL ?? path.join(os.homedir(), '.m2', 'repository');
-  return path.join(
-    m2,
-    'org/opensearch/distribution/integ-test-zip/opensearch',
-    OPENSEARCH_VERSION,
-    `opensearch-${OPENSEARCH_VERSION}.zip`,
-  );
-}
-
-const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
-
-/** uid/gid of the unprivileged user OpenSearch runs as when we are root. */
-function runUserIds(): { uid: number; gid: number } {
-  const uid = spawnSync('id', ['-u', RUN_USER], { encoding: 'utf8' });
-  const gid = spawnSync('id', ['-g', RUN_USER], { encoding: 'utf8' });
-  if (uid.status !== 0 || gid.status !== 0) {
-    throw new Error(
-      `OpenSearch refuses to run as root and the system user '${RUN_USER}' does not exist: ${SETUP_HINT}`,
-    );
-  }
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-}
-
-/** Can the run user read+traverse `dir`? (Only meaningful as root.) */
-function runUserCanRead(dir: string): boolean {
-  const r = spawnSync('setpriv', [...dropPrivArgs(), 'test', '-r', path.join(dir, 'lib'), '-a', '-x', path.join(dir, 'bin', 'opensearch')]);
-  return r.status === 0;
-}
-
-function dropPrivArgs(): string[] {
-  return [`--reuid=${RUN_USER}`, `--regid=${RUN_USER}`, '--init-groups', '--'];
-}
-
-let setprivOk: boolean | undefined;
-const haveSetpriv = (): boolean => (setprivOk ??= spawnSync('setpriv', ['--version']).status === 0);
-
-/**
- * Command prefix for the node: setpriv (util-linux) execs in place, so the group leader becomes the
- * JVM itself; --pdeathsig kills it even when the test process dies without running exit hooks
- * (e.g. a jest worker that gets SIGKILLed). As root it also drops to the unprivileged run user.
- */
-function launchPrefix(): string[] {
-  if (!haveSetpriv()) {
-    if (isRoot()) throw new Error(`setpriv (util-linux) is required to run OpenSearch as '${RUN_USER}'`);
-    return [];
-  }
-  return ['setpriv', '--pdeathsig', 'SIGKILL', ...(isRoot() ? dropPrivArgs() : ['--'])];
-}
-
-function javaHome(): string {
-  const candidates: string[] = [];
-  if (process.env.OPENSEARCH_JAVA_HOME) candidates.push(process.env.OPENSEARCH_JAVA_HOME);
-  if (process.env.JAVA_HOME) candidates.push(process.env.JAVA_HOME);
-  const which = spawnSync('sh', ['-c', 'readlink -f "$(command -v java)"'], { encoding: 'utf8' });
-  const javaBin = which.status === 0 ? which.stdout.trim() : '';
-  if (javaBin) candidates.push(path.dirname(path.dirname(javaBin)));
-  for (const c of candidates) {
-    if (fs.existsSync(path.join(c, 'bin', 'java'))) return c;
-  }
-  throw new Error(`No Java found (need Java 17+ for OpenSearch ${OPENSEARCH_VERSION}): ${SETUP_HINT}`);
-}
-
-/** Extracts the zip into `<parent>/opensearch-<version>` atomically (temp dir + rename). Returns that dir. */
-function extractInto(parent: string, zip: string): string {
-  const target = path.join(parent, `opensearch-${OPENSEARCH_VERSION}`);
-  if (fs.existsSync(path.join(target, 'bin', 'opensearch'))) return target;
-  fs.mkdirSync(parent, { recursive: true, mode: 0o755 });
-  const tmp = fs.mkdtempSync(path.join(parent, `.opensearch-${OPENSEARCH_VERSION}.tmp-`));
-  try {
-    const unzip = spawnSync('unzip', ['-q', '-o', zip, '-d', tmp], { encoding: 'utf8' });
-    if (unzip.error || unzip.status !== 0) {
-      throw new Error(
-        `Extracting ${zip} failed (${unzip.error?.message ?? unzip.stderr}); is unzip installed? ${SETUP_HINT}`,
-      );
-    }
-    // World-readable so the unprivileged run user can use it; mkdtemp made tmp 0700.
-    spawnSync('chmod', ['-R', 'a+rX', tmp]);
-    try {
-      fs.renameSync(path.join(tmp, `opensearch-${OPENSEARCH_VERSION}`), target);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      // Another jest worker won the race: its copy is complete (rename is atomic).
-      if (!(code === 'ENOTEMPTY' || code === 'EEXIST') || !fs.existsSync(path.join(target, 'bin', 'opensearch'))) {
-        throw err;
-      }
-    }
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-  return target;
-}
-
-let cachedHome: string | undefined;
-
-/** The extracted distribution (OPENSEARCH_HOME), extracting it on first use. */
-export function opensearchHome(): string {
-  if (cachedHome) return cachedHome;
-  const zip = zipPath();
-  const preferred = path.join(REPO_ROOT, '.cache');
-  if (!fs.existsSync(path.join(preferred, `opensearch-${OPENSEARCH_VERSION}`, 'bin', 'opensearch')) && !fs.existsSync(zip)) {
-    throw new Error(
-      `\n\n*** OpenSearch ${OPENSEARCH_VERSION} integ-test-zip not found at ${zip}.\n` +
-        `*** ${SETUP_HINT} (fetches it from Maven Central) and re-run the tests.\n`,
-    );
-  }
-  let home = extractInto(preferred, zip);
-  if (isRoot() && !runUserCanRead(home)) {
-    // The repo lives somewhere the run user cannot traverse (e.g. under /root): use a copy in tmp.
-    home = extractInto(path.join(os.tmpdir(), 'logtong-cache'), zip);
-    if (!runUserCanRead(home)) throw new Error(`User '${RUN_USER}' cannot read ${home}`);
-  }
-  cachedHome = home;
-  return home;
-}
 
 function tail(file: string, lines = 60): string {
   try {
@@ -239,6 +123,7 @@ class NodeImpl implements OpenSearchNode {
     private readonly transportPort: number,
     private readonly dir: string,
     private readonly home: string,
+    private readonly java: JavaInstallation,
     private readonly heapMb: number,
     private readonly javaOpts: string[],
     private readonly extraSettings: Record<string, string | number | boolean> = {},
@@ -270,7 +155,7 @@ class NodeImpl implements OpenSearchNode {
     fs.writeFileSync(path.join(confDir, 'jvm.options'), jvmOptions);
     const id = randomBytes(4).toString('hex');
     const settings: Record<string, string | number | boolean> = {
-      'cluster.name': `logtong-it-${id}`,
+      'cluster.name': `logtong-local-${id}`,
       'node.name': `node-${id}`,
       'path.data': path.join(this.dir, 'data'),
       'path.logs': path.join(this.dir, 'logs'),
@@ -299,11 +184,11 @@ class NodeImpl implements OpenSearchNode {
   private spawnProcess(): void {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      JAVA_HOME: javaHome(),
+      JAVA_HOME: this.java.home,
       OPENSEARCH_PATH_CONF: path.join(this.dir, 'config'),
       OPENSEARCH_TMPDIR: path.join(this.dir, 'tmp'),
       // Appended after config/jvm.options; for HotSpot the last occurrence of a flag wins.
-      OPENSEARCH_JAVA_OPTS: [`-Xms${this.heapMb}m`, `-Xmx${this.heapMb}m`, ...DEFAULT_TEST_JAVA_OPTS, ...this.javaOpts].join(' '),
+      OPENSEARCH_JAVA_OPTS: [`-Xms${this.heapMb}m`, `-Xmx${this.heapMb}m`, ...DEFAULT_JAVA_OPTS, ...this.javaOpts].join(' '),
       HOME: this.dir,
     };
     delete env.OPENSEARCH_JAVA_HOME;
@@ -421,14 +306,20 @@ class NodeImpl implements OpenSearchNode {
   }
 }
 
+let java: JavaInstallation | undefined;
+
 /**
- * Starts a fresh single-node OpenSearch on 127.0.0.1 and waits for yellow cluster health.
- * Always pair with `dispose()` (afterAll); leftovers are killed when the process exits.
+ * Starts a fresh single-node OpenSearch on 127.0.0.1 and waits for yellow cluster health. Throws a
+ * MissingPrerequisiteError (one line: what to install) before downloading anything when Java 17+, or as root setpriv
+ * or the run user, is missing. Always pair with `dispose()`; leftovers are killed when the process exits.
  */
 export async function startOpenSearch(opts: StartOpenSearchOptions = {}): Promise<OpenSearchNode> {
-  const home = opensearchHome();
-  javaHome(); // fail fast with a clear message
-  if (isRoot()) runUserIds();
+  const jvm = (java ??= findJava());
+  if (isRoot()) {
+    launchPrefix();
+    runUserIds();
+  }
+  const home = await opensearchHome(opts);
   installExitHooks();
   const heapMb = opts.heapMb ?? 512;
   let lastErr: unknown;
@@ -436,7 +327,7 @@ export async function startOpenSearch(opts: StartOpenSearchOptions = {}): Promis
   for (let attempt = 1; attempt <= 3; attempt++) {
     const [httpPort, transportPort] = await freePorts(2);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logtong-opensearch-'));
-    const node = new NodeImpl(httpPort, transportPort, dir, home, heapMb, opts.javaOpts ?? [], opts.settings);
+    const node = new NodeImpl(httpPort, transportPort, dir, home, jvm, heapMb, opts.javaOpts ?? [], opts.settings);
     liveNodes.add(node);
     try {
       node.prepare();

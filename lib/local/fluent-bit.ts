@@ -1,39 +1,39 @@
 /**
- * Integration-test harness: the real Fluent Bit 4.2.2 (the version inside aws-for-fluent-bit:3.2.1), built once per
- * machine by `bash .ci/setup-fluent-bit.sh` into ~/.cache/logtong, running a configuration that Logtong generated.
+ * The real Fluent Bit 4.2.2 (the version inside aws-for-fluent-bit:3.2.1), built once per machine by
+ * `bash .ci/setup-fluent-bit.sh` into the cache folder (paths.ts), running a configuration that Logtong generated, for
+ * `logtong local` and the agent integration tests.
  *
- * `localize` is where the test, never the shipped configuration, points the agent at this machine: the outputs at the
- * node and the emulators on 127.0.0.1, the tailed paths and the state directory (offsets DB, filesystem buffer) at a
- * temp dir, Fluent Bit's HTTP server and the syslog listeners at free ports on 127.0.0.1. Everything else (parsers,
- * filters, retries, storage, framing) runs as generated. Timing knobs (flush, refresh, upload timeout) may be
- * shortened by the test to keep the suite fast; each test says which.
+ * `localize` is where the caller, never the shipped configuration, points the agent at this machine: the outputs at
+ * the node and the emulators on 127.0.0.1, the tailed paths and the state directory (offsets DB, filesystem buffer)
+ * at a local folder, Fluent Bit's HTTP server and the syslog listeners at free ports on 127.0.0.1. Everything else
+ * (parsers, filters, retries, storage, framing) runs as generated. Timing knobs (flush, refresh, upload timeout) may
+ * be shortened by the caller (`timing`); a test says which.
  *
  * The metrics path (a `fluentbit_metrics` input and its `cloudwatch_logs` output, lib/agent/agent-metrics.ts) runs
- * only where a test gives it the CloudWatch Logs shim (`cloudwatchLogs`, test/integration/harness/cloudwatch-logs.ts);
- * elsewhere localize leaves it out, since it would write to AWS. Likewise the instances' aliases (`logtong_in`,
- * `logtong_out` …) are kept only with `aliases`: the log-path tests address instances by Fluent Bit's default names
- * (`tail.0`, `s3.0`, `output=opensearch.0` in the agent's log), which an alias replaces. Neither changes what a record
- * goes through on the log path.
+ * only where the caller gives it a CloudWatch Logs stand-in (`cloudwatchLogs`; the tests' is
+ * test/integration/harness/cloudwatch-logs.ts); elsewhere localize leaves it out, since it would write to AWS.
+ * Likewise the instances' aliases (`logtong_in`, `logtong_out` …) are kept only with `aliases`: the log-path tests
+ * address instances by Fluent Bit's default names (`tail.0`, `s3.0`, `output=opensearch.0` in the agent's log), which
+ * an alias replaces. Neither changes what a record goes through on the log path.
  *
- * Fluent Bit runs under `setpriv --pdeathsig SIGKILL` in its own process group, so a dying test process takes it along.
+ * Fluent Bit runs under `setpriv --pdeathsig SIGKILL` in its own process group, so a dying parent takes it along.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { AGENT_STATE_DIR, type FluentBitConfigDocument } from '../../../lib/agent/fluent-bit-config';
+import { AGENT_STATE_DIR, type FluentBitConfigDocument } from '../agent/fluent-bit-config';
+import { cacheDir } from './paths';
 
 export const FLUENT_BIT_VERSION = '4.2.2';
-export const FLUENT_BIT_SETUP_HINT = 'run `bash .ci/setup-fluent-bit.sh` (builds Fluent Bit 4.2.2 once into ~/.cache/logtong, about 3 minutes)';
+export const FLUENT_BIT_SETUP_HINT = `run \`bash .ci/setup-fluent-bit.sh\` (builds Fluent Bit ${FLUENT_BIT_VERSION} once into the cache folder, ~/.cache/logtong by default, about 3 minutes)`;
 
 type Plugin = Record<string, unknown>;
 
 /** The binary: LOGTONG_FLUENT_BIT, else the build of .ci/setup-fluent-bit.sh. */
 export function fluentBitBinary(): string {
-  const cache = process.env.LOGTONG_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'logtong');
-  const bin = process.env.LOGTONG_FLUENT_BIT ?? path.join(cache, `fluent-bit-${FLUENT_BIT_VERSION}`, 'bin', 'fluent-bit');
-  if (!fs.existsSync(bin)) throw new Error(`\n\n*** Fluent Bit ${FLUENT_BIT_VERSION} not found at ${bin}.\n*** ${FLUENT_BIT_SETUP_HINT}, then re-run the tests.\n`);
+  const bin = process.env.LOGTONG_FLUENT_BIT || path.join(cacheDir(), `fluent-bit-${FLUENT_BIT_VERSION}`, 'bin', 'fluent-bit');
+  if (!fs.existsSync(bin)) throw new Error(`Fluent Bit ${FLUENT_BIT_VERSION} not found at ${bin}: ${FLUENT_BIT_SETUP_HINT}`);
   return bin;
 }
 
@@ -71,7 +71,7 @@ export interface LocalTargets {
   sts?: { host: string; certificateFile: string };
   /** Keep the generated instance aliases (the instance names the agent-metrics filters match); default: left out. */
   aliases?: boolean;
-  /** Per-plugin timing overrides the test applies (e.g. `{ s3: { upload_timeout: '3s' } }`). */
+  /** Per-plugin timing overrides the caller applies (e.g. `{ s3: { upload_timeout: '3s' } }`). */
   timing?: Record<string, Record<string, string | number | boolean>>;
 }
 
@@ -205,7 +205,7 @@ export async function startFluentBit(opts: StartFluentBitOptions): Promise<Fluen
   const bin = fluentBitBinary();
   fs.mkdirSync(opts.dir, { recursive: true });
   const configFile = path.join(opts.dir, 'fluent-bit.yaml');
-  fs.writeFileSync(configFile, `# localized by test/integration/harness/fluent-bit.ts\n${stringify(opts.doc, { lineWidth: 0 })}`);
+  fs.writeFileSync(configFile, `# localized by lib/local/fluent-bit.ts\n${stringify(opts.doc, { lineWidth: 0 })}`);
   const logFile = path.join(opts.dir, 'fluent-bit.log');
   const httpUrl = `http://127.0.0.1:${opts.doc.service.http_port}`;
   const prefix = spawnSync('setpriv', ['--version']).status === 0 ? ['setpriv', '--pdeathsig', 'SIGKILL', '--'] : [];
@@ -222,7 +222,7 @@ export async function startFluentBit(opts: StartFluentBitOptions): Promise<Fluen
     const argv = [...prefix, bin, '-c', configFile];
     const c = spawn(argv[0], argv.slice(1), { cwd: opts.dir, detached: true, stdio: ['ignore', out, out], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: opts.dir, ...opts.env } });
     fs.closeSync(out);
-    // Not holding the test process open: a test that fails before stop() still ends (the exit hook kills it).
+    // Not holding our process open: a caller that fails before stop() still ends (the exit hook kills it).
     c.unref();
     child = c;
     live.add(c);

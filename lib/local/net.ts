@@ -1,7 +1,7 @@
 /**
- * Free ports on 127.0.0.1 for the processes the tests start (Fluent Bit, rsyslogd, OpenSearch, the Kinesis emulator).
- * A port is free when it is picked, not when it is used: a process that cannot bind it fails its start, and the
- * harnesses that can retry (opensearch.ts) do.
+ * Free ports on 127.0.0.1 for the local components (OpenSearch, the Kinesis emulator, Fluent Bit; rsyslogd in the
+ * tests). A port is free when it is picked, not when it is used: a process that cannot bind it fails its start, and
+ * the components that can retry (opensearch.ts) do.
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';

@@ -1,7 +1,8 @@
 /**
- * What a Lambda SQS event source mapping does, against the emulated queue: receive, hand the messages to the handler
- * as a real SQSEvent, delete the ones it did not report as failed. Failed messages come back after their visibility
- * timeout and go to the DLQ after maxReceiveCount, exactly as in AWS.
+ * What a Lambda SQS event source mapping does, for `logtong local` and the integration tests, against the emulated
+ * queue (aws-emulator.ts): receive, hand the messages to the handler as a real SQSEvent, delete the ones it did not
+ * report as failed. Failed messages come back after their visibility timeout and go to the DLQ after
+ * maxReceiveCount, exactly as in AWS.
  */
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -16,7 +17,7 @@ export const lambdaContext = (name: string): Context =>
     memoryLimitInMB: '1024',
     awsRequestId: `req-${Date.now()}`,
     logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'test',
+    logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: false,
     getRemainingTimeInMillis: () => 300_000,
     done: () => undefined,
