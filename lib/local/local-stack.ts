@@ -1,0 +1,159 @@
+/**
+ * A synthesized pipeline stack "deployed" on the local components: its buckets and queues (with their redrive
+ * policies) created on the S3/SQS emulator, its bucket notifications put, each Node.js function run from its bundle in
+ * a process of its own with its environment (references resolved to the local names), its custom resources created
+ * by invoking their handlers with CloudFormation's Create event, and its SQS event source mappings polled as Lambda
+ * polls them. What the stack does is read from the template (stack-resources.ts), not restated here.
+ */
+import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, type Event } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse } from 'aws-lambda';
+import * as path from 'node:path';
+import type { AwsEmulator } from './aws-emulator';
+import { startFunction, type FunctionHost } from './function-host';
+import { packageDir } from './paths';
+import { pollOnce } from './sqs-lambda';
+import { resolve, stackResources, type LocalNames, type StackResources } from './stack-resources';
+import type { StackTemplate } from './template';
+
+export interface LocalStackOptions {
+  readonly template: StackTemplate;
+  /** The cloud assembly folder the template was synthesized into (its function bundles are there). */
+  readonly assembly: string;
+  /** Prefixes every local bucket and queue name (the pipeline's name). */
+  readonly prefix: string;
+  readonly aws: AwsEmulator;
+  /** Each function's log lines, with its logical id. @default dropped */
+  readonly onLog?: (functionId: string, line: string) => void;
+  /** Variables every function gets on top of its own (e.g. a shorter POWERTOOLS_LOG_LEVEL). @default none */
+  readonly extraEnvironment?: Record<string, string>;
+}
+
+export interface LocalStack {
+  readonly resources: StackResources;
+  /** The local name of a bucket of the stack, by logical id (or its id without CDK's hash). */
+  bucketName(id: string): string;
+  queueUrl(id: string): string;
+  function(id: string): FunctionHost;
+  /**
+   * Polls every SQS event source mapping until all its queues stay empty for `idlePolls` rounds in a row; returns
+   * the messages handled per mapping (failed ones come back after their queue's visibility timeout, as in AWS).
+   */
+  drain(opts?: { idlePolls?: number; pauseMs?: number }): Promise<Record<string, { received: number; failed: number }>>;
+  stop(): Promise<void>;
+}
+
+/** S3 bucket names: lowercase letters, digits and hyphens, 3 to 63 characters. */
+function bucketNameOf(prefix: string, id: string): string {
+  return `${prefix}-${id.replace(/[0-9A-F]{8}$/, '').toLowerCase()}`.replace(/[^a-z0-9-]/g, '-').slice(0, 63).replace(/-+$/, '');
+}
+
+const shortId = (id: string) => id.replace(/[0-9A-F]{8}$/, '');
+
+export async function deployLocalStack(o: LocalStackOptions): Promise<LocalStack> {
+  const r = stackResources(o.template, o.assembly);
+  const { s3, sqs } = o.aws;
+  const find = <T extends { id: string } | string>(list: readonly T[], id: string, what: string): string => {
+    const ids = list.map((x) => (typeof x === 'string' ? x : x.id));
+    const hit = ids.find((x) => x === id) ?? ids.find((x) => shortId(x) === id);
+    if (!hit) throw new Error(`the stack has no ${what} ${id}`);
+    return hit;
+  };
+
+  const buckets = new Map(r.buckets.map((id) => [id, bucketNameOf(o.prefix, id)]));
+  for (const name of buckets.values()) await s3.send(new CreateBucketCommand({ Bucket: name }));
+  // Buckets outside the stack that it reads (the source bucket) are created under their own names, as they exist.
+  for (const n of r.notifications) if ('name' in n.bucket) await s3.send(new CreateBucketCommand({ Bucket: n.bucket.name }));
+
+  const queues = new Map<string, { url: string; arn: string }>();
+  // Dead-letter queues first: a queue's redrive policy names its dead-letter queue's ARN.
+  const ordered = [...r.queues].sort((a, b) => Number(!!a.redrive) - Number(!!b.redrive));
+  for (const q of ordered) {
+    const name = `${o.prefix}-${shortId(q.id)}`;
+    const attributes: Record<string, string> = { VisibilityTimeout: String(q.visibilityTimeoutSeconds) };
+    if (q.redrive) attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: queues.get(q.redrive.deadLetterQueue)!.arn, maxReceiveCount: q.redrive.maxReceiveCount });
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl!;
+    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    queues.set(q.id, { url, arn });
+  }
+
+  const functionName = (id: string) => `${o.prefix}-${shortId(id)}`;
+  const names: LocalNames = {
+    ref: (id) => buckets.get(id) ?? queues.get(id)?.url ?? (r.functions.some((f) => f.id === id) ? functionName(id) : undefined),
+    attribute: (id, attr) => {
+      if (attr === 'Arn') return queues.get(id)?.arn ?? (buckets.has(id) ? `arn:aws:s3:::${buckets.get(id)}` : undefined);
+      if (attr === 'QueueName' && queues.has(id)) return queues.get(id)!.url.split('/').pop();
+      return undefined;
+    },
+    pseudo: (p) => ({ 'AWS::Region': o.aws.region, 'AWS::AccountId': '000000000000', 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': `Logtong-${o.prefix}` })[p],
+  };
+
+  const bucketOf = (n: StackResources['notifications'][number]) => ('name' in n.bucket ? n.bucket.name : buckets.get(n.bucket.id)!);
+  for (const bucket of new Set(r.notifications.map(bucketOf))) {
+    const QueueConfigurations = r.notifications
+      .filter((n) => bucketOf(n) === bucket)
+      .map((n) => ({ QueueArn: queues.get(n.queueId)!.arn, Events: n.events as Event[], ...(n.filterRules.length ? { Filter: { Key: { FilterRules: n.filterRules.map((f) => ({ Name: f.Name as 'prefix' | 'suffix', Value: f.Value })) } } } : {}) }));
+    await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: { QueueConfigurations } }));
+  }
+
+  // Only the functions something invokes: a mapping or a custom resource (CDK's provider framework is bypassed).
+  const used = new Set([...r.mappings.map((m) => m.functionId), ...r.customResources.map((c) => c.functionId)]);
+  const hosts = new Map<string, FunctionHost>();
+  // The AWS SDK the bundles leave to the Lambda runtime: this installation's (a dependency of Logtong).
+  const sdk = path.dirname(path.dirname(packageDir('@aws-sdk/client-s3')));
+  for (const f of r.functions.filter((x) => used.has(x.id))) {
+    const environment = Object.fromEntries(Object.entries(resolve(f.environment, names, `${f.id}.Environment`) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+    hosts.set(
+      f.id,
+      startFunction({ name: functionName(f.id), entry: f.entry, modulePaths: [sdk], handlerName: f.handlerName, timeoutSeconds: f.timeoutSeconds, environment: { ...o.aws.env, ...environment, ...o.extraEnvironment }, ...(o.onLog ? { onLog: (l: string) => o.onLog!(f.id, l) } : {}) }),
+    );
+  }
+
+  const stop = async () => {
+    await Promise.all([...hosts.values()].map((h) => h.stop()));
+  };
+  try {
+    for (const c of r.customResources) {
+      const properties = resolve(c.properties, names, c.id) as Record<string, unknown>;
+      await hosts.get(c.functionId)!.invoke({
+        RequestType: 'Create',
+        ServiceToken: `arn:aws:lambda:${o.aws.region}:000000000000:function:${functionName(c.functionId)}`,
+        ResponseURL: 'http://127.0.0.1/unused',
+        StackId: `arn:aws:cloudformation:${o.aws.region}:000000000000:stack/Logtong-${o.prefix}/local`,
+        RequestId: `local-${c.id}`,
+        LogicalResourceId: c.id,
+        ResourceType: c.type,
+        ResourceProperties: { ServiceToken: 'local', ...properties },
+      });
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+
+  const sqsMappings = r.mappings.filter((m) => m.source.type === 'sqs');
+  return {
+    resources: r,
+    bucketName: (id) => buckets.get(find(r.buckets, id, 'bucket'))!,
+    queueUrl: (id) => queues.get(find(r.queues, id, 'queue'))!.url,
+    function: (id) => hosts.get(find([...hosts.keys()], id, 'invoked function'))!,
+    async drain(opts = {}) {
+      const totals: Record<string, { received: number; failed: number }> = Object.fromEntries(sqsMappings.map((m) => [m.id, { received: 0, failed: 0 }]));
+      let idle = 0;
+      while (idle < (opts.idlePolls ?? 2)) {
+        let received = 0;
+        for (const m of sqsMappings) {
+          const host = hosts.get(m.functionId)!;
+          const res = await pollOnce(sqs, queues.get(m.source.id)!.url, (event) => host.invoke(event) as Promise<SQSBatchResponse>, host.name, m.batchSize);
+          totals[m.id].received += res.received;
+          totals[m.id].failed += res.failed;
+          received += res.received;
+        }
+        idle = received === 0 ? idle + 1 : 0;
+        if (received === 0 && idle < (opts.idlePolls ?? 2)) await new Promise((res) => setTimeout(res, opts.pauseMs ?? 200));
+      }
+      return totals;
+    },
+    stop,
+  };
+}
