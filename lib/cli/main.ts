@@ -30,6 +30,10 @@ const COMMANDS: Record<string, { readonly summary: string; readonly load: () => 
     summary: 'write the partitioned Parquet files the Light Engine would write for some log files',
     load: async () => (await import('./convert-command.js')).convertCommand,
   },
+  local: {
+    summary: 'run a pipeline on this machine (a real OpenSearch node, the S3/SQS emulator) and account for every record',
+    load: async () => (await import('./local-command.js')).localCommand,
+  },
   'agent-config': {
     summary: 'print the Fluent Bit configuration (ec2) or Kubernetes manifest (eks) of a fluent-bit pipeline',
     load: async () => (await import('./agent-config-command.js')).agentConfigCommand,

@@ -11,9 +11,10 @@ import { METRICS_NAMESPACE, serviceName } from '../../lambda/core/metric-catalog
 import { lambdaEsbuildOptions } from '../build/lambda-esbuild';
 import { acknowledgeWildcardResources, wildcardResources } from './private/nag';
 import type { ScopedGrant } from './scoped-grant';
+import { projectRoot } from '../build/project-root';
 
 /** Repository root: entries and tsconfig are resolved from here, never from the caller's cwd. */
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+const PROJECT_ROOT = projectRoot();
 const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambda', 'handlers');
 
 /**

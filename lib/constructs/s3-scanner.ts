@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { Duration, Fn, IgnoreMode, Stack, Validations } from 'aws-cdk-lib';
 import type { ISecurityGroup, ISubnet, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
@@ -20,8 +19,9 @@ import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from '
 import { Construct } from 'constructs';
 import type { CrossAccountRead } from './copy-stage';
 import { acknowledgeAwsCustomResourceProvider, acknowledgeWildcardResources } from './private/nag';
+import { projectRoot } from '../build/project-root';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+const PROJECT_ROOT = projectRoot();
 
 /**
  * What the scanner image's build (`lambda/scanner/Dockerfile`, context = repository root) reads: the lock file for

@@ -64,7 +64,7 @@ describe('the built CLI (dist/cli)', () => {
     expect(packages.filter(Boolean)).toEqual(['leven']);
     // and every command is a chunk of its own, loaded by import()
     const dynamic = meta.outputs[entry].imports.filter((i) => i.kind === 'dynamic-import').map((i) => path.basename(i.path));
-    expect(dynamic.map((d) => d.replace(/-[A-Z0-9]+\.mjs$/, ''))).toEqual(['parse-command', 'convert-command', 'agent-config-command']);
+    expect(dynamic.map((d) => d.replace(/-[A-Z0-9]+\.mjs$/, ''))).toEqual(['parse-command', 'convert-command', 'local-command', 'agent-config-command']);
   });
 
   it('bin/logtong.js runs it with plain node (no TypeScript loader): version, help, and a parse of real lines', () => {

@@ -27,7 +27,7 @@ describe('logtong (the command line)', () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/^usage: logtong <command>/);
-    for (const c of ['parse', 'convert', 'agent-config']) expect(help.out).toMatch(new RegExp(`^  ${c} +\\S`, 'm'));
+    for (const c of ['parse', 'convert', 'local', 'agent-config']) expect(help.out).toMatch(new RegExp(`^  ${c} +\\S`, 'm'));
     expect(await cli(['-V'])).toEqual({ code: 0, out: `logtong ${version}\n`, err: '' });
     expect(await cli(['--version'])).toEqual({ code: 0, out: `logtong ${version}\n`, err: '' });
     const none = await cli([]);
@@ -43,7 +43,7 @@ describe('logtong (the command line)', () => {
   });
 
   it('<command> --help prints that command’s whole usage and exits 0', async () => {
-    for (const c of ['parse', 'convert', 'agent-config']) {
+    for (const c of ['parse', 'convert', 'local', 'agent-config']) {
       const r = await cli([c, '--help']);
       expect(r.code).toBe(0);
       expect(r.out).toContain(`logtong ${c} --config pipelines.yaml`);

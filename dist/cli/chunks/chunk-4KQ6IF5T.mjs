@@ -3505,6 +3505,7 @@ function recordBatches(parser, lines) {
 }
 
 // lambda/core/light/projection.ts
+var EVENT_HOUR_FORMAT = "yyyyMMddHH";
 var DEFAULT_PROJECTION = { fromHour: "2000010100", futureHours: 24 };
 var MAX_PARTITIONS_PER_QUERY = 1e6;
 var MAX_FUTURE_HOURS = 8760;
@@ -4577,7 +4578,52 @@ function multilineParser(pipelineName, format) {
   };
 }
 
+// lambda/core/metric-catalog.ts
+var METRICS_NAMESPACE = "Logtong";
+var SERVICE_DIMENSION = "service";
+var PIPELINE_DIMENSION = "pipeline";
+var METRIC = {
+  /** Lines (records) a unit of work read: processors and the Light Engine convert. */
+  RecordsIn: "RecordsIn",
+  /** Documents OpenSearch accepted (processors). */
+  Indexed: "Indexed",
+  /** Documents OpenSearch already held under the same id: a redelivery (processors). */
+  Duplicates: "Duplicates",
+  /** Records dropped by a filter rule. */
+  Filtered: "Filtered",
+  /** Records written to the backup bucket with their raw text and a reason. */
+  BackedUp: "BackedUp",
+  /** Records left for the next delivery (the OpenSearch processor's transient refusals). */
+  Deferred: "Deferred",
+  /** 1 when a unit's counts did not balance (it failed instead of counting as done), else 0. */
+  Unbalanced: "Unbalanced",
+  /** Rows written to Parquet (convert). */
+  Written: "Written",
+  /** Of BackedUp: rows outside the Glue table's partition projection (convert). */
+  OutOfProjection: "OutOfProjection",
+  /** Parquet files written by a convert. */
+  FilesWritten: "FilesWritten",
+  /** Parquet files merged by compaction, and the files it wrote. */
+  FilesCompacted: "FilesCompacted",
+  CompactedFilesWritten: "CompactedFilesWritten",
+  /** Dead letters the dead-letter backup wrote to the backup bucket. */
+  DeadLetters: "DeadLetters",
+  /** One-time scanner: objects and bytes sent to the copy queue since the last report. */
+  ObjectsSent: "ObjectsSent",
+  BytesSent: "BytesSent",
+  /** One-time scanner: 1 when the scan ended in an error, 0 when it completed or stopped cleanly. */
+  ScanFailed: "ScanFailed"
+};
+function serviceName(handlerName) {
+  return `logtong-${handlerName}`;
+}
+var SCANNER_SERVICE = "logtong-scanner";
+function metricDimensions(service, pipeline) {
+  return { [SERVICE_DIMENSION]: service, [PIPELINE_DIMENSION]: pipeline };
+}
+
 // lib/agent/agent-metrics.ts
+var AGENT_METRICS_NAMESPACE = METRICS_NAMESPACE;
 var AGENT_METRICS_SCRAPE_SECONDS = 60;
 var AGENT_COUNTER = {
   /** Records an input instance read (lines tailed, syslog frames received). */
@@ -4592,6 +4638,14 @@ var AGENT_COUNTER = {
   outputDroppedRecords: "fluentbit_output_dropped_records_total",
   /** Flushes an output refused for good without retrying. */
   outputErrors: "fluentbit_output_errors_total"
+};
+var AGENT_METRIC_NAMES = {
+  inputRecords: "AgentInputRecords",
+  outputProcRecords: "AgentOutputRecords",
+  outputRetries: "AgentRetries",
+  outputRetriesFailed: "AgentRetriesFailed",
+  outputDroppedRecords: "AgentDroppedRecords",
+  outputErrors: "AgentErrors"
 };
 var AGENT_INSTANCE = {
   /** The input that reads the pipeline's logs (tail, or the syslog listener). */
@@ -4608,6 +4662,25 @@ function agentInputAlias(protocol) {
 }
 function agentMetricsLogGroupName(pipelineName) {
   return `/logtong/${pipelineName}/agent-metrics`;
+}
+function agentMetricDimensions(pipelineName) {
+  return { pipeline: pipelineName };
+}
+function agentMetricFilters(pipelineName) {
+  const inputs = [agentInputAlias(), agentInputAlias("tcp"), agentInputAlias("udp")];
+  return Object.keys(AGENT_METRIC_NAMES).map((key) => {
+    const counter = AGENT_COUNTER[key];
+    const names2 = key === "inputRecords" ? inputs : [AGENT_INSTANCE.output];
+    const name = names2.map((n) => `$.name = "${n}"`).join(" || ");
+    return {
+      id: AGENT_METRIC_NAMES[key],
+      metricName: AGENT_METRIC_NAMES[key],
+      filterPattern: `{ ($.pipeline = "${pipelineName}") && (${name}) && ($.${counter} = *) }`,
+      metricValue: `$.${counter}`,
+      dimensions: { pipeline: "$.pipeline" },
+      unit: "Count"
+    };
+  });
 }
 function agentMetricsTag(pipelineName) {
   return `metrics.${pipelineName}`;
@@ -5177,15 +5250,34 @@ export {
   lineAt,
   failedLineFields,
   LOG_TYPES,
+  layoutToRegex,
   compileParser,
   recordBatches,
+  ALARMS,
+  EVENT_HOUR_FORMAT,
   DEFAULT_PROJECTION,
+  MAX_FUTURE_HOURS,
+  athenaRange,
+  isEventHour,
   projectionWindow,
   projectionMiss,
+  partitionLimitProblem,
+  SYSLOG_HEALTH_PORT,
+  KINESIS_DEFAULTS,
+  lightDatabaseName,
   lightProjection,
   lightTableName,
   AgentConfigError,
+  METRICS_NAMESPACE,
+  METRIC,
+  serviceName,
+  SCANNER_SERVICE,
+  metricDimensions,
+  AGENT_METRICS_NAMESPACE,
+  AGENT_METRIC_NAMES,
   agentMetricsLogGroupName,
+  agentMetricDimensions,
+  agentMetricFilters,
   AGENT_PLACEHOLDERS,
   placeholderTargets,
   AGENT_STATE_DIR,

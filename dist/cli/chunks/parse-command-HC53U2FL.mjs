@@ -1,16 +1,18 @@
 import {
   FORMAT_FLAGS,
   compileFilters,
+  formatFrom,
+  isKeepAll,
+  startProgress
+} from "./chunk-7S5O65UZ.mjs";
+import {
   failedJson,
   fileLineSink,
   finish,
-  formatFrom,
-  isKeepAll,
   openInput,
   openOutput,
-  startProgress,
   write
-} from "./chunk-W7ENOMNX.mjs";
+} from "./chunk-324LBI7C.mjs";
 import {
   LOG_TYPES,
   compileParser,
@@ -20,7 +22,7 @@ import {
   recordBatches,
   splitLines,
   splitRanges
-} from "./chunk-BUEPQADK.mjs";
+} from "./chunk-4KQ6IF5T.mjs";
 import {
   EXIT_FAILED,
   EXIT_OK,

@@ -1,0 +1,118 @@
+/**
+ * `logtong local`: run a pipeline of pipelines.yaml on this machine (lib/local/run-pipeline.ts), print where every
+ * record went and how to look at the result, then keep the node up for those queries until Ctrl-C (or stop at once
+ * with --once).
+ */
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load';
+import { cacheDir } from '../local/paths';
+import { LocalUnsupportedError, runLocalPipeline, type LocalSummary } from '../local/run-pipeline';
+import { EXIT_FAILED, EXIT_OK, UsageError } from './errors';
+import { openInput } from './files';
+import type { CliCommand, CliIo } from './main';
+
+export const LOCAL_USAGE = `usage:
+  logtong local --config pipelines.yaml --pipeline NAME --input FILE [--input FILE...] [--data DIR] [--once]
+
+Runs the pipeline on this machine through its real path, on local components: a real OpenSearch node and an
+S3/SQS emulator on 127.0.0.1, the stack synthesized as cdk synth would (pointed at the node), its functions run
+from the bundles synth wrote. Each input is uploaded to the emulated source bucket under the pipeline's prefix (with
+its suffix, gzipped when that is .gz), so the notification, copy, staging, processor and backup run as deployed.
+At the end it prints the records of the inputs and where each went (indexed, filtered, backed up: nothing lost),
+the node's URL with ready curl queries, and keeps the node up until Ctrl-C.
+  --data DIR  where the synthesized stack and the backed-up records go (default: local/<pipeline>/ in the cache
+              folder: $LOGTONG_CACHE_DIR, else $XDG_CACHE_HOME/logtong, else ~/.cache/logtong)
+  --once      stop everything after printing (for scripts)
+Runs today: s3 sources (mode ongoing) into the OpenSearch engine. Needs Java 17 for the node; its distribution is
+downloaded from Maven Central on first use, into the cache folder.`;
+
+const MIB = 1024 * 1024;
+
+function report(s: LocalSummary): string {
+  const accounted = s.indexed + s.filtered + s.backedUp;
+  const n = (x: number) => x.toLocaleString('en-US').padStart(12);
+  const lines = [
+    `${s.pipeline}: ${s.records.toLocaleString('en-US')} records in ${s.files} file${s.files === 1 ? '' : 's'}`,
+    `  indexed    ${n(s.indexed)}  into ${s.alias} on ${s.opensearchUrl}`,
+    `  filtered   ${n(s.filtered)}  by the pipeline's filters`,
+    `  backed up  ${n(s.backedUp)}  with their raw text and reason, in ${s.backupFolder}`,
+    accounted === s.records && s.deadLetters === 0
+      ? `  all ${s.records.toLocaleString('en-US')} records accounted for`
+      : `  NOT ACCOUNTED FOR: ${(s.records - accounted).toLocaleString('en-US')} records${s.deadLetters ? `; ${s.deadLetters} dead-lettered message(s), their objects copied whole under ${s.backupFolder}` : ''}`,
+    '',
+    s.ism ? `The index template, ISM policy and write alias are on the node.` : `The index template and write alias are on the node; the ISM policy is not: the local node has no ISM plugin (a deployed domain has it).`,
+    'Look at the result:',
+    `  curl -s '${s.opensearchUrl}/${s.alias}/_count'`,
+    `  curl -s '${s.opensearchUrl}/${s.alias}/_search?size=3&pretty'`,
+    `  curl -s '${s.opensearchUrl}/_cat/indices/${s.alias}-*?v'`,
+    `  curl -s '${s.opensearchUrl}/_index_template/${s.alias}-template?pretty'`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Promise<void>): Promise<number> {
+  let values: { config?: string; pipeline?: string; input?: string[]; data?: string; once?: boolean };
+  try {
+    values = parseArgs({
+      args: argv,
+      options: { config: { type: 'string' }, pipeline: { type: 'string' }, input: { type: 'string', multiple: true }, data: { type: 'string' }, once: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (!values.config || !values.pipeline) throw new UsageError('--config and --pipeline are required');
+  const inputs = values.input ?? [];
+  if (inputs.length === 0) throw new UsageError('--input FILE is required (repeat it for several files)');
+  // Opened now: a missing file is a usage error before anything starts.
+  for (const f of inputs) {
+    if (f === '-') throw new UsageError('--input -: logtong local uploads files; give a file');
+    openInput('--input', f, io.stdin).body.destroy();
+  }
+  const config = loadConfig(values.config);
+  const status = (line: string) => io.stderr.write(`logtong local: ${line}\n`);
+  let lastShown = 0;
+  let run;
+  try {
+    run = await runLocalPipeline({
+      config,
+      pipeline: values.pipeline,
+      inputs: inputs.map((f) => path.resolve(f)),
+      workDir: path.resolve(values.data ?? path.join(cacheDir(), 'local', values.pipeline)),
+      onStatus: status,
+      onDownloadProgress: (bytes, total) => {
+        if (bytes - lastShown < 8 * MIB && bytes !== total) return;
+        lastShown = bytes;
+        status(`downloading OpenSearch from Maven Central: ${(bytes / MIB).toFixed(0)}${total ? ` of ${(total / MIB).toFixed(0)}` : ''} MiB`);
+      },
+    });
+  } catch (e) {
+    if (e instanceof LocalUnsupportedError) throw new UsageError(e.message);
+    // A missing prerequisite (Java for the node) is one line naming what to install.
+    if ((e as Error).name === 'MissingPrerequisiteError') throw new UsageError((e as Error).message);
+    throw e;
+  }
+  try {
+    io.stdout.write(report(run.summary));
+    const s = run.summary;
+    const lost = s.records !== s.indexed + s.filtered + s.backedUp || s.deadLetters > 0;
+    if (!values.once) {
+      io.stderr.write('logtong local: the node stays up for these queries; Ctrl-C stops it and the emulator\n');
+      await waitForStop();
+    }
+    return lost ? EXIT_FAILED : EXIT_OK;
+  } finally {
+    await run.stop();
+  }
+}
+
+export const localCommand: CliCommand = {
+  usage: LOCAL_USAGE,
+  run: (argv, io) =>
+    runLocal(argv, io, () => new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    })),
+};

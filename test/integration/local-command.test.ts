@@ -1,0 +1,92 @@
+/**
+ * `logtong local` end to end, as a user runs it: the example config's `web-access` pipeline (S3 source into
+ * OpenSearch) on the real node and the emulator, its stack synthesized and its functions run from their bundles.
+ * The counts it prints are checked against the node and the backup files it left, and nothing it started is left
+ * running afterwards.
+ */
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { Readable } from 'node:stream';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { main } from '../../lib/cli/main';
+import { corpusPath } from '../corpora';
+import { EXAMPLE_CONFIG } from '../infra/synth';
+import { captured } from '../unit/cli/captured';
+
+jest.setTimeout(300_000);
+
+const CORPUS = corpusPath('apache_combined_elastic_examples.log');
+const lines = readFileSync(CORPUS, 'utf8').split('\n').filter(Boolean);
+
+/**
+ * The processes this one started that still run. A zombie has ended and holds nothing (esbuild's service, stopped
+ * after synth, is one until this process exits: the worker thread that would reap it is gone).
+ */
+function children(): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const status = readFileSync(`/proc/${d}/status`, 'utf8');
+        return Number(/^PPid:\s+(\d+)$/m.exec(status)![1]) === process.pid && !/^State:\s+Z/m.test(status);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', () => resolve(true));
+  });
+}
+
+describe('logtong local', () => {
+  it('runs an S3 → OpenSearch pipeline on the local components, prints where every record went, and stops everything it started', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
+    const before = children();
+    const out = captured();
+    const err = captured();
+    const code = await main(['local', '--config', EXAMPLE_CONFIG, '--pipeline', 'web-access', '--input', CORPUS, '--data', data, '--once'], {
+      stdin: Readable.from([]),
+      stdout: out.stream,
+      stderr: err.stream,
+    });
+    const report = out.text();
+    expect({ code, err: code === 0 ? '' : err.text() }).toEqual({ code: 0, err: '' });
+    expect(report).toContain(`web-access: ${lines.length.toLocaleString('en-US')} records in 1 file`);
+    expect(report).toMatch(/^ {2}indexed +9,999 {2}into web-access on http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(report).toMatch(/^ {2}filtered +0 /m);
+    expect(report).toMatch(new RegExp(`^ {2}backed up +1 {2}with their raw text and reason, in ${data}/backup$`, 'm'));
+    expect(report).toContain(`all ${lines.length.toLocaleString('en-US')} records accounted for`);
+    expect(report).toContain('the local node has no ISM plugin');
+    // the backed-up record is on disk, whole
+    const failedDir = path.join(data, 'backup', 'web-access', 'failed-records');
+    const files = readdirSync(failedDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    const failed = files.flatMap((f) => gunzipSync(readFileSync(path.join(f.parentPath, f.name))).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+    expect(failed).toEqual([expect.objectContaining({ line: 8899, raw: lines[8898] })]);
+    // the stack it ran is the one synth makes, in the data folder
+    expect(readdirSync(path.join(data, 'cdk.out'))).toContain('Logtong-web-access.template.json');
+    // everything it started is stopped: the node's port is closed, no child process is left
+    const port = Number(/http:\/\/127\.0\.0\.1:(\d+)/.exec(report)![1]);
+    expect(await refused(port)).toBe(true);
+    const left = children().filter((p) => !before.includes(p));
+    expect(left.map((p) => readFileSync(`/proc/${p}/status`, 'utf8').split('\n').slice(0, 3).join(' '))).toEqual([]);
+  });
+
+  it('refuses what it cannot run yet, in one line', async () => {
+    const out = captured();
+    const err = captured();
+    const code = await main(['local', '--config', EXAMPLE_CONFIG, '--pipeline', 'web-parquet', '--input', CORPUS, '--once'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
+    expect(code).toBe(2);
+    expect(err.text().split('\n')[0]).toBe('logtong: pipeline web-parquet: logtong local runs the OpenSearch engine for now, not the Light Engine');
+  });
+});
