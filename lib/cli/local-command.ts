@@ -15,39 +15,60 @@ import type { CliCommand, CliIo } from './main';
 export const LOCAL_USAGE = `usage:
   logtong local --config pipelines.yaml --pipeline NAME --input FILE [--input FILE...] [--data DIR] [--once]
 
-Runs the pipeline on this machine through its real path, on local components: a real OpenSearch node and an
-S3/SQS emulator on 127.0.0.1, the stack synthesized as cdk synth would (pointed at the node), its functions run
+Runs the pipeline on this machine through its real path, on local components: a real OpenSearch node (OpenSearch
+engine) and an S3/SQS emulator on 127.0.0.1, the stack synthesized as cdk synth would (pointed at the node), its functions run
 from the bundles synth wrote. Each input is uploaded to the emulated source bucket under the pipeline's prefix (with
 its suffix, gzipped when that is .gz), so the notification, copy, staging, processor and backup run as deployed.
-At the end it prints the records of the inputs and where each went (indexed, filtered, backed up: nothing lost),
-the node's URL with ready curl queries, and keeps the node up until Ctrl-C.
+At the end it prints the records of the inputs and where each went (indexed or written, filtered, backed up:
+nothing lost, else exit status 1) and how to look at the result: for OpenSearch the node's URL with ready curl
+queries (the node stays up until Ctrl-C); for the Light Engine, whose batch state machine runs as synthesized,
+the Parquet files in their Hive layout under DIR/parquet/, a DuckDB query and the Glue table's DDL.
   --data DIR  where the synthesized stack and the backed-up records go (default: local/<pipeline>/ in the cache
               folder: $LOGTONG_CACHE_DIR, else $XDG_CACHE_HOME/logtong, else ~/.cache/logtong)
   --once      stop everything after printing (for scripts)
-Runs today: s3 sources (mode ongoing) into the OpenSearch engine. Needs Java 17 for the node; its distribution is
+Runs today: s3 sources (mode ongoing), into either engine. The OpenSearch node needs Java 17; its distribution is
 downloaded from Maven Central on first use, into the cache folder.`;
 
 const MIB = 1024 * 1024;
 
+/** Records = written + filtered + backed up, and no message dead-lettered: nothing lost. */
+export function accountedFor(s: LocalSummary): boolean {
+  return s.records === s.written + s.filtered + s.backedUp && s.deadLetters === 0;
+}
+
 function report(s: LocalSummary): string {
-  const accounted = s.indexed + s.filtered + s.backedUp;
   const n = (x: number) => x.toLocaleString('en-US').padStart(12);
+  const where = s.opensearch ? `indexed    ${n(s.written)}  into ${s.opensearch.alias} on ${s.opensearch.url}` : `written    ${n(s.written)}  rows to ${s.light!.parquetFiles} Parquet files under ${s.light!.folder}`;
   const lines = [
     `${s.pipeline}: ${s.records.toLocaleString('en-US')} records in ${s.files} file${s.files === 1 ? '' : 's'}`,
-    `  indexed    ${n(s.indexed)}  into ${s.alias} on ${s.opensearchUrl}`,
+    `  ${where}`,
     `  filtered   ${n(s.filtered)}  by the pipeline's filters`,
     `  backed up  ${n(s.backedUp)}  with their raw text and reason, in ${s.backupFolder}`,
-    accounted === s.records && s.deadLetters === 0
+    accountedFor(s)
       ? `  all ${s.records.toLocaleString('en-US')} records accounted for`
-      : `  NOT ACCOUNTED FOR: ${(s.records - accounted).toLocaleString('en-US')} records${s.deadLetters ? `; ${s.deadLetters} dead-lettered message(s), their objects copied whole under ${s.backupFolder}` : ''}`,
+      : `  NOT ACCOUNTED FOR: ${(s.records - s.written - s.filtered - s.backedUp).toLocaleString('en-US')} records${s.deadLetters ? `; ${s.deadLetters} dead-lettered message(s), their objects copied whole under ${s.backupFolder}` : ''}`,
     '',
-    s.ism ? `The index template, ISM policy and write alias are on the node.` : `The index template and write alias are on the node; the ISM policy is not: the local node has no ISM plugin (a deployed domain has it).`,
-    'Look at the result:',
-    `  curl -s '${s.opensearchUrl}/${s.alias}/_count'`,
-    `  curl -s '${s.opensearchUrl}/${s.alias}/_search?size=3&pretty'`,
-    `  curl -s '${s.opensearchUrl}/_cat/indices/${s.alias}-*?v'`,
-    `  curl -s '${s.opensearchUrl}/_index_template/${s.alias}-template?pretty'`,
   ];
+  if (s.opensearch) {
+    const { url, alias, ism } = s.opensearch;
+    lines.push(
+      ism ? 'The index template, ISM policy and write alias are on the node.' : 'The index template and write alias are on the node; the ISM policy is not: the local node has no ISM plugin (a deployed domain has it).',
+      'Look at the result:',
+      `  curl -s '${url}/${alias}/_count'`,
+      `  curl -s '${url}/${alias}/_search?size=3&pretty'`,
+      `  curl -s '${url}/_cat/indices/${alias}-*?v'`,
+      `  curl -s '${url}/_index_template/${alias}-template?pretty'`,
+    );
+  } else {
+    const { folder, table, ddl } = s.light!;
+    lines.push(
+      'Look at the result with DuckDB (the Hive layout gives the partition columns):',
+      `  duckdb -c "select event_hour, count(*) from read_parquet('${folder}/${table}/**/*.parquet', hive_partitioning = true) group by 1 order by 1"`,
+      '',
+      'The Glue table the stack deploys, as Athena DDL (its LOCATION is the deployed bucket):',
+      ddl,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -96,13 +117,11 @@ export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Pro
   }
   try {
     io.stdout.write(report(run.summary));
-    const s = run.summary;
-    const lost = s.records !== s.indexed + s.filtered + s.backedUp || s.deadLetters > 0;
-    if (!values.once) {
+    if (!values.once && run.summary.opensearch) {
       io.stderr.write('logtong local: the node stays up for these queries; Ctrl-C stops it and the emulator\n');
       await waitForStop();
     }
-    return lost ? EXIT_FAILED : EXIT_OK;
+    return accountedFor(run.summary) ? EXIT_OK : EXIT_FAILED;
   } finally {
     await run.stop();
   }

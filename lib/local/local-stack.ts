@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import type { AwsEmulator } from './aws-emulator';
 import { startFunction, type FunctionHost } from './function-host';
 import { packageDir } from './paths';
+import { runStateMachine, stateMachineDefinition, type AslState, type SnsPublishRequest, type TaskBindings } from './local-sfn';
 import { pollOnce } from './sqs-lambda';
 import { resolve, stackResources, type LocalNames, type StackResources } from './stack-resources';
 import type { StackTemplate } from './template';
@@ -31,6 +32,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   readonly resources: StackResources;
+  /** The local names references of the template resolve to. */
+  readonly names: LocalNames;
   /** The local name of a bucket of the stack, by logical id (or its id without CDK's hash). */
   bucketName(id: string): string;
   queueUrl(id: string): string;
@@ -40,6 +43,12 @@ export interface LocalStack {
    * the messages handled per mapping (failed ones come back after their queue's visibility timeout, as in AWS).
    */
   drain(opts?: { idlePolls?: number; pauseMs?: number }): Promise<Record<string, { received: number; failed: number }>>;
+  /**
+   * Runs a state machine of the stack as synthesized (local-sfn), its Lambda tasks invoking the stack's functions.
+   * Step Functions' own control-plane call (listing running executions) answers that this run is the only one, as
+   * the local runner runs one at a time; what the machine publishes to SNS (a failure notice) is returned.
+   */
+  runStateMachine(id: string, input: unknown): Promise<{ output: unknown; published: SnsPublishRequest[] }>;
   stop(): Promise<void>;
 }
 
@@ -78,8 +87,10 @@ export async function deployLocalStack(o: LocalStackOptions): Promise<LocalStack
   }
 
   const functionName = (id: string) => `${o.prefix}-${shortId(id)}`;
+  // A Glue database has no local counterpart; its name is what a reference to it reads (for the table's DDL).
+  const databaseName = (id: string) => (o.template.Resources[id]?.Type === 'AWS::Glue::Database' ? o.template.Resources[id].Properties?.DatabaseInput?.Name : undefined);
   const names: LocalNames = {
-    ref: (id) => buckets.get(id) ?? queues.get(id)?.url ?? (r.functions.some((f) => f.id === id) ? functionName(id) : undefined),
+    ref: (id) => buckets.get(id) ?? queues.get(id)?.url ?? (r.functions.some((f) => f.id === id) ? functionName(id) : undefined) ?? databaseName(id),
     attribute: (id, attr) => {
       if (attr === 'Arn') return queues.get(id)?.arn ?? (buckets.has(id) ? `arn:aws:s3:::${buckets.get(id)}` : undefined);
       if (attr === 'QueueName' && queues.has(id)) return queues.get(id)!.url.split('/').pop();
@@ -96,8 +107,11 @@ export async function deployLocalStack(o: LocalStackOptions): Promise<LocalStack
     await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: { QueueConfigurations } }));
   }
 
-  // Only the functions something invokes: a mapping or a custom resource (CDK's provider framework is bypassed).
-  const used = new Set([...r.mappings.map((m) => m.functionId), ...r.customResources.map((c) => c.functionId)]);
+  // Only the functions something invokes: a mapping, a custom resource (CDK's provider framework is bypassed) or a
+  // state machine's task (its ARN names the function's logical id).
+  const definitions = new Map(r.stateMachines.map((id) => [id, stateMachineDefinition(o.template, id)]));
+  const taskTargets = [...definitions.values()].flatMap((d) => [...JSON.stringify(d).matchAll(/:function:([A-Za-z0-9]+)/g)].map((m) => m[1]));
+  const used = new Set([...r.mappings.map((m) => m.functionId), ...r.customResources.map((c) => c.functionId), ...taskTargets.filter((t) => r.functions.some((f) => f.id === t))]);
   const hosts = new Map<string, FunctionHost>();
   // The AWS SDK the bundles leave to the Lambda runtime: this installation's (a dependency of Logtong).
   const sdk = path.dirname(path.dirname(packageDir('@aws-sdk/client-s3')));
@@ -134,6 +148,7 @@ export async function deployLocalStack(o: LocalStackOptions): Promise<LocalStack
   const sqsMappings = r.mappings.filter((m) => m.source.type === 'sqs');
   return {
     resources: r,
+    names,
     bucketName: (id) => buckets.get(find(r.buckets, id, 'bucket'))!,
     queueUrl: (id) => queues.get(find(r.queues, id, 'queue'))!.url,
     function: (id) => hosts.get(find([...hosts.keys()], id, 'invoked function'))!,
@@ -154,6 +169,36 @@ export async function deployLocalStack(o: LocalStackOptions): Promise<LocalStack
       }
       return totals;
     },
+    async runStateMachine(id, input) {
+      const definition = definitions.get(find(r.stateMachines, id, 'state machine'))!;
+      const published: SnsPublishRequest[] = [];
+      const bindings: TaskBindings = {};
+      for (const [fnId, host] of hosts) bindings[fnId] = (event: unknown) => host.invoke(event);
+      for (const [state, s] of Object.entries(allStates(definition))) {
+        if (s.Type !== 'Task') continue;
+        const resource = String(s.Resource);
+        if (resource.endsWith(':sfn:listExecutions')) bindings[state] = { raw: () => ({ Executions: [{ executionArn: 'arn:aws:states:::execution:local', status: 'RUNNING' }] }) };
+        else if (resource.endsWith(':sns:publish')) bindings[state] = (req: SnsPublishRequest) => void published.push(req);
+      }
+      const run = await runStateMachine(definition, input, bindings);
+      return { output: run.output, published };
+    },
     stop,
   };
+}
+
+/** Every state of a definition, those of Map and Parallel states included, by name. */
+function allStates(d: { States: Record<string, AslState> }): Record<string, AslState> {
+  const out: Record<string, AslState> = {};
+  const walk = (states: Record<string, AslState>) => {
+    for (const [name, s] of Object.entries(states)) {
+      out[name] = s;
+      const x = s as AslState & { ItemProcessor?: { States: Record<string, AslState> }; Iterator?: { States: Record<string, AslState> }; Branches?: Array<{ States: Record<string, AslState> }> };
+      if (x.ItemProcessor) walk(x.ItemProcessor.States);
+      if (x.Iterator) walk(x.Iterator.States);
+      for (const b of x.Branches ?? []) walk(b.States);
+    }
+  };
+  walk(d.States);
+  return out;
 }

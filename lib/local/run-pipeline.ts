@@ -21,7 +21,9 @@ import { projectRoot } from '../build/project-root';
 import type { Config, Pipeline } from '../config/schema';
 import { startAwsEmulator, type AwsEmulator } from './aws-emulator';
 import { deployLocalStack, type LocalStack } from './local-stack';
+import { athenaDdl, type GlueTableInput } from './athena-ddl';
 import { localPipeline } from './localize';
+import { resolve } from './stack-resources';
 import { startOpenSearch, type OpenSearchNode } from './opensearch';
 import type { StackTemplate } from './template';
 
@@ -47,21 +49,33 @@ export interface LocalRunOptions {
 
 export interface LocalSummary {
   readonly pipeline: string;
+  readonly engine: 'opensearch' | 'light';
   readonly files: number;
   /** Records in the input files, as the processor splits and assembles them. */
   readonly records: number;
-  readonly indexed: number;
+  /** Documents indexed (OpenSearch) or rows written to Parquet (Light Engine). */
+  readonly written: number;
   readonly filtered: number;
   readonly backedUp: number;
   /** Messages that kept failing (each names objects copied whole into the backup): their records are in no count above. */
   readonly deadLetters: number;
   /** Where the backed-up records were written on this machine (a copy of the backup bucket's objects). */
   readonly backupFolder: string;
-  /** The write alias, on `opensearchUrl`. */
-  readonly alias: string;
-  readonly opensearchUrl: string;
-  /** Whether the local node has the ISM plugin (the integ-test distribution has none). */
-  readonly ism: boolean;
+  readonly opensearch?: {
+    readonly url: string;
+    /** The write alias. */
+    readonly alias: string;
+    /** Whether the local node has the ISM plugin (the integ-test distribution has none). */
+    readonly ism: boolean;
+  };
+  readonly light?: {
+    /** The table's Parquet files, in its Hive layout (`<table>/event_hour=…/region=…/`), copied out of the bucket. */
+    readonly folder: string;
+    readonly table: string;
+    readonly parquetFiles: number;
+    /** The Glue table as Athena DDL. */
+    readonly ddl: string;
+  };
 }
 
 export interface LocalRun {
@@ -74,7 +88,6 @@ function supported(p: Pipeline): void {
   if (p.source.type !== 's3') throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local runs pipelines with a source of type s3 for now, not ${p.source.type}`);
   if (p.source.mode !== 'ongoing') throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local runs s3 sources in mode ongoing for now, not ${p.source.mode}`);
   if (p.source.account) throw new LocalUnsupportedError(`pipeline ${p.name}: a source in another account cannot run locally`);
-  if (p.engine.type !== 'opensearch') throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local runs the OpenSearch engine for now, not the Light Engine`);
 }
 
 /** The records of a file as the processor reads them: gzip or not, its lines split and multi-line events assembled. */
@@ -108,6 +121,37 @@ function uploadOf(file: string, p: Extract<Pipeline['source'], { type: 's3' }>):
   return { key: `${p.prefix}${name}`, body };
 }
 
+/** Copies the objects under `prefix` into `folder` (same relative keys); returns how many. */
+async function copyPrefix(aws: AwsEmulator, bucket: string, prefix: string, folder: string, each?: (key: string, bytes: Buffer) => void): Promise<number> {
+  rmSync(folder, { recursive: true, force: true });
+  let n = 0;
+  for await (const page of paginateListObjectsV2({ client: aws.s3 }, { Bucket: bucket, Prefix: prefix })) {
+    for (const obj of page.Contents ?? []) {
+      const bytes = Buffer.from(await (await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: obj.Key! }))).Body!.transformToByteArray());
+      const file = path.join(folder, obj.Key!);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, bytes);
+      each?.(obj.Key!, bytes);
+      n++;
+    }
+  }
+  return n;
+}
+
+/**
+ * The backup bucket lives in the emulator's memory: its objects are copied out so they outlive the run, and the
+ * records in them counted.
+ */
+async function copyBackup(aws: AwsEmulator, bucket: string, pipeline: string, folder: string): Promise<{ backedUp: number; deadLetters: number; backupFolder: string }> {
+  let backedUp = 0;
+  let deadLetters = 0;
+  await copyPrefix(aws, bucket, `${pipeline}/`, folder, (key, bytes) => {
+    if (key.includes('/failed-records/')) backedUp += gunzipSync(bytes).toString('utf8').split('\n').filter(Boolean).length;
+    else if (/\/dead-letters\/[^/]+\/[^/]+\.json$/.test(key)) deadLetters++;
+  });
+  return { backedUp, deadLetters, backupFolder: folder };
+}
+
 export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
   const configured = o.config.pipelines.find((p) => p.name === o.pipeline);
   if (!configured) throw new LocalUnsupportedError(`the config has no pipeline named ${o.pipeline} (it has ${o.config.pipelines.map((p) => p.name).join(', ')})`);
@@ -115,7 +159,8 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
   const source = configured.source as Extract<Pipeline['source'], { type: 's3' }>;
   const status = o.onStatus ?? (() => undefined);
 
-  status('starting the OpenSearch node and the S3/SQS emulator');
+  const light = configured.engine.type === 'light';
+  status(light ? 'starting the S3/SQS emulator' : 'starting the OpenSearch node and the S3/SQS emulator');
   let node: OpenSearchNode | undefined;
   let aws: AwsEmulator | undefined;
   let stack: LocalStack | undefined;
@@ -124,24 +169,24 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
     await Promise.all([node?.dispose(), aws?.stop()]);
   };
   try {
-    [node, aws] = await Promise.all([startOpenSearch(o.onDownloadProgress ? { onDownloadProgress: o.onDownloadProgress } : {}), startAwsEmulator()]);
-    const pipeline = localPipeline(configured, { opensearchUrl: node.url });
+    [node, aws] = await Promise.all([light ? undefined : startOpenSearch(o.onDownloadProgress ? { onDownloadProgress: o.onDownloadProgress } : {}), startAwsEmulator()]);
+    const pipeline = localPipeline(configured, node ? { opensearchUrl: node.url } : {});
     status(`synthesizing Logtong-${pipeline.name} into ${path.join(o.workDir, 'cdk.out')}`);
     const synthesized = synthesize(o.config, pipeline, path.join(o.workDir, 'cdk.out'));
     // Bundling started esbuild's service process (buildSync runs through it): nothing of a local run outlives it.
     await stopEsbuild();
     status('creating its buckets, queues and functions on the emulator');
-    const filtered: number[] = [];
+    // The functions' own counts (Powertools EMF on stdout): what filters dropped, the rows convert wrote.
+    const tally = new Map<string, number>();
     stack = await deployLocalStack({
       template: synthesized.template,
       assembly: synthesized.directory,
       prefix: pipeline.name,
       aws,
-      // The processors' own count of what their filters dropped (Powertools EMF on stdout).
       onLog: (_fn, line) => {
-        if (!line.includes('"Filtered"')) return;
-        const v = (JSON.parse(line) as { Filtered?: unknown }).Filtered;
-        if (typeof v === 'number') filtered.push(v);
+        if (!line.includes('"_aws"')) return;
+        const doc = JSON.parse(line) as Record<string, unknown>;
+        for (const name of ['Filtered', 'Written']) if (typeof doc[name] === 'number') tally.set(name, (tally.get(name) ?? 0) + (doc[name] as number));
       },
       extraEnvironment: { POWERTOOLS_LOG_LEVEL: 'WARN' },
     });
@@ -155,42 +200,33 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
     }
     status('running the pipeline');
     await stack.drain();
-
-    const alias = pipeline.engine.type === 'opensearch' ? pipeline.engine.indexPrefix : '';
-    await fetch(`${node.url}/${alias}/_refresh`, { method: 'POST' });
-    const count = (await (await fetch(`${node.url}/${alias}/_count`)).json()) as { count?: number };
-    const plugins = (await (await fetch(`${node.url}/_cat/plugins?format=json`)).json()) as Array<{ component: string }>;
-
-    // The backup bucket lives in the emulator's memory: its objects are copied out so they outlive the run.
-    const backupBucket = stack.bucketName('BackupBucket');
-    const backupFolder = path.join(o.workDir, 'backup');
-    rmSync(backupFolder, { recursive: true, force: true });
-    let backedUp = 0;
-    let deadLetters = 0;
-    for await (const page of paginateListObjectsV2({ client: aws.s3 }, { Bucket: backupBucket, Prefix: `${pipeline.name}/` })) {
-      for (const obj of page.Contents ?? []) {
-        const bytes = Buffer.from(await (await aws.s3.send(new GetObjectCommand({ Bucket: backupBucket, Key: obj.Key! }))).Body!.transformToByteArray());
-        const file = path.join(backupFolder, obj.Key!);
-        mkdirSync(path.dirname(file), { recursive: true });
-        writeFileSync(file, bytes);
-        if (obj.Key!.includes('/failed-records/')) backedUp += gunzipSync(bytes).toString('utf8').split('\n').filter(Boolean).length;
-        else if (/\/dead-letters\/[^/]+\/[^/]+\.json$/.test(obj.Key!)) deadLetters++;
-      }
+    if (light) {
+      // What the schedule starts every few minutes when deployed: one batch over what is staged.
+      status('running the Light Engine batch (its state machine as synthesized)');
+      const run = await stack.runStateMachine('LightEngineStateMachine', { trigger: 'schedule' });
+      if (run.published.length > 0) throw new Error(`the Light Engine batch failed: ${run.published.map((p) => p.Message).join('; ')}`);
+      await stack.drain();
     }
+
+    const { backedUp, deadLetters, backupFolder } = await copyBackup(aws, stack.bucketName('BackupBucket'), pipeline.name, path.join(o.workDir, 'backup'));
+    const common = { pipeline: pipeline.name, files: o.inputs.length, records, filtered: tally.get('Filtered') ?? 0, backedUp, deadLetters, backupFolder };
+    if (light) {
+      const table = stack.resources.tables[0];
+      const names = stack.names;
+      const tableInput = resolve(table.tableInput, names, table.id) as GlueTableInput;
+      const folder = path.join(o.workDir, 'parquet');
+      const parquetFiles = await copyPrefix(aws, stack.bucketName('CentralBucket'), `${tableInput.Name}/`, folder);
+      return {
+        summary: { ...common, engine: 'light', written: tally.get('Written') ?? 0, light: { folder, table: tableInput.Name, parquetFiles, ddl: athenaDdl(String(resolve(table.databaseName, names, table.id)), tableInput) } },
+        stop,
+      };
+    }
+    const alias = pipeline.engine.type === 'opensearch' ? pipeline.engine.indexPrefix : '';
+    await fetch(`${node!.url}/${alias}/_refresh`, { method: 'POST' });
+    const count = (await (await fetch(`${node!.url}/${alias}/_count`)).json()) as { count?: number };
+    const plugins = (await (await fetch(`${node!.url}/_cat/plugins?format=json`)).json()) as Array<{ component: string }>;
     return {
-      summary: {
-        pipeline: pipeline.name,
-        files: o.inputs.length,
-        records,
-        indexed: count.count ?? 0,
-        filtered: filtered.reduce((a, b) => a + b, 0),
-        backedUp,
-        deadLetters,
-        backupFolder,
-        alias,
-        opensearchUrl: node.url,
-        ism: plugins.some((p) => p.component === 'opensearch-index-management'),
-      },
+      summary: { ...common, engine: 'opensearch', written: count.count ?? 0, opensearch: { url: node!.url, alias, ism: plugins.some((p) => p.component === 'opensearch-index-management') } },
       stop,
     };
   } catch (e) {

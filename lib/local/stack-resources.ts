@@ -54,6 +54,10 @@ export interface LocalCustomResource {
 }
 
 export interface StackResources {
+  /** AWS::StepFunctions::StateMachine logical ids (their ASL is read with stateMachineDefinition). */
+  readonly stateMachines: readonly string[];
+  /** AWS::Glue::Table resources: their TableInput and the database reference, as synthesized. */
+  readonly tables: ReadonlyArray<{ readonly id: string; readonly databaseName: unknown; readonly tableInput: Record<string, any> }>;
   readonly buckets: readonly string[];
   readonly queues: readonly LocalQueue[];
   readonly streams: ReadonlyArray<{ readonly id: string; readonly shards: number }>;
@@ -147,6 +151,8 @@ export function stackResources(template: StackTemplate, assembly: string): Stack
     });
 
   return {
+    stateMachines: of('AWS::StepFunctions::StateMachine').map(([id]) => id),
+    tables: of('AWS::Glue::Table').map(([id, r]) => ({ id, databaseName: r.Properties?.DatabaseName, tableInput: r.Properties?.TableInput ?? {} })),
     buckets: of('AWS::S3::Bucket').map(([id]) => id),
     queues: of('AWS::SQS::Queue').map(([id, r]): LocalQueue => {
       const redrive = r.Properties?.RedrivePolicy;

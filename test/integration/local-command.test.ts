@@ -4,7 +4,8 @@
  * The counts it prints are checked against the node and the backup files it left, and nothing it started is left
  * running afterwards.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
@@ -82,11 +83,40 @@ describe('logtong local', () => {
     expect(left.map((p) => readFileSync(`/proc/${p}/status`, 'utf8').split('\n').slice(0, 3).join(' '))).toEqual([]);
   });
 
+  it('runs an S3 → Light Engine pipeline: its batch state machine as synthesized, Parquet in the Hive layout, the table as DDL', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
+    const config = path.join(data, 'pipelines.yaml');
+    writeFileSync(
+      config,
+      ['pipelines:', '  - name: web-lake', '    source: { type: s3, bucketName: demo-logs, prefix: access/ }', '    logFormat: { type: nginx }', '    engine: { type: light, region: eu-west-1 }', ''].join('\n'),
+    );
+    const before = children();
+    const out = captured();
+    const err = captured();
+    const code = await main(['local', '--config', config, '--pipeline', 'web-lake', '--input', CORPUS, '--data', data, '--once'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
+    const report = out.text();
+    expect({ code, err: code === 0 ? '' : err.text() }).toEqual({ code: 0, err: '' });
+    const parquet = path.join(data, 'parquet');
+    expect(report).toMatch(new RegExp(`^ {2}written +9,999 {2}rows to \\d+ Parquet files under ${parquet}$`, 'm'));
+    expect(report).toMatch(/^ {2}backed up +1 /m);
+    expect(report).toContain(`all ${lines.length.toLocaleString('en-US')} records accounted for`);
+    expect(report).toContain('CREATE EXTERNAL TABLE `logtong_web_lake`.`web_lake` (');
+    expect(report).toContain("'projection.region.values' = 'eu-west-1'");
+    // the files are where the deployed table reads them, and DuckDB reads back every row, per hour as in the input
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const rows = (await db.runAndReadAll(`select event_hour::VARCHAR as h, region, count(*)::INTEGER as n from read_parquet('${parquet}/web_lake/**/*.parquet', hive_partitioning = true) group by 1, 2`)).getRowObjectsJS();
+    db.closeSync();
+    expect(rows.reduce((n, r) => n + Number(r.n), 0)).toBe(9999);
+    expect(new Set(rows.map((r) => r.region))).toEqual(new Set(['eu-west-1']));
+    expect(rows.length).toBeGreaterThan(1);
+    expect(children().filter((p) => !before.includes(p))).toEqual([]);
+  });
+
   it('refuses what it cannot run yet, in one line', async () => {
     const out = captured();
     const err = captured();
-    const code = await main(['local', '--config', EXAMPLE_CONFIG, '--pipeline', 'web-parquet', '--input', CORPUS, '--once'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
+    const code = await main(['local', '--config', EXAMPLE_CONFIG, '--pipeline', 'orders-agent', '--input', CORPUS, '--once'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
     expect(code).toBe(2);
-    expect(err.text().split('\n')[0]).toBe('logtong: pipeline web-parquet: logtong local runs the OpenSearch engine for now, not the Light Engine');
+    expect(err.text().split('\n')[0]).toBe('logtong: pipeline orders-agent: logtong local runs pipelines with a source of type s3 for now, not fluent-bit');
   });
 });

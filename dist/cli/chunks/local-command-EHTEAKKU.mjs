@@ -917,14 +917,14 @@ function toRuntimeConfig(pipeline2) {
 // lib/constructs/private/runtime-config-variable.ts
 var MAX_RUNTIME_CONFIG_BYTES = 3 * 1024;
 function runtimeConfigVariable(pipeline2) {
-  const json = JSON.stringify(toRuntimeConfig(pipeline2));
-  const bytes = Buffer.byteLength(json);
+  const json2 = JSON.stringify(toRuntimeConfig(pipeline2));
+  const bytes = Buffer.byteLength(json2);
   if (bytes > MAX_RUNTIME_CONFIG_BYTES) {
     throw new Error(
       `${pipeline2.name}: the parsing settings are ${bytes} bytes as JSON, over the ${MAX_RUNTIME_CONFIG_BYTES} bytes that fit in a Lambda environment variable (shorten logFormat: fields, filters, regex)`
     );
   }
-  return json;
+  return json2;
 }
 
 // lib/constructs/private/state-machine-steps.ts
@@ -2331,12 +2331,12 @@ function importSubnets(scope, idPrefix, subnetIds, placed) {
     return subnet;
   });
 }
-function importNetwork(scope, ref, placed, id = "Vpc") {
+function importNetwork(scope, ref2, placed, id = "Vpc") {
   const prefix = id === "Vpc" ? "" : id;
   return {
-    vpc: importVpc(scope, id, ref.vpcId),
-    subnets: importSubnets(scope, prefix, ref.subnetIds, placed),
-    securityGroups: ref.securityGroupIds.map(
+    vpc: importVpc(scope, id, ref2.vpcId),
+    subnets: importSubnets(scope, prefix, ref2.subnetIds, placed),
+    securityGroups: ref2.securityGroupIds.map(
       (sg) => (
         // Immutable: the groups belong to the user; CDK must not add rules to them.
         SecurityGroup.fromSecurityGroupId(scope, `${prefix}SecurityGroup-${sg}`, sg, { mutable: false })
@@ -3343,7 +3343,7 @@ var xmlUnescape = (s) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/
 var xmlEscape = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 var tagValues = (xml, tag) => [...xml.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "g"))].map((m) => xmlUnescape(m[1].trim()));
 function parseNotificationXml(xml) {
-  const unsupported = ["TopicConfiguration", "CloudFunctionConfiguration", "EventBridgeConfiguration"].filter(
+  const unsupported2 = ["TopicConfiguration", "CloudFunctionConfiguration", "EventBridgeConfiguration"].filter(
     (t) => new RegExp(`<${t}\\b`).test(xml)
   );
   const queues = tagValues(xml, "QueueConfiguration").map((block, i) => {
@@ -3360,7 +3360,7 @@ function parseNotificationXml(xml) {
     }
     return n;
   });
-  return { queues, unsupported };
+  return { queues, unsupported: unsupported2 };
 }
 function notificationXml(configs) {
   const body = configs.map((c) => {
@@ -3514,11 +3514,11 @@ async function startAwsEmulator(opts = {}) {
         return reply.status(200).header("content-type", "application/xml").send(notificationXml(notifications.get(bucket) ?? []));
       }
       if (req.method === "PUT") {
-        const { queues, unsupported } = parseNotificationXml(bodyText(req.body));
-        if (unsupported.length) {
+        const { queues, unsupported: unsupported2 } = parseNotificationXml(bodyText(req.body));
+        if (unsupported2.length) {
           return sendS3Error(
             reply,
-            new fq.S3Error("NotImplemented", `the S3 emulator supports QueueConfiguration only, got ${unsupported.join(", ")}`, 501)
+            new fq.S3Error("NotImplemented", `the S3 emulator supports QueueConfiguration only, got ${unsupported2.join(", ")}`, 501)
           );
         }
         const skipValidation = header(req, "x-amz-skip-destination-validation") === "true";
@@ -3673,7 +3673,7 @@ async function startAwsEmulator(opts = {}) {
 }
 
 // lib/local/local-stack.ts
-import { CreateBucketCommand, PutBucketNotificationConfigurationCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutBucketNotificationConfigurationCommand as PutBucketNotificationConfigurationCommand2 } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand as GetQueueAttributesCommand2 } from "@aws-sdk/client-sqs";
 import * as path9 from "node:path";
 
@@ -3778,6 +3778,12 @@ function startFunction(o) {
   };
 }
 
+// lib/local/local-sfn.ts
+import { randomUUID } from "node:crypto";
+
+// lib/local/template.ts
+import { PutBucketNotificationConfigurationCommand } from "@aws-sdk/client-s3";
+
 // lib/local/sqs-lambda.ts
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 var lambdaContext = (name) => ({
@@ -3835,6 +3841,536 @@ async function pollOnce(sqs, queueUrl, handler, name, batchSize = 10) {
     await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
   }
   return { received: messages.length, failed: failedIds.size };
+}
+
+// lib/local/template.ts
+function matchesLogicalId(logicalId, key) {
+  return logicalId === key || logicalId.length === key.length + 8 && logicalId.startsWith(key) && /^[0-9A-F]{8}$/.test(logicalId.slice(key.length));
+}
+
+// lib/local/asl-definition.ts
+var NO_VALUE = /* @__PURE__ */ Symbol("AWS::NoValue");
+function stateMachineDefinition(template, logicalId, env = {}) {
+  const t = typeof template.toJSON === "function" ? template.toJSON() : template;
+  const resources = t.Resources ?? {};
+  const machines = Object.keys(resources).filter((id2) => resources[id2].Type === "AWS::StepFunctions::StateMachine");
+  let id;
+  if (logicalId === void 0) {
+    if (machines.length !== 1) throw new Error(`stateMachineDefinition: expected exactly one AWS::StepFunctions::StateMachine, found ${machines.length} (${machines.join(", ")}): pass its logical id`);
+    id = machines[0];
+  } else {
+    const hits = machines.filter((m) => matchesLogicalId(m, logicalId));
+    if (hits.length !== 1) throw new Error(`stateMachineDefinition: ${hits.length === 0 ? "no" : "ambiguous"} state machine '${logicalId}' (template has: ${machines.join(", ") || "none"})`);
+    id = hits[0];
+  }
+  const props = resources[id].Properties ?? {};
+  const e = fullEnv(env);
+  let def;
+  if (props.DefinitionString !== void 0) {
+    const resolved = resolveIntrinsics(props.DefinitionString, t, e);
+    if (typeof resolved !== "string") throw new Error(`stateMachineDefinition: DefinitionString of ${id} did not resolve to a string`);
+    let text = resolved;
+    const subs = props.DefinitionSubstitutions;
+    if (subs) {
+      for (const [k, v] of Object.entries(subs)) {
+        const value = resolveIntrinsics(v, t, e);
+        text = text.split("${" + k + "}").join(typeof value === "string" ? value : JSON.stringify(value));
+      }
+    }
+    def = JSON.parse(text);
+  } else if (props.Definition !== void 0) {
+    def = resolveIntrinsics(props.Definition, t, e);
+  } else {
+    throw new Error(`stateMachineDefinition: ${id} has neither DefinitionString nor Definition (DefinitionS3Location is not supported)`);
+  }
+  return def;
+}
+var fullEnv = (e) => ({ partition: e.partition ?? "aws", region: e.region ?? "us-east-1", account: e.account ?? "123456789012", stackName: e.stackName ?? "LocalStack" });
+function fakeResource(type, id, e) {
+  const { partition: p, region: r, account: a } = e;
+  const arn = (svc, resource, regional = true) => `arn:${p}:${svc}:${regional ? r : ""}:${regional || svc !== "s3" ? a : ""}:${resource}`;
+  switch (type) {
+    case "AWS::Lambda::Function":
+      return { ref: id, arn: arn("lambda", `function:${id}`) };
+    case "AWS::Lambda::Alias":
+      return { ref: arn("lambda", `function:${id}:live`), arn: arn("lambda", `function:${id}:live`) };
+    case "AWS::Lambda::Version":
+      return { ref: arn("lambda", `function:${id}:1`), arn: arn("lambda", `function:${id}:1`), attrs: { Version: "1" } };
+    case "AWS::SNS::Topic": {
+      const t = arn("sns", id);
+      return { ref: t, arn: t, attrs: { TopicArn: t, TopicName: id } };
+    }
+    case "AWS::SQS::Queue": {
+      const url = `https://sqs.${r}.amazonaws.com/${a}/${id}`;
+      return { ref: url, arn: arn("sqs", id), attrs: { QueueUrl: url, QueueName: id } };
+    }
+    case "AWS::S3::Bucket": {
+      const name = id.toLowerCase();
+      return { ref: name, arn: `arn:${p}:s3:::${name}`, attrs: { DomainName: `${name}.s3.amazonaws.com`, RegionalDomainName: `${name}.s3.${r}.amazonaws.com`, WebsiteURL: `http://${name}.s3-website-${r}.amazonaws.com` } };
+    }
+    case "AWS::DynamoDB::Table":
+      return { ref: id, arn: arn("dynamodb", `table/${id}`), attrs: { StreamArn: arn("dynamodb", `table/${id}/stream/1970-01-01T00:00:00.000`) } };
+    case "AWS::StepFunctions::StateMachine": {
+      const sm = arn("states", `stateMachine:${id}`);
+      return { ref: sm, arn: sm, attrs: { Name: id, StateMachineRevisionId: sm } };
+    }
+    case "AWS::StepFunctions::Activity": {
+      const act = arn("states", `activity:${id}`);
+      return { ref: act, arn: act, attrs: { Name: id } };
+    }
+    case "AWS::IAM::Role":
+      return { ref: id, arn: `arn:${p}:iam::${a}:role/${id}`, attrs: { RoleId: `AROA${id.toUpperCase().slice(0, 17)}` } };
+    case "AWS::Events::EventBus":
+      return { ref: id, arn: arn("events", `event-bus/${id}`), attrs: { Name: id } };
+    case "AWS::Events::Rule":
+      return { ref: id, arn: arn("events", `rule/${id}`) };
+    case "AWS::Logs::LogGroup":
+      return { ref: id, arn: arn("logs", `log-group:${id}:*`) };
+    case "AWS::Kinesis::Stream":
+      return { ref: id, arn: arn("kinesis", `stream/${id}`) };
+    case "AWS::KinesisFirehose::DeliveryStream":
+      return { ref: id, arn: arn("firehose", `deliverystream/${id}`) };
+    case "AWS::SecretsManager::Secret": {
+      const s = arn("secretsmanager", `secret:${id}`);
+      return { ref: s, arn: s };
+    }
+    case "AWS::ECS::Cluster":
+      return { ref: id, arn: arn("ecs", `cluster/${id}`) };
+    case "AWS::ECS::TaskDefinition": {
+      const td = arn("ecs", `task-definition/${id}:1`);
+      return { ref: td, arn: td, attrs: { TaskDefinitionArn: td } };
+    }
+    case "AWS::CodeBuild::Project":
+      return { ref: id, arn: arn("codebuild", `project/${id}`) };
+    case "AWS::Athena::WorkGroup":
+    case "AWS::Glue::Database":
+    case "AWS::Glue::Table":
+    case "AWS::Glue::Job":
+    case "AWS::Glue::Crawler":
+      return { ref: id, arn: arn(type.split("::")[1].toLowerCase(), `${type.split("::")[2].toLowerCase()}/${id}`) };
+    default: {
+      const [, svc = "unknown", kind = "resource"] = type.split("::");
+      return { ref: id, arn: arn(svc.toLowerCase(), `${kind.toLowerCase()}/${id}`) };
+    }
+  }
+}
+function getAtt(t, id, attr, e) {
+  const res = t.Resources?.[id];
+  if (!res) throw new Error(`Fn::GetAtt: no resource '${id}' in the template`);
+  const f = fakeResource(res.Type, id, e);
+  if (f.attrs?.[attr] !== void 0) return f.attrs[attr];
+  if (attr === "Arn") return f.arn;
+  if (/Arn$/.test(attr)) return `${f.arn}/${attr}`;
+  if (/Name$/.test(attr)) return id;
+  return `${id}.${attr}`;
+}
+function pseudo(name, e) {
+  switch (name) {
+    case "AWS::Partition":
+      return e.partition;
+    case "AWS::Region":
+      return e.region;
+    case "AWS::AccountId":
+      return e.account;
+    case "AWS::StackName":
+      return e.stackName;
+    case "AWS::StackId":
+      return `arn:${e.partition}:cloudformation:${e.region}:${e.account}:stack/${e.stackName}/00000000-0000-0000-0000-000000000000`;
+    case "AWS::URLSuffix":
+      return "amazonaws.com";
+    case "AWS::NotificationARNs":
+      return "";
+    case "AWS::NoValue":
+      return NO_VALUE;
+    default:
+      return void 0;
+  }
+}
+function ref(t, name, e) {
+  const ps = pseudo(name, e);
+  if (ps !== void 0) return ps;
+  const res = t.Resources?.[name];
+  if (res) return fakeResource(res.Type, name, e).ref;
+  const param = t.Parameters?.[name];
+  if (param) return param.Default ?? `param-${name}`;
+  throw new Error(`Ref: no resource, parameter or pseudo parameter '${name}' in the template`);
+}
+function sub(t, text, vars, e) {
+  return text.replace(/\$\{(!?)([^}]*)\}/g, (_, bang, name) => {
+    if (bang) return "${" + name + "}";
+    if (name in vars) return String(vars[name]);
+    const dot = name.indexOf(".");
+    if (dot > 0 && !name.startsWith("AWS::")) return getAtt(t, name.slice(0, dot), name.slice(dot + 1), e);
+    return String(ref(t, name, e));
+  });
+}
+function resolveIntrinsics(v, template, env = {}) {
+  const t = template;
+  const e = fullEnv(env);
+  const go = (x) => {
+    if (Array.isArray(x)) return x.map(go).filter((y) => y !== NO_VALUE);
+    if (x === null || typeof x !== "object") return x;
+    const entries = Object.entries(x);
+    if (entries.length === 1 && (entries[0][0] === "Ref" || entries[0][0].startsWith("Fn::"))) {
+      const [fn, arg] = entries[0];
+      const a = arg;
+      switch (fn) {
+        case "Ref":
+          return ref(t, a, e);
+        case "Fn::GetAtt": {
+          const [id, attr] = Array.isArray(a) ? a : String(a).split(/\.(.*)/s);
+          return getAtt(t, id, String(go(attr)), e);
+        }
+        case "Fn::Join":
+          return go(a[1]).map(String).join(a[0]);
+        case "Fn::Sub":
+          return Array.isArray(a) ? sub(t, a[0], go(a[1]), e) : sub(t, a, {}, e);
+        case "Fn::Select":
+          return go(a[1])[Number(go(a[0]))];
+        case "Fn::Split":
+          return String(go(a[1])).split(a[0]);
+        case "Fn::FindInMap": {
+          const [m, k1, k2] = a.map(go);
+          const val = t.Mappings?.[m]?.[k1]?.[k2];
+          if (val === void 0) throw new Error(`Fn::FindInMap: ${m}.${k1}.${k2} not in the template's Mappings`);
+          return val;
+        }
+        case "Fn::ImportValue":
+          return `imported-${String(go(a))}`;
+        case "Fn::Base64":
+          return Buffer.from(String(go(a))).toString("base64");
+        case "Fn::GetAZs":
+          return ["a", "b", "c"].map((z) => `${e.region}${z}`);
+        default:
+          throw new Error(`resolveIntrinsics: ${fn} is not supported`);
+      }
+    }
+    const out = {};
+    for (const [k, val] of entries) {
+      const r = go(val);
+      if (r !== NO_VALUE) out[k] = r;
+    }
+    return out;
+  };
+  return go(v);
+}
+
+// lib/local/local-sfn.ts
+{
+  const P = Promise;
+  if (typeof P.withResolvers !== "function") {
+    Object.defineProperty(Promise, "withResolvers", {
+      configurable: true,
+      writable: true,
+      value: function withResolvers() {
+        let resolve5;
+        let reject;
+        const promise = new this((res, rej) => {
+          resolve5 = res;
+          reject = rej;
+        });
+        return { promise, resolve: resolve5, reject };
+      }
+    });
+  }
+}
+function localSfn() {
+  return import("aws-local-stepfunctions");
+}
+var StateMachineExecutionError = class extends Error {
+  /** The `Error` of the execution (Fail state's Error, or the uncaught error's name). */
+  error;
+  /** The `Cause` (undefined for a Fail state without Cause/CausePath). */
+  cause;
+  /** Top-level state the execution failed in (the Fail state, or e.g. the Map whose iteration failed). */
+  state;
+  /** Every state that had a StateFailed event (nested Map/Parallel states included; retried/caught failures too), deduplicated, in event order. */
+  failedStates;
+  invocations;
+  events;
+  constructor(f) {
+    super(`State machine failed in state '${f.state ?? "?"}': ${f.error}${f.cause === void 0 ? "" : `: ${f.cause}`}`);
+    this.name = "StateMachineExecutionError";
+    this.error = f.error;
+    this.cause = f.cause;
+    this.state = f.state;
+    this.failedStates = f.failedStates;
+    this.invocations = f.invocations;
+    this.events = f.events;
+  }
+};
+function walkStates(def, out = []) {
+  for (const [name, state] of Object.entries(def.States ?? {})) {
+    out.push({ name, state });
+    if (state.Type === "Map") walkStates(state.ItemProcessor ?? state.Iterator ?? {}, out);
+    if (state.Type === "Parallel") for (const b of state.Branches ?? []) walkStates(b, out);
+  }
+  return out;
+}
+function unsupported(def, states) {
+  const problems = [];
+  if (def.QueryLanguage === "JSONata") problems.push("top-level QueryLanguage JSONata");
+  for (const { name, state } of states) {
+    if (state.QueryLanguage === "JSONata") problems.push(`${name}: QueryLanguage JSONata`);
+    for (const f of ["Assign", "Arguments", "Output", "ItemReader", "ResultWriter", "ItemBatcher", "ToleratedFailurePercentage", "ToleratedFailureCount", "ToleratedFailurePercentagePath", "ToleratedFailureCountPath"]) {
+      if (f in state) problems.push(`${name}: ${f}`);
+    }
+    if (state.Type === "Map" && state.ItemProcessor?.ProcessorConfig?.Mode === "DISTRIBUTED") problems.push(`${name}: Distributed Map`);
+  }
+  return problems;
+}
+function taskKind(resource) {
+  if (/^arn:[^:]+:states:::lambda:invoke$/.test(resource)) return "lambda:invoke";
+  if (/^arn:[^:]+:lambda:[^:]*:[^:]*:function:/.test(resource)) return "lambda";
+  if (/^arn:[^:]+:states:::sns:publish$/.test(resource)) return "sns:publish";
+  return "other";
+}
+function logicalIdFrom(target) {
+  if (!target) return void 0;
+  const fn = /:function:([^:]+)/.exec(target);
+  if (fn) return fn[1];
+  const url = /^https:\/\/sqs\.[^/]+\/[^/]+\/([^/]+)$/.exec(target);
+  if (url) return url[1];
+  if (target.startsWith("arn:")) {
+    const resource = target.split(":").slice(5).join(":");
+    const parts = resource.split(/[:/]/).filter((s) => s && s !== "*");
+    return parts[parts.length - 1];
+  }
+  return target;
+}
+function staticTarget(state, kind) {
+  const p = state.Parameters ?? {};
+  const str = (v) => typeof v === "string" ? v : void 0;
+  switch (kind) {
+    case "lambda:invoke":
+      return str(p.FunctionName);
+    case "lambda":
+      return state.Resource;
+    case "sns:publish":
+      return str(p.TopicArn) ?? str(p.TargetArn) ?? str(p.PhoneNumber);
+    default:
+      return str(p.FunctionName) ?? str(p.TopicArn) ?? str(p.QueueUrl) ?? str(p.StateMachineArn) ?? state.Resource;
+  }
+}
+function findBinding(bindings, stateName, target) {
+  if (bindings[stateName]) return bindings[stateName];
+  if (target === void 0) return void 0;
+  if (bindings[target]) return bindings[target];
+  const id = logicalIdFrom(target);
+  if (id === void 0) return void 0;
+  if (bindings[id]) return bindings[id];
+  const hits = Object.keys(bindings).filter((k) => matchesLogicalId(id, k));
+  if (hits.length > 1) throw fatal(`runStateMachine: bindings ${hits.join(", ")} all match ${id} (Task '${stateName}')`);
+  return hits.length === 1 ? bindings[hits[0]] : void 0;
+}
+function fatal(message) {
+  return Object.assign(new Error(message), { name: "States.Runtime", isRetryable: false, isCatchable: false });
+}
+var json = (v) => v === void 0 ? null : JSON.parse(JSON.stringify(v));
+function lambdaError(e) {
+  if (e instanceof Error || e && typeof e === "object" && "name" in e && "message" in e) {
+    const err = e;
+    return { errorType: err.name, errorMessage: err.message, trace: (err.stack ?? "").split("\n") };
+  }
+  return { errorType: typeof e, errorMessage: String(e), trace: [] };
+}
+function stateError(name, cause) {
+  const err = new Error(cause);
+  err.name = name;
+  return err;
+}
+var sdkMetadata = (requestId) => ({
+  SdkHttpMetadata: {
+    AllHttpHeaders: { "x-amzn-RequestId": [requestId], "Content-Type": ["application/json"] },
+    HttpHeaders: { "x-amzn-RequestId": requestId, "Content-Type": "application/json" },
+    HttpStatusCode: 200
+  },
+  SdkResponseMetadata: { RequestId: requestId }
+});
+function lambdaContext2(stateName, kind, resource, target, env) {
+  const logicalId = logicalIdFrom(target);
+  const name = /:function:([^:]+)/.exec(target)?.[1] ?? logicalId ?? stateName;
+  const started = Date.now();
+  return {
+    stateName,
+    kind,
+    resource,
+    target,
+    logicalId,
+    functionName: name,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: target.startsWith("arn:") ? target : `arn:${env.partition}:lambda:${env.region}:${env.account}:function:${name}`,
+    memoryLimitInMB: "1024",
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: "local-sfn",
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, 9e5 - (Date.now() - started)),
+    done: () => void 0,
+    fail: () => void 0,
+    succeed: () => void 0
+  };
+}
+function adapter(stateName, state, bindings, invocations, env) {
+  const resource = String(state.Resource);
+  const kind = taskKind(resource);
+  return async (input) => {
+    const target = (kind === "lambda:invoke" ? input?.FunctionName : kind === "lambda" ? resource : kind === "sns:publish" ? input?.TopicArn ?? input?.TargetArn ?? input?.PhoneNumber : staticTarget(state, kind)) ?? resource;
+    const binding = findBinding(bindings, stateName, target);
+    if (!binding) throw fatal(`runStateMachine: no binding for Task '${stateName}' (${kind}, target ${target})`);
+    const ctx = lambdaContext2(stateName, kind, resource, String(target), env);
+    const inv = { state: stateName, kind, target: String(target), logicalId: ctx.logicalId, event: void 0 };
+    invocations.push(inv);
+    try {
+      if (typeof binding !== "function") {
+        inv.event = json(input);
+        inv.returned = json(await binding.raw(inv.event, ctx));
+        inv.result = inv.returned;
+        return inv.result;
+      }
+      switch (kind) {
+        case "lambda:invoke":
+        case "lambda": {
+          inv.event = kind === "lambda" ? json(input) : json(input?.Payload ?? {});
+          let returned;
+          try {
+            returned = await binding(inv.event, ctx);
+          } catch (e) {
+            const le = lambdaError(e);
+            if (/^(Lambda|States)\./.test(le.errorType)) throw stateError(le.errorType, le.errorMessage);
+            throw stateError(le.errorType, JSON.stringify(le));
+          }
+          inv.returned = json(returned);
+          if (kind === "lambda") {
+            inv.result = inv.returned;
+          } else if (input?.InvocationType === "Event") {
+            inv.result = { Payload: "", ...sdkMetadata(ctx.awsRequestId), StatusCode: 202 };
+          } else {
+            inv.result = { ExecutedVersion: "$LATEST", Payload: inv.returned, ...sdkMetadata(ctx.awsRequestId), StatusCode: 200 };
+          }
+          return inv.result;
+        }
+        case "sns:publish": {
+          const req = json(input);
+          if (typeof req.Message !== "string") req.Message = JSON.stringify(req.Message);
+          inv.event = req;
+          const returned = json(await binding(req, ctx));
+          inv.returned = returned;
+          inv.result = { MessageId: returned?.MessageId ?? randomUUID(), ...returned?.SequenceNumber ? { SequenceNumber: returned.SequenceNumber } : {}, ...sdkMetadata(ctx.awsRequestId) };
+          return inv.result;
+        }
+        default: {
+          inv.event = json(input);
+          inv.returned = json(await binding(inv.event, ctx));
+          inv.result = inv.returned;
+          return inv.result;
+        }
+      }
+    } catch (e) {
+      const err = e;
+      if (err.isCatchable === false) throw err;
+      const le = lambdaError(e);
+      inv.error = { Error: le.errorType, Cause: le.errorMessage };
+      throw e instanceof Error ? e : stateError(le.errorType, le.errorMessage);
+    }
+  };
+}
+async function runStateMachine(definition, input, bindings, opts = {}) {
+  const def = definition;
+  const env = fullEnv(opts.env ?? {});
+  const states = walkStates(def);
+  const problems = unsupported(def, states);
+  if (problems.length > 0) throw new Error(`runStateMachine: aws-local-stepfunctions cannot run ${problems.join("; ")}`);
+  const invocations = [];
+  const handlers = {};
+  const retryIntervalOverrides = {};
+  const waitTimeOverrides = {};
+  const missing = [];
+  for (const { name, state } of states) {
+    if (state.Type === "Task") {
+      const kind = taskKind(String(state.Resource));
+      const target = staticTarget(state, kind);
+      const dynamic = kind === "lambda:invoke" ? typeof state.Parameters?.FunctionName !== "string" : kind === "sns:publish" && target === void 0;
+      if (!dynamic && !findBinding(bindings, name, target)) missing.push(`'${name}' (${kind}${target ? `, target ${target}` : ""})`);
+      handlers[name] = adapter(name, state, bindings, invocations, env);
+    }
+    if (!opts.realWaits && Array.isArray(state.Retry)) retryIntervalOverrides[name] = 0;
+    if (!opts.realWaits && state.Type === "Wait") waitTimeOverrides[name] = 0;
+  }
+  if (missing.length > 0) throw new Error(`runStateMachine: no binding for Task ${missing.join(", ")}; bind by state name or target logical id`);
+  const tasks = states.filter((s) => s.state.Type === "Task");
+  for (const key2 of Object.keys(bindings)) {
+    if (!tasks.some((s) => s.name === key2)) continue;
+    const other = tasks.find(({ name, state }) => {
+      const target = name === key2 ? void 0 : staticTarget(state, taskKind(String(state.Resource)));
+      const id = target === void 0 ? void 0 : logicalIdFrom(target);
+      return target === key2 || id !== void 0 && matchesLogicalId(id, key2);
+    });
+    if (other) throw new Error(`runStateMachine: binding '${key2}' is both a Task state name and the target of Task '${other.name}': rename one or key by the full logical id`);
+  }
+  const { StateMachine: StateMachine2, ExecutionError } = await localSfn();
+  const key = JSON.stringify(def);
+  const validate2 = opts.validate !== false && !validated.has(key);
+  const machine = new StateMachine2(def, {
+    validationOptions: validate2 ? { checkPaths: true, checkArn: true } : { noValidate: true }
+  });
+  if (validate2) validated.add(key);
+  const smName = opts.stateMachineName ?? "LocalStateMachine";
+  const execName = opts.executionName ?? `local-${randomUUID()}`;
+  const smArn = `arn:${env.partition}:states:${env.region}:${env.account}:stateMachine:${smName}`;
+  const execution = machine.run(input, {
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      retryIntervalOverrides: { ...retryIntervalOverrides, ...opts.retryIntervalOverrides },
+      waitTimeOverrides: { ...waitTimeOverrides, ...opts.waitTimeOverrides }
+    },
+    context: {
+      Execution: { Id: `arn:${env.partition}:states:${env.region}:${env.account}:execution:${smName}:${execName}`, Name: execName, RoleArn: `arn:${env.partition}:iam::${env.account}:role/${smName}Role` },
+      StateMachine: { Id: smArn, Name: smName },
+      Task: { Token: `local-task-token-${execName}` },
+      ...opts.context
+    }
+  });
+  const events = [];
+  const collecting = (async () => {
+    for await (const ev of execution.eventLogs) events.push(ev);
+  })();
+  const timeoutMs = opts.timeoutMs ?? 3e4;
+  let timer;
+  const timedOut = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      execution.abort();
+      reject(new Error(`runStateMachine: execution did not finish within ${timeoutMs} ms (aborted)`));
+    }, timeoutMs);
+  });
+  try {
+    const output = await Promise.race([execution.result, timedOut]);
+    await collecting;
+    return { output, invocations, events };
+  } catch (e) {
+    if (!(e instanceof ExecutionError)) throw e;
+    await collecting;
+    const inner = e.cause;
+    const topFailed = events.filter((ev) => ev.type === "StateFailed" && ev.index === void 0);
+    const lastTop = topFailed[topFailed.length - 1]?.state?.name;
+    const failState = lastTop !== void 0 ? findState(states, lastTop) : void 0;
+    const noCause = failState?.Type === "Fail" && failState.Cause === void 0 && failState.CausePath === void 0;
+    const failedStates = events.filter((ev) => ev.type === "StateFailed").map((ev) => ev.state?.name);
+    throw new StateMachineExecutionError({
+      error: inner?.name ?? "Error",
+      cause: noCause ? void 0 : inner?.message,
+      state: lastTop,
+      failedStates: [...new Set(failedStates)],
+      invocations,
+      events
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+var validated = /* @__PURE__ */ new Set();
+function findState(states, name) {
+  return states.find((s) => s.name === name)?.state;
 }
 
 // lib/local/stack-resources.ts
@@ -3908,6 +4444,8 @@ function stackResources(template, assembly) {
     return { id, type: r.Type, functionId, properties };
   });
   return {
+    stateMachines: of("AWS::StepFunctions::StateMachine").map(([id]) => id),
+    tables: of("AWS::Glue::Table").map(([id, r]) => ({ id, databaseName: r.Properties?.DatabaseName, tableInput: r.Properties?.TableInput ?? {} })),
     buckets: of("AWS::S3::Bucket").map(([id]) => id),
     queues: of("AWS::SQS::Queue").map(([id, r]) => {
       const redrive = r.Properties?.RedrivePolicy;
@@ -3993,8 +4531,9 @@ async function deployLocalStack(o) {
     queues.set(q.id, { url, arn });
   }
   const functionName = (id) => `${o.prefix}-${shortId(id)}`;
+  const databaseName = (id) => o.template.Resources[id]?.Type === "AWS::Glue::Database" ? o.template.Resources[id].Properties?.DatabaseInput?.Name : void 0;
   const names = {
-    ref: (id) => buckets.get(id) ?? queues.get(id)?.url ?? (r.functions.some((f) => f.id === id) ? functionName(id) : void 0),
+    ref: (id) => buckets.get(id) ?? queues.get(id)?.url ?? (r.functions.some((f) => f.id === id) ? functionName(id) : void 0) ?? databaseName(id),
     attribute: (id, attr) => {
       if (attr === "Arn") return queues.get(id)?.arn ?? (buckets.has(id) ? `arn:aws:s3:::${buckets.get(id)}` : void 0);
       if (attr === "QueueName" && queues.has(id)) return queues.get(id).url.split("/").pop();
@@ -4005,9 +4544,11 @@ async function deployLocalStack(o) {
   const bucketOf = (n) => "name" in n.bucket ? n.bucket.name : buckets.get(n.bucket.id);
   for (const bucket of new Set(r.notifications.map(bucketOf))) {
     const QueueConfigurations = r.notifications.filter((n) => bucketOf(n) === bucket).map((n) => ({ QueueArn: queues.get(n.queueId).arn, Events: n.events, ...n.filterRules.length ? { Filter: { Key: { FilterRules: n.filterRules.map((f) => ({ Name: f.Name, Value: f.Value })) } } } : {} }));
-    await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: { QueueConfigurations } }));
+    await s3.send(new PutBucketNotificationConfigurationCommand2({ Bucket: bucket, NotificationConfiguration: { QueueConfigurations } }));
   }
-  const used = /* @__PURE__ */ new Set([...r.mappings.map((m) => m.functionId), ...r.customResources.map((c) => c.functionId)]);
+  const definitions = new Map(r.stateMachines.map((id) => [id, stateMachineDefinition(o.template, id)]));
+  const taskTargets = [...definitions.values()].flatMap((d) => [...JSON.stringify(d).matchAll(/:function:([A-Za-z0-9]+)/g)].map((m) => m[1]));
+  const used = /* @__PURE__ */ new Set([...r.mappings.map((m) => m.functionId), ...r.customResources.map((c) => c.functionId), ...taskTargets.filter((t) => r.functions.some((f) => f.id === t))]);
   const hosts = /* @__PURE__ */ new Map();
   const sdk = path9.dirname(path9.dirname(packageDir("@aws-sdk/client-s3")));
   for (const f of r.functions.filter((x) => used.has(x.id))) {
@@ -4041,6 +4582,7 @@ async function deployLocalStack(o) {
   const sqsMappings = r.mappings.filter((m) => m.source.type === "sqs");
   return {
     resources: r,
+    names,
     bucketName: (id) => buckets.get(find(r.buckets, id, "bucket")),
     queueUrl: (id) => queues.get(find(r.queues, id, "queue")).url,
     function: (id) => hosts.get(find([...hosts.keys()], id, "invoked function")),
@@ -4061,8 +4603,61 @@ async function deployLocalStack(o) {
       }
       return totals;
     },
+    async runStateMachine(id, input) {
+      const definition = definitions.get(find(r.stateMachines, id, "state machine"));
+      const published = [];
+      const bindings = {};
+      for (const [fnId, host] of hosts) bindings[fnId] = (event) => host.invoke(event);
+      for (const [state, s] of Object.entries(allStates(definition))) {
+        if (s.Type !== "Task") continue;
+        const resource = String(s.Resource);
+        if (resource.endsWith(":sfn:listExecutions")) bindings[state] = { raw: () => ({ Executions: [{ executionArn: "arn:aws:states:::execution:local", status: "RUNNING" }] }) };
+        else if (resource.endsWith(":sns:publish")) bindings[state] = (req) => void published.push(req);
+      }
+      const run = await runStateMachine(definition, input, bindings);
+      return { output: run.output, published };
+    },
     stop
   };
+}
+function allStates(d) {
+  const out = {};
+  const walk = (states) => {
+    for (const [name, s] of Object.entries(states)) {
+      out[name] = s;
+      const x = s;
+      if (x.ItemProcessor) walk(x.ItemProcessor.States);
+      if (x.Iterator) walk(x.Iterator.States);
+      for (const b of x.Branches ?? []) walk(b.States);
+    }
+  };
+  walk(d.States);
+  return out;
+}
+
+// lib/local/athena-ddl.ts
+var quote2 = (s) => `'${s.replace(/'/g, "''")}'`;
+var ident = (s) => `\`${s.replace(/`/g, "``")}\``;
+function athenaDdl(database, t) {
+  const column = (c) => `  ${ident(c.Name)} ${c.Type}${c.Comment ? ` COMMENT ${quote2(c.Comment)}` : ""}`;
+  const sd = t.StorageDescriptor;
+  const props = Object.entries(t.Parameters ?? {}).filter(([k]) => k !== "EXTERNAL");
+  return [
+    `CREATE EXTERNAL TABLE ${ident(database)}.${ident(t.Name)} (`,
+    sd.Columns.map(column).join(",\n"),
+    ")",
+    ...t.Description ? [`COMMENT ${quote2(t.Description)}`] : [],
+    ...t.PartitionKeys?.length ? [`PARTITIONED BY (
+${t.PartitionKeys.map(column).join(",\n")}
+)`] : [],
+    ...sd.SerdeInfo?.SerializationLibrary ? [`ROW FORMAT SERDE ${quote2(sd.SerdeInfo.SerializationLibrary)}`] : [],
+    ...sd.InputFormat && sd.OutputFormat ? [`STORED AS INPUTFORMAT ${quote2(sd.InputFormat)}
+OUTPUTFORMAT ${quote2(sd.OutputFormat)}`] : [],
+    `LOCATION ${quote2(sd.Location)}`,
+    ...props.length ? [`TBLPROPERTIES (
+${props.map(([k, v]) => `  ${quote2(k)} = ${quote2(v)}`).join(",\n")}
+)`] : []
+  ].join("\n") + ";";
 }
 
 // lib/local/localize.ts
@@ -4595,7 +5190,6 @@ function supported(p) {
   if (p.source.type !== "s3") throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local runs pipelines with a source of type s3 for now, not ${p.source.type}`);
   if (p.source.mode !== "ongoing") throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local runs s3 sources in mode ongoing for now, not ${p.source.mode}`);
   if (p.source.account) throw new LocalUnsupportedError(`pipeline ${p.name}: a source in another account cannot run locally`);
-  if (p.engine.type !== "opensearch") throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local runs the OpenSearch engine for now, not the Light Engine`);
 }
 async function countRecords(file, p) {
   const parser = compileParser(p.logFormat);
@@ -4622,13 +5216,38 @@ function uploadOf(file, p) {
   }
   return { key: `${p.prefix}${name}`, body };
 }
+async function copyPrefix(aws, bucket, prefix, folder, each) {
+  rmSync4(folder, { recursive: true, force: true });
+  let n = 0;
+  for await (const page of paginateListObjectsV2({ client: aws.s3 }, { Bucket: bucket, Prefix: prefix })) {
+    for (const obj of page.Contents ?? []) {
+      const bytes = Buffer.from(await (await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: obj.Key }))).Body.transformToByteArray());
+      const file = path14.join(folder, obj.Key);
+      mkdirSync5(path14.dirname(file), { recursive: true });
+      writeFileSync3(file, bytes);
+      each?.(obj.Key, bytes);
+      n++;
+    }
+  }
+  return n;
+}
+async function copyBackup(aws, bucket, pipeline2, folder) {
+  let backedUp = 0;
+  let deadLetters = 0;
+  await copyPrefix(aws, bucket, `${pipeline2}/`, folder, (key, bytes) => {
+    if (key.includes("/failed-records/")) backedUp += gunzipSync(bytes).toString("utf8").split("\n").filter(Boolean).length;
+    else if (/\/dead-letters\/[^/]+\/[^/]+\.json$/.test(key)) deadLetters++;
+  });
+  return { backedUp, deadLetters, backupFolder: folder };
+}
 async function runLocalPipeline(o) {
   const configured = o.config.pipelines.find((p) => p.name === o.pipeline);
   if (!configured) throw new LocalUnsupportedError(`the config has no pipeline named ${o.pipeline} (it has ${o.config.pipelines.map((p) => p.name).join(", ")})`);
   supported(configured);
   const source = configured.source;
   const status = o.onStatus ?? (() => void 0);
-  status("starting the OpenSearch node and the S3/SQS emulator");
+  const light = configured.engine.type === "light";
+  status(light ? "starting the S3/SQS emulator" : "starting the OpenSearch node and the S3/SQS emulator");
   let node;
   let aws;
   let stack;
@@ -4637,23 +5256,22 @@ async function runLocalPipeline(o) {
     await Promise.all([node?.dispose(), aws?.stop()]);
   };
   try {
-    [node, aws] = await Promise.all([startOpenSearch(o.onDownloadProgress ? { onDownloadProgress: o.onDownloadProgress } : {}), startAwsEmulator()]);
-    const pipeline2 = localPipeline(configured, { opensearchUrl: node.url });
+    [node, aws] = await Promise.all([light ? void 0 : startOpenSearch(o.onDownloadProgress ? { onDownloadProgress: o.onDownloadProgress } : {}), startAwsEmulator()]);
+    const pipeline2 = localPipeline(configured, node ? { opensearchUrl: node.url } : {});
     status(`synthesizing Logtong-${pipeline2.name} into ${path14.join(o.workDir, "cdk.out")}`);
     const synthesized = synthesize(o.config, pipeline2, path14.join(o.workDir, "cdk.out"));
     await stopEsbuild();
     status("creating its buckets, queues and functions on the emulator");
-    const filtered = [];
+    const tally = /* @__PURE__ */ new Map();
     stack = await deployLocalStack({
       template: synthesized.template,
       assembly: synthesized.directory,
       prefix: pipeline2.name,
       aws,
-      // The processors' own count of what their filters dropped (Powertools EMF on stdout).
       onLog: (_fn, line) => {
-        if (!line.includes('"Filtered"')) return;
-        const v = JSON.parse(line).Filtered;
-        if (typeof v === "number") filtered.push(v);
+        if (!line.includes('"_aws"')) return;
+        const doc = JSON.parse(line);
+        for (const name of ["Filtered", "Written"]) if (typeof doc[name] === "number") tally.set(name, (tally.get(name) ?? 0) + doc[name]);
       },
       extraEnvironment: { POWERTOOLS_LOG_LEVEL: "WARN" }
     });
@@ -4666,39 +5284,31 @@ async function runLocalPipeline(o) {
     }
     status("running the pipeline");
     await stack.drain();
+    if (light) {
+      status("running the Light Engine batch (its state machine as synthesized)");
+      const run = await stack.runStateMachine("LightEngineStateMachine", { trigger: "schedule" });
+      if (run.published.length > 0) throw new Error(`the Light Engine batch failed: ${run.published.map((p) => p.Message).join("; ")}`);
+      await stack.drain();
+    }
+    const { backedUp, deadLetters, backupFolder } = await copyBackup(aws, stack.bucketName("BackupBucket"), pipeline2.name, path14.join(o.workDir, "backup"));
+    const common = { pipeline: pipeline2.name, files: o.inputs.length, records, filtered: tally.get("Filtered") ?? 0, backedUp, deadLetters, backupFolder };
+    if (light) {
+      const table = stack.resources.tables[0];
+      const names = stack.names;
+      const tableInput = resolve3(table.tableInput, names, table.id);
+      const folder = path14.join(o.workDir, "parquet");
+      const parquetFiles = await copyPrefix(aws, stack.bucketName("CentralBucket"), `${tableInput.Name}/`, folder);
+      return {
+        summary: { ...common, engine: "light", written: tally.get("Written") ?? 0, light: { folder, table: tableInput.Name, parquetFiles, ddl: athenaDdl(String(resolve3(table.databaseName, names, table.id)), tableInput) } },
+        stop
+      };
+    }
     const alias = pipeline2.engine.type === "opensearch" ? pipeline2.engine.indexPrefix : "";
     await fetch(`${node.url}/${alias}/_refresh`, { method: "POST" });
     const count = await (await fetch(`${node.url}/${alias}/_count`)).json();
     const plugins = await (await fetch(`${node.url}/_cat/plugins?format=json`)).json();
-    const backupBucket = stack.bucketName("BackupBucket");
-    const backupFolder = path14.join(o.workDir, "backup");
-    rmSync4(backupFolder, { recursive: true, force: true });
-    let backedUp = 0;
-    let deadLetters = 0;
-    for await (const page of paginateListObjectsV2({ client: aws.s3 }, { Bucket: backupBucket, Prefix: `${pipeline2.name}/` })) {
-      for (const obj of page.Contents ?? []) {
-        const bytes = Buffer.from(await (await aws.s3.send(new GetObjectCommand({ Bucket: backupBucket, Key: obj.Key }))).Body.transformToByteArray());
-        const file = path14.join(backupFolder, obj.Key);
-        mkdirSync5(path14.dirname(file), { recursive: true });
-        writeFileSync3(file, bytes);
-        if (obj.Key.includes("/failed-records/")) backedUp += gunzipSync(bytes).toString("utf8").split("\n").filter(Boolean).length;
-        else if (/\/dead-letters\/[^/]+\/[^/]+\.json$/.test(obj.Key)) deadLetters++;
-      }
-    }
     return {
-      summary: {
-        pipeline: pipeline2.name,
-        files: o.inputs.length,
-        records,
-        indexed: count.count ?? 0,
-        filtered: filtered.reduce((a, b) => a + b, 0),
-        backedUp,
-        deadLetters,
-        backupFolder,
-        alias,
-        opensearchUrl: node.url,
-        ism: plugins.some((p) => p.component === "opensearch-index-management")
-      },
+      summary: { ...common, engine: "opensearch", written: count.count ?? 0, opensearch: { url: node.url, alias, ism: plugins.some((p) => p.component === "opensearch-index-management") } },
       stop
     };
   } catch (e) {
@@ -4711,35 +5321,54 @@ async function runLocalPipeline(o) {
 var LOCAL_USAGE = `usage:
   logtong local --config pipelines.yaml --pipeline NAME --input FILE [--input FILE...] [--data DIR] [--once]
 
-Runs the pipeline on this machine through its real path, on local components: a real OpenSearch node and an
-S3/SQS emulator on 127.0.0.1, the stack synthesized as cdk synth would (pointed at the node), its functions run
+Runs the pipeline on this machine through its real path, on local components: a real OpenSearch node (OpenSearch
+engine) and an S3/SQS emulator on 127.0.0.1, the stack synthesized as cdk synth would (pointed at the node), its functions run
 from the bundles synth wrote. Each input is uploaded to the emulated source bucket under the pipeline's prefix (with
 its suffix, gzipped when that is .gz), so the notification, copy, staging, processor and backup run as deployed.
-At the end it prints the records of the inputs and where each went (indexed, filtered, backed up: nothing lost),
-the node's URL with ready curl queries, and keeps the node up until Ctrl-C.
+At the end it prints the records of the inputs and where each went (indexed or written, filtered, backed up:
+nothing lost, else exit status 1) and how to look at the result: for OpenSearch the node's URL with ready curl
+queries (the node stays up until Ctrl-C); for the Light Engine, whose batch state machine runs as synthesized,
+the Parquet files in their Hive layout under DIR/parquet/, a DuckDB query and the Glue table's DDL.
   --data DIR  where the synthesized stack and the backed-up records go (default: local/<pipeline>/ in the cache
               folder: $LOGTONG_CACHE_DIR, else $XDG_CACHE_HOME/logtong, else ~/.cache/logtong)
   --once      stop everything after printing (for scripts)
-Runs today: s3 sources (mode ongoing) into the OpenSearch engine. Needs Java 17 for the node; its distribution is
+Runs today: s3 sources (mode ongoing), into either engine. The OpenSearch node needs Java 17; its distribution is
 downloaded from Maven Central on first use, into the cache folder.`;
 var MIB = 1024 * 1024;
+function accountedFor(s) {
+  return s.records === s.written + s.filtered + s.backedUp && s.deadLetters === 0;
+}
 function report(s) {
-  const accounted = s.indexed + s.filtered + s.backedUp;
   const n = (x) => x.toLocaleString("en-US").padStart(12);
+  const where = s.opensearch ? `indexed    ${n(s.written)}  into ${s.opensearch.alias} on ${s.opensearch.url}` : `written    ${n(s.written)}  rows to ${s.light.parquetFiles} Parquet files under ${s.light.folder}`;
   const lines = [
     `${s.pipeline}: ${s.records.toLocaleString("en-US")} records in ${s.files} file${s.files === 1 ? "" : "s"}`,
-    `  indexed    ${n(s.indexed)}  into ${s.alias} on ${s.opensearchUrl}`,
+    `  ${where}`,
     `  filtered   ${n(s.filtered)}  by the pipeline's filters`,
     `  backed up  ${n(s.backedUp)}  with their raw text and reason, in ${s.backupFolder}`,
-    accounted === s.records && s.deadLetters === 0 ? `  all ${s.records.toLocaleString("en-US")} records accounted for` : `  NOT ACCOUNTED FOR: ${(s.records - accounted).toLocaleString("en-US")} records${s.deadLetters ? `; ${s.deadLetters} dead-lettered message(s), their objects copied whole under ${s.backupFolder}` : ""}`,
-    "",
-    s.ism ? `The index template, ISM policy and write alias are on the node.` : `The index template and write alias are on the node; the ISM policy is not: the local node has no ISM plugin (a deployed domain has it).`,
-    "Look at the result:",
-    `  curl -s '${s.opensearchUrl}/${s.alias}/_count'`,
-    `  curl -s '${s.opensearchUrl}/${s.alias}/_search?size=3&pretty'`,
-    `  curl -s '${s.opensearchUrl}/_cat/indices/${s.alias}-*?v'`,
-    `  curl -s '${s.opensearchUrl}/_index_template/${s.alias}-template?pretty'`
+    accountedFor(s) ? `  all ${s.records.toLocaleString("en-US")} records accounted for` : `  NOT ACCOUNTED FOR: ${(s.records - s.written - s.filtered - s.backedUp).toLocaleString("en-US")} records${s.deadLetters ? `; ${s.deadLetters} dead-lettered message(s), their objects copied whole under ${s.backupFolder}` : ""}`,
+    ""
   ];
+  if (s.opensearch) {
+    const { url, alias, ism } = s.opensearch;
+    lines.push(
+      ism ? "The index template, ISM policy and write alias are on the node." : "The index template and write alias are on the node; the ISM policy is not: the local node has no ISM plugin (a deployed domain has it).",
+      "Look at the result:",
+      `  curl -s '${url}/${alias}/_count'`,
+      `  curl -s '${url}/${alias}/_search?size=3&pretty'`,
+      `  curl -s '${url}/_cat/indices/${alias}-*?v'`,
+      `  curl -s '${url}/_index_template/${alias}-template?pretty'`
+    );
+  } else {
+    const { folder, table, ddl } = s.light;
+    lines.push(
+      "Look at the result with DuckDB (the Hive layout gives the partition columns):",
+      `  duckdb -c "select event_hour, count(*) from read_parquet('${folder}/${table}/**/*.parquet', hive_partitioning = true) group by 1 order by 1"`,
+      "",
+      "The Glue table the stack deploys, as Athena DDL (its LOCATION is the deployed bucket):",
+      ddl
+    );
+  }
   return `${lines.join("\n")}
 `;
 }
@@ -4787,13 +5416,11 @@ async function runLocal(argv, io, waitForStop) {
   }
   try {
     io.stdout.write(report(run.summary));
-    const s = run.summary;
-    const lost = s.records !== s.indexed + s.filtered + s.backedUp || s.deadLetters > 0;
-    if (!values.once) {
+    if (!values.once && run.summary.opensearch) {
       io.stderr.write("logtong local: the node stays up for these queries; Ctrl-C stops it and the emulator\n");
       await waitForStop();
     }
-    return lost ? EXIT_FAILED : EXIT_OK;
+    return accountedFor(run.summary) ? EXIT_OK : EXIT_FAILED;
   } finally {
     await run.stop();
   }
@@ -4807,6 +5434,7 @@ var localCommand = {
 };
 export {
   LOCAL_USAGE,
+  accountedFor,
   localCommand,
   runLocal
 };
