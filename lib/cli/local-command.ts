@@ -13,7 +13,7 @@ import { openInput } from './files';
 import type { CliCommand, CliIo } from './main';
 
 export const LOCAL_USAGE = `usage:
-  logtong local --config pipelines.yaml --pipeline NAME --input FILE [--input FILE...] [--data DIR] [--once]
+  logtong local --config pipelines.yaml --pipeline NAME --input FILE [--input FILE...] [--data DIR] [--fresh] [--once]
 
 Runs the pipeline on this machine through its real path, on local components: a real OpenSearch node (OpenSearch
 engine) and an S3/SQS emulator on 127.0.0.1, the stack synthesized as cdk synth would (pointed at the node), its functions run
@@ -23,8 +23,10 @@ At the end it prints the records of the inputs and where each went (indexed or w
 nothing lost, else exit status 1) and how to look at the result: for OpenSearch the node's URL with ready curl
 queries (the node stays up until Ctrl-C); for the Light Engine, whose batch state machine runs as synthesized,
 the Parquet files in their Hive layout under DIR/parquet/, a DuckDB query and the Glue table's DDL.
-  --data DIR  where the synthesized stack and the backed-up records go (default: local/<pipeline>/ in the cache
+  --data DIR  the pipeline's folder: the stack, the node's data, the backed-up records, the Parquet (default: local/<pipeline>/ in the cache
               folder: $LOGTONG_CACHE_DIR, else $XDG_CACHE_HOME/logtong, else ~/.cache/logtong)
+  --fresh     start from an empty folder (the node's indices included); without it the node keeps the indices
+              of earlier runs, and records it already holds count as already indexed
   --once      stop everything after printing (for scripts)
 Runs today: s3 sources (mode ongoing), into either engine. The OpenSearch node needs Java 17; its distribution is
 downloaded from Maven Central on first use, into the cache folder.`;
@@ -33,7 +35,7 @@ const MIB = 1024 * 1024;
 
 /** Records = written + filtered + backed up, and no message dead-lettered: nothing lost. */
 export function accountedFor(s: LocalSummary): boolean {
-  return s.records === s.written + s.filtered + s.backedUp && s.deadLetters === 0;
+  return s.records === s.written + s.duplicates + s.filtered + s.backedUp && s.deadLetters === 0;
 }
 
 function report(s: LocalSummary): string {
@@ -42,11 +44,12 @@ function report(s: LocalSummary): string {
   const lines = [
     `${s.pipeline}: ${s.records.toLocaleString('en-US')} records in ${s.files} file${s.files === 1 ? '' : 's'}`,
     `  ${where}`,
+    ...(s.duplicates ? [`  duplicate  ${n(s.duplicates)}  already indexed by an earlier run (the same object and line: the same document id)`] : []),
     `  filtered   ${n(s.filtered)}  by the pipeline's filters`,
     `  backed up  ${n(s.backedUp)}  with their raw text and reason, in ${s.backupFolder}`,
     accountedFor(s)
       ? `  all ${s.records.toLocaleString('en-US')} records accounted for`
-      : `  NOT ACCOUNTED FOR: ${(s.records - s.written - s.filtered - s.backedUp).toLocaleString('en-US')} records${s.deadLetters ? `; ${s.deadLetters} dead-lettered message(s), their objects copied whole under ${s.backupFolder}` : ''}`,
+      : `  NOT ACCOUNTED FOR: ${(s.records - s.written - s.duplicates - s.filtered - s.backedUp).toLocaleString('en-US')} records${s.deadLetters ? `; ${s.deadLetters} dead-lettered message(s), their objects copied whole under ${s.backupFolder}` : ''}`,
     '',
   ];
   if (s.opensearch) {
@@ -73,11 +76,11 @@ function report(s: LocalSummary): string {
 }
 
 export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Promise<void>): Promise<number> {
-  let values: { config?: string; pipeline?: string; input?: string[]; data?: string; once?: boolean };
+  let values: { config?: string; pipeline?: string; input?: string[]; data?: string; fresh?: boolean; once?: boolean };
   try {
     values = parseArgs({
       args: argv,
-      options: { config: { type: 'string' }, pipeline: { type: 'string' }, input: { type: 'string', multiple: true }, data: { type: 'string' }, once: { type: 'boolean' } },
+      options: { config: { type: 'string' }, pipeline: { type: 'string' }, input: { type: 'string', multiple: true }, data: { type: 'string' }, fresh: { type: 'boolean' }, once: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -102,6 +105,7 @@ export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Pro
       pipeline: values.pipeline,
       inputs: inputs.map((f) => path.resolve(f)),
       workDir: path.resolve(values.data ?? path.join(cacheDir(), 'local', values.pipeline)),
+      fresh: values.fresh === true,
       onStatus: status,
       onDownloadProgress: (bytes, total) => {
         if (bytes - lastShown < 8 * MIB && bytes !== total) return;

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePorts } from './net';
 import { opensearchHome, type DistributionOptions } from './opensearch-distribution';
-import { findJava, isRoot, launchPrefix, runUserIds, type JavaInstallation } from './prerequisites';
+import { findJava, isRoot, launchPrefix, runUserIds, runUserPasses, type JavaInstallation } from './prerequisites';
 
 export type { DownloadProgress } from './download';
 export { MAVEN_CENTRAL, OPENSEARCH_VERSION, opensearchHome, type DistributionOptions } from './opensearch-distribution';
@@ -51,6 +51,13 @@ export interface StartOpenSearchOptions extends Omit<DistributionOptions, 'versi
    * such as that one cannot be changed on a running node, hence here.
    */
   settings?: Record<string, string | number | boolean>;
+  /**
+   * The node's own folder (config, data, logs), kept when the node stops and reused by the next start on it: its
+   * indices outlive the run (`logtong local`). As root, the unprivileged run user must be able to enter it; when it
+   * cannot (a folder under /root), the same folder name under $TMPDIR/logtong-cache is used instead.
+   * @default a fresh temporary folder, removed by dispose()
+   */
+  dir?: string;
 }
 
 /**
@@ -127,6 +134,8 @@ class NodeImpl implements OpenSearchNode {
     private readonly heapMb: number,
     private readonly javaOpts: string[],
     private readonly extraSettings: Record<string, string | number | boolean> = {},
+    /** The folder is the caller's (StartOpenSearchOptions.dir): never removed. */
+    private readonly keep = false,
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
@@ -153,7 +162,8 @@ class NodeImpl implements OpenSearchNode {
       .replace(/(file=|ErrorFile=)logs\//g, `$1${path.join(this.dir, 'logs')}/`)
       .replace(/HeapDumpPath=data\b/g, `HeapDumpPath=${path.join(this.dir, 'data')}`);
     fs.writeFileSync(path.join(confDir, 'jvm.options'), jvmOptions);
-    const id = randomBytes(4).toString('hex');
+    // A kept folder's data belongs to its cluster: the same name on every start.
+    const id = this.keep ? 'kept' : randomBytes(4).toString('hex');
     const settings: Record<string, string | number | boolean> = {
       'cluster.name': `logtong-local-${id}`,
       'node.name': `node-${id}`,
@@ -292,12 +302,13 @@ class NodeImpl implements OpenSearchNode {
   async dispose(): Promise<void> {
     await this.stop();
     liveNodes.delete(this);
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (!this.keep) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** Synchronous best effort for process exit hooks. */
   killSync(): void {
     if (this.child?.pid !== undefined && !this.exitInfo) killGroup(this.child.pid, 'SIGKILL');
+    if (this.keep) return;
     try {
       fs.rmSync(this.dir, { recursive: true, force: true });
     } catch {
@@ -313,6 +324,23 @@ let java: JavaInstallation | undefined;
  * MissingPrerequisiteError (one line: what to install) before downloading anything when Java 17+, or as root setpriv
  * or the run user, is missing. Always pair with `dispose()`; leftovers are killed when the process exits.
  */
+/** Where a kept node folder goes when the run user cannot enter the one asked for (see StartOpenSearchOptions.dir). */
+const fallbackDir = (dir: string) => path.join(os.tmpdir(), 'logtong-cache', 'nodes', path.resolve(dir).replace(/[^A-Za-z0-9._-]+/g, '_'));
+
+/** A kept node folder the run user can use (see StartOpenSearchOptions.dir). */
+function persistentDir(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  if (!isRoot() || runUserPasses('-x', dir)) return dir;
+  const instead = fallbackDir(dir);
+  fs.mkdirSync(instead, { recursive: true });
+  return instead;
+}
+
+/** Removes a kept node folder (StartOpenSearchOptions.dir), wherever it was put. */
+export function removeNodeDir(dir: string): void {
+  for (const d of [dir, fallbackDir(dir)]) fs.rmSync(d, { recursive: true, force: true });
+}
+
 export async function startOpenSearch(opts: StartOpenSearchOptions = {}): Promise<OpenSearchNode> {
   const jvm = (java ??= findJava());
   if (isRoot()) {
@@ -326,8 +354,8 @@ export async function startOpenSearch(opts: StartOpenSearchOptions = {}): Promis
   // Ports are probed then released; another process may grab one before the JVM binds: retry.
   for (let attempt = 1; attempt <= 3; attempt++) {
     const [httpPort, transportPort] = await freePorts(2);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logtong-opensearch-'));
-    const node = new NodeImpl(httpPort, transportPort, dir, home, jvm, heapMb, opts.javaOpts ?? [], opts.settings);
+    const dir = opts.dir ? persistentDir(opts.dir) : fs.mkdtempSync(path.join(os.tmpdir(), 'logtong-opensearch-'));
+    const node = new NodeImpl(httpPort, transportPort, dir, home, jvm, heapMb, opts.javaOpts ?? [], opts.settings, opts.dir !== undefined);
     liveNodes.add(node);
     try {
       node.prepare();

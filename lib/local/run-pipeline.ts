@@ -9,7 +9,7 @@
  * sources and the Light Engine are refused with a message saying so (issue 17 brings them next).
  */
 import { GetObjectCommand, paginateListObjectsV2, PutObjectCommand } from '@aws-sdk/client-s3';
-import { App } from 'aws-cdk-lib';
+import { App, AssetStaging } from 'aws-cdk-lib';
 import { stop as stopEsbuild } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, createReadStream } from 'node:fs';
 import * as path from 'node:path';
@@ -24,7 +24,7 @@ import { deployLocalStack, type LocalStack } from './local-stack';
 import { athenaDdl, type GlueTableInput } from './athena-ddl';
 import { localPipeline } from './localize';
 import { resolve } from './stack-resources';
-import { startOpenSearch, type OpenSearchNode } from './opensearch';
+import { removeNodeDir, startOpenSearch, type OpenSearchNode } from './opensearch';
 import type { StackTemplate } from './template';
 
 /** A pipeline `logtong local` cannot run yet: the user's to know, not a crash. */
@@ -39,8 +39,13 @@ export interface LocalRunOptions {
   readonly config: Config;
   readonly pipeline: string;
   readonly inputs: readonly string[];
-  /** This pipeline's folder: the synthesized stack (cdk.out/) and the backed-up records (backup/). */
+  /**
+   * This pipeline's folder: the synthesized stack (cdk.out/), the node's data (opensearch/: its indices outlive the
+   * run), the backed-up records (backup/) and the Parquet (parquet/).
+   */
   readonly workDir: string;
+  /** Empty the folder first (the node's indices included). @default false */
+  readonly fresh?: boolean;
   /** What it is doing, one line at a time (starting the node, synthesizing, …). @default silent */
   readonly onStatus?: (line: string) => void;
   /** The node's first-run download of its distribution. */
@@ -53,8 +58,10 @@ export interface LocalSummary {
   readonly files: number;
   /** Records in the input files, as the processor splits and assembles them. */
   readonly records: number;
-  /** Documents indexed (OpenSearch) or rows written to Parquet (Light Engine). */
+  /** Documents indexed by this run (OpenSearch) or rows written to Parquet (Light Engine). */
   readonly written: number;
+  /** Records whose document an earlier run already indexed (the same object and line: the same document id). */
+  readonly duplicates: number;
   readonly filtered: number;
   readonly backedUp: number;
   /** Messages that kept failing (each names objects copied whole into the backup): their records are in no count above. */
@@ -103,6 +110,8 @@ function synthesize(config: Config, pipeline: Pipeline, outdir: string): { templ
   const root = projectRoot();
   const context = (JSON.parse(readFileSync(path.join(root, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
   rmSync(outdir, { recursive: true, force: true });
+  // CDK remembers staged assets per process by hash; the folder they were staged in was just removed.
+  AssetStaging.clearAssetHashCache();
   const app = new App({ outdir, context, builtinCloudFormationValidation: false });
   buildApp(app, { ...config, pipelines: [pipeline] });
   const assembly = app.synth();
@@ -169,7 +178,13 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
     await Promise.all([node?.dispose(), aws?.stop()]);
   };
   try {
-    [node, aws] = await Promise.all([light ? undefined : startOpenSearch(o.onDownloadProgress ? { onDownloadProgress: o.onDownloadProgress } : {}), startAwsEmulator()]);
+    const nodeDir = path.join(o.workDir, 'opensearch');
+    if (o.fresh) {
+      removeNodeDir(nodeDir);
+      rmSync(o.workDir, { recursive: true, force: true });
+    }
+    const nodeOptions = { dir: nodeDir, ...(o.onDownloadProgress ? { onDownloadProgress: o.onDownloadProgress } : {}) };
+    [node, aws] = await Promise.all([light ? undefined : startOpenSearch(nodeOptions), startAwsEmulator()]);
     const pipeline = localPipeline(configured, node ? { opensearchUrl: node.url } : {});
     status(`synthesizing Logtong-${pipeline.name} into ${path.join(o.workDir, 'cdk.out')}`);
     const synthesized = synthesize(o.config, pipeline, path.join(o.workDir, 'cdk.out'));
@@ -186,11 +201,18 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
       onLog: (_fn, line) => {
         if (!line.includes('"_aws"')) return;
         const doc = JSON.parse(line) as Record<string, unknown>;
-        for (const name of ['Filtered', 'Written']) if (typeof doc[name] === 'number') tally.set(name, (tally.get(name) ?? 0) + (doc[name] as number));
+        for (const name of ['Filtered', 'Written', 'Duplicates']) if (typeof doc[name] === 'number') tally.set(name, (tally.get(name) ?? 0) + (doc[name] as number));
       },
       extraEnvironment: { POWERTOOLS_LOG_LEVEL: 'WARN' },
     });
 
+    // The node keeps its indices between runs: this run's documents are the count's growth.
+    const alias = pipeline.engine.type === 'opensearch' ? pipeline.engine.indexPrefix : '';
+    const countNow = async () => {
+      await fetch(`${node!.url}/${alias}/_refresh`, { method: 'POST' });
+      return ((await (await fetch(`${node!.url}/${alias}/_count`)).json()) as { count?: number }).count ?? 0;
+    };
+    const before = light ? 0 : await countNow();
     let records = 0;
     for (const file of o.inputs) {
       records += await countRecords(file, pipeline);
@@ -209,7 +231,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
     }
 
     const { backedUp, deadLetters, backupFolder } = await copyBackup(aws, stack.bucketName('BackupBucket'), pipeline.name, path.join(o.workDir, 'backup'));
-    const common = { pipeline: pipeline.name, files: o.inputs.length, records, filtered: tally.get('Filtered') ?? 0, backedUp, deadLetters, backupFolder };
+    const common = { pipeline: pipeline.name, files: o.inputs.length, records, filtered: tally.get('Filtered') ?? 0, duplicates: tally.get('Duplicates') ?? 0, backedUp, deadLetters, backupFolder };
     if (light) {
       const table = stack.resources.tables[0];
       const names = stack.names;
@@ -221,12 +243,10 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
         stop,
       };
     }
-    const alias = pipeline.engine.type === 'opensearch' ? pipeline.engine.indexPrefix : '';
-    await fetch(`${node!.url}/${alias}/_refresh`, { method: 'POST' });
-    const count = (await (await fetch(`${node!.url}/${alias}/_count`)).json()) as { count?: number };
+    const written = (await countNow()) - before;
     const plugins = (await (await fetch(`${node!.url}/_cat/plugins?format=json`)).json()) as Array<{ component: string }>;
     return {
-      summary: { ...common, engine: 'opensearch', written: count.count ?? 0, opensearch: { url: node!.url, alias, ism: plugins.some((p) => p.component === 'opensearch-index-management') } },
+      summary: { ...common, engine: 'opensearch', written, opensearch: { url: node!.url, alias, ism: plugins.some((p) => p.component === 'opensearch-index-management') } },
       stop,
     };
   } catch (e) {

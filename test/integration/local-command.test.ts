@@ -83,6 +83,25 @@ describe('logtong local', () => {
     expect(left.map((p) => readFileSync(`/proc/${p}/status`, 'utf8').split('\n').slice(0, 3).join(' '))).toEqual([]);
   });
 
+  it('keeps the node\'s indices for the next run, where the same records count as already indexed; --fresh starts empty', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
+    const run = async (...extra: string[]) => {
+      const out = captured();
+      const err = captured();
+      const code = await main(['local', '--config', EXAMPLE_CONFIG, '--pipeline', 'web-access', '--input', CORPUS, '--data', data, '--once', ...extra], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
+      expect({ code, err: code === 0 ? '' : err.text() }).toEqual({ code: 0, err: '' });
+      return out.text();
+    };
+    expect(await run()).toMatch(/^ {2}indexed +9,999 /m);
+    const again = await run();
+    expect(again).toMatch(/^ {2}indexed +0 /m);
+    expect(again).toMatch(/^ {2}duplicate +9,999 {2}already indexed by an earlier run/m);
+    expect(again).toContain('all 10,000 records accounted for');
+    const fresh = await run('--fresh');
+    expect(fresh).toMatch(/^ {2}indexed +9,999 /m);
+    expect(fresh).not.toContain('duplicate');
+  });
+
   it('runs an S3 → Light Engine pipeline: its batch state machine as synthesized, Parquet in the Hive layout, the table as DDL', async () => {
     const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
     const config = path.join(data, 'pipelines.yaml');

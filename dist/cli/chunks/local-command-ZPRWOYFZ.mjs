@@ -80,7 +80,7 @@ function packageDir(name) {
 
 // lib/local/run-pipeline.ts
 import { GetObjectCommand, paginateListObjectsV2, PutObjectCommand } from "@aws-sdk/client-s3";
-import { App } from "aws-cdk-lib";
+import { App, AssetStaging } from "aws-cdk-lib";
 import { stop as stopEsbuild } from "esbuild";
 import { mkdirSync as mkdirSync5, readFileSync as readFileSync3, rmSync as rmSync4, writeFileSync as writeFileSync3, createReadStream } from "node:fs";
 import * as path14 from "node:path";
@@ -3643,15 +3643,15 @@ async function startAwsEmulator(opts = {}) {
       let open;
       let count = 0;
       const waiters = [];
-      const arrived = (n) => new Promise((resolve5) => {
-        if (count >= n) resolve5();
-        else waiters.push({ n, resolve: resolve5 });
+      const arrived = (n) => new Promise((resolve6) => {
+        if (count >= n) resolve6();
+        else waiters.push({ n, resolve: resolve6 });
       });
       const arrive = () => {
         count++;
         for (const w of waiters.filter((x) => count >= x.n)) w.resolve();
       };
-      const hold2 = { match, arrive, gate: new Promise((resolve5) => open = resolve5) };
+      const hold2 = { match, arrive, gate: new Promise((resolve6) => open = resolve6) };
       holds.add(hold2);
       return {
         reached: arrived(1),
@@ -3755,14 +3755,14 @@ function startFunction(o) {
       const runtime = child;
       const { proc: c, pending } = runtime;
       const id = next++;
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve6, reject) => {
         const timer = setTimeout(() => {
           pending.delete(id);
           reject(new FunctionError(o.name, "Sandbox.Timedout", `Task timed out after ${timeoutMs / 1e3} seconds`));
           if (child === runtime) child = void 0;
           c.kill("SIGKILL");
         }, timeoutMs);
-        pending.set(id, { resolve: resolve5, reject, timer });
+        pending.set(id, { resolve: resolve6, reject, timer });
         c.send({ id, event, context: { functionName: o.name, functionVersion: "$LATEST", awsRequestId: `local-${o.name}-${id}`, invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${o.name}`, memoryLimitInMB: "1024", logGroupName: `/aws/lambda/${o.name}`, logStreamName: "local", callbackWaitsForEmptyEventLoop: false, remainingMs: timeoutMs } });
       });
     },
@@ -3770,8 +3770,8 @@ function startFunction(o) {
       const c = child?.proc;
       child = void 0;
       if (!c || c.exitCode !== null) return;
-      await new Promise((resolve5) => {
-        c.once("exit", () => resolve5());
+      await new Promise((resolve6) => {
+        c.once("exit", () => resolve6());
         c.kill("SIGTERM");
       });
     }
@@ -4063,13 +4063,13 @@ function resolveIntrinsics(v, template, env = {}) {
       configurable: true,
       writable: true,
       value: function withResolvers() {
-        let resolve5;
+        let resolve6;
         let reject;
         const promise = new this((res, rej) => {
-          resolve5 = res;
+          resolve6 = res;
           reject = rej;
         });
-        return { promise, resolve: resolve5, reject };
+        return { promise, resolve: resolve6, reject };
       }
     });
   }
@@ -4685,17 +4685,17 @@ import * as path13 from "node:path";
 import * as dgram from "node:dgram";
 import * as net from "node:net";
 function hold(kind) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     if (kind === "tcp") {
       const srv = net.createServer();
       srv.unref();
       srv.once("error", reject);
-      srv.listen(0, "127.0.0.1", () => resolve5({ port: srv.address().port, close: () => new Promise((r) => srv.close(() => r())) }));
+      srv.listen(0, "127.0.0.1", () => resolve6({ port: srv.address().port, close: () => new Promise((r) => srv.close(() => r())) }));
     } else {
       const sock = dgram.createSocket("udp4");
       sock.unref();
       sock.once("error", reject);
-      sock.bind(0, "127.0.0.1", () => resolve5({ port: sock.address().port, close: () => new Promise((r) => sock.close(() => r())) }));
+      sock.bind(0, "127.0.0.1", () => resolve6({ port: sock.address().port, close: () => new Promise((r) => sock.close(() => r())) }));
     }
   });
 }
@@ -4966,7 +4966,7 @@ function installExitHooks() {
   }
 }
 var NodeImpl = class {
-  constructor(port, transportPort, dir, home, java2, heapMb, javaOpts, extraSettings = {}) {
+  constructor(port, transportPort, dir, home, java2, heapMb, javaOpts, extraSettings = {}, keep = false) {
     this.port = port;
     this.transportPort = transportPort;
     this.dir = dir;
@@ -4975,6 +4975,7 @@ var NodeImpl = class {
     this.heapMb = heapMb;
     this.javaOpts = javaOpts;
     this.extraSettings = extraSettings;
+    this.keep = keep;
     this.url = `http://127.0.0.1:${port}`;
   }
   port;
@@ -4985,6 +4986,7 @@ var NodeImpl = class {
   heapMb;
   javaOpts;
   extraSettings;
+  keep;
   url;
   startupMs = 0;
   child;
@@ -5005,7 +5007,7 @@ var NodeImpl = class {
     fs3.copyFileSync(path13.join(this.home, "config", "log4j2.properties"), path13.join(confDir, "log4j2.properties"));
     const jvmOptions = fs3.readFileSync(path13.join(this.home, "config", "jvm.options"), "utf8").replace(/(file=|ErrorFile=)logs\//g, `$1${path13.join(this.dir, "logs")}/`).replace(/HeapDumpPath=data\b/g, `HeapDumpPath=${path13.join(this.dir, "data")}`);
     fs3.writeFileSync(path13.join(confDir, "jvm.options"), jvmOptions);
-    const id = randomBytes2(4).toString("hex");
+    const id = this.keep ? "kept" : randomBytes2(4).toString("hex");
     const settings = {
       "cluster.name": `logtong-local-${id}`,
       "node.name": `node-${id}`,
@@ -5059,14 +5061,14 @@ var NodeImpl = class {
       });
       child.unref();
       this.child = child;
-      this.exited = new Promise((resolve5) => {
+      this.exited = new Promise((resolve6) => {
         child.once("exit", (code, signal) => {
           this.exitInfo = `exited with ${signal ?? `code ${code}`}`;
-          resolve5();
+          resolve6();
         });
         child.once("error", (err) => {
           this.exitInfo = `failed to spawn ${cmd}: ${err.message}`;
-          resolve5();
+          resolve6();
         });
       });
     } finally {
@@ -5138,11 +5140,12 @@ ${tail(this.consoleLog)}`
   async dispose() {
     await this.stop();
     liveNodes.delete(this);
-    fs3.rmSync(this.dir, { recursive: true, force: true });
+    if (!this.keep) fs3.rmSync(this.dir, { recursive: true, force: true });
   }
   /** Synchronous best effort for process exit hooks. */
   killSync() {
     if (this.child?.pid !== void 0 && !this.exitInfo) killGroup(this.child.pid, "SIGKILL");
+    if (this.keep) return;
     try {
       fs3.rmSync(this.dir, { recursive: true, force: true });
     } catch {
@@ -5150,6 +5153,17 @@ ${tail(this.consoleLog)}`
   }
 };
 var java;
+var fallbackDir = (dir) => path13.join(os3.tmpdir(), "logtong-cache", "nodes", path13.resolve(dir).replace(/[^A-Za-z0-9._-]+/g, "_"));
+function persistentDir(dir) {
+  fs3.mkdirSync(dir, { recursive: true });
+  if (!isRoot() || runUserPasses("-x", dir)) return dir;
+  const instead = fallbackDir(dir);
+  fs3.mkdirSync(instead, { recursive: true });
+  return instead;
+}
+function removeNodeDir(dir) {
+  for (const d of [dir, fallbackDir(dir)]) fs3.rmSync(d, { recursive: true, force: true });
+}
 async function startOpenSearch(opts = {}) {
   const jvm = java ??= findJava();
   if (isRoot()) {
@@ -5162,8 +5176,8 @@ async function startOpenSearch(opts = {}) {
   let lastErr;
   for (let attempt = 1; attempt <= 3; attempt++) {
     const [httpPort, transportPort] = await freePorts(2);
-    const dir = fs3.mkdtempSync(path13.join(os3.tmpdir(), "logtong-opensearch-"));
-    const node = new NodeImpl(httpPort, transportPort, dir, home, jvm, heapMb, opts.javaOpts ?? [], opts.settings);
+    const dir = opts.dir ? persistentDir(opts.dir) : fs3.mkdtempSync(path13.join(os3.tmpdir(), "logtong-opensearch-"));
+    const node = new NodeImpl(httpPort, transportPort, dir, home, jvm, heapMb, opts.javaOpts ?? [], opts.settings, opts.dir !== void 0);
     liveNodes.add(node);
     try {
       node.prepare();
@@ -5201,6 +5215,7 @@ function synthesize(config, pipeline2, outdir) {
   const root = projectRoot();
   const context = JSON.parse(readFileSync3(path14.join(root, "cdk.json"), "utf8")).context ?? {};
   rmSync4(outdir, { recursive: true, force: true });
+  AssetStaging.clearAssetHashCache();
   const app = new App({ outdir, context, builtinCloudFormationValidation: false });
   buildApp(app, { ...config, pipelines: [pipeline2] });
   const assembly = app.synth();
@@ -5256,7 +5271,13 @@ async function runLocalPipeline(o) {
     await Promise.all([node?.dispose(), aws?.stop()]);
   };
   try {
-    [node, aws] = await Promise.all([light ? void 0 : startOpenSearch(o.onDownloadProgress ? { onDownloadProgress: o.onDownloadProgress } : {}), startAwsEmulator()]);
+    const nodeDir = path14.join(o.workDir, "opensearch");
+    if (o.fresh) {
+      removeNodeDir(nodeDir);
+      rmSync4(o.workDir, { recursive: true, force: true });
+    }
+    const nodeOptions = { dir: nodeDir, ...o.onDownloadProgress ? { onDownloadProgress: o.onDownloadProgress } : {} };
+    [node, aws] = await Promise.all([light ? void 0 : startOpenSearch(nodeOptions), startAwsEmulator()]);
     const pipeline2 = localPipeline(configured, node ? { opensearchUrl: node.url } : {});
     status(`synthesizing Logtong-${pipeline2.name} into ${path14.join(o.workDir, "cdk.out")}`);
     const synthesized = synthesize(o.config, pipeline2, path14.join(o.workDir, "cdk.out"));
@@ -5271,10 +5292,16 @@ async function runLocalPipeline(o) {
       onLog: (_fn, line) => {
         if (!line.includes('"_aws"')) return;
         const doc = JSON.parse(line);
-        for (const name of ["Filtered", "Written"]) if (typeof doc[name] === "number") tally.set(name, (tally.get(name) ?? 0) + doc[name]);
+        for (const name of ["Filtered", "Written", "Duplicates"]) if (typeof doc[name] === "number") tally.set(name, (tally.get(name) ?? 0) + doc[name]);
       },
       extraEnvironment: { POWERTOOLS_LOG_LEVEL: "WARN" }
     });
+    const alias = pipeline2.engine.type === "opensearch" ? pipeline2.engine.indexPrefix : "";
+    const countNow = async () => {
+      await fetch(`${node.url}/${alias}/_refresh`, { method: "POST" });
+      return (await (await fetch(`${node.url}/${alias}/_count`)).json()).count ?? 0;
+    };
+    const before = light ? 0 : await countNow();
     let records = 0;
     for (const file of o.inputs) {
       records += await countRecords(file, pipeline2);
@@ -5291,7 +5318,7 @@ async function runLocalPipeline(o) {
       await stack.drain();
     }
     const { backedUp, deadLetters, backupFolder } = await copyBackup(aws, stack.bucketName("BackupBucket"), pipeline2.name, path14.join(o.workDir, "backup"));
-    const common = { pipeline: pipeline2.name, files: o.inputs.length, records, filtered: tally.get("Filtered") ?? 0, backedUp, deadLetters, backupFolder };
+    const common = { pipeline: pipeline2.name, files: o.inputs.length, records, filtered: tally.get("Filtered") ?? 0, duplicates: tally.get("Duplicates") ?? 0, backedUp, deadLetters, backupFolder };
     if (light) {
       const table = stack.resources.tables[0];
       const names = stack.names;
@@ -5303,12 +5330,10 @@ async function runLocalPipeline(o) {
         stop
       };
     }
-    const alias = pipeline2.engine.type === "opensearch" ? pipeline2.engine.indexPrefix : "";
-    await fetch(`${node.url}/${alias}/_refresh`, { method: "POST" });
-    const count = await (await fetch(`${node.url}/${alias}/_count`)).json();
+    const written = await countNow() - before;
     const plugins = await (await fetch(`${node.url}/_cat/plugins?format=json`)).json();
     return {
-      summary: { ...common, engine: "opensearch", written: count.count ?? 0, opensearch: { url: node.url, alias, ism: plugins.some((p) => p.component === "opensearch-index-management") } },
+      summary: { ...common, engine: "opensearch", written, opensearch: { url: node.url, alias, ism: plugins.some((p) => p.component === "opensearch-index-management") } },
       stop
     };
   } catch (e) {
@@ -5319,7 +5344,7 @@ async function runLocalPipeline(o) {
 
 // lib/cli/local-command.ts
 var LOCAL_USAGE = `usage:
-  logtong local --config pipelines.yaml --pipeline NAME --input FILE [--input FILE...] [--data DIR] [--once]
+  logtong local --config pipelines.yaml --pipeline NAME --input FILE [--input FILE...] [--data DIR] [--fresh] [--once]
 
 Runs the pipeline on this machine through its real path, on local components: a real OpenSearch node (OpenSearch
 engine) and an S3/SQS emulator on 127.0.0.1, the stack synthesized as cdk synth would (pointed at the node), its functions run
@@ -5329,14 +5354,16 @@ At the end it prints the records of the inputs and where each went (indexed or w
 nothing lost, else exit status 1) and how to look at the result: for OpenSearch the node's URL with ready curl
 queries (the node stays up until Ctrl-C); for the Light Engine, whose batch state machine runs as synthesized,
 the Parquet files in their Hive layout under DIR/parquet/, a DuckDB query and the Glue table's DDL.
-  --data DIR  where the synthesized stack and the backed-up records go (default: local/<pipeline>/ in the cache
+  --data DIR  the pipeline's folder: the stack, the node's data, the backed-up records, the Parquet (default: local/<pipeline>/ in the cache
               folder: $LOGTONG_CACHE_DIR, else $XDG_CACHE_HOME/logtong, else ~/.cache/logtong)
+  --fresh     start from an empty folder (the node's indices included); without it the node keeps the indices
+              of earlier runs, and records it already holds count as already indexed
   --once      stop everything after printing (for scripts)
 Runs today: s3 sources (mode ongoing), into either engine. The OpenSearch node needs Java 17; its distribution is
 downloaded from Maven Central on first use, into the cache folder.`;
 var MIB = 1024 * 1024;
 function accountedFor(s) {
-  return s.records === s.written + s.filtered + s.backedUp && s.deadLetters === 0;
+  return s.records === s.written + s.duplicates + s.filtered + s.backedUp && s.deadLetters === 0;
 }
 function report(s) {
   const n = (x) => x.toLocaleString("en-US").padStart(12);
@@ -5344,9 +5371,10 @@ function report(s) {
   const lines = [
     `${s.pipeline}: ${s.records.toLocaleString("en-US")} records in ${s.files} file${s.files === 1 ? "" : "s"}`,
     `  ${where}`,
+    ...s.duplicates ? [`  duplicate  ${n(s.duplicates)}  already indexed by an earlier run (the same object and line: the same document id)`] : [],
     `  filtered   ${n(s.filtered)}  by the pipeline's filters`,
     `  backed up  ${n(s.backedUp)}  with their raw text and reason, in ${s.backupFolder}`,
-    accountedFor(s) ? `  all ${s.records.toLocaleString("en-US")} records accounted for` : `  NOT ACCOUNTED FOR: ${(s.records - s.written - s.filtered - s.backedUp).toLocaleString("en-US")} records${s.deadLetters ? `; ${s.deadLetters} dead-lettered message(s), their objects copied whole under ${s.backupFolder}` : ""}`,
+    accountedFor(s) ? `  all ${s.records.toLocaleString("en-US")} records accounted for` : `  NOT ACCOUNTED FOR: ${(s.records - s.written - s.duplicates - s.filtered - s.backedUp).toLocaleString("en-US")} records${s.deadLetters ? `; ${s.deadLetters} dead-lettered message(s), their objects copied whole under ${s.backupFolder}` : ""}`,
     ""
   ];
   if (s.opensearch) {
@@ -5377,7 +5405,7 @@ async function runLocal(argv, io, waitForStop) {
   try {
     values = parseArgs({
       args: argv,
-      options: { config: { type: "string" }, pipeline: { type: "string" }, input: { type: "string", multiple: true }, data: { type: "string" }, once: { type: "boolean" } },
+      options: { config: { type: "string" }, pipeline: { type: "string" }, input: { type: "string", multiple: true }, data: { type: "string" }, fresh: { type: "boolean" }, once: { type: "boolean" } },
       strict: true,
       allowPositionals: false
     }).values;
@@ -5402,6 +5430,7 @@ async function runLocal(argv, io, waitForStop) {
       pipeline: values.pipeline,
       inputs: inputs.map((f) => path15.resolve(f)),
       workDir: path15.resolve(values.data ?? path15.join(cacheDir(), "local", values.pipeline)),
+      fresh: values.fresh === true,
       onStatus: status,
       onDownloadProgress: (bytes, total) => {
         if (bytes - lastShown < 8 * MIB && bytes !== total) return;
@@ -5427,9 +5456,9 @@ async function runLocal(argv, io, waitForStop) {
 }
 var localCommand = {
   usage: LOCAL_USAGE,
-  run: (argv, io) => runLocal(argv, io, () => new Promise((resolve5) => {
-    process.once("SIGINT", () => resolve5());
-    process.once("SIGTERM", () => resolve5());
+  run: (argv, io) => runLocal(argv, io, () => new Promise((resolve6) => {
+    process.once("SIGINT", () => resolve6());
+    process.once("SIGTERM", () => resolve6());
   }))
 };
 export {
