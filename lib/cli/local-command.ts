@@ -18,7 +18,8 @@ export const LOCAL_USAGE = `usage:
 Runs the pipeline on this machine through its real path, on local components: a real OpenSearch node (OpenSearch
 engine) and an S3/SQS emulator on 127.0.0.1, the stack synthesized as cdk synth would (pointed at the node), its functions run
 from the bundles synth wrote. Each input is uploaded to the emulated source bucket under the pipeline's prefix (with
-its suffix, gzipped when that is .gz), so the notification, copy, staging, processor and backup run as deployed.
+its suffix, gzipped when that is .gz), so the notification (mode one-time: the scanner task, from its image's
+bundle), copy, staging, processor and backup run as deployed.
 At the end it prints the records of the inputs and where each went (indexed or written, filtered, backed up:
 nothing lost, else exit status 1) and how to look at the result: for OpenSearch the node's URL with ready curl
 queries (the node stays up until Ctrl-C); for the Light Engine, whose batch state machine runs as synthesized,
@@ -28,7 +29,7 @@ the Parquet files in their Hive layout under DIR/parquet/, a DuckDB query and th
   --fresh     start from an empty folder (the node's indices included); without it the node keeps the indices
               of earlier runs, and records it already holds count as already indexed
   --once      stop everything after printing (for scripts)
-Runs today: s3 sources (mode ongoing), into either engine. The OpenSearch node needs Java 17; its distribution is
+Runs today: s3 sources (both modes), into either engine. The OpenSearch node needs Java 17; its distribution is
 downloaded from Maven Central on first use, into the cache folder.`;
 
 const MIB = 1024 * 1024;

@@ -8,6 +8,7 @@
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, type Event } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { AwsEmulator } from './aws-emulator';
 import { startFunction, type FunctionHost } from './function-host';
@@ -49,6 +50,11 @@ export interface LocalStack {
    * the local runner runs one at a time; what the machine publishes to SNS (a failure notice) is returned.
    */
   runStateMachine(id: string, input: unknown): Promise<{ output: unknown; published: SnsPublishRequest[] }>;
+  /**
+   * Runs an ECS task of the stack (the one-time scanner) as its container would: `entry` (the bundle its image holds)
+   * in a Node.js process with the task definition's environment, to its end. Its output lines go to onLog.
+   */
+  runTask(id: string, entry: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -116,7 +122,7 @@ export async function deployLocalStack(o: LocalStackOptions): Promise<LocalStack
   // The AWS SDK the bundles leave to the Lambda runtime: this installation's (a dependency of Logtong).
   const sdk = path.dirname(path.dirname(packageDir('@aws-sdk/client-s3')));
   for (const f of r.functions.filter((x) => used.has(x.id))) {
-    const environment = Object.fromEntries(Object.entries(resolve(f.environment, names, `${f.id}.Environment`) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+    const environment = stringValues(resolve(f.environment, names, `${f.id}.Environment`));
     hosts.set(
       f.id,
       startFunction({ name: functionName(f.id), entry: f.entry, modulePaths: [sdk], handlerName: f.handlerName, timeoutSeconds: f.timeoutSeconds, environment: { ...o.aws.env, ...environment, ...o.extraEnvironment }, ...(o.onLog ? { onLog: (l: string) => o.onLog!(f.id, l) } : {}) }),
@@ -169,6 +175,30 @@ export async function deployLocalStack(o: LocalStackOptions): Promise<LocalStack
       }
       return totals;
     },
+    async runTask(id, entry) {
+      const task = r.tasks.find((t) => t.id === find(r.tasks, id, 'task definition'))!;
+      const environment = stringValues(resolve(task.environment, names, `${task.id}.Environment`));
+      await new Promise<void>((done, fail) => {
+        const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...o.aws.env, ...environment, ...o.extraEnvironment }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let tail = '';
+        const lines = (stream: NodeJS.ReadableStream) => {
+          let rest = '';
+          stream.setEncoding('utf8');
+          stream.on('data', (d: string) => {
+            const parts = (rest + d).split('\n');
+            rest = parts.pop()!;
+            for (const l of parts) {
+              tail = `${tail}\n${l}`.slice(-2000);
+              if (l) o.onLog?.(task.id, l);
+            }
+          });
+        };
+        lines(child.stdout!);
+        lines(child.stderr!);
+        child.on('error', fail);
+        child.on('exit', (code, signal) => (code === 0 ? done() : fail(new Error(`task ${shortId(task.id)} exited ${signal ?? code}:${tail}`))));
+      });
+    },
     async runStateMachine(id, input) {
       const definition = definitions.get(find(r.stateMachines, id, 'state machine'))!;
       const published: SnsPublishRequest[] = [];
@@ -186,6 +216,8 @@ export async function deployLocalStack(o: LocalStackOptions): Promise<LocalStack
     stop,
   };
 }
+
+const stringValues = (env: unknown) => Object.fromEntries(Object.entries(env as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
 
 /** Every state of a definition, those of Map and Parallel states included, by name. */
 function allStates(d: { States: Record<string, AslState> }): Record<string, AslState> {

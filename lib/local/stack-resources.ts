@@ -56,6 +56,8 @@ export interface LocalCustomResource {
 export interface StackResources {
   /** AWS::StepFunctions::StateMachine logical ids (their ASL is read with stateMachineDefinition). */
   readonly stateMachines: readonly string[];
+  /** ECS task definitions: their (first) container's environment, as synthesized (the one-time scanner). */
+  readonly tasks: ReadonlyArray<{ readonly id: string; readonly environment: Record<string, unknown> }>;
   /** AWS::Glue::Table resources: their TableInput and the database reference, as synthesized. */
   readonly tables: ReadonlyArray<{ readonly id: string; readonly databaseName: unknown; readonly tableInput: Record<string, any> }>;
   readonly buckets: readonly string[];
@@ -152,6 +154,10 @@ export function stackResources(template: StackTemplate, assembly: string): Stack
 
   return {
     stateMachines: of('AWS::StepFunctions::StateMachine').map(([id]) => id),
+    tasks: of('AWS::ECS::TaskDefinition').map(([id, r]) => ({
+      id,
+      environment: Object.fromEntries(((r.Properties?.ContainerDefinitions?.[0]?.Environment ?? []) as Array<{ Name: string; Value: unknown }>).map((e) => [e.Name, e.Value])),
+    })),
     tables: of('AWS::Glue::Table').map(([id, r]) => ({ id, databaseName: r.Properties?.DatabaseName, tableInput: r.Properties?.TableInput ?? {} })),
     buckets: of('AWS::S3::Bucket').map(([id]) => id),
     queues: of('AWS::SQS::Queue').map(([id, r]): LocalQueue => {

@@ -131,6 +131,17 @@ describe('logtong local', () => {
     expect(children().filter((p) => !before.includes(p))).toEqual([]);
   });
 
+  it('a one-time source runs the scanner task from its image\'s bundle over what was uploaded first', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
+    const out = captured();
+    const err = captured();
+    const code = await main(['local', '--config', EXAMPLE_CONFIG, '--pipeline', 'apache-backfill', '--input', CORPUS, '--data', data, '--once'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
+    expect({ code, err: code === 0 ? '' : err.text() }).toEqual({ code: 0, err: '' });
+    expect(err.text()).toContain('running the one-time scanner');
+    expect(out.text()).toMatch(/^ {2}indexed +9,999 {2}into apache-backfill /m);
+    expect(out.text()).toContain(`all ${lines.length.toLocaleString('en-US')} records accounted for`);
+  });
+
   it('refuses what it cannot run yet, in one line', async () => {
     const out = captured();
     const err = captured();

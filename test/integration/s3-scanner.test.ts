@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { objectsFromMessage } from '../../lambda/core/s3-event';
 import { parseCheckpoint, type Checkpoint, type ScanTarget } from '../../lambda/core/scan';
-import { buildScanner, DOCKERFILE } from '../../lambda/scanner/build';
+import { buildScanner, dockerfileOf } from '../../lambda/scanner/build';
 import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator';
 import { emfMetrics, type EmfMetric } from './harness/cloudwatch-logs';
 
@@ -184,7 +184,7 @@ afterAll(async () => {
 
 describe('the scanner image', () => {
   it('is one self-contained bundle run as the node user on Node 22', () => {
-    const dockerfile = readFileSync(DOCKERFILE, 'utf8');
+    const dockerfile = readFileSync(dockerfileOf(), 'utf8');
     const stages = dockerfile.split(/^FROM /m).slice(1);
     expect(stages).toHaveLength(2);
     expect(stages[0]).toMatch(/RUN npm ci\b/);

@@ -56,7 +56,7 @@ import {
 } from "./chunk-GE7FCKWW.mjs";
 
 // lib/cli/local-command.ts
-import * as path15 from "node:path";
+import * as path16 from "node:path";
 import { parseArgs } from "node:util";
 
 // lib/local/paths.ts
@@ -79,12 +79,32 @@ function packageDir(name) {
 }
 
 // lib/local/run-pipeline.ts
-import { GetObjectCommand, paginateListObjectsV2, PutObjectCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand as CreateBucketCommand2, GetObjectCommand, paginateListObjectsV2, PutObjectCommand } from "@aws-sdk/client-s3";
 import { App, AssetStaging } from "aws-cdk-lib";
 import { stop as stopEsbuild } from "esbuild";
-import { mkdirSync as mkdirSync5, readFileSync as readFileSync3, rmSync as rmSync4, writeFileSync as writeFileSync3, createReadStream } from "node:fs";
-import * as path14 from "node:path";
+import { mkdirSync as mkdirSync5, readFileSync as readFileSync4, rmSync as rmSync4, writeFileSync as writeFileSync3, createReadStream } from "node:fs";
+import * as path15 from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
+
+// lambda/scanner/build.ts
+import { execFileSync } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import * as path2 from "node:path";
+var defaultRoot = () => path2.resolve(__dirname, "..", "..");
+var dockerfileOf = (root = defaultRoot()) => path2.join(root, "lambda", "scanner", "Dockerfile");
+function dockerfileEsbuildArgs(dockerfile = readFileSync(dockerfileOf(), "utf8")) {
+  const lines = dockerfile.split("\n").filter((l) => /^RUN\s+npx\s+esbuild\s/.test(l));
+  if (lines.length !== 1) throw new Error(`expected one "RUN npx esbuild" line in the Dockerfile, found ${lines.length}`);
+  if (/["'\\$]/.test(lines[0])) throw new Error("the esbuild line must not use quotes, escapes or variables: it is split on spaces");
+  return lines[0].trim().split(/\s+/).slice(3);
+}
+function buildScanner(outfile, root = defaultRoot()) {
+  const args = dockerfileEsbuildArgs(readFileSync(dockerfileOf(root), "utf8")).map((a) => a.startsWith("--outfile=") ? `--outfile=${outfile}` : a);
+  if (!args.some((a) => a.startsWith("--outfile="))) throw new Error("the Dockerfile esbuild command has no --outfile=");
+  const esbuild = path2.join(root, "node_modules", ".bin", "esbuild");
+  execFileSync(esbuild, [...args, "--log-level=warning"], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+  return statSync(outfile).size;
+}
 
 // lib/app.ts
 import { Validations as Validations5 } from "aws-cdk-lib";
@@ -95,7 +115,7 @@ import { Aspects, CfnOutput as CfnOutput6, Duration as Duration17, Stack as Stac
 
 // lib/constructs/agent-config.ts
 import { mkdirSync, writeFileSync } from "node:fs";
-import * as path2 from "node:path";
+import * as path3 from "node:path";
 import { ArnFormat, RemovalPolicy, Stack as Stack2, Stage } from "aws-cdk-lib";
 import { AccountPrincipal, CfnInstanceProfile, FederatedPrincipal, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from "aws-cdk-lib/aws-logs";
@@ -256,7 +276,7 @@ function writeManifest(scope, manifest) {
   const outdir = Stage.of(scope)?.outdir;
   if (!outdir) return;
   mkdirSync(outdir, { recursive: true });
-  writeFileSync(path2.join(outdir, `${Stack2.of(scope).stackName}.fluent-bit.yaml`), manifest);
+  writeFileSync(path3.join(outdir, `${Stack2.of(scope).stackName}.fluent-bit.yaml`), manifest);
 }
 
 // lib/constructs/failure-topic.ts
@@ -748,7 +768,7 @@ var COMPACTION_JOURNAL_PREFIX = "_logtong/compaction/";
 var DEFAULT_COMPACT_MS = 15 * 6e4;
 
 // lib/constructs/logtong-function.ts
-import * as path5 from "node:path";
+import * as path6 from "node:path";
 import { AssetHashType, DockerImage, Duration as Duration3 } from "aws-cdk-lib";
 import { Effect, PolicyDocument, PolicyStatement as PolicyStatement2, Role as Role2, ServicePrincipal as ServicePrincipal2 } from "aws-cdk-lib/aws-iam";
 import { ApplicationLogLevel, Architecture, Code, LoggingFormat, Runtime, SystemLogLevel } from "aws-cdk-lib/aws-lambda";
@@ -757,13 +777,13 @@ import { LogGroup as LogGroup2, RetentionDays as RetentionDays2 } from "aws-cdk-
 import { buildSync } from "esbuild";
 
 // lib/build/lambda-esbuild.ts
-import * as path3 from "node:path";
+import * as path4 from "node:path";
 function lambdaEsbuildOptions(opts) {
   return {
     entryPoints: [opts.entry],
     outfile: opts.outfile,
     absWorkingDir: opts.projectRoot,
-    tsconfig: path3.join(opts.projectRoot, "tsconfig.json"),
+    tsconfig: path4.join(opts.projectRoot, "tsconfig.json"),
     bundle: true,
     platform: "node",
     target: "node24",
@@ -779,16 +799,16 @@ function lambdaEsbuildOptions(opts) {
 
 // lib/build/project-root.ts
 import { existsSync as existsSync2, realpathSync as realpathSync2 } from "node:fs";
-import * as path4 from "node:path";
+import * as path5 from "node:path";
 function projectRoot() {
-  const root = typeof __dirname === "string" ? path4.resolve(__dirname, "..", "..") : path4.resolve(path4.dirname(realpathSync2(process.argv[1] ?? ".")), "..");
-  if (!existsSync2(path4.join(root, "lambda", "handlers"))) throw new Error(`Logtong's sources are not at ${root} (lambda/handlers is missing): synth needs a checkout of Logtong`);
+  const root = typeof __dirname === "string" ? path5.resolve(__dirname, "..", "..") : path5.resolve(path5.dirname(realpathSync2(process.argv[1] ?? ".")), "..");
+  if (!existsSync2(path5.join(root, "lambda", "handlers"))) throw new Error(`Logtong's sources are not at ${root} (lambda/handlers is missing): synth needs a checkout of Logtong`);
   return root;
 }
 
 // lib/constructs/logtong-function.ts
 var PROJECT_ROOT = projectRoot();
-var HANDLERS_DIR = path5.join(PROJECT_ROOT, "lambda", "handlers");
+var HANDLERS_DIR = path6.join(PROJECT_ROOT, "lambda", "handlers");
 var LogtongFunction = class _LogtongFunction extends NodejsFunction {
   /** Runtime of every Logtong function: the newest one cdk-nag's AwsSolutions-L1 accepts. */
   static RUNTIME = Runtime.NODEJS_24_X;
@@ -868,7 +888,7 @@ var LogtongFunction = class _LogtongFunction extends NodejsFunction {
   }
 };
 function bundle(handlerName) {
-  const entry = path5.join(HANDLERS_DIR, `${handlerName}.ts`);
+  const entry = path6.join(HANDLERS_DIR, `${handlerName}.ts`);
   return Code.fromAsset(HANDLERS_DIR, {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
@@ -879,7 +899,7 @@ function bundle(handlerName) {
       environment: { LOGTONG_HANDLER: handlerName },
       local: {
         tryBundle(outputDir) {
-          buildSync(lambdaEsbuildOptions({ entry, outfile: path5.join(outputDir, "index.js"), projectRoot: PROJECT_ROOT }));
+          buildSync(lambdaEsbuildOptions({ entry, outfile: path6.join(outputDir, "index.js"), projectRoot: PROJECT_ROOT }));
           return true;
         }
       }
@@ -1161,19 +1181,19 @@ var WorkQueue = class _WorkQueue extends Construct4 {
     this.queue = queue;
   }
 };
-function validateRedrive(path16, r) {
+function validateRedrive(path17, r) {
   const retention = r.retention.toSeconds();
   if (retention > MAX_RETENTION.toSeconds()) {
-    throw new Error(`${path16}: retentionPeriod (${r.retention.toHumanString()}) exceeds the SQS maximum of 14 days`);
+    throw new Error(`${path17}: retentionPeriod (${r.retention.toHumanString()}) exceeds the SQS maximum of 14 days`);
   }
   if (!Number.isInteger(r.maxReceiveCount) || r.maxReceiveCount < 1) {
-    throw new Error(`${path16}: maxReceiveCount must be a positive integer, got ${r.maxReceiveCount}`);
+    throw new Error(`${path17}: maxReceiveCount must be a positive integer, got ${r.maxReceiveCount}`);
   }
   const redrive = r.maxReceiveCount * r.visibility.toSeconds();
   const latest = retention - BACKLOG_HEADROOM.toSeconds();
   if (redrive > latest) {
     throw new Error(
-      `${path16}: a message that keeps failing could expire before reaching the dead-letter queue: maxReceiveCount (${r.maxReceiveCount}) \xD7 visibility timeout (${r.visibility.toHumanString()}, ${VISIBILITY_TIMEOUT_FACTOR}\xD7 the consumer timeout) = ${Duration6.seconds(redrive).toHumanString()}, more than the retention (${r.retention.toHumanString()}) minus ${BACKLOG_HEADROOM.toHumanString()} of backlog headroom. Lower maxReceiveCount or the consumer timeout, or raise the retention.`
+      `${path17}: a message that keeps failing could expire before reaching the dead-letter queue: maxReceiveCount (${r.maxReceiveCount}) \xD7 visibility timeout (${r.visibility.toHumanString()}, ${VISIBILITY_TIMEOUT_FACTOR}\xD7 the consumer timeout) = ${Duration6.seconds(redrive).toHumanString()}, more than the retention (${r.retention.toHumanString()}) minus ${BACKLOG_HEADROOM.toHumanString()} of backlog headroom. Lower maxReceiveCount or the consumer timeout, or raise the retention.`
     );
   }
 }
@@ -3248,7 +3268,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 
 // lib/local/fauxqs.ts
 import * as fs from "node:fs";
-import * as path6 from "node:path";
+import * as path7 from "node:path";
 var BODY_LIMIT = 256 * 1024 * 1024;
 var INTERNALS = {
   buildApp: "app.js",
@@ -3263,10 +3283,10 @@ var INTERNALS = {
 var loaded;
 async function load() {
   const dir = packageDir("fauxqs");
-  const version = JSON.parse(fs.readFileSync(path6.join(dir, "package.json"), "utf8")).version;
+  const version = JSON.parse(fs.readFileSync(path7.join(dir, "package.json"), "utf8")).version;
   const entries = await Promise.all(
     Object.entries(INTERNALS).map(async ([name, file]) => {
-      const exported = (await import(path6.join(dir, "dist", file)))[name];
+      const exported = (await import(path7.join(dir, "dist", file)))[name];
       if (exported === void 0) throw new Error(`fauxqs ${version}: dist/${file} no longer exports ${name}; review lib/local/fauxqs.ts`);
       return [name, exported];
     })
@@ -3643,15 +3663,15 @@ async function startAwsEmulator(opts = {}) {
       let open;
       let count = 0;
       const waiters = [];
-      const arrived = (n) => new Promise((resolve6) => {
-        if (count >= n) resolve6();
-        else waiters.push({ n, resolve: resolve6 });
+      const arrived = (n) => new Promise((resolve7) => {
+        if (count >= n) resolve7();
+        else waiters.push({ n, resolve: resolve7 });
       });
       const arrive = () => {
         count++;
         for (const w of waiters.filter((x) => count >= x.n)) w.resolve();
       };
-      const hold2 = { match, arrive, gate: new Promise((resolve6) => open = resolve6) };
+      const hold2 = { match, arrive, gate: new Promise((resolve7) => open = resolve7) };
       holds.add(hold2);
       return {
         reached: arrived(1),
@@ -3675,11 +3695,12 @@ async function startAwsEmulator(opts = {}) {
 // lib/local/local-stack.ts
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand as PutBucketNotificationConfigurationCommand2 } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand as GetQueueAttributesCommand2 } from "@aws-sdk/client-sqs";
-import * as path9 from "node:path";
+import { spawn as spawn2 } from "node:child_process";
+import * as path10 from "node:path";
 
 // lib/local/function-host.ts
 import { spawn } from "node:child_process";
-import * as path7 from "node:path";
+import * as path8 from "node:path";
 var FunctionError = class extends Error {
   constructor(functionName, errorType, message) {
     super(`${functionName}: ${errorType}: ${message}`);
@@ -3714,7 +3735,7 @@ function startFunction(o) {
   const spawnChild = () => {
     const base = Object.fromEntries(PASSED.filter((k) => process.env[k] !== void 0).map((k) => [k, process.env[k]]));
     const c = spawn(process.execPath, ["--enable-source-maps", "-e", HOST_PROGRAM, o.entry, o.handlerName ?? "handler"], {
-      env: { ...base, ...o.modulePaths?.length ? { NODE_PATH: o.modulePaths.join(path7.delimiter) } : {}, ...o.environment },
+      env: { ...base, ...o.modulePaths?.length ? { NODE_PATH: o.modulePaths.join(path8.delimiter) } : {}, ...o.environment },
       stdio: ["ignore", "pipe", "pipe", "ipc"]
     });
     const lines = (stream) => {
@@ -3755,14 +3776,14 @@ function startFunction(o) {
       const runtime = child;
       const { proc: c, pending } = runtime;
       const id = next++;
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve7, reject) => {
         const timer = setTimeout(() => {
           pending.delete(id);
           reject(new FunctionError(o.name, "Sandbox.Timedout", `Task timed out after ${timeoutMs / 1e3} seconds`));
           if (child === runtime) child = void 0;
           c.kill("SIGKILL");
         }, timeoutMs);
-        pending.set(id, { resolve: resolve6, reject, timer });
+        pending.set(id, { resolve: resolve7, reject, timer });
         c.send({ id, event, context: { functionName: o.name, functionVersion: "$LATEST", awsRequestId: `local-${o.name}-${id}`, invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${o.name}`, memoryLimitInMB: "1024", logGroupName: `/aws/lambda/${o.name}`, logStreamName: "local", callbackWaitsForEmptyEventLoop: false, remainingMs: timeoutMs } });
       });
     },
@@ -3770,8 +3791,8 @@ function startFunction(o) {
       const c = child?.proc;
       child = void 0;
       if (!c || c.exitCode !== null) return;
-      await new Promise((resolve6) => {
-        c.once("exit", () => resolve6());
+      await new Promise((resolve7) => {
+        c.once("exit", () => resolve7());
         c.kill("SIGTERM");
       });
     }
@@ -4063,13 +4084,13 @@ function resolveIntrinsics(v, template, env = {}) {
       configurable: true,
       writable: true,
       value: function withResolvers() {
-        let resolve6;
+        let resolve7;
         let reject;
         const promise = new this((res, rej) => {
-          resolve6 = res;
+          resolve7 = res;
           reject = rej;
         });
-        return { promise, resolve: resolve6, reject };
+        return { promise, resolve: resolve7, reject };
       }
     });
   }
@@ -4374,7 +4395,7 @@ function findState(states, name) {
 }
 
 // lib/local/stack-resources.ts
-import * as path8 from "node:path";
+import * as path9 from "node:path";
 function referencedId(v) {
   if (!v || typeof v !== "object") return void 0;
   const o = v;
@@ -4393,7 +4414,7 @@ function entryOf(assembly, r) {
   const handler = r.Properties?.Handler;
   if (typeof key !== "string" || typeof handler !== "string" || !String(r.Properties?.Runtime ?? "").startsWith("nodejs")) return void 0;
   const dot = handler.lastIndexOf(".");
-  return { entry: path8.join(assembly, `asset.${key.replace(/\.zip$/, "")}`, `${handler.slice(0, dot)}.js`), handlerName: handler.slice(dot + 1) };
+  return { entry: path9.join(assembly, `asset.${key.replace(/\.zip$/, "")}`, `${handler.slice(0, dot)}.js`), handlerName: handler.slice(dot + 1) };
 }
 function stackResources(template, assembly) {
   const all = Object.entries(template.Resources);
@@ -4445,6 +4466,10 @@ function stackResources(template, assembly) {
   });
   return {
     stateMachines: of("AWS::StepFunctions::StateMachine").map(([id]) => id),
+    tasks: of("AWS::ECS::TaskDefinition").map(([id, r]) => ({
+      id,
+      environment: Object.fromEntries((r.Properties?.ContainerDefinitions?.[0]?.Environment ?? []).map((e) => [e.Name, e.Value]))
+    })),
     tables: of("AWS::Glue::Table").map(([id, r]) => ({ id, databaseName: r.Properties?.DatabaseName, tableInput: r.Properties?.TableInput ?? {} })),
     buckets: of("AWS::S3::Bucket").map(([id]) => id),
     queues: of("AWS::SQS::Queue").map(([id, r]) => {
@@ -4463,8 +4488,8 @@ function stackResources(template, assembly) {
     customResources
   };
 }
-function resolve3(v, names, where = "value") {
-  if (Array.isArray(v)) return v.map((x, i) => resolve3(x, names, `${where}[${i}]`));
+function resolve4(v, names, where = "value") {
+  if (Array.isArray(v)) return v.map((x, i) => resolve4(x, names, `${where}[${i}]`));
   if (!v || typeof v !== "object") return v;
   const o = v;
   const keys = Object.keys(o);
@@ -4484,23 +4509,23 @@ function resolve3(v, names, where = "value") {
     }
     if (k === "Fn::Join") {
       const [sep, parts] = arg;
-      return resolve3(parts, names, where).map(String).join(sep);
+      return resolve4(parts, names, where).map(String).join(sep);
     }
     if (k === "Fn::Select") {
       const [index, list] = arg;
-      return resolve3(list, names, where)[Number(resolve3(index, names, where))];
+      return resolve4(list, names, where)[Number(resolve4(index, names, where))];
     }
     if (k === "Fn::Sub") {
       const [text, vars] = typeof arg === "string" ? [arg, {}] : arg;
       return text.replace(/\$\{([^}!]+)\}/g, (_m, name) => {
-        if (name in vars) return String(resolve3(vars[name], names, where));
+        if (name in vars) return String(resolve4(vars[name], names, where));
         if (name.startsWith("AWS::")) return names.pseudo(name) ?? fail(name);
         const [id, attr] = name.split(".");
         return (attr ? names.attribute(id, attr) : names.ref(id)) ?? fail(`\${${name}}`);
       });
     }
   }
-  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve3(x, names, `${where}.${k}`)]));
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve4(x, names, `${where}.${k}`)]));
 }
 
 // lib/local/local-stack.ts
@@ -4550,9 +4575,9 @@ async function deployLocalStack(o) {
   const taskTargets = [...definitions.values()].flatMap((d) => [...JSON.stringify(d).matchAll(/:function:([A-Za-z0-9]+)/g)].map((m) => m[1]));
   const used = /* @__PURE__ */ new Set([...r.mappings.map((m) => m.functionId), ...r.customResources.map((c) => c.functionId), ...taskTargets.filter((t) => r.functions.some((f) => f.id === t))]);
   const hosts = /* @__PURE__ */ new Map();
-  const sdk = path9.dirname(path9.dirname(packageDir("@aws-sdk/client-s3")));
+  const sdk = path10.dirname(path10.dirname(packageDir("@aws-sdk/client-s3")));
   for (const f of r.functions.filter((x) => used.has(x.id))) {
-    const environment = Object.fromEntries(Object.entries(resolve3(f.environment, names, `${f.id}.Environment`)).map(([k, v]) => [k, String(v)]));
+    const environment = stringValues(resolve4(f.environment, names, `${f.id}.Environment`));
     hosts.set(
       f.id,
       startFunction({ name: functionName(f.id), entry: f.entry, modulePaths: [sdk], handlerName: f.handlerName, timeoutSeconds: f.timeoutSeconds, environment: { ...o.aws.env, ...environment, ...o.extraEnvironment }, ...o.onLog ? { onLog: (l) => o.onLog(f.id, l) } : {} })
@@ -4563,7 +4588,7 @@ async function deployLocalStack(o) {
   };
   try {
     for (const c of r.customResources) {
-      const properties = resolve3(c.properties, names, c.id);
+      const properties = resolve4(c.properties, names, c.id);
       await hosts.get(c.functionId).invoke({
         RequestType: "Create",
         ServiceToken: `arn:aws:lambda:${o.aws.region}:000000000000:function:${functionName(c.functionId)}`,
@@ -4603,6 +4628,31 @@ async function deployLocalStack(o) {
       }
       return totals;
     },
+    async runTask(id, entry) {
+      const task = r.tasks.find((t) => t.id === find(r.tasks, id, "task definition"));
+      const environment = stringValues(resolve4(task.environment, names, `${task.id}.Environment`));
+      await new Promise((done, fail) => {
+        const child = spawn2(process.execPath, [entry], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...o.aws.env, ...environment, ...o.extraEnvironment }, stdio: ["ignore", "pipe", "pipe"] });
+        let tail2 = "";
+        const lines = (stream) => {
+          let rest = "";
+          stream.setEncoding("utf8");
+          stream.on("data", (d) => {
+            const parts = (rest + d).split("\n");
+            rest = parts.pop();
+            for (const l of parts) {
+              tail2 = `${tail2}
+${l}`.slice(-2e3);
+              if (l) o.onLog?.(task.id, l);
+            }
+          });
+        };
+        lines(child.stdout);
+        lines(child.stderr);
+        child.on("error", fail);
+        child.on("exit", (code, signal) => code === 0 ? done() : fail(new Error(`task ${shortId(task.id)} exited ${signal ?? code}:${tail2}`)));
+      });
+    },
     async runStateMachine(id, input) {
       const definition = definitions.get(find(r.stateMachines, id, "state machine"));
       const published = [];
@@ -4620,6 +4670,7 @@ async function deployLocalStack(o) {
     stop
   };
 }
+var stringValues = (env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
 function allStates(d) {
   const out = {};
   const walk = (states) => {
@@ -4675,27 +4726,27 @@ function localPipeline(pipeline2, t) {
 }
 
 // lib/local/opensearch.ts
-import { spawn as spawn2, spawnSync as spawnSync3 } from "node:child_process";
+import { spawn as spawn3, spawnSync as spawnSync3 } from "node:child_process";
 import { randomBytes as randomBytes2 } from "node:crypto";
 import * as fs3 from "node:fs";
 import * as os3 from "node:os";
-import * as path13 from "node:path";
+import * as path14 from "node:path";
 
 // lib/local/net.ts
 import * as dgram from "node:dgram";
 import * as net from "node:net";
 function hold(kind) {
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve7, reject) => {
     if (kind === "tcp") {
       const srv = net.createServer();
       srv.unref();
       srv.once("error", reject);
-      srv.listen(0, "127.0.0.1", () => resolve6({ port: srv.address().port, close: () => new Promise((r) => srv.close(() => r())) }));
+      srv.listen(0, "127.0.0.1", () => resolve7({ port: srv.address().port, close: () => new Promise((r) => srv.close(() => r())) }));
     } else {
       const sock = dgram.createSocket("udp4");
       sock.unref();
       sock.once("error", reject);
-      sock.bind(0, "127.0.0.1", () => resolve6({ port: sock.address().port, close: () => new Promise((r) => sock.close(() => r())) }));
+      sock.bind(0, "127.0.0.1", () => resolve7({ port: sock.address().port, close: () => new Promise((r) => sock.close(() => r())) }));
     }
   });
 }
@@ -4713,12 +4764,12 @@ async function freePorts(n, kind = "tcp") {
 import { spawnSync as spawnSync2 } from "node:child_process";
 import * as fs2 from "node:fs";
 import * as os2 from "node:os";
-import * as path12 from "node:path";
+import * as path13 from "node:path";
 
 // lib/local/download.ts
 import { createHash as createHash2, randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync as mkdirSync2, renameSync, rmSync } from "node:fs";
-import * as path10 from "node:path";
+import * as path11 from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 var CHECKSUMS = [
@@ -4759,7 +4810,7 @@ async function downloadVerified(url, dest, opts = {}) {
   const total = Number.isFinite(length) && length > 0 ? length : void 0;
   const hash = createHash2(expected.algorithm);
   let bytes = 0;
-  mkdirSync2(path10.dirname(dest), { recursive: true });
+  mkdirSync2(path11.dirname(dest), { recursive: true });
   const tmp = `${dest}.${process.pid}-${randomBytes(4).toString("hex")}.part`;
   try {
     await pipeline(
@@ -4786,7 +4837,7 @@ async function downloadVerified(url, dest, opts = {}) {
 
 // lib/local/prerequisites.ts
 import { spawnSync } from "node:child_process";
-import * as path11 from "node:path";
+import * as path12 from "node:path";
 var MissingPrerequisiteError = class extends Error {
   constructor(prerequisite, message) {
     super(message);
@@ -4797,7 +4848,7 @@ var MissingPrerequisiteError = class extends Error {
 };
 var MIN_JAVA_VERSION = 17;
 function findJava(env = process.env) {
-  const candidates = [env.OPENSEARCH_JAVA_HOME, env.JAVA_HOME].filter((h) => !!h).map((h) => path11.join(h, "bin", "java"));
+  const candidates = [env.OPENSEARCH_JAVA_HOME, env.JAVA_HOME].filter((h) => !!h).map((h) => path12.join(h, "bin", "java"));
   candidates.push("java");
   const tooOld = [];
   for (const java2 of candidates) {
@@ -4858,7 +4909,7 @@ function runUserPasses(...testArgs) {
 var OPENSEARCH_VERSION = "2.19.6";
 var MAVEN_CENTRAL = "https://repo1.maven.org/maven2";
 var integTestZipPath = (version) => `org/opensearch/distribution/integ-test-zip/opensearch/${version}/opensearch-${version}.zip`;
-var isExtracted = (dir) => fs2.existsSync(path12.join(dir, "bin", "opensearch"));
+var isExtracted = (dir) => fs2.existsSync(path13.join(dir, "bin", "opensearch"));
 async function opensearchZip(opts = {}) {
   const version = opts.version ?? OPENSEARCH_VERSION;
   const given = process.env.LOGTONG_OPENSEARCH_ZIP;
@@ -4866,27 +4917,27 @@ async function opensearchZip(opts = {}) {
     if (!fs2.existsSync(given)) throw new Error(`LOGTONG_OPENSEARCH_ZIP=${given}: no such file`);
     return given;
   }
-  const m2 = process.env.MAVEN_REPO_LOCAL || path12.join(os2.homedir(), ".m2", "repository");
-  const local = path12.join(m2, integTestZipPath(version));
+  const m2 = process.env.MAVEN_REPO_LOCAL || path13.join(os2.homedir(), ".m2", "repository");
+  const local = path13.join(m2, integTestZipPath(version));
   if (fs2.existsSync(local)) return local;
-  const cached = path12.join(opts.cacheDir ?? cacheDir(), `opensearch-${version}.zip`);
+  const cached = path13.join(opts.cacheDir ?? cacheDir(), `opensearch-${version}.zip`);
   if (fs2.existsSync(cached)) return cached;
   const url = `${(opts.mavenRepository ?? MAVEN_CENTRAL).replace(/\/+$/, "")}/${integTestZipPath(version)}`;
   await downloadVerified(url, cached, { onProgress: opts.onDownloadProgress });
   return cached;
 }
 function extractInto(parent, zip, version) {
-  const target = path12.join(parent, `opensearch-${version}`);
+  const target = path13.join(parent, `opensearch-${version}`);
   if (isExtracted(target)) return target;
   requireUnzip();
   fs2.mkdirSync(parent, { recursive: true, mode: 493 });
-  const tmp = fs2.mkdtempSync(path12.join(parent, `.opensearch-${version}.tmp-`));
+  const tmp = fs2.mkdtempSync(path13.join(parent, `.opensearch-${version}.tmp-`));
   try {
     const unzip = spawnSync2("unzip", ["-q", "-o", zip, "-d", tmp], { encoding: "utf8" });
     if (unzip.error || unzip.status !== 0) throw new Error(`extracting ${zip} failed: ${unzip.error?.message ?? unzip.stderr.trim()}`);
     spawnSync2("chmod", ["-R", "a+rX", tmp]);
     try {
-      fs2.renameSync(path12.join(tmp, `opensearch-${version}`), target);
+      fs2.renameSync(path13.join(tmp, `opensearch-${version}`), target);
     } catch (err) {
       const code = err.code;
       if (!(code === "ENOTEMPTY" || code === "EEXIST") || !isExtracted(target)) throw err;
@@ -4899,15 +4950,15 @@ function extractInto(parent, zip, version) {
 function extractionParent(cache) {
   if (!isRoot()) return cache;
   fs2.mkdirSync(cache, { recursive: true });
-  return runUserPasses("-r", cache, "-a", "-x", cache) ? cache : path12.join(os2.tmpdir(), "logtong-cache");
+  return runUserPasses("-r", cache, "-a", "-x", cache) ? cache : path13.join(os2.tmpdir(), "logtong-cache");
 }
 async function resolveHome(opts) {
   const version = opts.version ?? OPENSEARCH_VERSION;
   const parent = extractionParent(opts.cacheDir ?? cacheDir());
-  const ready = path12.join(parent, `opensearch-${version}`);
+  const ready = path13.join(parent, `opensearch-${version}`);
   if (isExtracted(ready)) return ready;
   const home = extractInto(parent, await opensearchZip(opts), version);
-  if (isRoot() && !runUserPasses("-r", path12.join(home, "lib"), "-a", "-x", path12.join(home, "bin", "opensearch"))) {
+  if (isRoot() && !runUserPasses("-r", path13.join(home, "lib"), "-a", "-x", path13.join(home, "bin", "opensearch"))) {
     throw new Error(`user '${runUser()}' cannot read ${home}`);
   }
   return home;
@@ -4996,23 +5047,23 @@ var NodeImpl = class {
     return this.child && !this.exitInfo ? this.child.pid : void 0;
   }
   get consoleLog() {
-    return path13.join(this.dir, "logs", "console.log");
+    return path14.join(this.dir, "logs", "console.log");
   }
   /** Writes config dir; ids of the run user when root. */
   prepare() {
-    const confDir = path13.join(this.dir, "config");
+    const confDir = path14.join(this.dir, "config");
     for (const d of ["config", "config/jvm.options.d", "data", "logs", "tmp"]) {
-      fs3.mkdirSync(path13.join(this.dir, d), { recursive: true });
+      fs3.mkdirSync(path14.join(this.dir, d), { recursive: true });
     }
-    fs3.copyFileSync(path13.join(this.home, "config", "log4j2.properties"), path13.join(confDir, "log4j2.properties"));
-    const jvmOptions = fs3.readFileSync(path13.join(this.home, "config", "jvm.options"), "utf8").replace(/(file=|ErrorFile=)logs\//g, `$1${path13.join(this.dir, "logs")}/`).replace(/HeapDumpPath=data\b/g, `HeapDumpPath=${path13.join(this.dir, "data")}`);
-    fs3.writeFileSync(path13.join(confDir, "jvm.options"), jvmOptions);
+    fs3.copyFileSync(path14.join(this.home, "config", "log4j2.properties"), path14.join(confDir, "log4j2.properties"));
+    const jvmOptions = fs3.readFileSync(path14.join(this.home, "config", "jvm.options"), "utf8").replace(/(file=|ErrorFile=)logs\//g, `$1${path14.join(this.dir, "logs")}/`).replace(/HeapDumpPath=data\b/g, `HeapDumpPath=${path14.join(this.dir, "data")}`);
+    fs3.writeFileSync(path14.join(confDir, "jvm.options"), jvmOptions);
     const id = this.keep ? "kept" : randomBytes2(4).toString("hex");
     const settings = {
       "cluster.name": `logtong-local-${id}`,
       "node.name": `node-${id}`,
-      "path.data": path13.join(this.dir, "data"),
-      "path.logs": path13.join(this.dir, "logs"),
+      "path.data": path14.join(this.dir, "data"),
+      "path.logs": path14.join(this.dir, "logs"),
       "network.host": "127.0.0.1",
       "http.port": this.port,
       "transport.port": this.transportPort,
@@ -5023,7 +5074,7 @@ var NodeImpl = class {
       ...this.extraSettings
     };
     fs3.writeFileSync(
-      path13.join(confDir, "opensearch.yml"),
+      path14.join(confDir, "opensearch.yml"),
       Object.entries(settings).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join("\n") + "\n"
     );
     if (isRoot()) {
@@ -5036,8 +5087,8 @@ var NodeImpl = class {
     const env = {
       ...process.env,
       JAVA_HOME: this.java.home,
-      OPENSEARCH_PATH_CONF: path13.join(this.dir, "config"),
-      OPENSEARCH_TMPDIR: path13.join(this.dir, "tmp"),
+      OPENSEARCH_PATH_CONF: path14.join(this.dir, "config"),
+      OPENSEARCH_TMPDIR: path14.join(this.dir, "tmp"),
       // Appended after config/jvm.options; for HotSpot the last occurrence of a flag wins.
       OPENSEARCH_JAVA_OPTS: [`-Xms${this.heapMb}m`, `-Xmx${this.heapMb}m`, ...DEFAULT_JAVA_OPTS, ...this.javaOpts].join(" "),
       HOME: this.dir
@@ -5046,13 +5097,13 @@ var NodeImpl = class {
     delete env.JAVA_TOOL_OPTIONS;
     delete env.JAVA_OPTS;
     delete env.NODE_OPTIONS;
-    const bin = path13.join(this.home, "bin", "opensearch");
-    const pidFile = path13.join(this.dir, "opensearch.pid");
+    const bin = path14.join(this.home, "bin", "opensearch");
+    const pidFile = path14.join(this.dir, "opensearch.pid");
     const [cmd, ...args] = [...launchPrefix(), bin, "-p", pidFile];
     const out = fs3.openSync(this.consoleLog, "a");
     try {
       this.exitInfo = void 0;
-      const child = spawn2(cmd, args, {
+      const child = spawn3(cmd, args, {
         cwd: this.dir,
         env,
         detached: true,
@@ -5061,14 +5112,14 @@ var NodeImpl = class {
       });
       child.unref();
       this.child = child;
-      this.exited = new Promise((resolve6) => {
+      this.exited = new Promise((resolve7) => {
         child.once("exit", (code, signal) => {
           this.exitInfo = `exited with ${signal ?? `code ${code}`}`;
-          resolve6();
+          resolve7();
         });
         child.once("error", (err) => {
           this.exitInfo = `failed to spawn ${cmd}: ${err.message}`;
-          resolve6();
+          resolve7();
         });
       });
     } finally {
@@ -5153,7 +5204,7 @@ ${tail(this.consoleLog)}`
   }
 };
 var java;
-var fallbackDir = (dir) => path13.join(os3.tmpdir(), "logtong-cache", "nodes", path13.resolve(dir).replace(/[^A-Za-z0-9._-]+/g, "_"));
+var fallbackDir = (dir) => path14.join(os3.tmpdir(), "logtong-cache", "nodes", path14.resolve(dir).replace(/[^A-Za-z0-9._-]+/g, "_"));
 function persistentDir(dir) {
   fs3.mkdirSync(dir, { recursive: true });
   if (!isRoot() || runUserPasses("-x", dir)) return dir;
@@ -5176,7 +5227,7 @@ async function startOpenSearch(opts = {}) {
   let lastErr;
   for (let attempt = 1; attempt <= 3; attempt++) {
     const [httpPort, transportPort] = await freePorts(2);
-    const dir = opts.dir ? persistentDir(opts.dir) : fs3.mkdtempSync(path13.join(os3.tmpdir(), "logtong-opensearch-"));
+    const dir = opts.dir ? persistentDir(opts.dir) : fs3.mkdtempSync(path14.join(os3.tmpdir(), "logtong-opensearch-"));
     const node = new NodeImpl(httpPort, transportPort, dir, home, jvm, heapMb, opts.javaOpts ?? [], opts.settings, opts.dir !== void 0);
     liveNodes.add(node);
     try {
@@ -5202,7 +5253,6 @@ var LocalUnsupportedError = class extends Error {
 };
 function supported(p) {
   if (p.source.type !== "s3") throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local runs pipelines with a source of type s3 for now, not ${p.source.type}`);
-  if (p.source.mode !== "ongoing") throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local runs s3 sources in mode ongoing for now, not ${p.source.mode}`);
   if (p.source.account) throw new LocalUnsupportedError(`pipeline ${p.name}: a source in another account cannot run locally`);
 }
 async function countRecords(file, p) {
@@ -5213,7 +5263,7 @@ async function countRecords(file, p) {
 }
 function synthesize(config, pipeline2, outdir) {
   const root = projectRoot();
-  const context = JSON.parse(readFileSync3(path14.join(root, "cdk.json"), "utf8")).context ?? {};
+  const context = JSON.parse(readFileSync4(path15.join(root, "cdk.json"), "utf8")).context ?? {};
   rmSync4(outdir, { recursive: true, force: true });
   AssetStaging.clearAssetHashCache();
   const app = new App({ outdir, context, builtinCloudFormationValidation: false });
@@ -5222,8 +5272,8 @@ function synthesize(config, pipeline2, outdir) {
   return { template: assembly.getStackByName(`Logtong-${pipeline2.name}`).template, directory: assembly.directory };
 }
 function uploadOf(file, p) {
-  let body = readFileSync3(file);
-  let name = path14.basename(file);
+  let body = readFileSync4(file);
+  let name = path15.basename(file);
   if (!name.endsWith(p.suffix)) {
     const gzipped = body[0] === 31 && body[1] === 139;
     if (p.suffix.endsWith(".gz") && !gzipped) body = gzipSync(body);
@@ -5237,8 +5287,8 @@ async function copyPrefix(aws, bucket, prefix, folder, each) {
   for await (const page of paginateListObjectsV2({ client: aws.s3 }, { Bucket: bucket, Prefix: prefix })) {
     for (const obj of page.Contents ?? []) {
       const bytes = Buffer.from(await (await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: obj.Key }))).Body.transformToByteArray());
-      const file = path14.join(folder, obj.Key);
-      mkdirSync5(path14.dirname(file), { recursive: true });
+      const file = path15.join(folder, obj.Key);
+      mkdirSync5(path15.dirname(file), { recursive: true });
       writeFileSync3(file, bytes);
       each?.(obj.Key, bytes);
       n++;
@@ -5271,7 +5321,7 @@ async function runLocalPipeline(o) {
     await Promise.all([node?.dispose(), aws?.stop()]);
   };
   try {
-    const nodeDir = path14.join(o.workDir, "opensearch");
+    const nodeDir = path15.join(o.workDir, "opensearch");
     if (o.fresh) {
       removeNodeDir(nodeDir);
       rmSync4(o.workDir, { recursive: true, force: true });
@@ -5279,8 +5329,8 @@ async function runLocalPipeline(o) {
     const nodeOptions = { dir: nodeDir, ...o.onDownloadProgress ? { onDownloadProgress: o.onDownloadProgress } : {} };
     [node, aws] = await Promise.all([light ? void 0 : startOpenSearch(nodeOptions), startAwsEmulator()]);
     const pipeline2 = localPipeline(configured, node ? { opensearchUrl: node.url } : {});
-    status(`synthesizing Logtong-${pipeline2.name} into ${path14.join(o.workDir, "cdk.out")}`);
-    const synthesized = synthesize(o.config, pipeline2, path14.join(o.workDir, "cdk.out"));
+    status(`synthesizing Logtong-${pipeline2.name} into ${path15.join(o.workDir, "cdk.out")}`);
+    const synthesized = synthesize(o.config, pipeline2, path15.join(o.workDir, "cdk.out"));
     await stopEsbuild();
     status("creating its buckets, queues and functions on the emulator");
     const tally = /* @__PURE__ */ new Map();
@@ -5294,7 +5344,8 @@ async function runLocalPipeline(o) {
         const doc = JSON.parse(line);
         for (const name of ["Filtered", "Written", "Duplicates"]) if (typeof doc[name] === "number") tally.set(name, (tally.get(name) ?? 0) + doc[name]);
       },
-      extraEnvironment: { POWERTOOLS_LOG_LEVEL: "WARN" }
+      // Node 20 is what Logtong supports; the SDK's notice about its own future support is not the user's business here.
+      extraEnvironment: { POWERTOOLS_LOG_LEVEL: "WARN", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" }
     });
     const alias = pipeline2.engine.type === "opensearch" ? pipeline2.engine.indexPrefix : "";
     const countNow = async () => {
@@ -5303,11 +5354,19 @@ async function runLocalPipeline(o) {
     };
     const before = light ? 0 : await countNow();
     let records = 0;
+    if (source.mode === "one-time") await aws.s3.send(new CreateBucketCommand2({ Bucket: source.bucketName }));
     for (const file of o.inputs) {
       records += await countRecords(file, pipeline2);
       const { key, body } = uploadOf(file, source);
       status(`uploading ${file} to s3://${source.bucketName}/${key}`);
       await aws.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
+    }
+    if (source.mode === "one-time") {
+      status("running the one-time scanner (the bundle of its image, with its task definition's environment)");
+      const bundle2 = path15.join(o.workDir, "scanner", "main.js");
+      mkdirSync5(path15.dirname(bundle2), { recursive: true });
+      buildScanner(bundle2, projectRoot());
+      await stack.runTask("ScannerTask", bundle2);
     }
     status("running the pipeline");
     await stack.drain();
@@ -5317,16 +5376,16 @@ async function runLocalPipeline(o) {
       if (run.published.length > 0) throw new Error(`the Light Engine batch failed: ${run.published.map((p) => p.Message).join("; ")}`);
       await stack.drain();
     }
-    const { backedUp, deadLetters, backupFolder } = await copyBackup(aws, stack.bucketName("BackupBucket"), pipeline2.name, path14.join(o.workDir, "backup"));
+    const { backedUp, deadLetters, backupFolder } = await copyBackup(aws, stack.bucketName("BackupBucket"), pipeline2.name, path15.join(o.workDir, "backup"));
     const common = { pipeline: pipeline2.name, files: o.inputs.length, records, filtered: tally.get("Filtered") ?? 0, duplicates: tally.get("Duplicates") ?? 0, backedUp, deadLetters, backupFolder };
     if (light) {
       const table = stack.resources.tables[0];
       const names = stack.names;
-      const tableInput = resolve3(table.tableInput, names, table.id);
-      const folder = path14.join(o.workDir, "parquet");
+      const tableInput = resolve4(table.tableInput, names, table.id);
+      const folder = path15.join(o.workDir, "parquet");
       const parquetFiles = await copyPrefix(aws, stack.bucketName("CentralBucket"), `${tableInput.Name}/`, folder);
       return {
-        summary: { ...common, engine: "light", written: tally.get("Written") ?? 0, light: { folder, table: tableInput.Name, parquetFiles, ddl: athenaDdl(String(resolve3(table.databaseName, names, table.id)), tableInput) } },
+        summary: { ...common, engine: "light", written: tally.get("Written") ?? 0, light: { folder, table: tableInput.Name, parquetFiles, ddl: athenaDdl(String(resolve4(table.databaseName, names, table.id)), tableInput) } },
         stop
       };
     }
@@ -5349,7 +5408,8 @@ var LOCAL_USAGE = `usage:
 Runs the pipeline on this machine through its real path, on local components: a real OpenSearch node (OpenSearch
 engine) and an S3/SQS emulator on 127.0.0.1, the stack synthesized as cdk synth would (pointed at the node), its functions run
 from the bundles synth wrote. Each input is uploaded to the emulated source bucket under the pipeline's prefix (with
-its suffix, gzipped when that is .gz), so the notification, copy, staging, processor and backup run as deployed.
+its suffix, gzipped when that is .gz), so the notification (mode one-time: the scanner task, from its image's
+bundle), copy, staging, processor and backup run as deployed.
 At the end it prints the records of the inputs and where each went (indexed or written, filtered, backed up:
 nothing lost, else exit status 1) and how to look at the result: for OpenSearch the node's URL with ready curl
 queries (the node stays up until Ctrl-C); for the Light Engine, whose batch state machine runs as synthesized,
@@ -5359,7 +5419,7 @@ the Parquet files in their Hive layout under DIR/parquet/, a DuckDB query and th
   --fresh     start from an empty folder (the node's indices included); without it the node keeps the indices
               of earlier runs, and records it already holds count as already indexed
   --once      stop everything after printing (for scripts)
-Runs today: s3 sources (mode ongoing), into either engine. The OpenSearch node needs Java 17; its distribution is
+Runs today: s3 sources (both modes), into either engine. The OpenSearch node needs Java 17; its distribution is
 downloaded from Maven Central on first use, into the cache folder.`;
 var MIB = 1024 * 1024;
 function accountedFor(s) {
@@ -5428,8 +5488,8 @@ async function runLocal(argv, io, waitForStop) {
     run = await runLocalPipeline({
       config,
       pipeline: values.pipeline,
-      inputs: inputs.map((f) => path15.resolve(f)),
-      workDir: path15.resolve(values.data ?? path15.join(cacheDir(), "local", values.pipeline)),
+      inputs: inputs.map((f) => path16.resolve(f)),
+      workDir: path16.resolve(values.data ?? path16.join(cacheDir(), "local", values.pipeline)),
       fresh: values.fresh === true,
       onStatus: status,
       onDownloadProgress: (bytes, total) => {
@@ -5456,9 +5516,9 @@ async function runLocal(argv, io, waitForStop) {
 }
 var localCommand = {
   usage: LOCAL_USAGE,
-  run: (argv, io) => runLocal(argv, io, () => new Promise((resolve6) => {
-    process.once("SIGINT", () => resolve6());
-    process.once("SIGTERM", () => resolve6());
+  run: (argv, io) => runLocal(argv, io, () => new Promise((resolve7) => {
+    process.once("SIGINT", () => resolve7());
+    process.once("SIGTERM", () => resolve7());
   }))
 };
 export {
