@@ -3,17 +3,19 @@
  * record went and how to look at the result, then keep the node up for those queries until Ctrl-C (or stop at once
  * with --once).
  */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load';
 import { cacheDir } from '../local/paths';
-import { LocalUnsupportedError, runLocalPipeline, type LocalSummary } from '../local/run-pipeline';
+import { LocalUnsupportedError, runLocalPipeline, type LocalRun, type LocalSummary } from '../local/run-pipeline';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './errors';
 import { openInput } from './files';
 import type { CliCommand, CliIo } from './main';
 
 export const LOCAL_USAGE = `usage:
-  logtong local --config pipelines.yaml --pipeline NAME --input FILE [--input FILE...] [--data DIR] [--fresh] [--once]
+  logtong local --config pipelines.yaml --pipeline NAME --input FILE [--input FILE...] [--data DIR] [--fresh]
+                [--once | --follow]
 
 Runs the pipeline on this machine through its real path, on local components: a real OpenSearch node (OpenSearch
 engine) and an S3/SQS emulator on 127.0.0.1, the stack synthesized as cdk synth would (pointed at the node), its functions run
@@ -29,6 +31,8 @@ the Parquet files in their Hive layout under DIR/parquet/, a DuckDB query and th
   --fresh     start from an empty folder (the node's indices included); without it the node keeps the indices
               of earlier runs, and records it already holds count as already indexed
   --once      stop everything after printing (for scripts)
+  --follow    keep running: lines appended to the inputs are ingested as they come (each new chunk a new object),
+              with a progress line on stderr; Ctrl-C prints the summary of everything and stops
 Runs today: s3 sources (both modes), into either engine. The OpenSearch node needs Java 17; its distribution is
 downloaded from Maven Central on first use, into the cache folder.`;
 
@@ -77,11 +81,11 @@ function report(s: LocalSummary): string {
 }
 
 export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Promise<void>): Promise<number> {
-  let values: { config?: string; pipeline?: string; input?: string[]; data?: string; fresh?: boolean; once?: boolean };
+  let values: { config?: string; pipeline?: string; input?: string[]; data?: string; fresh?: boolean; once?: boolean; follow?: boolean };
   try {
     values = parseArgs({
       args: argv,
-      options: { config: { type: 'string' }, pipeline: { type: 'string' }, input: { type: 'string', multiple: true }, data: { type: 'string' }, fresh: { type: 'boolean' }, once: { type: 'boolean' } },
+      options: { config: { type: 'string' }, pipeline: { type: 'string' }, input: { type: 'string', multiple: true }, data: { type: 'string' }, fresh: { type: 'boolean' }, once: { type: 'boolean' }, follow: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -96,7 +100,10 @@ export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Pro
     if (f === '-') throw new UsageError('--input -: logtong local uploads files; give a file');
     openInput('--input', f, io.stdin).body.destroy();
   }
+  if (values.follow && values.once) throw new UsageError('--follow and --once go apart: --follow runs until Ctrl-C');
   const config = loadConfig(values.config);
+  const chosen = config.pipelines.find((p) => p.name === values.pipeline);
+  if (values.follow && chosen?.source.type === 's3' && chosen.source.mode === 'one-time') throw new UsageError(`--follow: pipeline ${chosen.name} has a one-time source, scanned once`);
   const status = (line: string) => io.stderr.write(`logtong local: ${line}\n`);
   let lastShown = 0;
   let run;
@@ -122,6 +129,12 @@ export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Pro
   }
   try {
     io.stdout.write(report(run.summary));
+    if (values.follow) {
+      io.stderr.write('logtong local: following the inputs (lines appended to them are ingested); Ctrl-C stops\n');
+      const final = await follow(run, inputs, io, waitForStop());
+      io.stdout.write(`\n${report(final)}`);
+      return accountedFor(final) ? EXIT_OK : EXIT_FAILED;
+    }
     if (!values.once && run.summary.opensearch) {
       io.stderr.write('logtong local: the node stays up for these queries; Ctrl-C stops it and the emulator\n');
       await waitForStop();
@@ -129,6 +142,54 @@ export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Pro
     return accountedFor(run.summary) ? EXIT_OK : EXIT_FAILED;
   } finally {
     await run.stop();
+  }
+}
+
+/**
+ * `--follow`: every second, the complete lines appended to each input since it was last read go in as a new object
+ * (a file that shrank was rotated: read from its start); a progress line on stderr. Until `stopped` resolves; then
+ * the summary of everything ingested.
+ */
+async function follow(run: LocalRun, inputs: readonly string[], io: CliIo, stopped: Promise<void>): Promise<LocalSummary> {
+  let stop = false;
+  void stopped.then(() => (stop = true));
+  const offsets = new Map(inputs.map((f) => [f, statSync(f).size]));
+  const started = Date.now();
+  const startRecords = run.live().records;
+  const tty = io.stderr.isTTY === true;
+  const line = () => {
+    const l = run.live();
+    const seconds = (Date.now() - started) / 1000;
+    return `records ${l.records.toLocaleString('en-US')} (${Math.round((l.records - startRecords) / Math.max(seconds, 1)).toLocaleString('en-US')}/s since following) · written ${l.written.toLocaleString('en-US')} · duplicate ${l.duplicates.toLocaleString('en-US')} · filtered ${l.filtered.toLocaleString('en-US')} · backed up ${l.backedUp.toLocaleString('en-US')}`;
+  };
+  while (!stop) {
+    await Promise.race([new Promise((r) => setTimeout(r, 1000)), stopped]);
+    for (const f of inputs) {
+      if (stop) break;
+      const size = statSync(f).size;
+      let from = offsets.get(f)!;
+      if (size < from) from = 0;
+      if (size === from) continue;
+      const chunk = readRange(f, from, size);
+      const end = chunk.lastIndexOf(10) + 1;
+      if (end === 0) continue;
+      await run.append(f, chunk.subarray(0, end));
+      offsets.set(f, from + end);
+      io.stderr.write(tty ? `\r\x1b[K${line()}` : `logtong local: ${line()}\n`);
+    }
+  }
+  if (tty) io.stderr.write('\r\x1b[K');
+  return run.summarize();
+}
+
+function readRange(file: string, from: number, to: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(to - from);
+    const n = readSync(fd, buf, 0, buf.length, from);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -16,6 +16,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, createReadStream } from
 import * as path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { compileParser, recordBatches } from '../../lambda/core/formats';
+import { Readable } from 'node:stream';
 import { decodeBody, splitLines } from '../../lambda/core/lines';
 import { buildScanner } from '../../lambda/scanner/build';
 import { buildApp } from '../app';
@@ -88,7 +89,17 @@ export interface LocalSummary {
 }
 
 export interface LocalRun {
+  /** Where the input files' records went. */
   readonly summary: LocalSummary;
+  /**
+   * More lines of an input file (`--follow`): uploaded as a new object under the prefix, then the pipeline runs until
+   * its queues are empty (and the Light Engine batch after it). Complete lines only.
+   */
+  append(file: string, bytes: Buffer): Promise<void>;
+  /** Running totals from the functions' own metrics (cheap, for a progress line): records read so far and where they went. */
+  live(): { records: number; written: number; duplicates: number; filtered: number; backedUp: number };
+  /** The summary again, after appends (backup copied out again, counts taken again). */
+  summarize(): Promise<LocalSummary>;
   /** Stops the functions, the node and the emulator. */
   stop(): Promise<void>;
 }
@@ -99,10 +110,10 @@ function supported(p: Pipeline): void {
 }
 
 /** The records of a file as the processor reads them: gzip or not, its lines split and multi-line events assembled. */
-async function countRecords(file: string, p: Pipeline): Promise<number> {
+async function countRecords(body: AsyncIterable<Uint8Array>, p: Pipeline): Promise<number> {
   const parser = compileParser(p.logFormat);
   let n = 0;
-  for await (const batch of recordBatches(parser, splitLines(decodeBody(createReadStream(file)), { maxLineBytes: p.logFormat.maxLineBytes }))) n += batch.length;
+  for await (const batch of recordBatches(parser, splitLines(decodeBody(body), { maxLineBytes: p.logFormat.maxLineBytes }))) n += batch.length;
   return n;
 }
 
@@ -120,8 +131,8 @@ function synthesize(config: Config, pipeline: Pipeline, outdir: string): { templ
 }
 
 /** The key a file is uploaded under: in the pipeline's prefix, ending in its suffix (gzipped when that is `.gz`). */
-function uploadOf(file: string, p: Extract<Pipeline['source'], { type: 's3' }>): { key: string; body: Buffer } {
-  let body = readFileSync(file);
+function uploadOf(file: string, content: Buffer, p: Extract<Pipeline['source'], { type: 's3' }>): { key: string; body: Buffer } {
+  let body = content;
   let name = path.basename(file);
   if (!name.endsWith(p.suffix)) {
     const gzipped = body[0] === 0x1f && body[1] === 0x8b;
@@ -202,7 +213,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
       onLog: (_fn, line) => {
         if (!line.includes('"_aws"')) return;
         const doc = JSON.parse(line) as Record<string, unknown>;
-        for (const name of ['Filtered', 'Written', 'Duplicates']) if (typeof doc[name] === 'number') tally.set(name, (tally.get(name) ?? 0) + (doc[name] as number));
+        for (const name of ['Filtered', 'Written', 'Duplicates', 'Indexed', 'BackedUp']) if (typeof doc[name] === 'number') tally.set(name, (tally.get(name) ?? 0) + (doc[name] as number));
       },
       // Node 20 is what Logtong supports; the SDK's notice about its own future support is not the user's business here.
       extraEnvironment: { POWERTOOLS_LOG_LEVEL: 'WARN', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
@@ -216,11 +227,13 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
     };
     const before = light ? 0 : await countNow();
     let records = 0;
+    let files = 0;
     // Ongoing: the stack's notification is on the source bucket (made with it); one-time: the logs are there first.
     if (source.mode === 'one-time') await aws.s3.send(new CreateBucketCommand({ Bucket: source.bucketName }));
     for (const file of o.inputs) {
-      records += await countRecords(file, pipeline);
-      const { key, body } = uploadOf(file, source);
+      records += await countRecords(createReadStream(file), pipeline);
+      files++;
+      const { key, body } = uploadOf(file, readFileSync(file), source);
       status(`uploading ${file} to s3://${source.bucketName}/${key}`);
       await aws.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
     }
@@ -232,33 +245,44 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
       buildScanner(bundle, projectRoot());
       await stack.runTask('ScannerTask', bundle);
     }
-    status('running the pipeline');
-    await stack.drain();
-    if (light) {
+    const settle = async () => {
+      await stack!.drain();
+      if (!light) return;
       // What the schedule starts every few minutes when deployed: one batch over what is staged.
-      status('running the Light Engine batch (its state machine as synthesized)');
-      const run = await stack.runStateMachine('LightEngineStateMachine', { trigger: 'schedule' });
+      const run = await stack!.runStateMachine('LightEngineStateMachine', { trigger: 'schedule' });
       if (run.published.length > 0) throw new Error(`the Light Engine batch failed: ${run.published.map((p) => p.Message).join('; ')}`);
-      await stack.drain();
-    }
+      await stack!.drain();
+    };
+    status(light ? 'running the pipeline, then the Light Engine batch (its state machine as synthesized)' : 'running the pipeline');
+    await settle();
 
-    const { backedUp, deadLetters, backupFolder } = await copyBackup(aws, stack.bucketName('BackupBucket'), pipeline.name, path.join(o.workDir, 'backup'));
-    const common = { pipeline: pipeline.name, files: o.inputs.length, records, filtered: tally.get('Filtered') ?? 0, duplicates: tally.get('Duplicates') ?? 0, backedUp, deadLetters, backupFolder };
-    if (light) {
-      const table = stack.resources.tables[0];
-      const names = stack.names;
-      const tableInput = resolve(table.tableInput, names, table.id) as GlueTableInput;
-      const folder = path.join(o.workDir, 'parquet');
-      const parquetFiles = await copyPrefix(aws, stack.bucketName('CentralBucket'), `${tableInput.Name}/`, folder);
-      return {
-        summary: { ...common, engine: 'light', written: tally.get('Written') ?? 0, light: { folder, table: tableInput.Name, parquetFiles, ddl: athenaDdl(String(resolve(table.databaseName, names, table.id)), tableInput) } },
-        stop,
-      };
-    }
-    const written = (await countNow()) - before;
-    const plugins = (await (await fetch(`${node!.url}/_cat/plugins?format=json`)).json()) as Array<{ component: string }>;
+    const summarize = async (): Promise<LocalSummary> => {
+      const { backedUp, deadLetters, backupFolder } = await copyBackup(aws!, stack!.bucketName('BackupBucket'), pipeline.name, path.join(o.workDir, 'backup'));
+      const common = { pipeline: pipeline.name, files, records, filtered: tally.get('Filtered') ?? 0, duplicates: tally.get('Duplicates') ?? 0, backedUp, deadLetters, backupFolder };
+      if (light) {
+        const table = stack!.resources.tables[0];
+        const names = stack!.names;
+        const tableInput = resolve(table.tableInput, names, table.id) as GlueTableInput;
+        const folder = path.join(o.workDir, 'parquet');
+        const parquetFiles = await copyPrefix(aws!, stack!.bucketName('CentralBucket'), `${tableInput.Name}/`, folder);
+        return { ...common, engine: 'light', written: tally.get('Written') ?? 0, light: { folder, table: tableInput.Name, parquetFiles, ddl: athenaDdl(String(resolve(table.databaseName, names, table.id)), tableInput) } };
+      }
+      const written = (await countNow()) - before;
+      const plugins = (await (await fetch(`${node!.url}/_cat/plugins?format=json`)).json()) as Array<{ component: string }>;
+      return { ...common, engine: 'opensearch', written, opensearch: { url: node!.url, alias, ism: plugins.some((p) => p.component === 'opensearch-index-management') } };
+    };
+    let seq = 0;
     return {
-      summary: { ...common, engine: 'opensearch', written, opensearch: { url: node!.url, alias, ism: plugins.some((p) => p.component === 'opensearch-index-management') } },
+      summary: await summarize(),
+      async append(file, bytes) {
+        records += await countRecords(Readable.from([bytes]), pipeline);
+        // A new object per appended chunk, as an agent or a log shipper would write it.
+        const { key, body } = uploadOf(`${path.basename(file)}.${Date.now()}-${++seq}`, bytes, source);
+        await aws!.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
+        await settle();
+      },
+      live: () => ({ records, filtered: tally.get('Filtered') ?? 0, backedUp: tally.get('BackedUp') ?? 0, written: tally.get(light ? 'Written' : 'Indexed') ?? 0, duplicates: tally.get('Duplicates') ?? 0 }),
+      summarize,
       stop,
     };
   } catch (e) {

@@ -5,12 +5,13 @@
  * running afterwards.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { runLocal } from '../../lib/cli/local-command';
 import { main } from '../../lib/cli/main';
 import { corpusPath } from '../corpora';
 import { EXAMPLE_CONFIG } from '../infra/synth';
@@ -129,6 +130,34 @@ describe('logtong local', () => {
     expect(new Set(rows.map((r) => r.region))).toEqual(new Set(['eu-west-1']));
     expect(rows.length).toBeGreaterThan(1);
     expect(children().filter((p) => !before.includes(p))).toEqual([]);
+  });
+
+  it('--follow ingests the lines appended to an input, shows progress, and sums everything up when stopped', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
+    const input = path.join(data, 'access.log');
+    writeFileSync(input, `${lines.slice(0, 4000).join('\n')}\n`);
+    const out = captured();
+    const err = captured();
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => (stop = r));
+    const running = runLocal(['--config', EXAMPLE_CONFIG, '--pipeline', 'web-access', '--input', input, '--data', data, '--follow'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream }, () => stopped);
+    const until = async (check: () => boolean) => {
+      for (let i = 0; i < 600 && !check(); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(check()).toBe(true);
+    };
+    await until(() => out.text().includes('all 4,000 records accounted for'));
+    // appended in two writes, the first ending mid-line: only complete lines go in
+    appendFileSync(input, `${lines.slice(4000, 7000).join('\n')}\n${lines[7000].slice(0, 20)}`);
+    await until(() => /records 7,000 /.test(err.text()));
+    appendFileSync(input, `${lines[7000].slice(20)}\n${lines.slice(7001).join('\n')}\n`);
+    await until(() => /records 10,000 /.test(err.text()));
+    stop();
+    expect(await running).toBe(0);
+    const final = out.text().split('\n\n').find((b) => b.startsWith('web-access: 10,000 records'))!;
+    expect(final).toMatch(/^ {2}indexed +9,999 /m);
+    expect(final).toMatch(/^ {2}backed up +1 /m);
+    expect(final).toContain('all 10,000 records accounted for');
+    expect(err.text()).toMatch(/^logtong local: records 10,000 \([\d,]+\/s since following\) · written 9,999 · duplicate 0 · filtered 0 · backed up 1$/m);
   });
 
   it('a one-time source runs the scanner task from its image\'s bundle over what was uploaded first', async () => {

@@ -56,6 +56,7 @@ import {
 } from "./chunk-GE7FCKWW.mjs";
 
 // lib/cli/local-command.ts
+import { closeSync as closeSync2, openSync as openSync2, readSync, statSync as statSync2 } from "node:fs";
 import * as path16 from "node:path";
 import { parseArgs } from "node:util";
 
@@ -85,6 +86,7 @@ import { stop as stopEsbuild } from "esbuild";
 import { mkdirSync as mkdirSync5, readFileSync as readFileSync4, rmSync as rmSync4, writeFileSync as writeFileSync3, createReadStream } from "node:fs";
 import * as path15 from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { Readable as Readable2 } from "node:stream";
 
 // lambda/scanner/build.ts
 import { execFileSync } from "node:child_process";
@@ -5255,10 +5257,10 @@ function supported(p) {
   if (p.source.type !== "s3") throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local runs pipelines with a source of type s3 for now, not ${p.source.type}`);
   if (p.source.account) throw new LocalUnsupportedError(`pipeline ${p.name}: a source in another account cannot run locally`);
 }
-async function countRecords(file, p) {
+async function countRecords(body, p) {
   const parser = compileParser(p.logFormat);
   let n = 0;
-  for await (const batch of recordBatches(parser, splitLines(decodeBody(createReadStream(file)), { maxLineBytes: p.logFormat.maxLineBytes }))) n += batch.length;
+  for await (const batch of recordBatches(parser, splitLines(decodeBody(body), { maxLineBytes: p.logFormat.maxLineBytes }))) n += batch.length;
   return n;
 }
 function synthesize(config, pipeline2, outdir) {
@@ -5271,8 +5273,8 @@ function synthesize(config, pipeline2, outdir) {
   const assembly = app.synth();
   return { template: assembly.getStackByName(`Logtong-${pipeline2.name}`).template, directory: assembly.directory };
 }
-function uploadOf(file, p) {
-  let body = readFileSync4(file);
+function uploadOf(file, content, p) {
+  let body = content;
   let name = path15.basename(file);
   if (!name.endsWith(p.suffix)) {
     const gzipped = body[0] === 31 && body[1] === 139;
@@ -5342,7 +5344,7 @@ async function runLocalPipeline(o) {
       onLog: (_fn, line) => {
         if (!line.includes('"_aws"')) return;
         const doc = JSON.parse(line);
-        for (const name of ["Filtered", "Written", "Duplicates"]) if (typeof doc[name] === "number") tally.set(name, (tally.get(name) ?? 0) + doc[name]);
+        for (const name of ["Filtered", "Written", "Duplicates", "Indexed", "BackedUp"]) if (typeof doc[name] === "number") tally.set(name, (tally.get(name) ?? 0) + doc[name]);
       },
       // Node 20 is what Logtong supports; the SDK's notice about its own future support is not the user's business here.
       extraEnvironment: { POWERTOOLS_LOG_LEVEL: "WARN", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" }
@@ -5354,10 +5356,12 @@ async function runLocalPipeline(o) {
     };
     const before = light ? 0 : await countNow();
     let records = 0;
+    let files = 0;
     if (source.mode === "one-time") await aws.s3.send(new CreateBucketCommand2({ Bucket: source.bucketName }));
     for (const file of o.inputs) {
-      records += await countRecords(file, pipeline2);
-      const { key, body } = uploadOf(file, source);
+      records += await countRecords(createReadStream(file), pipeline2);
+      files++;
+      const { key, body } = uploadOf(file, readFileSync4(file), source);
       status(`uploading ${file} to s3://${source.bucketName}/${key}`);
       await aws.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
     }
@@ -5368,31 +5372,41 @@ async function runLocalPipeline(o) {
       buildScanner(bundle2, projectRoot());
       await stack.runTask("ScannerTask", bundle2);
     }
-    status("running the pipeline");
-    await stack.drain();
-    if (light) {
-      status("running the Light Engine batch (its state machine as synthesized)");
+    const settle = async () => {
+      await stack.drain();
+      if (!light) return;
       const run = await stack.runStateMachine("LightEngineStateMachine", { trigger: "schedule" });
       if (run.published.length > 0) throw new Error(`the Light Engine batch failed: ${run.published.map((p) => p.Message).join("; ")}`);
       await stack.drain();
-    }
-    const { backedUp, deadLetters, backupFolder } = await copyBackup(aws, stack.bucketName("BackupBucket"), pipeline2.name, path15.join(o.workDir, "backup"));
-    const common = { pipeline: pipeline2.name, files: o.inputs.length, records, filtered: tally.get("Filtered") ?? 0, duplicates: tally.get("Duplicates") ?? 0, backedUp, deadLetters, backupFolder };
-    if (light) {
-      const table = stack.resources.tables[0];
-      const names = stack.names;
-      const tableInput = resolve4(table.tableInput, names, table.id);
-      const folder = path15.join(o.workDir, "parquet");
-      const parquetFiles = await copyPrefix(aws, stack.bucketName("CentralBucket"), `${tableInput.Name}/`, folder);
-      return {
-        summary: { ...common, engine: "light", written: tally.get("Written") ?? 0, light: { folder, table: tableInput.Name, parquetFiles, ddl: athenaDdl(String(resolve4(table.databaseName, names, table.id)), tableInput) } },
-        stop
-      };
-    }
-    const written = await countNow() - before;
-    const plugins = await (await fetch(`${node.url}/_cat/plugins?format=json`)).json();
+    };
+    status(light ? "running the pipeline, then the Light Engine batch (its state machine as synthesized)" : "running the pipeline");
+    await settle();
+    const summarize = async () => {
+      const { backedUp, deadLetters, backupFolder } = await copyBackup(aws, stack.bucketName("BackupBucket"), pipeline2.name, path15.join(o.workDir, "backup"));
+      const common = { pipeline: pipeline2.name, files, records, filtered: tally.get("Filtered") ?? 0, duplicates: tally.get("Duplicates") ?? 0, backedUp, deadLetters, backupFolder };
+      if (light) {
+        const table = stack.resources.tables[0];
+        const names = stack.names;
+        const tableInput = resolve4(table.tableInput, names, table.id);
+        const folder = path15.join(o.workDir, "parquet");
+        const parquetFiles = await copyPrefix(aws, stack.bucketName("CentralBucket"), `${tableInput.Name}/`, folder);
+        return { ...common, engine: "light", written: tally.get("Written") ?? 0, light: { folder, table: tableInput.Name, parquetFiles, ddl: athenaDdl(String(resolve4(table.databaseName, names, table.id)), tableInput) } };
+      }
+      const written = await countNow() - before;
+      const plugins = await (await fetch(`${node.url}/_cat/plugins?format=json`)).json();
+      return { ...common, engine: "opensearch", written, opensearch: { url: node.url, alias, ism: plugins.some((p) => p.component === "opensearch-index-management") } };
+    };
+    let seq = 0;
     return {
-      summary: { ...common, engine: "opensearch", written, opensearch: { url: node.url, alias, ism: plugins.some((p) => p.component === "opensearch-index-management") } },
+      summary: await summarize(),
+      async append(file, bytes) {
+        records += await countRecords(Readable2.from([bytes]), pipeline2);
+        const { key, body } = uploadOf(`${path15.basename(file)}.${Date.now()}-${++seq}`, bytes, source);
+        await aws.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
+        await settle();
+      },
+      live: () => ({ records, filtered: tally.get("Filtered") ?? 0, backedUp: tally.get("BackedUp") ?? 0, written: tally.get(light ? "Written" : "Indexed") ?? 0, duplicates: tally.get("Duplicates") ?? 0 }),
+      summarize,
       stop
     };
   } catch (e) {
@@ -5403,7 +5417,8 @@ async function runLocalPipeline(o) {
 
 // lib/cli/local-command.ts
 var LOCAL_USAGE = `usage:
-  logtong local --config pipelines.yaml --pipeline NAME --input FILE [--input FILE...] [--data DIR] [--fresh] [--once]
+  logtong local --config pipelines.yaml --pipeline NAME --input FILE [--input FILE...] [--data DIR] [--fresh]
+                [--once | --follow]
 
 Runs the pipeline on this machine through its real path, on local components: a real OpenSearch node (OpenSearch
 engine) and an S3/SQS emulator on 127.0.0.1, the stack synthesized as cdk synth would (pointed at the node), its functions run
@@ -5419,6 +5434,8 @@ the Parquet files in their Hive layout under DIR/parquet/, a DuckDB query and th
   --fresh     start from an empty folder (the node's indices included); without it the node keeps the indices
               of earlier runs, and records it already holds count as already indexed
   --once      stop everything after printing (for scripts)
+  --follow    keep running: lines appended to the inputs are ingested as they come (each new chunk a new object),
+              with a progress line on stderr; Ctrl-C prints the summary of everything and stops
 Runs today: s3 sources (both modes), into either engine. The OpenSearch node needs Java 17; its distribution is
 downloaded from Maven Central on first use, into the cache folder.`;
 var MIB = 1024 * 1024;
@@ -5465,7 +5482,7 @@ async function runLocal(argv, io, waitForStop) {
   try {
     values = parseArgs({
       args: argv,
-      options: { config: { type: "string" }, pipeline: { type: "string" }, input: { type: "string", multiple: true }, data: { type: "string" }, fresh: { type: "boolean" }, once: { type: "boolean" } },
+      options: { config: { type: "string" }, pipeline: { type: "string" }, input: { type: "string", multiple: true }, data: { type: "string" }, fresh: { type: "boolean" }, once: { type: "boolean" }, follow: { type: "boolean" } },
       strict: true,
       allowPositionals: false
     }).values;
@@ -5479,7 +5496,10 @@ async function runLocal(argv, io, waitForStop) {
     if (f === "-") throw new UsageError("--input -: logtong local uploads files; give a file");
     openInput("--input", f, io.stdin).body.destroy();
   }
+  if (values.follow && values.once) throw new UsageError("--follow and --once go apart: --follow runs until Ctrl-C");
   const config = loadConfig(values.config);
+  const chosen = config.pipelines.find((p) => p.name === values.pipeline);
+  if (values.follow && chosen?.source.type === "s3" && chosen.source.mode === "one-time") throw new UsageError(`--follow: pipeline ${chosen.name} has a one-time source, scanned once`);
   const status = (line) => io.stderr.write(`logtong local: ${line}
 `);
   let lastShown = 0;
@@ -5505,6 +5525,13 @@ async function runLocal(argv, io, waitForStop) {
   }
   try {
     io.stdout.write(report(run.summary));
+    if (values.follow) {
+      io.stderr.write("logtong local: following the inputs (lines appended to them are ingested); Ctrl-C stops\n");
+      const final = await follow(run, inputs, io, waitForStop());
+      io.stdout.write(`
+${report(final)}`);
+      return accountedFor(final) ? EXIT_OK : EXIT_FAILED;
+    }
     if (!values.once && run.summary.opensearch) {
       io.stderr.write("logtong local: the node stays up for these queries; Ctrl-C stops it and the emulator\n");
       await waitForStop();
@@ -5512,6 +5539,48 @@ async function runLocal(argv, io, waitForStop) {
     return accountedFor(run.summary) ? EXIT_OK : EXIT_FAILED;
   } finally {
     await run.stop();
+  }
+}
+async function follow(run, inputs, io, stopped) {
+  let stop = false;
+  void stopped.then(() => stop = true);
+  const offsets = new Map(inputs.map((f) => [f, statSync2(f).size]));
+  const started = Date.now();
+  const startRecords = run.live().records;
+  const tty = io.stderr.isTTY === true;
+  const line = () => {
+    const l = run.live();
+    const seconds = (Date.now() - started) / 1e3;
+    return `records ${l.records.toLocaleString("en-US")} (${Math.round((l.records - startRecords) / Math.max(seconds, 1)).toLocaleString("en-US")}/s since following) \xB7 written ${l.written.toLocaleString("en-US")} \xB7 duplicate ${l.duplicates.toLocaleString("en-US")} \xB7 filtered ${l.filtered.toLocaleString("en-US")} \xB7 backed up ${l.backedUp.toLocaleString("en-US")}`;
+  };
+  while (!stop) {
+    await Promise.race([new Promise((r) => setTimeout(r, 1e3)), stopped]);
+    for (const f of inputs) {
+      if (stop) break;
+      const size = statSync2(f).size;
+      let from = offsets.get(f);
+      if (size < from) from = 0;
+      if (size === from) continue;
+      const chunk = readRange(f, from, size);
+      const end = chunk.lastIndexOf(10) + 1;
+      if (end === 0) continue;
+      await run.append(f, chunk.subarray(0, end));
+      offsets.set(f, from + end);
+      io.stderr.write(tty ? `\r\x1B[K${line()}` : `logtong local: ${line()}
+`);
+    }
+  }
+  if (tty) io.stderr.write("\r\x1B[K");
+  return run.summarize();
+}
+function readRange(file, from, to) {
+  const fd = openSync2(file, "r");
+  try {
+    const buf = Buffer.alloc(to - from);
+    const n = readSync(fd, buf, 0, buf.length, from);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync2(fd);
   }
 }
 var localCommand = {
