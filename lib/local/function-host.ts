@@ -69,6 +69,17 @@ process.on('message', async ({ id, event, context }) => {
 /** Variables a local function gets from this process besides its own: where to find node, and the SDK's endpoints. */
 const PASSED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
 
+/** Calls `fn` with each non-empty line a child process writes to `stream`. */
+export function eachLine(stream: NodeJS.ReadableStream, fn: (line: string) => void): void {
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (d: string) => {
+    const parts = (rest + d).split('\n');
+    rest = parts.pop()!;
+    for (const l of parts) if (l) fn(l);
+  });
+}
+
 interface Runtime {
   readonly proc: ChildProcess;
   readonly pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>;
@@ -85,17 +96,9 @@ export function startFunction(o: FunctionHostOptions): FunctionHost {
       env: { ...base, ...(o.modulePaths?.length ? { NODE_PATH: o.modulePaths.join(path.delimiter) } : {}), ...o.environment },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    const lines = (stream: NodeJS.ReadableStream) => {
-      let rest = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (d: string) => {
-        const parts = (rest + d).split('\n');
-        rest = parts.pop()!;
-        for (const l of parts) if (l) o.onLog?.(l);
-      });
-    };
-    lines(c.stdout!);
-    lines(c.stderr!);
+    const log = (l: string) => o.onLog?.(l);
+    eachLine(c.stdout!, log);
+    eachLine(c.stderr!, log);
     // Per process: when one exits, only its own invocations fail.
     const pending: Runtime['pending'] = new Map();
     c.on('message', (m: { id: number; ok: boolean; result?: unknown; errorType?: string; message?: string }) => {

@@ -11,7 +11,7 @@ import type { SQSBatchResponse } from 'aws-lambda';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { AwsEmulator } from './aws-emulator';
-import { startFunction, type FunctionHost } from './function-host';
+import { eachLine, startFunction, type FunctionHost } from './function-host';
 import { packageDir } from './paths';
 import { runStateMachine, stateMachineDefinition, type AslState, type SnsPublishRequest, type TaskBindings } from './local-sfn';
 import { pollOnce } from './sqs-lambda';
@@ -181,20 +181,12 @@ export async function deployLocalStack(o: LocalStackOptions): Promise<LocalStack
       await new Promise<void>((done, fail) => {
         const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...o.aws.env, ...environment, ...o.extraEnvironment }, stdio: ['ignore', 'pipe', 'pipe'] });
         let tail = '';
-        const lines = (stream: NodeJS.ReadableStream) => {
-          let rest = '';
-          stream.setEncoding('utf8');
-          stream.on('data', (d: string) => {
-            const parts = (rest + d).split('\n');
-            rest = parts.pop()!;
-            for (const l of parts) {
-              tail = `${tail}\n${l}`.slice(-2000);
-              if (l) o.onLog?.(task.id, l);
-            }
-          });
+        const keep = (l: string) => {
+          tail = `${tail}\n${l}`.slice(-2000);
+          o.onLog?.(task.id, l);
         };
-        lines(child.stdout!);
-        lines(child.stderr!);
+        eachLine(child.stdout!, keep);
+        eachLine(child.stderr!, keep);
         child.on('error', fail);
         child.on('exit', (code, signal) => (code === 0 ? done() : fail(new Error(`task ${shortId(task.id)} exited ${signal ?? code}:${tail}`))));
       });

@@ -4,12 +4,10 @@
  */
 import { Readable } from 'node:stream';
 import { LogFormatSchema } from '../../../../lambda/core/config/log-format';
-import { compileFilters } from '../../../../lambda/core/filters';
-import { compileParser } from '../../../../lambda/core/formats';
 import { convertAccountedFor, convertBatch, type ConvertBatchOptions, type FileSink } from '../../../../lambda/core/light/convert';
 import { DEFAULT_PROJECTION, type ProjectionRange } from '../../../../lambda/core/light/projection';
-import { lightTable } from '../../../../lambda/core/light/table';
 import type { FailedRecord } from '../../../../lambda/core/process-object';
+import { formatOptions } from './convert-fixtures';
 
 const NOW = Date.parse('2026-12-05T10:24:33Z');
 const s = (iso: string) => Date.parse(iso) / 1000;
@@ -17,19 +15,11 @@ const line = (t: number, level = 'INFO') => JSON.stringify({ t, level });
 
 function run(text: string, projection: ProjectionRange | undefined, now: () => number = () => NOW) {
   const logFormat = LogFormatSchema.parse({ type: 'json', timeKey: 't', timeFormat: 'epoch_s', filters: { exclude: [{ field: 'level', regex: '^DEBUG$' }] } });
-  const parser = compileParser(logFormat);
-  const table = lightTable(logFormat, parser.fields);
   const failed: FailedRecord[] = [];
   const opts: ConvertBatchOptions = {
     batchId: 'b1',
     objects: [{ bucket: 'src', key: 'k.log', objectId: 'obj', body: Readable.from([Buffer.from(text)]) }],
-    parser,
-    filter: compileFilters(logFormat.filters),
-    columns: table.columns,
-    toRow: table.toRow,
-    table: 't',
-    region: 'r',
-    maxLineBytes: logFormat.maxLineBytes,
+    ...formatOptions(logFormat),
     projection,
     now,
     openFile: (): FileSink => ({ write: () => undefined, close: async () => undefined, abort: async () => undefined }),

@@ -10,8 +10,6 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { LogFormatSchema } from '../../../../lambda/core/config/log-format';
-import { compileFilters } from '../../../../lambda/core/filters';
-import { compileParser } from '../../../../lambda/core/formats';
 import {
   convertAccountedFor,
   convertBatch,
@@ -19,28 +17,19 @@ import {
   type ConvertCounts,
   type RowStash,
 } from '../../../../lambda/core/light/convert';
-import { lightTable } from '../../../../lambda/core/light/table';
 import { FileRowStash, withRowStash } from '../../../../lib/cli/row-stash';
 import { corpusPath } from '../../../corpora';
-import { memoryFiles, type MemFile } from './mem-files';
+import { type MemFile, formatOptions, memoryFiles } from './convert-fixtures';
 
 
 /** Options converting `bodies` (one object each) into in-memory files. */
 function setup(format: Record<string, unknown>, bodies: string[], extra: Partial<ConvertBatchOptions> = {}) {
   const logFormat = LogFormatSchema.parse(format);
-  const parser = compileParser(logFormat);
-  const table = lightTable(logFormat, parser.fields);
   const { files, openFile } = memoryFiles();
   const opts: ConvertBatchOptions = {
     batchId: 'b1',
     objects: bodies.map((text, i) => ({ bucket: 'src', key: `k${i}.log`, objectId: `obj${i}`, body: Readable.from([Buffer.from(text)]) })),
-    parser,
-    filter: compileFilters(logFormat.filters),
-    columns: table.columns,
-    toRow: table.toRow,
-    table: 't',
-    region: 'r',
-    maxLineBytes: logFormat.maxLineBytes,
+    ...formatOptions(logFormat),
     openFile,
     backup: async () => undefined,
     ...extra,

@@ -1,30 +1,19 @@
 import { Readable } from 'node:stream';
 import { parquetMetadata } from 'hyparquet';
 import { LogFormatSchema } from '../../../../lambda/core/config/log-format';
-import { compileFilters } from '../../../../lambda/core/filters';
-import { compileParser } from '../../../../lambda/core/formats';
 import { convertAccountedFor, convertBatch, type ConvertBatchOptions } from '../../../../lambda/core/light/convert';
-import { lightTable } from '../../../../lambda/core/light/table';
 import type { FailedRecord } from '../../../../lambda/core/process-object';
-import { memoryFiles } from './mem-files';
+import { formatOptions, memoryFiles } from './convert-fixtures';
 
 
 function setup(format: Record<string, unknown>, text: string, extra: Partial<ConvertBatchOptions> = {}) {
   const logFormat = LogFormatSchema.parse(format);
-  const parser = compileParser(logFormat);
-  const table = lightTable(logFormat, parser.fields);
   const { files, openFile } = memoryFiles();
   const failed: FailedRecord[] = [];
   const opts: ConvertBatchOptions = {
     batchId: 'b1',
     objects: [{ bucket: 'src', key: 'k.log', objectId: 'obj', body: Readable.from([Buffer.from(text)]) }],
-    parser,
-    filter: compileFilters(logFormat.filters),
-    columns: table.columns,
-    toRow: table.toRow,
-    table: 't',
-    region: 'r',
-    maxLineBytes: logFormat.maxLineBytes,
+    ...formatOptions(logFormat),
     openFile,
     backup: async (_id, _part, records) => void failed.push(...records),
     ...extra,

@@ -3730,6 +3730,15 @@ process.on('message', async ({ id, event, context }) => {
 });
 `;
 var PASSED = ["PATH", "HOME", "TMPDIR", "LANG", "TZ"];
+function eachLine(stream, fn) {
+  let rest = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (d) => {
+    const parts = (rest + d).split("\n");
+    rest = parts.pop();
+    for (const l of parts) if (l) fn(l);
+  });
+}
 function startFunction(o) {
   const timeoutMs = (o.timeoutSeconds ?? 300) * 1e3;
   let child;
@@ -3740,17 +3749,9 @@ function startFunction(o) {
       env: { ...base, ...o.modulePaths?.length ? { NODE_PATH: o.modulePaths.join(path8.delimiter) } : {}, ...o.environment },
       stdio: ["ignore", "pipe", "pipe", "ipc"]
     });
-    const lines = (stream) => {
-      let rest = "";
-      stream.setEncoding("utf8");
-      stream.on("data", (d) => {
-        const parts = (rest + d).split("\n");
-        rest = parts.pop();
-        for (const l of parts) if (l) o.onLog?.(l);
-      });
-    };
-    lines(c.stdout);
-    lines(c.stderr);
+    const log = (l) => o.onLog?.(l);
+    eachLine(c.stdout, log);
+    eachLine(c.stderr, log);
     const pending = /* @__PURE__ */ new Map();
     c.on("message", (m) => {
       const p = pending.get(m.id);
@@ -4636,21 +4637,13 @@ async function deployLocalStack(o) {
       await new Promise((done, fail) => {
         const child = spawn2(process.execPath, [entry], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...o.aws.env, ...environment, ...o.extraEnvironment }, stdio: ["ignore", "pipe", "pipe"] });
         let tail2 = "";
-        const lines = (stream) => {
-          let rest = "";
-          stream.setEncoding("utf8");
-          stream.on("data", (d) => {
-            const parts = (rest + d).split("\n");
-            rest = parts.pop();
-            for (const l of parts) {
-              tail2 = `${tail2}
+        const keep = (l) => {
+          tail2 = `${tail2}
 ${l}`.slice(-2e3);
-              if (l) o.onLog?.(task.id, l);
-            }
-          });
+          o.onLog?.(task.id, l);
         };
-        lines(child.stdout);
-        lines(child.stderr);
+        eachLine(child.stdout, keep);
+        eachLine(child.stderr, keep);
         child.on("error", fail);
         child.on("exit", (code, signal) => code === 0 ? done() : fail(new Error(`task ${shortId(task.id)} exited ${signal ?? code}:${tail2}`)));
       });
