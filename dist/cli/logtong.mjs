@@ -15,19 +15,19 @@ var version = "0.1.0";
 var COMMANDS = {
   parse: {
     summary: "parse log lines with a pipeline's format (or flags): what would be indexed, or a --summary",
-    load: async () => (await import("./chunks/parse-command-HC53U2FL.mjs")).parseCommand
+    load: async () => (await import("./chunks/parse-command-F4MKXC2A.mjs")).parseCommand
   },
   convert: {
     summary: "write the partitioned Parquet files the Light Engine would write for some log files",
-    load: async () => (await import("./chunks/convert-command-L4WF5VIS.mjs")).convertCommand
+    load: async () => (await import("./chunks/convert-command-O5XXSMQO.mjs")).convertCommand
   },
   local: {
     summary: "run a pipeline on this machine (a real OpenSearch node, the S3/SQS emulator) and account for every record",
-    load: async () => (await import("./chunks/local-command-CZOVPOPL.mjs")).localCommand
+    load: async () => (await import("./chunks/local-command-72WWA3VH.mjs")).localCommand
   },
   "agent-config": {
     summary: "print the Fluent Bit configuration (ec2) or Kubernetes manifest (eks) of a fluent-bit pipeline",
-    load: async () => (await import("./chunks/agent-config-command-5NVHXW2A.mjs")).agentConfigCommand
+    load: async () => (await import("./chunks/agent-config-command-D2A5IEG4.mjs")).agentConfigCommand
   }
 };
 var EXIT_STATUS = `exit status: 0 it ran; 1 a config error (as cdk synth), or a failed record with --strict;

@@ -33,7 +33,9 @@ the Parquet files in their Hive layout under DIR/parquet/, a DuckDB query and th
   --once      stop everything after printing (for scripts)
   --follow    keep running: lines appended to the inputs are ingested as they come (each new chunk a new object),
               with a progress line on stderr; Ctrl-C prints the summary of everything and stops
-Runs today: s3 sources (both modes), into either engine. The OpenSearch node needs Java 17; its distribution is
+Runs today: s3 sources (both modes) and fluent-bit sources (ec2 agents with an S3 buffer: the generated
+configuration on the real Fluent Bit, tailing the inputs; bash .ci/setup-fluent-bit.sh builds it), into either
+engine. The OpenSearch node needs Java 17; its distribution is
 downloaded from Maven Central on first use, into the cache folder.`;
 
 const MIB = 1024 * 1024;

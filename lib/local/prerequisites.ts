@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
-export type Prerequisite = 'java' | 'unzip' | 'setpriv' | 'run-user';
+export type Prerequisite = 'java' | 'unzip' | 'setpriv' | 'run-user' | 'fluent-bit';
 
 /** Something the machine lacks; `message` is one line that says what to install or set. */
 export class MissingPrerequisiteError extends Error {

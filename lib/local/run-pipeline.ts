@@ -6,8 +6,9 @@
  *
  * Runs today: sources of type s3 (each file uploaded to the emulated source bucket under the pipeline's prefix, so
  * the bucket notification — or, in mode one-time, the scanner task — then copy, staging, processor and backup run as
- * deployed), into either engine (the Light Engine's batch state machine run as synthesized after the copy). Fluent
- * Bit and syslog sources are refused with a message saying so (issue 17 brings them next).
+ * deployed), and fluent-bit sources with an S3 buffer (the generated agent configuration on the real Fluent Bit,
+ * tailing the input files: agent-source.ts), into either engine (the Light Engine's batch state machine run as
+ * synthesized after the copy). What it cannot run yet is refused with a message saying so.
  */
 import { CreateBucketCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand } from '@aws-sdk/client-s3';
 import { App, AssetStaging } from 'aws-cdk-lib';
@@ -25,6 +26,8 @@ import type { Config, Pipeline } from '../config/schema';
 import { startAwsEmulator, type AwsEmulator } from './aws-emulator';
 import { deployLocalStack, type LocalStack } from './local-stack';
 import { athenaDdl, type GlueTableInput } from './athena-ddl';
+import { startLocalAgent } from './agent-source';
+import { FLUENT_BIT_VERSION } from './fluent-bit';
 import { localPipeline } from './localize';
 import { resolve } from './stack-resources';
 import { removeNodeDir, startOpenSearch, type OpenSearchNode } from './opensearch';
@@ -105,8 +108,15 @@ export interface LocalRun {
 }
 
 function supported(p: Pipeline): void {
-  if (p.source.type !== 's3') throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local runs pipelines with a source of type s3 for now, not ${p.source.type}`);
-  if (p.source.account) throw new LocalUnsupportedError(`pipeline ${p.name}: a source in another account cannot run locally`);
+  const refuse = (what: string) => {
+    throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local does not run ${what} yet`);
+  };
+  if (p.source.type === 'syslog') refuse('syslog sources');
+  if ('account' in p.source && p.source.account) refuse('a source in another account');
+  if (p.source.type === 'fluent-bit') {
+    if (p.source.platform !== 'ec2') refuse(`agents on ${p.source.platform} (ec2 agents it does)`);
+    if (p.engine.type === 'opensearch' && p.engine.buffer !== 's3') refuse(`agents with buffer ${p.engine.buffer} (buffer s3 it does)`);
+  }
 }
 
 /** The records of a file as the processor reads them: gzip or not, its lines split and multi-line events assembled. */
@@ -131,7 +141,7 @@ function synthesize(config: Config, pipeline: Pipeline, outdir: string): { templ
 }
 
 /** The key a file is uploaded under: in the pipeline's prefix, ending in its suffix (gzipped when that is `.gz`). */
-function uploadOf(file: string, content: Buffer, p: Extract<Pipeline['source'], { type: 's3' }>): { key: string; body: Buffer } {
+function uploadOf(file: string, content: Buffer, p: { readonly prefix: string; readonly suffix: string }): { key: string; body: Buffer } {
   let body = content;
   let name = path.basename(file);
   if (!name.endsWith(p.suffix)) {
@@ -177,7 +187,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
   const configured = o.config.pipelines.find((p) => p.name === o.pipeline);
   if (!configured) throw new LocalUnsupportedError(`the config has no pipeline named ${o.pipeline} (it has ${o.config.pipelines.map((p) => p.name).join(', ')})`);
   supported(configured);
-  const source = configured.source as Extract<Pipeline['source'], { type: 's3' }>;
+  const source = configured.source;
   const status = o.onStatus ?? (() => undefined);
 
   const light = configured.engine.type === 'light';
@@ -228,22 +238,42 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
     const before = light ? 0 : await countNow();
     let records = 0;
     let files = 0;
-    // Ongoing: the stack's notification is on the source bucket (made with it); one-time: the logs are there first.
-    if (source.mode === 'one-time') await aws.s3.send(new CreateBucketCommand({ Bucket: source.bucketName }));
-    for (const file of o.inputs) {
-      records += await countRecords(createReadStream(file), pipeline);
-      files++;
-      const { key, body } = uploadOf(file, readFileSync(file), source);
-      status(`uploading ${file} to s3://${source.bucketName}/${key}`);
-      await aws.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
-    }
-    if (source.mode === 'one-time') {
-      // What the stack starts once when deployed: the scanner task, from the bundle its image holds.
-      status('running the one-time scanner (the bundle of its image, with its task definition\'s environment)');
-      const bundle = path.join(o.workDir, 'scanner', 'main.js');
-      mkdirSync(path.dirname(bundle), { recursive: true });
-      buildScanner(bundle, projectRoot());
-      await stack.runTask('ScannerTask', bundle);
+    if (source.type === 's3') {
+      // Ongoing: the stack's notification is on the source bucket (made with it); one-time: the logs are there first.
+      if (source.mode === 'one-time') await aws.s3.send(new CreateBucketCommand({ Bucket: source.bucketName }));
+      for (const file of o.inputs) {
+        records += await countRecords(createReadStream(file), pipeline);
+        files++;
+        const { key, body } = uploadOf(file, readFileSync(file), source);
+        status(`uploading ${file} to s3://${source.bucketName}/${key}`);
+        await aws.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
+      }
+      if (source.mode === 'one-time') {
+        // What the stack starts once when deployed: the scanner task, from the bundle its image holds.
+        status('running the one-time scanner (the bundle of its image, with its task definition\'s environment)');
+        const bundle = path.join(o.workDir, 'scanner', 'main.js');
+        mkdirSync(path.dirname(bundle), { recursive: true });
+        buildScanner(bundle, projectRoot());
+        await stack.runTask('ScannerTask', bundle);
+      }
+    } else {
+      for (const file of o.inputs) {
+        records += await countRecords(createReadStream(file), pipeline);
+        files++;
+      }
+      status(`running the agent (Fluent Bit ${FLUENT_BIT_VERSION}, its generated configuration) on the inputs`);
+      const agentDir = path.join(o.workDir, 'agent');
+      rmSync(agentDir, { recursive: true, force: true });
+      const agent = await startLocalAgent({ pipeline, stack, aws, inputs: o.inputs, dir: agentDir, ...(node ? { opensearchUrl: node.url } : {}) });
+      // Until its tail has read every line (its count stops growing), then SIGTERM: it flushes the buffer to S3.
+      let read = -1;
+      for (let stable = 0, i = 0; stable < 3 && i < 300; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const now = await agent.readRecords();
+        stable = now === read && now > 0 ? stable + 1 : 0;
+        read = now;
+      }
+      await agent.stop();
     }
     const settle = async () => {
       await stack!.drain();
@@ -275,6 +305,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
     return {
       summary: await summarize(),
       async append(file, bytes) {
+        if (source.type !== 's3') throw new LocalUnsupportedError(`--follow: pipeline ${pipeline.name}'s agent follows its files itself; logtong local does not run it that way yet`);
         records += await countRecords(Readable.from([bytes]), pipeline);
         // A new object per appended chunk, as an agent or a log shipper would write it.
         const { key, body } = uploadOf(`${path.basename(file)}.${Date.now()}-${++seq}`, bytes, source);

@@ -171,11 +171,28 @@ describe('logtong local', () => {
     expect(out.text()).toContain(`all ${lines.length.toLocaleString('en-US')} records accounted for`);
   });
 
-  it('refuses what it cannot run yet, in one line', async () => {
+  it('a fluent-bit source runs its generated agent configuration on the real Fluent Bit, tailing the inputs into the buffer bucket', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
+    const before = children();
     const out = captured();
     const err = captured();
-    const code = await main(['local', '--config', EXAMPLE_CONFIG, '--pipeline', 'orders-agent', '--input', CORPUS, '--once'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
-    expect(code).toBe(2);
-    expect(err.text().split('\n')[0]).toBe('logtong: pipeline orders-agent: logtong local runs pipelines with a source of type s3 for now, not fluent-bit');
+    const code = await main(['local', '--config', EXAMPLE_CONFIG, '--pipeline', 'legacy-parquet', '--input', CORPUS, '--data', data, '--once'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
+    expect({ code, err: code === 0 ? '' : err.text() }).toEqual({ code: 0, err: '' });
+    expect(err.text()).toContain('running the agent (Fluent Bit 4.2.2, its generated configuration) on the inputs');
+    expect(out.text()).toMatch(/^ {2}written +9,999 {2}rows to \d+ Parquet files/m);
+    expect(out.text()).toContain(`all ${lines.length.toLocaleString('en-US')} records accounted for`);
+    expect(children().filter((p) => !before.includes(p))).toEqual([]);
+  });
+
+  it('refuses what it cannot run yet, in one line', async () => {
+    const refusal = async (pipeline: string) => {
+      const out = captured();
+      const err = captured();
+      const code = await main(['local', '--config', EXAMPLE_CONFIG, '--pipeline', pipeline, '--input', CORPUS, '--once'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
+      expect(code).toBe(2);
+      return err.text().split('\n')[0];
+    };
+    expect(await refusal('orders-agent')).toBe('logtong: pipeline orders-agent: logtong local does not run agents with buffer kinesis (buffer s3 it does) yet');
+    expect(await refusal('net-syslog')).toBe('logtong: pipeline net-syslog: logtong local does not run syslog sources yet');
   });
 });

@@ -2,7 +2,7 @@ import {
   AGENT_HTTP_PORT,
   AGENT_STATE_DIR,
   AgentConfigError
-} from "./chunk-4KQ6IF5T.mjs";
+} from "./chunk-ESIZHS62.mjs";
 
 // lib/agent/eks-manifest.ts
 import { stringify } from "yaml";

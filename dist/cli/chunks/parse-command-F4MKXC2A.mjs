@@ -4,7 +4,7 @@ import {
   formatFrom,
   isKeepAll,
   startProgress
-} from "./chunk-7S5O65UZ.mjs";
+} from "./chunk-SHDRPLSC.mjs";
 import {
   failedJson,
   fileLineSink,
@@ -22,7 +22,7 @@ import {
   recordBatches,
   splitLines,
   splitRanges
-} from "./chunk-4KQ6IF5T.mjs";
+} from "./chunk-ESIZHS62.mjs";
 import {
   EXIT_FAILED,
   EXIT_OK,

@@ -3,7 +3,7 @@ import {
   getPath,
   loadConfig,
   parseConfig
-} from "./chunk-4KQ6IF5T.mjs";
+} from "./chunk-ESIZHS62.mjs";
 import {
   UsageError
 } from "./chunk-GE7FCKWW.mjs";

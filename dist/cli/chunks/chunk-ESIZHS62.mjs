@@ -5282,6 +5282,7 @@ export {
   placeholderTargets,
   AGENT_STATE_DIR,
   AGENT_HTTP_PORT,
+  fluentBitConfigDocument,
   fluentBitConfig,
   ConfigError,
   parseConfig,

@@ -3,7 +3,7 @@ import {
   TIME_COLUMN,
   lightTable,
   listLockKey
-} from "./chunk-XWISLWQ7.mjs";
+} from "./chunk-N75X3WWW.mjs";
 import {
   openInput
 } from "./chunk-324LBI7C.mjs";
@@ -11,7 +11,7 @@ import {
   AWS_FOR_FLUENT_BIT_IMAGE,
   agentServiceAccountName,
   eksManifest
-} from "./chunk-A6M2HUBN.mjs";
+} from "./chunk-BXL242TH.mjs";
 import {
   AGENT_METRICS_NAMESPACE,
   AGENT_METRIC_NAMES,
@@ -36,6 +36,7 @@ import {
   compileParser,
   decodeBody,
   fluentBitConfig,
+  fluentBitConfigDocument,
   isEventHour,
   layoutToRegex,
   lightDatabaseName,
@@ -48,7 +49,7 @@ import {
   recordBatches,
   serviceName,
   splitLines
-} from "./chunk-4KQ6IF5T.mjs";
+} from "./chunk-ESIZHS62.mjs";
 import {
   EXIT_FAILED,
   EXIT_OK,
@@ -56,8 +57,8 @@ import {
 } from "./chunk-GE7FCKWW.mjs";
 
 // lib/cli/local-command.ts
-import { closeSync as closeSync2, openSync as openSync2, readSync, statSync as statSync2 } from "node:fs";
-import * as path16 from "node:path";
+import { closeSync as closeSync3, openSync as openSync3, readSync, statSync as statSync2 } from "node:fs";
+import * as path18 from "node:path";
 import { parseArgs } from "node:util";
 
 // lib/local/paths.ts
@@ -83,8 +84,8 @@ function packageDir(name) {
 import { CreateBucketCommand as CreateBucketCommand2, GetObjectCommand, paginateListObjectsV2, PutObjectCommand } from "@aws-sdk/client-s3";
 import { App, AssetStaging } from "aws-cdk-lib";
 import { stop as stopEsbuild } from "esbuild";
-import { mkdirSync as mkdirSync5, readFileSync as readFileSync4, rmSync as rmSync4, writeFileSync as writeFileSync3, createReadStream } from "node:fs";
-import * as path15 from "node:path";
+import { mkdirSync as mkdirSync6, readFileSync as readFileSync5, rmSync as rmSync4, writeFileSync as writeFileSync4, createReadStream } from "node:fs";
+import * as path17 from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { Readable as Readable2 } from "node:stream";
 
@@ -1183,19 +1184,19 @@ var WorkQueue = class _WorkQueue extends Construct4 {
     this.queue = queue;
   }
 };
-function validateRedrive(path17, r) {
+function validateRedrive(path19, r) {
   const retention = r.retention.toSeconds();
   if (retention > MAX_RETENTION.toSeconds()) {
-    throw new Error(`${path17}: retentionPeriod (${r.retention.toHumanString()}) exceeds the SQS maximum of 14 days`);
+    throw new Error(`${path19}: retentionPeriod (${r.retention.toHumanString()}) exceeds the SQS maximum of 14 days`);
   }
   if (!Number.isInteger(r.maxReceiveCount) || r.maxReceiveCount < 1) {
-    throw new Error(`${path17}: maxReceiveCount must be a positive integer, got ${r.maxReceiveCount}`);
+    throw new Error(`${path19}: maxReceiveCount must be a positive integer, got ${r.maxReceiveCount}`);
   }
   const redrive = r.maxReceiveCount * r.visibility.toSeconds();
   const latest = retention - BACKLOG_HEADROOM.toSeconds();
   if (redrive > latest) {
     throw new Error(
-      `${path17}: a message that keeps failing could expire before reaching the dead-letter queue: maxReceiveCount (${r.maxReceiveCount}) \xD7 visibility timeout (${r.visibility.toHumanString()}, ${VISIBILITY_TIMEOUT_FACTOR}\xD7 the consumer timeout) = ${Duration6.seconds(redrive).toHumanString()}, more than the retention (${r.retention.toHumanString()}) minus ${BACKLOG_HEADROOM.toHumanString()} of backlog headroom. Lower maxReceiveCount or the consumer timeout, or raise the retention.`
+      `${path19}: a message that keeps failing could expire before reaching the dead-letter queue: maxReceiveCount (${r.maxReceiveCount}) \xD7 visibility timeout (${r.visibility.toHumanString()}, ${VISIBILITY_TIMEOUT_FACTOR}\xD7 the consumer timeout) = ${Duration6.seconds(redrive).toHumanString()}, more than the retention (${r.retention.toHumanString()}) minus ${BACKLOG_HEADROOM.toHumanString()} of backlog headroom. Lower maxReceiveCount or the consumer timeout, or raise the retention.`
     );
   }
 }
@@ -4706,26 +4707,198 @@ ${props.map(([k, v]) => `  ${quote2(k)} = ${quote2(v)}`).join(",\n")}
   ].join("\n") + ";";
 }
 
-// lib/local/localize.ts
-function localPipeline(pipeline2, t) {
-  if (pipeline2.engine.type !== "opensearch") return pipeline2;
-  if (!t.opensearchUrl) throw new Error(`pipeline ${pipeline2.name}: its OpenSearch engine needs the local node's URL`);
+// lib/local/agent-source.ts
+import * as path13 from "node:path";
+
+// lib/local/fluent-bit.ts
+import { spawn as spawn3, spawnSync } from "node:child_process";
+import * as fs2 from "node:fs";
+import * as path11 from "node:path";
+import { stringify } from "yaml";
+var FLUENT_BIT_VERSION = "4.2.2";
+var FLUENT_BIT_SETUP_HINT = `run \`bash .ci/setup-fluent-bit.sh\` (builds Fluent Bit ${FLUENT_BIT_VERSION} once into the cache folder, ~/.cache/logtong by default, about 3 minutes)`;
+function fluentBitBinary() {
+  const bin = process.env.LOGTONG_FLUENT_BIT || path11.join(cacheDir(), `fluent-bit-${FLUENT_BIT_VERSION}`, "bin", "fluent-bit");
+  if (!fs2.existsSync(bin)) throw new Error(`Fluent Bit ${FLUENT_BIT_VERSION} not found at ${bin}: ${FLUENT_BIT_SETUP_HINT}`);
+  return bin;
+}
+function replaceStateDir(v, stateDir) {
+  return typeof v === "string" && v.includes(AGENT_STATE_DIR) ? v.split(AGENT_STATE_DIR).join(stateDir) : v;
+}
+var isMetricsPath = (p) => p.name === "fluentbit_metrics" || p.name === "cloudwatch_logs";
+function withoutMetricsPath(doc) {
   return {
-    ...pipeline2,
-    engine: {
-      ...pipeline2.engine,
-      domain: { type: "self-managed", url: t.opensearchUrl, auth: "none" },
-      index: { ...pipeline2.engine.index, replicas: 0 }
+    ...doc,
+    pipeline: {
+      ...doc.pipeline,
+      inputs: doc.pipeline.inputs.filter((p) => !isMetricsPath(p)),
+      outputs: doc.pipeline.outputs.filter((p) => !isMetricsPath(p))
     }
   };
 }
-
-// lib/local/opensearch.ts
-import { spawn as spawn3, spawnSync as spawnSync3 } from "node:child_process";
-import { randomBytes as randomBytes2 } from "node:crypto";
-import * as fs3 from "node:fs";
-import * as os3 from "node:os";
-import * as path14 from "node:path";
+function localize(doc, t) {
+  const fix = (p) => {
+    const out = Object.fromEntries(Object.entries(p).map(([k, v]) => [k, replaceStateDir(v, t.stateDir)]));
+    const name = String(out.name);
+    if (name === "tail" && t.logPaths) out.path = t.logPaths.join(",");
+    if (name === "syslog") {
+      out.listen = "127.0.0.1";
+      if (t.syslogPort) out.port = t.syslogPort;
+    }
+    if (name === "opensearch" && t.opensearchUrl) {
+      const u = new URL(t.opensearchUrl);
+      out.host = u.hostname;
+      out.port = u.port;
+      out.tls = "off";
+      delete out["tls.verify"];
+    }
+    if (name === "s3" && t.s3Endpoint) out.endpoint = t.s3Endpoint;
+    if (name === "kinesis_streams" && t.kinesis) {
+      out.endpoint = "127.0.0.1";
+      out.port = t.kinesis.tlsPort;
+      out["tls.ca_file"] = t.kinesis.certificateFile;
+    }
+    if (name === "cloudwatch_logs" && t.cloudwatchLogs) {
+      out.endpoint = "127.0.0.1";
+      out.port = t.cloudwatchLogs.port;
+      out["tls.ca_file"] = t.cloudwatchLogs.certificateFile;
+    }
+    if (t.sts && (out.role_arn !== void 0 || out.aws_role_arn !== void 0)) {
+      out[out.aws_role_arn !== void 0 ? "aws_sts_endpoint" : "sts_endpoint"] = t.sts.host;
+      const trusted = out["tls.ca_file"];
+      if (typeof trusted === "string" && trusted !== t.sts.certificateFile && !fs2.readFileSync(trusted).equals(fs2.readFileSync(t.sts.certificateFile))) {
+        throw new Error(`localize: output ${name} trusts ${trusted}, and its STS client (same TLS settings) would have to trust ${t.sts.certificateFile}: use one certificate`);
+      }
+      out["tls.ca_file"] = t.sts.certificateFile;
+    }
+    if (!t.aliases) delete out.alias;
+    Object.assign(out, t.timing?.[name] ?? {});
+    return out;
+  };
+  if (!t.cloudwatchLogs) doc = withoutMetricsPath(doc);
+  const service = { ...Object.fromEntries(Object.entries(doc.service).map(([k, v]) => [k, replaceStateDir(v, t.stateDir)])), http_listen: "127.0.0.1", http_port: t.httpPort, ...t.timing?.service ?? {} };
+  return {
+    ...doc,
+    service,
+    pipeline: {
+      inputs: doc.pipeline.inputs.map(fix),
+      ...doc.pipeline.filters ? { filters: doc.pipeline.filters.map(fix) } : {},
+      outputs: doc.pipeline.outputs.map(fix)
+    }
+  };
+}
+var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+var READY_TIMEOUT_MS = 3e4;
+var live = /* @__PURE__ */ new Set();
+var hooked = false;
+function killAllOnExit() {
+  if (hooked) return;
+  hooked = true;
+  process.on("exit", () => {
+    for (const c of live) {
+      try {
+        process.kill(-c.pid, "SIGKILL");
+      } catch {
+      }
+    }
+  });
+}
+async function startFluentBit(opts) {
+  const bin = fluentBitBinary();
+  fs2.mkdirSync(opts.dir, { recursive: true });
+  const configFile = path11.join(opts.dir, "fluent-bit.yaml");
+  fs2.writeFileSync(configFile, `# localized by lib/local/fluent-bit.ts
+${stringify(opts.doc, { lineWidth: 0 })}`);
+  const logFile = path11.join(opts.dir, "fluent-bit.log");
+  const httpUrl = `http://127.0.0.1:${opts.doc.service.http_port}`;
+  const prefix = spawnSync("setpriv", ["--version"]).status === 0 ? ["setpriv", "--pdeathsig", "SIGKILL", "--"] : [];
+  killAllOnExit();
+  let child;
+  let exited = Promise.resolve();
+  let exitInfo;
+  const start = async () => {
+    if (child && !exitInfo) return;
+    exitInfo = void 0;
+    const out = fs2.openSync(logFile, "a");
+    const argv = [...prefix, bin, "-c", configFile];
+    const c = spawn3(argv[0], argv.slice(1), { cwd: opts.dir, detached: true, stdio: ["ignore", out, out], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: opts.dir, ...opts.env } });
+    fs2.closeSync(out);
+    c.unref();
+    child = c;
+    live.add(c);
+    exited = new Promise((resolve7) => {
+      c.once("exit", (code, signal2) => {
+        exitInfo = `exited with ${signal2 ?? `code ${code}`}`;
+        live.delete(c);
+        resolve7();
+      });
+      c.once("error", (e) => {
+        exitInfo = `failed to spawn: ${e.message}`;
+        live.delete(c);
+        resolve7();
+      });
+    });
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (; ; ) {
+      if (exitInfo) throw new Error(`Fluent Bit ${exitInfo} before it was ready.
+--- ${logFile} ---
+${readLog()}`);
+      const ok = await fetch(`${httpUrl}/api/v1/health`, { signal: AbortSignal.timeout(2e3) }).then((r) => r.status === 200, () => false);
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`Fluent Bit not ready within ${READY_TIMEOUT_MS} ms.
+--- ${logFile} ---
+${readLog()}`);
+      await sleep(100);
+    }
+  };
+  const signal = async (sig, graceMs) => {
+    const c = child;
+    if (!c || exitInfo || c.pid === void 0) return;
+    try {
+      process.kill(-c.pid, sig);
+    } catch {
+    }
+    let timer;
+    const done = await Promise.race([exited.then(() => true), new Promise((r) => timer = setTimeout(() => r(false), graceMs))]);
+    clearTimeout(timer);
+    if (!done) {
+      try {
+        process.kill(-c.pid, "SIGKILL");
+      } catch {
+      }
+      await exited;
+    }
+  };
+  const readLog = () => {
+    try {
+      return fs2.readFileSync(logFile, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  await start();
+  return {
+    dir: opts.dir,
+    configFile,
+    httpUrl,
+    get pid() {
+      return child && !exitInfo ? child.pid : void 0;
+    },
+    log: readLog,
+    async metrics() {
+      for (let attempt = 0; ; attempt++) {
+        const text = await (await fetch(`${httpUrl}/api/v1/metrics`)).text();
+        if (text.trim()) return JSON.parse(text);
+        if (attempt > 100) throw new Error("Fluent Bit /api/v1/metrics keeps answering an empty body");
+        await sleep(20);
+      }
+    },
+    // Fluent Bit's own grace period is 5 s (service.grace); give it room before killing.
+    stop: () => signal("SIGTERM", 3e4),
+    kill: () => signal("SIGKILL", 5e3),
+    start
+  };
+}
 
 // lib/local/net.ts
 import * as dgram from "node:dgram";
@@ -4754,17 +4927,143 @@ async function freePorts(n, kind = "tcp") {
     await Promise.all(held.map((h) => h.close()));
   }
 }
+async function freePort(kind = "tcp") {
+  return (await freePorts(1, kind))[0];
+}
+
+// lib/local/prerequisites.ts
+import { spawnSync as spawnSync2 } from "node:child_process";
+import * as path12 from "node:path";
+var MissingPrerequisiteError = class extends Error {
+  constructor(prerequisite, message) {
+    super(message);
+    this.prerequisite = prerequisite;
+    this.name = "MissingPrerequisiteError";
+  }
+  prerequisite;
+};
+var MIN_JAVA_VERSION = 17;
+function findJava(env = process.env) {
+  const candidates = [env.OPENSEARCH_JAVA_HOME, env.JAVA_HOME].filter((h) => !!h).map((h) => path12.join(h, "bin", "java"));
+  candidates.push("java");
+  const tooOld = [];
+  for (const java2 of candidates) {
+    const childEnv = { ...env };
+    delete childEnv.JAVA_TOOL_OPTIONS;
+    const r = spawnSync2(java2, ["-XshowSettings:properties", "-version"], { env: childEnv, encoding: "utf8", timeout: 6e4 });
+    if (r.error || r.status !== 0) continue;
+    const property = (name) => new RegExp(`^\\s*${name.replace(/\./g, "\\.")} = (.*)$`, "m").exec(r.stderr)?.[1].trim();
+    const home = property("java.home");
+    const spec = (property("java.specification.version") ?? "").replace(/^1\./, "");
+    const version = Number.parseInt(spec, 10);
+    if (!home || !Number.isFinite(version)) continue;
+    if (version >= MIN_JAVA_VERSION) return { home, version };
+    tooOld.push(`Java ${version} at ${home}`);
+  }
+  throw new MissingPrerequisiteError(
+    "java",
+    `Java ${MIN_JAVA_VERSION} or later is needed to run the OpenSearch node${tooOld.length ? ` (found only ${tooOld.join(", ")})` : ""}: install openjdk-17-jre-headless (apt) or set JAVA_HOME`
+  );
+}
+function requireUnzip(env = process.env) {
+  const r = spawnSync2("unzip", ["-v"], { env, stdio: "ignore" });
+  if (r.error || r.status !== 0) {
+    throw new MissingPrerequisiteError("unzip", "unzip is needed to extract the OpenSearch distribution: install unzip (apt)");
+  }
+}
+var runUser = () => process.env.LOGTONG_OPENSEARCH_USER || "logtong";
+var isRoot = () => typeof process.getuid === "function" && process.getuid() === 0;
+function runUserIds() {
+  const user = runUser();
+  const uid = spawnSync2("id", ["-u", user], { encoding: "utf8" });
+  const gid = spawnSync2("id", ["-g", user], { encoding: "utf8" });
+  if (uid.status !== 0 || gid.status !== 0) {
+    throw new MissingPrerequisiteError(
+      "run-user",
+      `OpenSearch refuses to run as root and the user '${user}' does not exist: create it (useradd --system --user-group ${user}; .ci/setup-opensearch.sh does) or set LOGTONG_OPENSEARCH_USER to an unprivileged user`
+    );
+  }
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+function dropPrivArgs() {
+  return [`--reuid=${runUser()}`, `--regid=${runUser()}`, "--init-groups", "--"];
+}
+var setprivOk;
+var haveSetpriv = () => setprivOk ??= spawnSync2("setpriv", ["--version"], { stdio: "ignore" }).status === 0;
+function launchPrefix() {
+  if (!haveSetpriv()) {
+    if (isRoot()) throw new MissingPrerequisiteError("setpriv", `setpriv is needed to run OpenSearch as '${runUser()}' when running as root: install util-linux (apt)`);
+    return [];
+  }
+  return ["setpriv", "--pdeathsig", "SIGKILL", ...isRoot() ? dropPrivArgs() : ["--"]];
+}
+function runUserPasses(...testArgs) {
+  return spawnSync2("setpriv", [...dropPrivArgs(), "test", ...testArgs], { stdio: "ignore" }).status === 0;
+}
+
+// lib/local/agent-source.ts
+var LOCAL_TIMING = { service: { flush: 1, "scheduler.cap": 5 }, tail: { refresh_interval: 1 }, s3: { upload_timeout: "2s" } };
+async function startLocalAgent(o) {
+  try {
+    fluentBitBinary();
+  } catch {
+    throw new MissingPrerequisiteError("fluent-bit", `Fluent Bit ${FLUENT_BIT_VERSION} is needed to run this pipeline's agent locally: run \`bash .ci/setup-fluent-bit.sh\` (builds it once into the cache folder, about 3 minutes)`);
+  }
+  const buffer = o.pipeline.engine.type === "light" ? "s3" : o.pipeline.engine.buffer;
+  const targets = {
+    region: o.aws.region,
+    ...buffer === "s3" ? { bucketName: o.stack.bucketName("BufferBucket"), keyPrefix: `${o.pipeline.name}/` } : {},
+    ...buffer === "none" ? { backupBucketName: o.stack.bucketName("BackupBucket") } : {}
+  };
+  const doc = localize(fluentBitConfigDocument(o.pipeline, targets), {
+    stateDir: path13.join(o.dir, "state"),
+    httpPort: await freePort(),
+    logPaths: [...o.inputs],
+    s3Endpoint: o.aws.endpoint,
+    ...o.opensearchUrl ? { opensearchUrl: o.opensearchUrl } : {},
+    timing: LOCAL_TIMING
+  });
+  const fb = await startFluentBit({ doc, dir: o.dir, env: o.aws.env });
+  return {
+    async readRecords() {
+      const m = await fb.metrics();
+      return Object.entries(m.input).filter(([name]) => name.startsWith("tail")).reduce((n, [, v]) => n + v.records, 0);
+    },
+    stop: () => fb.stop()
+  };
+}
+
+// lib/local/localize.ts
+function localPipeline(pipeline2, t) {
+  if (pipeline2.engine.type !== "opensearch") return pipeline2;
+  if (!t.opensearchUrl) throw new Error(`pipeline ${pipeline2.name}: its OpenSearch engine needs the local node's URL`);
+  return {
+    ...pipeline2,
+    engine: {
+      ...pipeline2.engine,
+      domain: { type: "self-managed", url: t.opensearchUrl, auth: "none" },
+      index: { ...pipeline2.engine.index, replicas: 0 }
+    }
+  };
+}
+
+// lib/local/opensearch.ts
+import { spawn as spawn4, spawnSync as spawnSync4 } from "node:child_process";
+import { randomBytes as randomBytes2 } from "node:crypto";
+import * as fs4 from "node:fs";
+import * as os3 from "node:os";
+import * as path16 from "node:path";
 
 // lib/local/opensearch-distribution.ts
-import { spawnSync as spawnSync2 } from "node:child_process";
-import * as fs2 from "node:fs";
+import { spawnSync as spawnSync3 } from "node:child_process";
+import * as fs3 from "node:fs";
 import * as os2 from "node:os";
-import * as path13 from "node:path";
+import * as path15 from "node:path";
 
 // lib/local/download.ts
 import { createHash as createHash2, randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync as mkdirSync2, renameSync, rmSync } from "node:fs";
-import * as path11 from "node:path";
+import { createWriteStream, mkdirSync as mkdirSync3, renameSync, rmSync } from "node:fs";
+import * as path14 from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 var CHECKSUMS = [
@@ -4805,7 +5104,7 @@ async function downloadVerified(url, dest, opts = {}) {
   const total = Number.isFinite(length) && length > 0 ? length : void 0;
   const hash = createHash2(expected.algorithm);
   let bytes = 0;
-  mkdirSync2(path11.dirname(dest), { recursive: true });
+  mkdirSync3(path14.dirname(dest), { recursive: true });
   const tmp = `${dest}.${process.pid}-${randomBytes(4).toString("hex")}.part`;
   try {
     await pipeline(
@@ -4830,130 +5129,60 @@ async function downloadVerified(url, dest, opts = {}) {
   }
 }
 
-// lib/local/prerequisites.ts
-import { spawnSync } from "node:child_process";
-import * as path12 from "node:path";
-var MissingPrerequisiteError = class extends Error {
-  constructor(prerequisite, message) {
-    super(message);
-    this.prerequisite = prerequisite;
-    this.name = "MissingPrerequisiteError";
-  }
-  prerequisite;
-};
-var MIN_JAVA_VERSION = 17;
-function findJava(env = process.env) {
-  const candidates = [env.OPENSEARCH_JAVA_HOME, env.JAVA_HOME].filter((h) => !!h).map((h) => path12.join(h, "bin", "java"));
-  candidates.push("java");
-  const tooOld = [];
-  for (const java2 of candidates) {
-    const childEnv = { ...env };
-    delete childEnv.JAVA_TOOL_OPTIONS;
-    const r = spawnSync(java2, ["-XshowSettings:properties", "-version"], { env: childEnv, encoding: "utf8", timeout: 6e4 });
-    if (r.error || r.status !== 0) continue;
-    const property = (name) => new RegExp(`^\\s*${name.replace(/\./g, "\\.")} = (.*)$`, "m").exec(r.stderr)?.[1].trim();
-    const home = property("java.home");
-    const spec = (property("java.specification.version") ?? "").replace(/^1\./, "");
-    const version = Number.parseInt(spec, 10);
-    if (!home || !Number.isFinite(version)) continue;
-    if (version >= MIN_JAVA_VERSION) return { home, version };
-    tooOld.push(`Java ${version} at ${home}`);
-  }
-  throw new MissingPrerequisiteError(
-    "java",
-    `Java ${MIN_JAVA_VERSION} or later is needed to run the OpenSearch node${tooOld.length ? ` (found only ${tooOld.join(", ")})` : ""}: install openjdk-17-jre-headless (apt) or set JAVA_HOME`
-  );
-}
-function requireUnzip(env = process.env) {
-  const r = spawnSync("unzip", ["-v"], { env, stdio: "ignore" });
-  if (r.error || r.status !== 0) {
-    throw new MissingPrerequisiteError("unzip", "unzip is needed to extract the OpenSearch distribution: install unzip (apt)");
-  }
-}
-var runUser = () => process.env.LOGTONG_OPENSEARCH_USER || "logtong";
-var isRoot = () => typeof process.getuid === "function" && process.getuid() === 0;
-function runUserIds() {
-  const user = runUser();
-  const uid = spawnSync("id", ["-u", user], { encoding: "utf8" });
-  const gid = spawnSync("id", ["-g", user], { encoding: "utf8" });
-  if (uid.status !== 0 || gid.status !== 0) {
-    throw new MissingPrerequisiteError(
-      "run-user",
-      `OpenSearch refuses to run as root and the user '${user}' does not exist: create it (useradd --system --user-group ${user}; .ci/setup-opensearch.sh does) or set LOGTONG_OPENSEARCH_USER to an unprivileged user`
-    );
-  }
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-}
-function dropPrivArgs() {
-  return [`--reuid=${runUser()}`, `--regid=${runUser()}`, "--init-groups", "--"];
-}
-var setprivOk;
-var haveSetpriv = () => setprivOk ??= spawnSync("setpriv", ["--version"], { stdio: "ignore" }).status === 0;
-function launchPrefix() {
-  if (!haveSetpriv()) {
-    if (isRoot()) throw new MissingPrerequisiteError("setpriv", `setpriv is needed to run OpenSearch as '${runUser()}' when running as root: install util-linux (apt)`);
-    return [];
-  }
-  return ["setpriv", "--pdeathsig", "SIGKILL", ...isRoot() ? dropPrivArgs() : ["--"]];
-}
-function runUserPasses(...testArgs) {
-  return spawnSync("setpriv", [...dropPrivArgs(), "test", ...testArgs], { stdio: "ignore" }).status === 0;
-}
-
 // lib/local/opensearch-distribution.ts
 var OPENSEARCH_VERSION = "2.19.6";
 var MAVEN_CENTRAL = "https://repo1.maven.org/maven2";
 var integTestZipPath = (version) => `org/opensearch/distribution/integ-test-zip/opensearch/${version}/opensearch-${version}.zip`;
-var isExtracted = (dir) => fs2.existsSync(path13.join(dir, "bin", "opensearch"));
+var isExtracted = (dir) => fs3.existsSync(path15.join(dir, "bin", "opensearch"));
 async function opensearchZip(opts = {}) {
   const version = opts.version ?? OPENSEARCH_VERSION;
   const given = process.env.LOGTONG_OPENSEARCH_ZIP;
   if (given) {
-    if (!fs2.existsSync(given)) throw new Error(`LOGTONG_OPENSEARCH_ZIP=${given}: no such file`);
+    if (!fs3.existsSync(given)) throw new Error(`LOGTONG_OPENSEARCH_ZIP=${given}: no such file`);
     return given;
   }
-  const m2 = process.env.MAVEN_REPO_LOCAL || path13.join(os2.homedir(), ".m2", "repository");
-  const local = path13.join(m2, integTestZipPath(version));
-  if (fs2.existsSync(local)) return local;
-  const cached = path13.join(opts.cacheDir ?? cacheDir(), `opensearch-${version}.zip`);
-  if (fs2.existsSync(cached)) return cached;
+  const m2 = process.env.MAVEN_REPO_LOCAL || path15.join(os2.homedir(), ".m2", "repository");
+  const local = path15.join(m2, integTestZipPath(version));
+  if (fs3.existsSync(local)) return local;
+  const cached = path15.join(opts.cacheDir ?? cacheDir(), `opensearch-${version}.zip`);
+  if (fs3.existsSync(cached)) return cached;
   const url = `${(opts.mavenRepository ?? MAVEN_CENTRAL).replace(/\/+$/, "")}/${integTestZipPath(version)}`;
   await downloadVerified(url, cached, { onProgress: opts.onDownloadProgress });
   return cached;
 }
 function extractInto(parent, zip, version) {
-  const target = path13.join(parent, `opensearch-${version}`);
+  const target = path15.join(parent, `opensearch-${version}`);
   if (isExtracted(target)) return target;
   requireUnzip();
-  fs2.mkdirSync(parent, { recursive: true, mode: 493 });
-  const tmp = fs2.mkdtempSync(path13.join(parent, `.opensearch-${version}.tmp-`));
+  fs3.mkdirSync(parent, { recursive: true, mode: 493 });
+  const tmp = fs3.mkdtempSync(path15.join(parent, `.opensearch-${version}.tmp-`));
   try {
-    const unzip = spawnSync2("unzip", ["-q", "-o", zip, "-d", tmp], { encoding: "utf8" });
+    const unzip = spawnSync3("unzip", ["-q", "-o", zip, "-d", tmp], { encoding: "utf8" });
     if (unzip.error || unzip.status !== 0) throw new Error(`extracting ${zip} failed: ${unzip.error?.message ?? unzip.stderr.trim()}`);
-    spawnSync2("chmod", ["-R", "a+rX", tmp]);
+    spawnSync3("chmod", ["-R", "a+rX", tmp]);
     try {
-      fs2.renameSync(path13.join(tmp, `opensearch-${version}`), target);
+      fs3.renameSync(path15.join(tmp, `opensearch-${version}`), target);
     } catch (err) {
       const code = err.code;
       if (!(code === "ENOTEMPTY" || code === "EEXIST") || !isExtracted(target)) throw err;
     }
   } finally {
-    fs2.rmSync(tmp, { recursive: true, force: true });
+    fs3.rmSync(tmp, { recursive: true, force: true });
   }
   return target;
 }
 function extractionParent(cache) {
   if (!isRoot()) return cache;
-  fs2.mkdirSync(cache, { recursive: true });
-  return runUserPasses("-r", cache, "-a", "-x", cache) ? cache : path13.join(os2.tmpdir(), "logtong-cache");
+  fs3.mkdirSync(cache, { recursive: true });
+  return runUserPasses("-r", cache, "-a", "-x", cache) ? cache : path15.join(os2.tmpdir(), "logtong-cache");
 }
 async function resolveHome(opts) {
   const version = opts.version ?? OPENSEARCH_VERSION;
   const parent = extractionParent(opts.cacheDir ?? cacheDir());
-  const ready = path13.join(parent, `opensearch-${version}`);
+  const ready = path15.join(parent, `opensearch-${version}`);
   if (isExtracted(ready)) return ready;
   const home = extractInto(parent, await opensearchZip(opts), version);
-  if (isRoot() && !runUserPasses("-r", path13.join(home, "lib"), "-a", "-x", path13.join(home, "bin", "opensearch"))) {
+  if (isRoot() && !runUserPasses("-r", path15.join(home, "lib"), "-a", "-x", path15.join(home, "bin", "opensearch"))) {
     throw new Error(`user '${runUser()}' cannot read ${home}`);
   }
   return home;
@@ -4972,17 +5201,17 @@ function opensearchHome(opts = {}) {
 
 // lib/local/opensearch.ts
 var DEFAULT_JAVA_OPTS = ["-XX:-AlwaysPreTouch", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData"];
-var READY_TIMEOUT_MS = 12e4;
+var READY_TIMEOUT_MS2 = 12e4;
 var STOP_GRACE_MS = 2e4;
 function tail(file, lines = 60) {
   try {
-    const text = fs3.readFileSync(file, "utf8");
+    const text = fs4.readFileSync(file, "utf8");
     return text.split("\n").slice(-lines).join("\n");
   } catch {
     return `(no log at ${file})`;
   }
 }
-var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+var sleep2 = (ms) => new Promise((r) => setTimeout(r, ms));
 function killGroup(pid, signal) {
   try {
     process.kill(-pid, signal);
@@ -5042,23 +5271,23 @@ var NodeImpl = class {
     return this.child && !this.exitInfo ? this.child.pid : void 0;
   }
   get consoleLog() {
-    return path14.join(this.dir, "logs", "console.log");
+    return path16.join(this.dir, "logs", "console.log");
   }
   /** Writes config dir; ids of the run user when root. */
   prepare() {
-    const confDir = path14.join(this.dir, "config");
+    const confDir = path16.join(this.dir, "config");
     for (const d of ["config", "config/jvm.options.d", "data", "logs", "tmp"]) {
-      fs3.mkdirSync(path14.join(this.dir, d), { recursive: true });
+      fs4.mkdirSync(path16.join(this.dir, d), { recursive: true });
     }
-    fs3.copyFileSync(path14.join(this.home, "config", "log4j2.properties"), path14.join(confDir, "log4j2.properties"));
-    const jvmOptions = fs3.readFileSync(path14.join(this.home, "config", "jvm.options"), "utf8").replace(/(file=|ErrorFile=)logs\//g, `$1${path14.join(this.dir, "logs")}/`).replace(/HeapDumpPath=data\b/g, `HeapDumpPath=${path14.join(this.dir, "data")}`);
-    fs3.writeFileSync(path14.join(confDir, "jvm.options"), jvmOptions);
+    fs4.copyFileSync(path16.join(this.home, "config", "log4j2.properties"), path16.join(confDir, "log4j2.properties"));
+    const jvmOptions = fs4.readFileSync(path16.join(this.home, "config", "jvm.options"), "utf8").replace(/(file=|ErrorFile=)logs\//g, `$1${path16.join(this.dir, "logs")}/`).replace(/HeapDumpPath=data\b/g, `HeapDumpPath=${path16.join(this.dir, "data")}`);
+    fs4.writeFileSync(path16.join(confDir, "jvm.options"), jvmOptions);
     const id = this.keep ? "kept" : randomBytes2(4).toString("hex");
     const settings = {
       "cluster.name": `logtong-local-${id}`,
       "node.name": `node-${id}`,
-      "path.data": path14.join(this.dir, "data"),
-      "path.logs": path14.join(this.dir, "logs"),
+      "path.data": path16.join(this.dir, "data"),
+      "path.logs": path16.join(this.dir, "logs"),
       "network.host": "127.0.0.1",
       "http.port": this.port,
       "transport.port": this.transportPort,
@@ -5068,13 +5297,13 @@ var NodeImpl = class {
       "action.auto_create_index": true,
       ...this.extraSettings
     };
-    fs3.writeFileSync(
-      path14.join(confDir, "opensearch.yml"),
+    fs4.writeFileSync(
+      path16.join(confDir, "opensearch.yml"),
       Object.entries(settings).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join("\n") + "\n"
     );
     if (isRoot()) {
       const { uid, gid } = runUserIds();
-      const r = spawnSync3("chown", ["-R", `${uid}:${gid}`, this.dir]);
+      const r = spawnSync4("chown", ["-R", `${uid}:${gid}`, this.dir]);
       if (r.status !== 0) throw new Error(`chown ${this.dir} failed: ${r.stderr}`);
     }
   }
@@ -5082,8 +5311,8 @@ var NodeImpl = class {
     const env = {
       ...process.env,
       JAVA_HOME: this.java.home,
-      OPENSEARCH_PATH_CONF: path14.join(this.dir, "config"),
-      OPENSEARCH_TMPDIR: path14.join(this.dir, "tmp"),
+      OPENSEARCH_PATH_CONF: path16.join(this.dir, "config"),
+      OPENSEARCH_TMPDIR: path16.join(this.dir, "tmp"),
       // Appended after config/jvm.options; for HotSpot the last occurrence of a flag wins.
       OPENSEARCH_JAVA_OPTS: [`-Xms${this.heapMb}m`, `-Xmx${this.heapMb}m`, ...DEFAULT_JAVA_OPTS, ...this.javaOpts].join(" "),
       HOME: this.dir
@@ -5092,13 +5321,13 @@ var NodeImpl = class {
     delete env.JAVA_TOOL_OPTIONS;
     delete env.JAVA_OPTS;
     delete env.NODE_OPTIONS;
-    const bin = path14.join(this.home, "bin", "opensearch");
-    const pidFile = path14.join(this.dir, "opensearch.pid");
+    const bin = path16.join(this.home, "bin", "opensearch");
+    const pidFile = path16.join(this.dir, "opensearch.pid");
     const [cmd, ...args] = [...launchPrefix(), bin, "-p", pidFile];
-    const out = fs3.openSync(this.consoleLog, "a");
+    const out = fs4.openSync(this.consoleLog, "a");
     try {
       this.exitInfo = void 0;
-      const child = spawn3(cmd, args, {
+      const child = spawn4(cmd, args, {
         cwd: this.dir,
         env,
         detached: true,
@@ -5118,14 +5347,14 @@ var NodeImpl = class {
         });
       });
     } finally {
-      fs3.closeSync(out);
+      fs4.closeSync(out);
     }
   }
   /** Spawns and waits for yellow. Throws (after killing the process) on early exit or timeout. */
   async boot() {
     const t0 = Date.now();
     this.spawnProcess();
-    const deadline = t0 + READY_TIMEOUT_MS;
+    const deadline = t0 + READY_TIMEOUT_MS2;
     let lastErr = "";
     while (Date.now() < deadline) {
       if (this.exitInfo) {
@@ -5148,11 +5377,11 @@ ${tail(this.consoleLog)}`
       } catch (err) {
         lastErr = String(err.cause ?? err);
       }
-      await sleep(250);
+      await sleep2(250);
     }
     await this.stop();
     throw new Error(
-      `OpenSearch on port ${this.port} not ready after ${READY_TIMEOUT_MS / 1e3}s (last: ${lastErr}).
+      `OpenSearch on port ${this.port} not ready after ${READY_TIMEOUT_MS2 / 1e3}s (last: ${lastErr}).
 --- tail of ${this.consoleLog} ---
 ${tail(this.consoleLog)}`
     );
@@ -5163,7 +5392,7 @@ ${tail(this.consoleLog)}`
   }
   async start() {
     if (this.child && !this.exitInfo) return;
-    if (!fs3.existsSync(this.dir)) throw new Error(`OpenSearch node on port ${this.port} was disposed`);
+    if (!fs4.existsSync(this.dir)) throw new Error(`OpenSearch node on port ${this.port} was disposed`);
     liveNodes.add(this);
     await this.boot();
   }
@@ -5186,29 +5415,29 @@ ${tail(this.consoleLog)}`
   async dispose() {
     await this.stop();
     liveNodes.delete(this);
-    if (!this.keep) fs3.rmSync(this.dir, { recursive: true, force: true });
+    if (!this.keep) fs4.rmSync(this.dir, { recursive: true, force: true });
   }
   /** Synchronous best effort for process exit hooks. */
   killSync() {
     if (this.child?.pid !== void 0 && !this.exitInfo) killGroup(this.child.pid, "SIGKILL");
     if (this.keep) return;
     try {
-      fs3.rmSync(this.dir, { recursive: true, force: true });
+      fs4.rmSync(this.dir, { recursive: true, force: true });
     } catch {
     }
   }
 };
 var java;
-var fallbackDir = (dir) => path14.join(os3.tmpdir(), "logtong-cache", "nodes", path14.resolve(dir).replace(/[^A-Za-z0-9._-]+/g, "_"));
+var fallbackDir = (dir) => path16.join(os3.tmpdir(), "logtong-cache", "nodes", path16.resolve(dir).replace(/[^A-Za-z0-9._-]+/g, "_"));
 function persistentDir(dir) {
-  fs3.mkdirSync(dir, { recursive: true });
+  fs4.mkdirSync(dir, { recursive: true });
   if (!isRoot() || runUserPasses("-x", dir)) return dir;
   const instead = fallbackDir(dir);
-  fs3.mkdirSync(instead, { recursive: true });
+  fs4.mkdirSync(instead, { recursive: true });
   return instead;
 }
 function removeNodeDir(dir) {
-  for (const d of [dir, fallbackDir(dir)]) fs3.rmSync(d, { recursive: true, force: true });
+  for (const d of [dir, fallbackDir(dir)]) fs4.rmSync(d, { recursive: true, force: true });
 }
 async function startOpenSearch(opts = {}) {
   const jvm = java ??= findJava();
@@ -5222,7 +5451,7 @@ async function startOpenSearch(opts = {}) {
   let lastErr;
   for (let attempt = 1; attempt <= 3; attempt++) {
     const [httpPort, transportPort] = await freePorts(2);
-    const dir = opts.dir ? persistentDir(opts.dir) : fs3.mkdtempSync(path14.join(os3.tmpdir(), "logtong-opensearch-"));
+    const dir = opts.dir ? persistentDir(opts.dir) : fs4.mkdtempSync(path16.join(os3.tmpdir(), "logtong-opensearch-"));
     const node = new NodeImpl(httpPort, transportPort, dir, home, jvm, heapMb, opts.javaOpts ?? [], opts.settings, opts.dir !== void 0);
     liveNodes.add(node);
     try {
@@ -5247,8 +5476,15 @@ var LocalUnsupportedError = class extends Error {
   }
 };
 function supported(p) {
-  if (p.source.type !== "s3") throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local runs pipelines with a source of type s3 for now, not ${p.source.type}`);
-  if (p.source.account) throw new LocalUnsupportedError(`pipeline ${p.name}: a source in another account cannot run locally`);
+  const refuse = (what) => {
+    throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local does not run ${what} yet`);
+  };
+  if (p.source.type === "syslog") refuse("syslog sources");
+  if ("account" in p.source && p.source.account) refuse("a source in another account");
+  if (p.source.type === "fluent-bit") {
+    if (p.source.platform !== "ec2") refuse(`agents on ${p.source.platform} (ec2 agents it does)`);
+    if (p.engine.type === "opensearch" && p.engine.buffer !== "s3") refuse(`agents with buffer ${p.engine.buffer} (buffer s3 it does)`);
+  }
 }
 async function countRecords(body, p) {
   const parser = compileParser(p.logFormat);
@@ -5258,7 +5494,7 @@ async function countRecords(body, p) {
 }
 function synthesize(config, pipeline2, outdir) {
   const root = projectRoot();
-  const context = JSON.parse(readFileSync4(path15.join(root, "cdk.json"), "utf8")).context ?? {};
+  const context = JSON.parse(readFileSync5(path17.join(root, "cdk.json"), "utf8")).context ?? {};
   rmSync4(outdir, { recursive: true, force: true });
   AssetStaging.clearAssetHashCache();
   const app = new App({ outdir, context, builtinCloudFormationValidation: false });
@@ -5268,7 +5504,7 @@ function synthesize(config, pipeline2, outdir) {
 }
 function uploadOf(file, content, p) {
   let body = content;
-  let name = path15.basename(file);
+  let name = path17.basename(file);
   if (!name.endsWith(p.suffix)) {
     const gzipped = body[0] === 31 && body[1] === 139;
     if (p.suffix.endsWith(".gz") && !gzipped) body = gzipSync(body);
@@ -5282,9 +5518,9 @@ async function copyPrefix(aws, bucket, prefix, folder, each) {
   for await (const page of paginateListObjectsV2({ client: aws.s3 }, { Bucket: bucket, Prefix: prefix })) {
     for (const obj of page.Contents ?? []) {
       const bytes = Buffer.from(await (await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: obj.Key }))).Body.transformToByteArray());
-      const file = path15.join(folder, obj.Key);
-      mkdirSync5(path15.dirname(file), { recursive: true });
-      writeFileSync3(file, bytes);
+      const file = path17.join(folder, obj.Key);
+      mkdirSync6(path17.dirname(file), { recursive: true });
+      writeFileSync4(file, bytes);
       each?.(obj.Key, bytes);
       n++;
     }
@@ -5316,7 +5552,7 @@ async function runLocalPipeline(o) {
     await Promise.all([node?.dispose(), aws?.stop()]);
   };
   try {
-    const nodeDir = path15.join(o.workDir, "opensearch");
+    const nodeDir = path17.join(o.workDir, "opensearch");
     if (o.fresh) {
       removeNodeDir(nodeDir);
       rmSync4(o.workDir, { recursive: true, force: true });
@@ -5324,8 +5560,8 @@ async function runLocalPipeline(o) {
     const nodeOptions = { dir: nodeDir, ...o.onDownloadProgress ? { onDownloadProgress: o.onDownloadProgress } : {} };
     [node, aws] = await Promise.all([light ? void 0 : startOpenSearch(nodeOptions), startAwsEmulator()]);
     const pipeline2 = localPipeline(configured, node ? { opensearchUrl: node.url } : {});
-    status(`synthesizing Logtong-${pipeline2.name} into ${path15.join(o.workDir, "cdk.out")}`);
-    const synthesized = synthesize(o.config, pipeline2, path15.join(o.workDir, "cdk.out"));
+    status(`synthesizing Logtong-${pipeline2.name} into ${path17.join(o.workDir, "cdk.out")}`);
+    const synthesized = synthesize(o.config, pipeline2, path17.join(o.workDir, "cdk.out"));
     await stopEsbuild();
     status("creating its buckets, queues and functions on the emulator");
     const tally = /* @__PURE__ */ new Map();
@@ -5350,20 +5586,39 @@ async function runLocalPipeline(o) {
     const before = light ? 0 : await countNow();
     let records = 0;
     let files = 0;
-    if (source.mode === "one-time") await aws.s3.send(new CreateBucketCommand2({ Bucket: source.bucketName }));
-    for (const file of o.inputs) {
-      records += await countRecords(createReadStream(file), pipeline2);
-      files++;
-      const { key, body } = uploadOf(file, readFileSync4(file), source);
-      status(`uploading ${file} to s3://${source.bucketName}/${key}`);
-      await aws.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
-    }
-    if (source.mode === "one-time") {
-      status("running the one-time scanner (the bundle of its image, with its task definition's environment)");
-      const bundle2 = path15.join(o.workDir, "scanner", "main.js");
-      mkdirSync5(path15.dirname(bundle2), { recursive: true });
-      buildScanner(bundle2, projectRoot());
-      await stack.runTask("ScannerTask", bundle2);
+    if (source.type === "s3") {
+      if (source.mode === "one-time") await aws.s3.send(new CreateBucketCommand2({ Bucket: source.bucketName }));
+      for (const file of o.inputs) {
+        records += await countRecords(createReadStream(file), pipeline2);
+        files++;
+        const { key, body } = uploadOf(file, readFileSync5(file), source);
+        status(`uploading ${file} to s3://${source.bucketName}/${key}`);
+        await aws.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
+      }
+      if (source.mode === "one-time") {
+        status("running the one-time scanner (the bundle of its image, with its task definition's environment)");
+        const bundle2 = path17.join(o.workDir, "scanner", "main.js");
+        mkdirSync6(path17.dirname(bundle2), { recursive: true });
+        buildScanner(bundle2, projectRoot());
+        await stack.runTask("ScannerTask", bundle2);
+      }
+    } else {
+      for (const file of o.inputs) {
+        records += await countRecords(createReadStream(file), pipeline2);
+        files++;
+      }
+      status(`running the agent (Fluent Bit ${FLUENT_BIT_VERSION}, its generated configuration) on the inputs`);
+      const agentDir = path17.join(o.workDir, "agent");
+      rmSync4(agentDir, { recursive: true, force: true });
+      const agent = await startLocalAgent({ pipeline: pipeline2, stack, aws, inputs: o.inputs, dir: agentDir, ...node ? { opensearchUrl: node.url } : {} });
+      let read = -1;
+      for (let stable = 0, i = 0; stable < 3 && i < 300; i++) {
+        await new Promise((r) => setTimeout(r, 1e3));
+        const now = await agent.readRecords();
+        stable = now === read && now > 0 ? stable + 1 : 0;
+        read = now;
+      }
+      await agent.stop();
     }
     const settle = async () => {
       await stack.drain();
@@ -5375,13 +5630,13 @@ async function runLocalPipeline(o) {
     status(light ? "running the pipeline, then the Light Engine batch (its state machine as synthesized)" : "running the pipeline");
     await settle();
     const summarize = async () => {
-      const { backedUp, deadLetters, backupFolder } = await copyBackup(aws, stack.bucketName("BackupBucket"), pipeline2.name, path15.join(o.workDir, "backup"));
+      const { backedUp, deadLetters, backupFolder } = await copyBackup(aws, stack.bucketName("BackupBucket"), pipeline2.name, path17.join(o.workDir, "backup"));
       const common = { pipeline: pipeline2.name, files, records, filtered: tally.get("Filtered") ?? 0, duplicates: tally.get("Duplicates") ?? 0, backedUp, deadLetters, backupFolder };
       if (light) {
         const table = stack.resources.tables[0];
         const names = stack.names;
         const tableInput = resolve4(table.tableInput, names, table.id);
-        const folder = path15.join(o.workDir, "parquet");
+        const folder = path17.join(o.workDir, "parquet");
         const parquetFiles = await copyPrefix(aws, stack.bucketName("CentralBucket"), `${tableInput.Name}/`, folder);
         return { ...common, engine: "light", written: tally.get("Written") ?? 0, light: { folder, table: tableInput.Name, parquetFiles, ddl: athenaDdl(String(resolve4(table.databaseName, names, table.id)), tableInput) } };
       }
@@ -5393,8 +5648,9 @@ async function runLocalPipeline(o) {
     return {
       summary: await summarize(),
       async append(file, bytes) {
+        if (source.type !== "s3") throw new LocalUnsupportedError(`--follow: pipeline ${pipeline2.name}'s agent follows its files itself; logtong local does not run it that way yet`);
         records += await countRecords(Readable2.from([bytes]), pipeline2);
-        const { key, body } = uploadOf(`${path15.basename(file)}.${Date.now()}-${++seq}`, bytes, source);
+        const { key, body } = uploadOf(`${path17.basename(file)}.${Date.now()}-${++seq}`, bytes, source);
         await aws.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
         await settle();
       },
@@ -5429,7 +5685,9 @@ the Parquet files in their Hive layout under DIR/parquet/, a DuckDB query and th
   --once      stop everything after printing (for scripts)
   --follow    keep running: lines appended to the inputs are ingested as they come (each new chunk a new object),
               with a progress line on stderr; Ctrl-C prints the summary of everything and stops
-Runs today: s3 sources (both modes), into either engine. The OpenSearch node needs Java 17; its distribution is
+Runs today: s3 sources (both modes) and fluent-bit sources (ec2 agents with an S3 buffer: the generated
+configuration on the real Fluent Bit, tailing the inputs; bash .ci/setup-fluent-bit.sh builds it), into either
+engine. The OpenSearch node needs Java 17; its distribution is
 downloaded from Maven Central on first use, into the cache folder.`;
 var MIB = 1024 * 1024;
 function accountedFor(s) {
@@ -5501,8 +5759,8 @@ async function runLocal(argv, io, waitForStop) {
     run = await runLocalPipeline({
       config,
       pipeline: values.pipeline,
-      inputs: inputs.map((f) => path16.resolve(f)),
-      workDir: path16.resolve(values.data ?? path16.join(cacheDir(), "local", values.pipeline)),
+      inputs: inputs.map((f) => path18.resolve(f)),
+      workDir: path18.resolve(values.data ?? path18.join(cacheDir(), "local", values.pipeline)),
       fresh: values.fresh === true,
       onStatus: status,
       onDownloadProgress: (bytes, total) => {
@@ -5567,13 +5825,13 @@ async function follow(run, inputs, io, stopped) {
   return run.summarize();
 }
 function readRange(file, from, to) {
-  const fd = openSync2(file, "r");
+  const fd = openSync3(file, "r");
   try {
     const buf = Buffer.alloc(to - from);
     const n = readSync(fd, buf, 0, buf.length, from);
     return buf.subarray(0, n);
   } finally {
-    closeSync2(fd);
+    closeSync3(fd);
   }
 }
 var localCommand = {

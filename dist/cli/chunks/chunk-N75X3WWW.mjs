@@ -2,7 +2,7 @@ import {
   TIMESTAMP_FIELD,
   compileTimeParser,
   flattenObject
-} from "./chunk-4KQ6IF5T.mjs";
+} from "./chunk-ESIZHS62.mjs";
 
 // lambda/core/light/layout.ts
 import { createHash } from "node:crypto";

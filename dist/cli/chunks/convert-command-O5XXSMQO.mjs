@@ -4,14 +4,14 @@ import {
   formatFrom,
   pipelineFrom,
   startProgress
-} from "./chunk-7S5O65UZ.mjs";
+} from "./chunk-SHDRPLSC.mjs";
 import {
   batchIdOf,
   createParquetWriter,
   eventHourOf,
   lightTable,
   partitionPrefix
-} from "./chunk-XWISLWQ7.mjs";
+} from "./chunk-N75X3WWW.mjs";
 import {
   failedJson,
   fileLineSink,
@@ -33,7 +33,7 @@ import {
   projectionWindow,
   recordBatches,
   splitLines
-} from "./chunk-4KQ6IF5T.mjs";
+} from "./chunk-ESIZHS62.mjs";
 import {
   EXIT_FAILED,
   EXIT_OK,

@@ -1,6 +1,6 @@
 import {
   eksManifest
-} from "./chunk-A6M2HUBN.mjs";
+} from "./chunk-BXL242TH.mjs";
 import {
   AGENT_PLACEHOLDERS,
   AgentConfigError,
@@ -8,7 +8,7 @@ import {
   fluentBitConfig,
   loadConfig,
   placeholderTargets
-} from "./chunk-4KQ6IF5T.mjs";
+} from "./chunk-ESIZHS62.mjs";
 import {
   EXIT_OK,
   UsageError
