@@ -8,6 +8,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { queueArn } from './sqs-lambda';
+import { resolve } from './stack-resources';
 
 export interface TemplateResource {
   Type: string;
@@ -73,16 +74,9 @@ export async function applyNotifications(s3: S3Client, sqs: SQSClient, bucket: s
 export function functionEnvironment(template: StackTemplate, fn: string, refs: Record<string, string>): Record<string, string> {
   const found = Object.entries(template.Resources).filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && matchesLogicalId(id, fn));
   if (found.length !== 1) throw new Error(`the template has ${found.length} functions ${fn}`);
-  const vars = (found[0][1].Properties?.Environment?.Variables ?? {}) as Record<string, unknown>;
-  return Object.fromEntries(
-    Object.entries(vars).map(([k, v]) => {
-      if (typeof v === 'string') return [k, v];
-      const ref = (v as { Ref?: string }).Ref;
-      const key = ref === undefined ? undefined : Object.keys(refs).find((r) => matchesLogicalId(ref, r));
-      if (key === undefined) throw new Error(`${fn}: environment ${k} = ${JSON.stringify(v)} has no stand-in`);
-      return [k, refs[key]];
-    }),
-  );
+  const stand = (id: string) => refs[Object.keys(refs).find((r) => matchesLogicalId(id, r)) ?? ''];
+  const vars = resolve(found[0][1].Properties?.Environment?.Variables ?? {}, { ref: stand, attribute: () => undefined, pseudo: (p) => refs[p] }, `${fn}.Environment`);
+  return Object.fromEntries(Object.entries(vars as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
 }
 
 /**

@@ -3868,6 +3868,140 @@ async function pollOnce(sqs, queueUrl, handler, name, batchSize = 10) {
   return { received: messages.length, failed: failedIds.size };
 }
 
+// lib/local/stack-resources.ts
+import * as path9 from "node:path";
+function referencedId(v) {
+  if (!v || typeof v !== "object") return void 0;
+  const o = v;
+  if (typeof o.Ref === "string") return o.Ref;
+  const att = o["Fn::GetAtt"];
+  if (Array.isArray(att) && typeof att[0] === "string") return att[0];
+  if (typeof att === "string") return att.split(".")[0];
+  return void 0;
+}
+function need(id, what, v) {
+  if (v === void 0) throw new Error(`${id}: ${what} is not a reference to a resource of the stack`);
+  return v;
+}
+function entryOf(assembly, r) {
+  const key = r.Properties?.Code?.S3Key;
+  const handler = r.Properties?.Handler;
+  if (typeof key !== "string" || typeof handler !== "string" || !String(r.Properties?.Runtime ?? "").startsWith("nodejs")) return void 0;
+  const dot = handler.lastIndexOf(".");
+  return { entry: path9.join(assembly, `asset.${key.replace(/\.zip$/, "")}`, `${handler.slice(0, dot)}.js`), handlerName: handler.slice(dot + 1) };
+}
+function stackResources(template, assembly) {
+  const all = Object.entries(template.Resources);
+  const of = (type) => all.filter(([, r]) => r.Type === type);
+  const functions = [];
+  for (const [id, r] of of("AWS::Lambda::Function")) {
+    const code = entryOf(assembly, r);
+    if (!code) continue;
+    functions.push({ id, ...code, environment: { ...r.Properties?.Environment?.Variables ?? {} }, timeoutSeconds: Number(r.Properties?.Timeout ?? 3) });
+  }
+  const fnIds = new Set(functions.map((f) => f.id));
+  const queueIds = new Set(of("AWS::SQS::Queue").map(([id]) => id));
+  const streamIds = new Set(of("AWS::Kinesis::Stream").map(([id]) => id));
+  const mappings = of("AWS::Lambda::EventSourceMapping").map(([id, r]) => {
+    const p = r.Properties ?? {};
+    const functionId = need(id, "FunctionName", referencedId(p.FunctionName));
+    const sourceId = need(id, "EventSourceArn", referencedId(p.EventSourceArn));
+    const type = queueIds.has(sourceId) ? "sqs" : streamIds.has(sourceId) ? "kinesis" : void 0;
+    if (!type || !fnIds.has(functionId)) throw new Error(`${id}: maps ${sourceId} to ${functionId}, which the stack does not define as a queue or stream and a Node.js function`);
+    const onFailure = referencedId(p.DestinationConfig?.OnFailure?.Destination);
+    return {
+      id,
+      functionId,
+      source: { type, id: sourceId },
+      batchSize: Number(p.BatchSize ?? (type === "sqs" ? 10 : 100)),
+      reportBatchItemFailures: (p.FunctionResponseTypes ?? []).includes("ReportBatchItemFailures"),
+      ...onFailure ? { onFailureQueue: onFailure } : {}
+    };
+  });
+  const notifications = of("Custom::S3BucketNotifications").flatMap(([id, r]) => {
+    const p = r.Properties ?? {};
+    const bucketId = referencedId(p.BucketName);
+    const bucket = bucketId ? { id: bucketId } : typeof p.BucketName === "string" ? { name: p.BucketName } : void 0;
+    if (!bucket) throw new Error(`${id}: BucketName ${JSON.stringify(p.BucketName)} is neither a bucket of the stack nor a name`);
+    return (p.NotificationConfiguration?.QueueConfigurations ?? []).map(
+      (q) => ({ bucket, queueId: need(id, "QueueArn", referencedId(q.QueueArn)), events: q.Events ?? [], filterRules: q.Filter?.Key?.FilterRules ?? [] })
+    );
+  });
+  const providerOf = (fnId) => {
+    const framework = template.Resources[fnId];
+    const user = referencedId(framework?.Properties?.Environment?.Variables?.USER_ON_EVENT_FUNCTION_ARN);
+    return user ?? fnId;
+  };
+  const customResources = all.filter(([, r]) => r.Type.startsWith("Custom::") && r.Type !== "Custom::S3BucketNotifications" && r.Type !== "Custom::AWS").map(([id, r]) => {
+    const { ServiceToken, ...properties } = r.Properties ?? {};
+    const functionId = providerOf(need(id, "ServiceToken", referencedId(ServiceToken)));
+    if (!fnIds.has(functionId)) throw new Error(`${id}: its provider ${functionId} is not a Node.js function of the stack`);
+    return { id, type: r.Type, functionId, properties };
+  });
+  return {
+    stateMachines: of("AWS::StepFunctions::StateMachine").map(([id]) => id),
+    tasks: of("AWS::ECS::TaskDefinition").map(([id, r]) => ({
+      id,
+      environment: Object.fromEntries((r.Properties?.ContainerDefinitions?.[0]?.Environment ?? []).map((e) => [e.Name, e.Value]))
+    })),
+    tables: of("AWS::Glue::Table").map(([id, r]) => ({ id, databaseName: r.Properties?.DatabaseName, tableInput: r.Properties?.TableInput ?? {} })),
+    buckets: of("AWS::S3::Bucket").map(([id]) => id),
+    queues: of("AWS::SQS::Queue").map(([id, r]) => {
+      const redrive = r.Properties?.RedrivePolicy;
+      const dlq = referencedId(redrive?.deadLetterTargetArn);
+      return {
+        id,
+        visibilityTimeoutSeconds: Number(r.Properties?.VisibilityTimeout ?? 30),
+        ...dlq ? { redrive: { deadLetterQueue: dlq, maxReceiveCount: Number(redrive.maxReceiveCount) } } : {}
+      };
+    }),
+    streams: of("AWS::Kinesis::Stream").map(([id, r]) => ({ id, shards: Number(r.Properties?.ShardCount ?? 1) })),
+    functions,
+    mappings,
+    notifications,
+    customResources
+  };
+}
+function resolve4(v, names, where = "value") {
+  if (Array.isArray(v)) return v.map((x, i) => resolve4(x, names, `${where}[${i}]`));
+  if (!v || typeof v !== "object") return v;
+  const o = v;
+  const keys = Object.keys(o);
+  const fail = (what) => {
+    throw new Error(`${where}: ${what} has no local value`);
+  };
+  if (keys.length === 1) {
+    const [k] = keys;
+    const arg = o[k];
+    if (k === "Ref") {
+      const id = String(arg);
+      return (id.startsWith("AWS::") ? names.pseudo(id) : names.ref(id)) ?? fail(`Ref ${id}`);
+    }
+    if (k === "Fn::GetAtt") {
+      const [id, attr] = Array.isArray(arg) ? arg.map(String) : String(arg).split(".");
+      return names.attribute(id, attr) ?? fail(`Fn::GetAtt ${id}.${attr}`);
+    }
+    if (k === "Fn::Join") {
+      const [sep, parts] = arg;
+      return resolve4(parts, names, where).map(String).join(sep);
+    }
+    if (k === "Fn::Select") {
+      const [index, list] = arg;
+      return resolve4(list, names, where)[Number(resolve4(index, names, where))];
+    }
+    if (k === "Fn::Sub") {
+      const [text, vars] = typeof arg === "string" ? [arg, {}] : arg;
+      return text.replace(/\$\{([^}!]+)\}/g, (_m, name) => {
+        if (name in vars) return String(resolve4(vars[name], names, where));
+        if (name.startsWith("AWS::")) return names.pseudo(name) ?? fail(name);
+        const [id, attr] = name.split(".");
+        return (attr ? names.attribute(id, attr) : names.ref(id)) ?? fail(`\${${name}}`);
+      });
+    }
+  }
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve4(x, names, `${where}.${k}`)]));
+}
+
 // lib/local/template.ts
 function matchesLogicalId(logicalId, key) {
   return logicalId === key || logicalId.length === key.length + 8 && logicalId.startsWith(key) && /^[0-9A-F]{8}$/.test(logicalId.slice(key.length));
@@ -4396,140 +4530,6 @@ async function runStateMachine(definition, input, bindings, opts = {}) {
 var validated = /* @__PURE__ */ new Set();
 function findState(states, name) {
   return states.find((s) => s.name === name)?.state;
-}
-
-// lib/local/stack-resources.ts
-import * as path9 from "node:path";
-function referencedId(v) {
-  if (!v || typeof v !== "object") return void 0;
-  const o = v;
-  if (typeof o.Ref === "string") return o.Ref;
-  const att = o["Fn::GetAtt"];
-  if (Array.isArray(att) && typeof att[0] === "string") return att[0];
-  if (typeof att === "string") return att.split(".")[0];
-  return void 0;
-}
-function need(id, what, v) {
-  if (v === void 0) throw new Error(`${id}: ${what} is not a reference to a resource of the stack`);
-  return v;
-}
-function entryOf(assembly, r) {
-  const key = r.Properties?.Code?.S3Key;
-  const handler = r.Properties?.Handler;
-  if (typeof key !== "string" || typeof handler !== "string" || !String(r.Properties?.Runtime ?? "").startsWith("nodejs")) return void 0;
-  const dot = handler.lastIndexOf(".");
-  return { entry: path9.join(assembly, `asset.${key.replace(/\.zip$/, "")}`, `${handler.slice(0, dot)}.js`), handlerName: handler.slice(dot + 1) };
-}
-function stackResources(template, assembly) {
-  const all = Object.entries(template.Resources);
-  const of = (type) => all.filter(([, r]) => r.Type === type);
-  const functions = [];
-  for (const [id, r] of of("AWS::Lambda::Function")) {
-    const code = entryOf(assembly, r);
-    if (!code) continue;
-    functions.push({ id, ...code, environment: { ...r.Properties?.Environment?.Variables ?? {} }, timeoutSeconds: Number(r.Properties?.Timeout ?? 3) });
-  }
-  const fnIds = new Set(functions.map((f) => f.id));
-  const queueIds = new Set(of("AWS::SQS::Queue").map(([id]) => id));
-  const streamIds = new Set(of("AWS::Kinesis::Stream").map(([id]) => id));
-  const mappings = of("AWS::Lambda::EventSourceMapping").map(([id, r]) => {
-    const p = r.Properties ?? {};
-    const functionId = need(id, "FunctionName", referencedId(p.FunctionName));
-    const sourceId = need(id, "EventSourceArn", referencedId(p.EventSourceArn));
-    const type = queueIds.has(sourceId) ? "sqs" : streamIds.has(sourceId) ? "kinesis" : void 0;
-    if (!type || !fnIds.has(functionId)) throw new Error(`${id}: maps ${sourceId} to ${functionId}, which the stack does not define as a queue or stream and a Node.js function`);
-    const onFailure = referencedId(p.DestinationConfig?.OnFailure?.Destination);
-    return {
-      id,
-      functionId,
-      source: { type, id: sourceId },
-      batchSize: Number(p.BatchSize ?? (type === "sqs" ? 10 : 100)),
-      reportBatchItemFailures: (p.FunctionResponseTypes ?? []).includes("ReportBatchItemFailures"),
-      ...onFailure ? { onFailureQueue: onFailure } : {}
-    };
-  });
-  const notifications = of("Custom::S3BucketNotifications").flatMap(([id, r]) => {
-    const p = r.Properties ?? {};
-    const bucketId = referencedId(p.BucketName);
-    const bucket = bucketId ? { id: bucketId } : typeof p.BucketName === "string" ? { name: p.BucketName } : void 0;
-    if (!bucket) throw new Error(`${id}: BucketName ${JSON.stringify(p.BucketName)} is neither a bucket of the stack nor a name`);
-    return (p.NotificationConfiguration?.QueueConfigurations ?? []).map(
-      (q) => ({ bucket, queueId: need(id, "QueueArn", referencedId(q.QueueArn)), events: q.Events ?? [], filterRules: q.Filter?.Key?.FilterRules ?? [] })
-    );
-  });
-  const providerOf = (fnId) => {
-    const framework = template.Resources[fnId];
-    const user = referencedId(framework?.Properties?.Environment?.Variables?.USER_ON_EVENT_FUNCTION_ARN);
-    return user ?? fnId;
-  };
-  const customResources = all.filter(([, r]) => r.Type.startsWith("Custom::") && r.Type !== "Custom::S3BucketNotifications" && r.Type !== "Custom::AWS").map(([id, r]) => {
-    const { ServiceToken, ...properties } = r.Properties ?? {};
-    const functionId = providerOf(need(id, "ServiceToken", referencedId(ServiceToken)));
-    if (!fnIds.has(functionId)) throw new Error(`${id}: its provider ${functionId} is not a Node.js function of the stack`);
-    return { id, type: r.Type, functionId, properties };
-  });
-  return {
-    stateMachines: of("AWS::StepFunctions::StateMachine").map(([id]) => id),
-    tasks: of("AWS::ECS::TaskDefinition").map(([id, r]) => ({
-      id,
-      environment: Object.fromEntries((r.Properties?.ContainerDefinitions?.[0]?.Environment ?? []).map((e) => [e.Name, e.Value]))
-    })),
-    tables: of("AWS::Glue::Table").map(([id, r]) => ({ id, databaseName: r.Properties?.DatabaseName, tableInput: r.Properties?.TableInput ?? {} })),
-    buckets: of("AWS::S3::Bucket").map(([id]) => id),
-    queues: of("AWS::SQS::Queue").map(([id, r]) => {
-      const redrive = r.Properties?.RedrivePolicy;
-      const dlq = referencedId(redrive?.deadLetterTargetArn);
-      return {
-        id,
-        visibilityTimeoutSeconds: Number(r.Properties?.VisibilityTimeout ?? 30),
-        ...dlq ? { redrive: { deadLetterQueue: dlq, maxReceiveCount: Number(redrive.maxReceiveCount) } } : {}
-      };
-    }),
-    streams: of("AWS::Kinesis::Stream").map(([id, r]) => ({ id, shards: Number(r.Properties?.ShardCount ?? 1) })),
-    functions,
-    mappings,
-    notifications,
-    customResources
-  };
-}
-function resolve4(v, names, where = "value") {
-  if (Array.isArray(v)) return v.map((x, i) => resolve4(x, names, `${where}[${i}]`));
-  if (!v || typeof v !== "object") return v;
-  const o = v;
-  const keys = Object.keys(o);
-  const fail = (what) => {
-    throw new Error(`${where}: ${what} has no local value`);
-  };
-  if (keys.length === 1) {
-    const [k] = keys;
-    const arg = o[k];
-    if (k === "Ref") {
-      const id = String(arg);
-      return (id.startsWith("AWS::") ? names.pseudo(id) : names.ref(id)) ?? fail(`Ref ${id}`);
-    }
-    if (k === "Fn::GetAtt") {
-      const [id, attr] = Array.isArray(arg) ? arg.map(String) : String(arg).split(".");
-      return names.attribute(id, attr) ?? fail(`Fn::GetAtt ${id}.${attr}`);
-    }
-    if (k === "Fn::Join") {
-      const [sep, parts] = arg;
-      return resolve4(parts, names, where).map(String).join(sep);
-    }
-    if (k === "Fn::Select") {
-      const [index, list] = arg;
-      return resolve4(list, names, where)[Number(resolve4(index, names, where))];
-    }
-    if (k === "Fn::Sub") {
-      const [text, vars] = typeof arg === "string" ? [arg, {}] : arg;
-      return text.replace(/\$\{([^}!]+)\}/g, (_m, name) => {
-        if (name in vars) return String(resolve4(vars[name], names, where));
-        if (name.startsWith("AWS::")) return names.pseudo(name) ?? fail(name);
-        const [id, attr] = name.split(".");
-        return (attr ? names.attribute(id, attr) : names.ref(id)) ?? fail(`\${${name}}`);
-      });
-    }
-  }
-  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve4(x, names, `${where}.${k}`)]));
 }
 
 // lib/local/local-stack.ts
