@@ -5,7 +5,7 @@
  * by invoking their handlers with CloudFormation's Create event, and its SQS event source mappings polled as Lambda
  * polls them. What the stack does is read from the template (stack-resources.ts), not restated here.
  */
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, type Event } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { spawn } from 'node:child_process';
@@ -16,7 +16,7 @@ import { packageDir } from './paths';
 import { runStateMachine, stateMachineDefinition, type AslState, type SnsPublishRequest, type TaskBindings } from './local-sfn';
 import { pollOnce } from './sqs-lambda';
 import { resolve, stackResources, type LocalNames, type StackResources } from './stack-resources';
-import { applyNotifications, queueNotification, type StackTemplate } from './template';
+import type { StackTemplate } from './template';
 
 export interface LocalStackOptions {
   readonly template: StackTemplate;
@@ -106,10 +106,11 @@ export async function deployLocalStack(o: LocalStackOptions): Promise<LocalStack
   };
 
   const bucketOf = (n: StackResources['notifications'][number]) => ('name' in n.bucket ? n.bucket.name : buckets.get(n.bucket.id)!);
-  const queueUrls = Object.fromEntries([...queues].map(([id, q]) => [shortId(id), q.url]));
   for (const bucket of new Set(r.notifications.map(bucketOf))) {
-    const onBucket = r.notifications.filter((n) => bucketOf(n) === bucket);
-    await applyNotifications(s3, sqs, bucket, onBucket.map(queueNotification), queueUrls);
+    const QueueConfigurations = r.notifications
+      .filter((n) => bucketOf(n) === bucket)
+      .map((n) => ({ QueueArn: queues.get(n.queueId)!.arn, Events: n.events as Event[], ...(n.filterRules.length ? { Filter: { Key: { FilterRules: n.filterRules.map((f) => ({ Name: f.Name as 'prefix' | 'suffix', Value: f.Value })) } } } : {}) }));
+    await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: { QueueConfigurations } }));
   }
 
   // Only the functions something invokes: a mapping, a custom resource (CDK's provider framework is bypassed) or a
