@@ -16,12 +16,19 @@ import type { CliCommand, CliIo } from './main';
 export const LOCAL_USAGE = `usage:
   logtong local --config pipelines.yaml --pipeline NAME --input FILE [--input FILE...] [--data DIR] [--fresh]
                 [--once | --follow]
+  logtong local --config pipelines.yaml --pipeline NAME --listen [PORT] [--input FILE...] [--data DIR] [--fresh]
 
 Runs the pipeline on this machine through its real path, on local components: a real OpenSearch node (OpenSearch
-engine) and an S3/SQS emulator on 127.0.0.1, the stack synthesized as cdk synth would (pointed at the node), its functions run
-from the bundles synth wrote. Each input is uploaded to the emulated source bucket under the pipeline's prefix (with
-its suffix, gzipped when that is .gz), so the notification (mode one-time: the scanner task, from its image's
-bundle), copy, staging, processor and backup run as deployed.
+engine), an S3/SQS emulator (and a Kinesis one for buffer kinesis) on 127.0.0.1, the stack synthesized as cdk synth
+would (pointed at the node), its functions run from the bundles synth wrote. The inputs go in as the source gets them:
+  s3          each file is uploaded to the emulated source bucket under the pipeline's prefix (with its suffix,
+              gzipped when that is .gz), so the notification (mode one-time: the scanner task, from its image's
+              bundle), copy, staging, processor and backup run as deployed
+  fluent-bit  the generated agent configuration runs on the real Fluent Bit (bash .ci/setup-fluent-bit.sh builds
+              it): an ec2 agent tails the files; an eks agent tails container logs the files' lines are written to
+              in containerd's format; then its buffer (s3, kinesis, or none: the agent indexes) as deployed
+  syslog      the generated receiver configuration on the real Fluent Bit gets each line as one frame, over TCP
+              with the source's framing (UDP when that is all it listens to)
 At the end it prints the records of the inputs and where each went (indexed or written, filtered, backed up:
 nothing lost, else exit status 1) and how to look at the result: for OpenSearch the node's URL with ready curl
 queries (the node stays up until Ctrl-C); for the Light Engine, whose batch state machine runs as synthesized,
@@ -31,12 +38,14 @@ the Parquet files in their Hive layout under DIR/parquet/, a DuckDB query and th
   --fresh     start from an empty folder (the node's indices included); without it the node keeps the indices
               of earlier runs, and records it already holds count as already indexed
   --once      stop everything after printing (for scripts)
-  --follow    keep running: lines appended to the inputs are ingested as they come (each new chunk a new object),
-              with a progress line on stderr; Ctrl-C prints the summary of everything and stops
-Runs today: s3 sources (both modes) and fluent-bit sources (ec2 agents with an S3 buffer: the generated
-configuration on the real Fluent Bit, tailing the inputs; bash .ci/setup-fluent-bit.sh builds it), into either
-engine. The OpenSearch node needs Java 17; its distribution is
-downloaded from Maven Central on first use, into the cache folder.`;
+  --follow    keep running: lines appended to the inputs are ingested as they come (s3: each new chunk a new
+              object; agents: read by the agent), with a progress line on stderr; Ctrl-C prints the summary of
+              everything and stops
+  --listen [PORT]
+              syslog: the receiver also takes messages from clients on 127.0.0.1:PORT (default: a free port,
+              printed), until Ctrl-C, as with --follow
+Sources in another account are not run. The OpenSearch node needs Java 17; its distribution is downloaded from
+Maven Central on first use, into the cache folder.`;
 
 const MIB = 1024 * 1024;
 
@@ -83,20 +92,31 @@ function report(s: LocalSummary): string {
 }
 
 export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Promise<void>): Promise<number> {
-  let values: { config?: string; pipeline?: string; input?: string[]; data?: string; fresh?: boolean; once?: boolean; follow?: boolean };
+  let values: { config?: string; pipeline?: string; input?: string[]; data?: string; fresh?: boolean; once?: boolean; follow?: boolean; listen?: boolean };
+  let listenPort: number | undefined;
   try {
-    values = parseArgs({
+    const parsed = parseArgs({
       args: argv,
-      options: { config: { type: 'string' }, pipeline: { type: 'string' }, input: { type: 'string', multiple: true }, data: { type: 'string' }, fresh: { type: 'boolean' }, once: { type: 'boolean' }, follow: { type: 'boolean' } },
+      options: { config: { type: 'string' }, pipeline: { type: 'string' }, input: { type: 'string', multiple: true }, data: { type: 'string' }, fresh: { type: 'boolean' }, once: { type: 'boolean' }, follow: { type: 'boolean' }, listen: { type: 'boolean' } },
       strict: true,
-      allowPositionals: false,
-    }).values;
+      // `--listen 5514`: the port is the one positional there can be, right after --listen.
+      allowPositionals: true,
+      tokens: true,
+    });
+    values = parsed.values;
+    for (const [i, t] of parsed.tokens.entries()) {
+      if (t.kind !== 'positional') continue;
+      const before = parsed.tokens[i - 1];
+      if (before?.kind !== 'option' || before.name !== 'listen' || !/^\d{1,5}$/.test(t.value) || Number(t.value) > 65535 || Number(t.value) === 0) throw new UsageError(`unexpected argument ${t.value}${before?.kind === 'option' && before.name === 'listen' ? ' (--listen takes a port, 1 to 65535)' : ''}`);
+      listenPort = Number(t.value);
+    }
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw e instanceof UsageError ? e : new UsageError((e as Error).message);
   }
   if (!values.config || !values.pipeline) throw new UsageError('--config and --pipeline are required');
   const inputs = values.input ?? [];
-  if (inputs.length === 0) throw new UsageError('--input FILE is required (repeat it for several files)');
+  if (inputs.length === 0 && !values.listen) throw new UsageError('--input FILE is required (repeat it for several files)');
+  if (values.listen && values.once) throw new UsageError('--listen and --once go apart: --listen runs until Ctrl-C');
   // Opened now: a missing file is a usage error before anything starts.
   for (const f of inputs) {
     if (f === '-') throw new UsageError('--input -: logtong local uploads files; give a file');
@@ -106,6 +126,8 @@ export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Pro
   const config = loadConfig(values.config);
   const chosen = config.pipelines.find((p) => p.name === values.pipeline);
   if (values.follow && chosen?.source.type === 's3' && chosen.source.mode === 'one-time') throw new UsageError(`--follow: pipeline ${chosen.name} has a one-time source, scanned once`);
+  if (values.listen && chosen && chosen.source.type !== 'syslog') throw new UsageError(`--listen: pipeline ${chosen.name}'s source is of type ${chosen.source.type}; --listen is for syslog receivers`);
+  const follows = values.follow === true || values.listen === true;
   const status = (line: string) => io.stderr.write(`logtong local: ${line}\n`);
   let lastShown = 0;
   let run;
@@ -116,6 +138,8 @@ export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Pro
       inputs: inputs.map((f) => path.resolve(f)),
       workDir: path.resolve(values.data ?? path.join(cacheDir(), 'local', values.pipeline)),
       fresh: values.fresh === true,
+      follow: follows,
+      ...(listenPort ? { listenPort } : {}),
       onStatus: status,
       onDownloadProgress: (bytes, total) => {
         if (bytes - lastShown < 8 * MIB && bytes !== total) return;
@@ -131,8 +155,9 @@ export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Pro
   }
   try {
     io.stdout.write(report(run.summary));
-    if (values.follow) {
-      io.stderr.write('logtong local: following the inputs (lines appended to them are ingested); Ctrl-C stops\n');
+    if (follows) {
+      const listening = run.summary.listening;
+      io.stderr.write(`logtong local: ${[inputs.length ? 'following the inputs (lines appended to them are ingested)' : '', listening ? `listening for syslog on 127.0.0.1:${listening.port} (${listening.protocols}, ${listening.framing})` : ''].filter(Boolean).join('; ')}; Ctrl-C stops\n`);
       const final = await follow(run, inputs, io, waitForStop());
       io.stdout.write(`\n${report(final)}`);
       return accountedFor(final) ? EXIT_OK : EXIT_FAILED;
@@ -148,19 +173,21 @@ export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Pro
 }
 
 /**
- * `--follow`: every second, the complete lines appended to each input since it was last read go in as a new object
- * (a file that shrank was rotated: read from its start); a progress line on stderr. Until `stopped` resolves; then
- * the summary of everything ingested.
+ * `--follow`: every second, the complete lines appended to each input since it was last read go in (a file that shrank
+ * was rotated: read from its start), and what has arrived meanwhile (an agent's uploads, a syslog client's messages)
+ * is run through; a progress line on stderr when the totals change. Until `stopped` resolves; then the summary of
+ * everything ingested.
  */
 async function follow(run: LocalRun, inputs: readonly string[], io: CliIo, stopped: Promise<void>): Promise<LocalSummary> {
   let stop = false;
   void stopped.then(() => (stop = true));
   const offsets = new Map(inputs.map((f) => [f, statSync(f).size]));
   const started = Date.now();
-  const startRecords = run.live().records;
+  const startRecords = (await run.live()).records;
   const tty = io.stderr.isTTY === true;
-  const line = () => {
-    const l = run.live();
+  let shown = '';
+  const line = async () => {
+    const l = await run.live();
     const seconds = (Date.now() - started) / 1000;
     return `records ${l.records.toLocaleString('en-US')} (${Math.round((l.records - startRecords) / Math.max(seconds, 1)).toLocaleString('en-US')}/s since following) · written ${l.written.toLocaleString('en-US')} · duplicate ${l.duplicates.toLocaleString('en-US')} · filtered ${l.filtered.toLocaleString('en-US')} · backed up ${l.backedUp.toLocaleString('en-US')}`;
   };
@@ -177,8 +204,13 @@ async function follow(run: LocalRun, inputs: readonly string[], io: CliIo, stopp
       if (end === 0) continue;
       await run.append(f, chunk.subarray(0, end));
       offsets.set(f, from + end);
-      io.stderr.write(tty ? `\r\x1b[K${line()}` : `logtong local: ${line()}\n`);
     }
+    if (stop) break;
+    await run.settle();
+    const now = await line();
+    if (now.replace(/\(.*?\)/, '') === shown) continue;
+    shown = now.replace(/\(.*?\)/, '');
+    io.stderr.write(tty ? `\r\x1b[K${now}` : `logtong local: ${now}\n`);
   }
   if (tty) io.stderr.write('\r\x1b[K');
   return run.summarize();

@@ -1,14 +1,26 @@
 /**
- * A fluent-bit source run locally: the agent configuration the stack stores (lib/agent), pointed at this machine by
- * `localize` (its tail reads the input files, its S3 output writes to the emulated buffer bucket, its OpenSearch output
- * to the local node), run by the real Fluent Bit built by `.ci/setup-fluent-bit.sh`. Without that build, a one-line
- * error names the command.
+ * A fluent-bit or syslog source run locally: the agent or receiver configuration the stack deploys (lib/agent),
+ * pointed at this machine by `localize` (its outputs at the emulated buffer bucket or stream, or at the local node for
+ * buffer none), run by the real Fluent Bit built by `.ci/setup-fluent-bit.sh`. Without that build, a one-line error
+ * names the command.
+ *
+ * How the input files reach it is how the source gets its lines when deployed:
+ * - an EC2 agent tails the input files themselves (what is appended to them is read by the agent, as on a server);
+ * - an EKS agent tails container log files: each input's lines are written to one, in containerd's CRI format
+ *   (container-logs.ts), as a pod writing them to stdout would have them written;
+ * - a syslog receiver gets each line as one frame over its listener (TCP with the source's framing; UDP datagrams
+ *   when that is all it listens to), as a syslog client sends them; it also listens for real clients (`--listen`).
  */
+import * as dgram from 'node:dgram';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
-import { fluentBitConfigDocument } from '../agent/fluent-bit-config';
+import { fluentBitConfigDocument, type AgentTargets } from '../agent/fluent-bit-config';
 import type { Pipeline } from '../config/schema';
 import type { AwsEmulator } from './aws-emulator';
+import { containerLogFile, criLine } from './container-logs';
 import { FLUENT_BIT_VERSION, fluentBitBinary, localize, startFluentBit, type FluentBitProcess } from './fluent-bit';
+import type { KinesisEmulator } from './kinesis';
 import type { LocalStack } from './local-stack';
 import { freePort } from './net';
 import { MissingPrerequisiteError } from './prerequisites';
@@ -16,41 +28,131 @@ import { MissingPrerequisiteError } from './prerequisites';
 /** The agent's timers, shortened so a local run ends in seconds (what is flushed and how is unchanged). */
 const LOCAL_TIMING = { service: { flush: 1, 'scheduler.cap': 5 }, tail: { refresh_interval: 1 }, s3: { upload_timeout: '2s' } };
 
+export interface LocalAgentOptions {
+  readonly pipeline: Pipeline;
+  readonly stack: LocalStack;
+  readonly aws: AwsEmulator;
+  /** buffer kinesis: the emulator whose stream the stack made. */
+  readonly kinesis?: KinesisEmulator;
+  /** buffer none: the node the agent indexes into. */
+  readonly opensearchUrl?: string;
+  readonly inputs: readonly string[];
+  /** The agent's folder: its state (offsets, filesystem buffer), configuration, log and, for EKS, the container logs. */
+  readonly dir: string;
+  /** syslog: the port of 127.0.0.1 its listener takes. @default a free port */
+  readonly listenPort?: number;
+}
+
 export interface LocalAgent {
-  /** Records the agent's tail has read so far. */
+  /** syslog: where the receiver listens on 127.0.0.1, and how it reads frames. */
+  readonly listening?: { readonly port: number; readonly protocols: string; readonly framing: string };
+  /** Lines appended to an input file (complete lines): given to the agent the way its source gets them. */
+  feed(file: string, bytes: Buffer): Promise<void>;
+  /** Records the agent's inputs have read so far (tail lines, syslog frames). */
   readRecords(): Promise<number>;
+  /** Records the agent's own filters dropped (buffer none: the pipeline's filters run at the agent). */
+  filtered(): Promise<number>;
   /** SIGTERM: the agent flushes what it holds and exits. */
   stop(): Promise<void>;
 }
 
-export async function startLocalAgent(o: { pipeline: Pipeline; stack: LocalStack; aws: AwsEmulator; opensearchUrl?: string; inputs: readonly string[]; dir: string }): Promise<LocalAgent> {
+/** The targets the stack gives its agents (agent-config-props.ts), with the local names. */
+function localTargets(o: LocalAgentOptions): AgentTargets {
+  const buffer = o.pipeline.engine.type === 'light' ? 's3' : o.pipeline.engine.buffer;
+  return {
+    region: o.aws.region,
+    ...(buffer === 's3' ? { bucketName: o.stack.bucketName('BufferBucket'), keyPrefix: `${o.pipeline.name}/` } : {}),
+    ...(buffer === 'kinesis' ? { streamName: o.stack.streamName('KinesisStream') } : {}),
+    ...(buffer === 'none' ? { backupBucketName: o.stack.bucketName('BackupBucket') } : {}),
+  };
+}
+
+/** The lines of a chunk as a syslog client sends them: CR stripped, empty lines left out (the processor skips them too). */
+const framesOf = (bytes: Buffer): string[] =>
+  bytes
+    .toString('utf8')
+    .split('\n')
+    .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l))
+    .filter((l) => l.length > 0);
+
+async function sendTcp(port: number, payload: Buffer): Promise<void> {
+  await new Promise<void>((done, fail) => {
+    const socket = net.createConnection({ host: '127.0.0.1', port }, () => socket.end(payload));
+    socket.on('error', fail);
+    socket.on('close', () => done());
+  });
+}
+
+async function sendUdp(port: number, frames: readonly string[]): Promise<void> {
+  const socket = dgram.createSocket('udp4');
+  try {
+    for (const f of frames) await new Promise<void>((done, fail) => socket.send(Buffer.from(f), port, '127.0.0.1', (e) => (e ? fail(e) : done())));
+  } finally {
+    socket.close();
+  }
+}
+
+export async function startLocalAgent(o: LocalAgentOptions): Promise<LocalAgent> {
   try {
     fluentBitBinary();
   } catch {
-    throw new MissingPrerequisiteError('fluent-bit', `Fluent Bit ${FLUENT_BIT_VERSION} is needed to run this pipeline's agent locally: run \`bash .ci/setup-fluent-bit.sh\` (builds it once into the cache folder, about 3 minutes)`);
+    throw new MissingPrerequisiteError('fluent-bit', `Fluent Bit ${FLUENT_BIT_VERSION} is needed to run this pipeline's ${o.pipeline.source.type === 'syslog' ? 'receiver' : 'agent'} locally: run \`bash .ci/setup-fluent-bit.sh\` (builds it once into the cache folder, about 3 minutes)`);
   }
-  const buffer = o.pipeline.engine.type === 'light' ? 's3' : o.pipeline.engine.buffer;
-  // The targets the stack gives its agents (agent-config-props.ts), with the local names.
-  const targets = {
-    region: o.aws.region,
-    ...(buffer === 's3' ? { bucketName: o.stack.bucketName('BufferBucket'), keyPrefix: `${o.pipeline.name}/` } : {}),
-    ...(buffer === 'none' ? { backupBucketName: o.stack.bucketName('BackupBucket') } : {}),
-  };
-  const doc = localize(fluentBitConfigDocument(o.pipeline, targets), {
+  const source = o.pipeline.source;
+  const eks = source.type === 'fluent-bit' && source.platform === 'eks';
+  // EKS: one container log file per input, written as containerd writes a pod's stdout.
+  const containers = new Map<string, string>();
+  if (eks) {
+    o.inputs.forEach((file, i) => containers.set(file, containerLogFile(path.join(o.dir, 'var-log'), 'default', `${path.basename(file).toLowerCase().replace(/[^a-z0-9-]/g, '-')}-${i}`, 'app')));
+  }
+  const tailed = eks ? [...containers.values()] : [...o.inputs];
+  const syslogPort = source.type === 'syslog' ? (o.listenPort ?? (await freePort())) : undefined;
+  const doc = localize(fluentBitConfigDocument(o.pipeline, localTargets(o)), {
     stateDir: path.join(o.dir, 'state'),
     httpPort: await freePort(),
-    logPaths: [...o.inputs],
+    logPaths: tailed,
     s3Endpoint: o.aws.endpoint,
+    ...(syslogPort ? { syslogPort } : {}),
     ...(o.opensearchUrl ? { opensearchUrl: o.opensearchUrl } : {}),
+    ...(o.kinesis ? { kinesis: { tlsPort: o.kinesis.tlsPort, certificateFile: o.kinesis.certificateFile } } : {}),
     timing: LOCAL_TIMING,
   });
   const fb: FluentBitProcess = await startFluentBit({ doc, dir: o.dir, env: o.aws.env });
+
+  const feed = async (file: string, bytes: Buffer): Promise<void> => {
+    if (eks) {
+      const time = new Date().toISOString().replace('Z', '000000Z');
+      fs.appendFileSync(containers.get(file)!, Buffer.concat(framesOf(bytes).map((l) => criLine(time, 'stdout', l))));
+    } else if (source.type === 'syslog') {
+      const frames = framesOf(bytes);
+      if (frames.length === 0) return;
+      if (source.protocol === 'udp') return sendUdp(syslogPort!, frames);
+      const octet = source.framing === 'octet-counting';
+      await sendTcp(syslogPort!, Buffer.concat(frames.map((f) => (octet ? Buffer.concat([Buffer.from(`${Buffer.byteLength(f)} `), Buffer.from(f)]) : Buffer.from(`${f}\n`)))));
+    }
+    // EC2: the agent tails the file itself.
+  };
+  try {
+    for (const file of source.type === 'fluent-bit' && !eks ? [] : o.inputs) await feed(file, fs.readFileSync(file));
+  } catch (e) {
+    await fb.stop();
+    throw e;
+  }
+  const sum = (rows: Record<string, { records?: number; drop_records?: number }>, prefix: string, key: 'records' | 'drop_records') =>
+    Object.entries(rows)
+      .filter(([name]) => name.startsWith(prefix))
+      .reduce((n, [, v]) => n + (v[key] ?? 0), 0);
   return {
+    ...(source.type === 'syslog'
+      ? { listening: { port: syslogPort!, protocols: source.protocol === 'tcp_udp' ? 'tcp and udp' : source.protocol, framing: source.protocol === 'udp' ? 'one message per datagram' : source.framing === 'octet-counting' ? 'octet counting (RFC 6587)' : 'one message per line' } }
+      : {}),
+    feed,
     async readRecords() {
       const m = await fb.metrics();
-      return Object.entries(m.input)
-        .filter(([name]) => name.startsWith('tail'))
-        .reduce((n, [, v]) => n + v.records, 0);
+      return sum(m.input, source.type === 'syslog' ? 'syslog' : 'tail', 'records');
+    },
+    async filtered() {
+      return sum((await fb.metrics()).filter, 'grep', 'drop_records');
     },
     stop: () => fb.stop(),
   };

@@ -75,9 +75,17 @@ export async function startKinesis(): Promise<KinesisEmulator> {
   };
 }
 
+export interface ReadStreamOptions {
+  /** At most this many records of each shard: an event source mapping reads one batch at a time. @default all */
+  readonly maxPerShard?: number;
+}
+
 /** Every record of every shard of a stream after `after` (exclusive, per shard), as the event source mapping reads them. */
-export async function readStream(kinesis: KinesisClient, streamArn: string, after: Map<string, string> = new Map()): Promise<Map<string, KinesisStreamRecord[]>> {
+export async function readStream(kinesis: KinesisClient, streamArn: string, after: ReadonlyMap<string, string> = new Map(), opts: ReadStreamOptions = {}): Promise<Map<string, KinesisStreamRecord[]>> {
   const out = new Map<string, KinesisStreamRecord[]>();
+  const max = opts.maxPerShard ?? Infinity;
+  // The records name the stream's region, as Lambda's do (arn:aws:kinesis:<region>:…).
+  const region = streamArn.split(':')[3] || 'us-east-1';
   const shards = (await kinesis.send(new ListShardsCommand({ StreamARN: streamArn }))).Shards!;
   for (const s of shards) {
     const shardId = s.ShardId!;
@@ -88,11 +96,11 @@ export async function readStream(kinesis: KinesisClient, streamArn: string, afte
       )
     ).ShardIterator;
     const recs: KinesisStreamRecord[] = [];
-    while (it) {
-      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10_000 }));
+    while (it && recs.length < max) {
+      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: it, Limit: Math.min(10_000, max - recs.length) }));
       for (const r of page.Records ?? []) {
         recs.push({
-          awsRegion: 'us-east-1',
+          awsRegion: region,
           eventID: `${shardId}:${r.SequenceNumber}`,
           eventName: 'aws:kinesis:record',
           eventSource: 'aws:kinesis',

@@ -2,19 +2,22 @@
  * A synthesized pipeline stack "deployed" on the local components: its buckets and queues (with their redrive
  * policies) created on the S3/SQS emulator, its bucket notifications put, each Node.js function run from its bundle in
  * a process of its own with its environment (references resolved to the local names), its custom resources created
- * by invoking their handlers with CloudFormation's Create event, and its SQS event source mappings polled as Lambda
- * polls them. What the stack does is read from the template (stack-resources.ts), not restated here.
+ * by invoking their handlers with CloudFormation's Create event, its Kinesis streams created on the Kinesis emulator,
+ * and its SQS and Kinesis event source mappings polled as Lambda polls them. What the stack does is read from the
+ * template (stack-resources.ts), not restated here.
  */
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, type Event } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse } from 'aws-lambda';
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { KinesisStreamBatchResponse, SQSBatchResponse } from 'aws-lambda';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { AwsEmulator } from './aws-emulator';
 import { eachLine, startFunction, type FunctionHost } from './function-host';
+import type { KinesisEmulator } from './kinesis';
+import { kinesisMapping, type KinesisMappingPoller } from './kinesis-lambda';
 import { packageDir } from './paths';
 import { runStateMachine, stateMachineDefinition, type AslState, type SnsPublishRequest, type TaskBindings } from './local-sfn';
-import { pollOnce } from './sqs-lambda';
+import { pollOnce, type PollResult } from './sqs-lambda';
 import { resolve, stackResources, type LocalNames, type StackResources } from './stack-resources';
 import type { StackTemplate } from './template';
 
@@ -25,6 +28,8 @@ export interface LocalStackOptions {
   /** Prefixes every local bucket and queue name (the pipeline's name). */
   readonly prefix: string;
   readonly aws: AwsEmulator;
+  /** Where the stack's Kinesis streams are made; required when it has any. @default none */
+  readonly kinesis?: KinesisEmulator;
   /** Each function's log lines, with its logical id. @default dropped */
   readonly onLog?: (functionId: string, line: string) => void;
   /** Variables every function gets on top of its own (e.g. a shorter POWERTOOLS_LOG_LEVEL). @default none */
@@ -38,10 +43,15 @@ export interface LocalStack {
   /** The local name of a bucket of the stack, by logical id (or its id without CDK's hash). */
   bucketName(id: string): string;
   queueUrl(id: string): string;
+  /** The local name and ARN of a Kinesis stream of the stack, by logical id (or its id without CDK's hash). */
+  streamName(id: string): string;
+  streamArn(id: string): string;
   function(id: string): FunctionHost;
   /**
-   * Polls every SQS event source mapping until all its queues stay empty for `idlePolls` rounds in a row; returns
-   * the messages handled per mapping (failed ones come back after their queue's visibility timeout, as in AWS).
+   * Polls every event source mapping until, for `idlePolls` rounds in a row, its queues are empty and its streams
+   * hold nothing past the mapping's checkpoints. Returns per mapping: SQS, the messages received and those reported
+   * failed (they come back after their queue's visibility timeout, as in AWS); Kinesis, the records read (each once,
+   * however often retried) and those given up to the on-failure destination (kinesis-lambda.ts).
    */
   drain(opts?: { idlePolls?: number; pauseMs?: number }): Promise<Record<string, { received: number; failed: number }>>;
   /**
@@ -68,6 +78,8 @@ const shortId = (id: string) => id.replace(/[0-9A-F]{8}$/, '');
 export async function deployLocalStack(o: LocalStackOptions): Promise<LocalStack> {
   const r = stackResources(o.template, o.assembly);
   const { s3, sqs } = o.aws;
+  const kinesis = o.kinesis;
+  if (r.streams.length > 0 && !kinesis) throw new Error(`the stack has Kinesis streams (${r.streams.map((x) => shortId(x.id)).join(', ')}): deploying it locally needs a Kinesis emulator (LocalStackOptions.kinesis)`);
   const find = <T extends { id: string } | string>(list: readonly T[], id: string, what: string): string => {
     const ids = list.map((x) => (typeof x === 'string' ? x : x.id));
     const hit = ids.find((x) => x === id) ?? ids.find((x) => shortId(x) === id);
@@ -92,13 +104,23 @@ export async function deployLocalStack(o: LocalStackOptions): Promise<LocalStack
     queues.set(q.id, { url, arn });
   }
 
+  // Lambda's on-failure destinations may be SNS topics or S3 buckets too; the stacks use a queue, the one kind polled here.
+  for (const m of r.mappings) {
+    if (m.onFailureQueue !== undefined && !queues.has(m.onFailureQueue)) throw new Error(`${m.id}: its on-failure destination ${m.onFailureQueue} is not a queue of the stack`);
+  }
+  const streams = new Map<string, { name: string; arn: string }>();
+  for (const x of r.streams) {
+    const name = `${o.prefix}-${shortId(x.id)}`;
+    streams.set(x.id, { name, arn: await kinesis!.createStream(name, x.shards) });
+  }
+
   const functionName = (id: string) => `${o.prefix}-${shortId(id)}`;
   // A Glue database has no local counterpart; its name is what a reference to it reads (for the table's DDL).
   const databaseName = (id: string) => (o.template.Resources[id]?.Type === 'AWS::Glue::Database' ? o.template.Resources[id].Properties?.DatabaseInput?.Name : undefined);
   const names: LocalNames = {
-    ref: (id) => buckets.get(id) ?? queues.get(id)?.url ?? (r.functions.some((f) => f.id === id) ? functionName(id) : undefined) ?? databaseName(id),
+    ref: (id) => buckets.get(id) ?? queues.get(id)?.url ?? streams.get(id)?.name ?? (r.functions.some((f) => f.id === id) ? functionName(id) : undefined) ?? databaseName(id),
     attribute: (id, attr) => {
-      if (attr === 'Arn') return queues.get(id)?.arn ?? (buckets.has(id) ? `arn:aws:s3:::${buckets.get(id)}` : undefined);
+      if (attr === 'Arn') return queues.get(id)?.arn ?? streams.get(id)?.arn ?? (buckets.has(id) ? `arn:aws:s3:::${buckets.get(id)}` : undefined);
       if (attr === 'QueueName' && queues.has(id)) return queues.get(id)!.url.split('/').pop();
       return undefined;
     },
@@ -121,11 +143,13 @@ export async function deployLocalStack(o: LocalStackOptions): Promise<LocalStack
   const hosts = new Map<string, FunctionHost>();
   // The AWS SDK the bundles leave to the Lambda runtime: this installation's (a dependency of Logtong).
   const sdk = path.dirname(path.dirname(packageDir('@aws-sdk/client-s3')));
+  // The SDK v3 clients of the bundles (adapters/kinesis.ts sets no endpoint) take the emulator from this variable.
+  const endpoints = { ...o.aws.env, ...(kinesis ? { AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint } : {}) };
   for (const f of r.functions.filter((x) => used.has(x.id))) {
     const environment = stringValues(resolve(f.environment, names, `${f.id}.Environment`));
     hosts.set(
       f.id,
-      startFunction({ name: functionName(f.id), entry: f.entry, modulePaths: [sdk], handlerName: f.handlerName, timeoutSeconds: f.timeoutSeconds, environment: { ...o.aws.env, ...environment, ...o.extraEnvironment }, ...(o.onLog ? { onLog: (l: string) => o.onLog!(f.id, l) } : {}) }),
+      startFunction({ name: functionName(f.id), entry: f.entry, modulePaths: [sdk], handlerName: f.handlerName, timeoutSeconds: f.timeoutSeconds, environment: { ...endpoints, ...environment, ...o.extraEnvironment }, ...(o.onLog ? { onLog: (l: string) => o.onLog!(f.id, l) } : {}) }),
     );
   }
 
@@ -152,23 +176,45 @@ export async function deployLocalStack(o: LocalStackOptions): Promise<LocalStack
   }
 
   const sqsMappings = r.mappings.filter((m) => m.source.type === 'sqs');
+  const kinesisPollers = new Map<string, KinesisMappingPoller>();
+  for (const m of r.mappings.filter((x) => x.source.type === 'kinesis')) {
+    const host = hosts.get(m.functionId)!;
+    const destination = m.onFailureQueue === undefined ? undefined : queues.get(m.onFailureQueue)!.url;
+    kinesisPollers.set(
+      m.id,
+      kinesisMapping({
+        ...m,
+        kinesis: kinesis!.client,
+        streamArn: streams.get(m.source.id)!.arn,
+        handler: (event) => host.invoke(event) as Promise<KinesisStreamBatchResponse>,
+        functionName: host.name,
+        ...(destination ? { onFailure: async (record) => void (await sqs.send(new SendMessageCommand({ QueueUrl: destination, MessageBody: JSON.stringify(record) }))) } : {}),
+      }),
+    );
+  }
   return {
     resources: r,
     names,
     bucketName: (id) => buckets.get(find(r.buckets, id, 'bucket'))!,
     queueUrl: (id) => queues.get(find(r.queues, id, 'queue'))!.url,
+    streamName: (id) => streams.get(find(r.streams, id, 'stream'))!.name,
+    streamArn: (id) => streams.get(find(r.streams, id, 'stream'))!.arn,
     function: (id) => hosts.get(find([...hosts.keys()], id, 'invoked function'))!,
     async drain(opts = {}) {
-      const totals: Record<string, { received: number; failed: number }> = Object.fromEntries(sqsMappings.map((m) => [m.id, { received: 0, failed: 0 }]));
+      const totals: Record<string, { received: number; failed: number }> = Object.fromEntries(r.mappings.map((m) => [m.id, { received: 0, failed: 0 }]));
+      const add = (id: string, res: PollResult) => {
+        totals[id].received += res.received;
+        totals[id].failed += res.failed;
+        return res.received;
+      };
       let idle = 0;
       while (idle < (opts.idlePolls ?? 2)) {
         let received = 0;
+        // Streams first: what they give up is on its on-failure queue for the same round.
+        for (const [id, poller] of kinesisPollers) received += add(id, await poller.pollOnce());
         for (const m of sqsMappings) {
           const host = hosts.get(m.functionId)!;
-          const res = await pollOnce(sqs, queues.get(m.source.id)!.url, (event) => host.invoke(event) as Promise<SQSBatchResponse>, host.name, m.batchSize);
-          totals[m.id].received += res.received;
-          totals[m.id].failed += res.failed;
-          received += res.received;
+          received += add(m.id, await pollOnce(sqs, queues.get(m.source.id)!.url, (event) => host.invoke(event) as Promise<SQSBatchResponse>, host.name, m.batchSize));
         }
         idle = received === 0 ? idle + 1 : 0;
         if (received === 0 && idle < (opts.idlePolls ?? 2)) await new Promise((res) => setTimeout(res, opts.pauseMs ?? 200));

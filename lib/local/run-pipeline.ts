@@ -4,11 +4,14 @@
  * (local-stack.ts), fed the input files the way its source is fed when deployed, and then accounted for: every record
  * the input files hold (read with the processor's own splitter and parser) is indexed, filtered or backed up.
  *
- * Runs today: sources of type s3 (each file uploaded to the emulated source bucket under the pipeline's prefix, so
- * the bucket notification — or, in mode one-time, the scanner task — then copy, staging, processor and backup run as
- * deployed), and fluent-bit sources with an S3 buffer (the generated agent configuration on the real Fluent Bit,
- * tailing the input files: agent-source.ts), into either engine (the Light Engine's batch state machine run as
- * synthesized after the copy). What it cannot run yet is refused with a message saying so.
+ * Sources of type s3 have each file uploaded to the emulated source bucket under the pipeline's prefix, so the bucket
+ * notification (or, in mode one-time, the scanner task), copy, staging, processor and backup run as deployed.
+ * fluent-bit and syslog sources run the generated agent or receiver configuration on the real Fluent Bit, fed the
+ * input files as the source is fed when deployed (agent-source.ts), with any buffer: S3 (then the path of an S3
+ * source), Kinesis (the stream on the Kinesis emulator, its event source mapping driven as Lambda drives it), or none
+ * (the agent indexes into the node and keeps what it cannot parse in the backup bucket). Either engine: the Light
+ * Engine's batch state machine runs as synthesized after the copy. Sources in another account are refused: their
+ * role chain is AWS's to run.
  */
 import { CreateBucketCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand } from '@aws-sdk/client-s3';
 import { App, AssetStaging } from 'aws-cdk-lib';
@@ -26,8 +29,9 @@ import type { Config, Pipeline } from '../config/schema';
 import { startAwsEmulator, type AwsEmulator } from './aws-emulator';
 import { deployLocalStack, type LocalStack } from './local-stack';
 import { athenaDdl, type GlueTableInput } from './athena-ddl';
-import { startLocalAgent } from './agent-source';
+import { startLocalAgent, type LocalAgent } from './agent-source';
 import { FLUENT_BIT_VERSION } from './fluent-bit';
+import { startKinesis, type KinesisEmulator } from './kinesis';
 import { localPipeline } from './localize';
 import { resolve } from './stack-resources';
 import { removeNodeDir, startOpenSearch, type OpenSearchNode } from './opensearch';
@@ -56,6 +60,14 @@ export interface LocalRunOptions {
   readonly onStatus?: (line: string) => void;
   /** The node's first-run download of its distribution. */
   readonly onDownloadProgress?: (bytes: number, total: number | undefined) => void;
+  /**
+   * Keep a fluent-bit or syslog source's agent running after the inputs are read (`--follow`): it goes on reading
+   * what is appended to them (and, for syslog, what clients send). @default false: the agent is stopped (flushing
+   * what it holds) once it has read the inputs
+   */
+  readonly follow?: boolean;
+  /** syslog: the port of 127.0.0.1 the receiver listens on for clients (`--listen`). @default a free port */
+  readonly listenPort?: number;
 }
 
 export interface LocalSummary {
@@ -74,6 +86,8 @@ export interface LocalSummary {
   readonly deadLetters: number;
   /** Where the backed-up records were written on this machine (a copy of the backup bucket's objects). */
   readonly backupFolder: string;
+  /** syslog: where the receiver listens for clients, on 127.0.0.1. */
+  readonly listening?: LocalAgent['listening'];
   readonly opensearch?: {
     readonly url: string;
     /** The write alias. */
@@ -95,13 +109,18 @@ export interface LocalRun {
   /** Where the input files' records went. */
   readonly summary: LocalSummary;
   /**
-   * More lines of an input file (`--follow`): uploaded as a new object under the prefix, then the pipeline runs until
-   * its queues are empty (and the Light Engine batch after it). Complete lines only.
+   * More lines of an input file (`--follow`), complete lines only: an S3 source gets them as a new object under the
+   * prefix; an agent or receiver as its source gives them (agent-source.ts). Then `settle`.
    */
   append(file: string, bytes: Buffer): Promise<void>;
-  /** Running totals from the functions' own metrics (cheap, for a progress line): records read so far and where they went. */
-  live(): { records: number; written: number; duplicates: number; filtered: number; backedUp: number };
-  /** The summary again, after appends (backup copied out again, counts taken again). */
+  /** Runs the pipeline on what has arrived until its queues are empty (and the Light Engine batch after it). */
+  settle(): Promise<void>;
+  /** Running totals (cheap, for a progress line): records read so far and where they went. */
+  live(): Promise<{ records: number; written: number; duplicates: number; filtered: number; backedUp: number }>;
+  /**
+   * The summary again, after appends (backup copied out again, counts taken again). An agent still running is
+   * stopped first, so that what it holds is flushed and counted.
+   */
   summarize(): Promise<LocalSummary>;
   /** Stops the functions, the node and the emulator. */
   stop(): Promise<void>;
@@ -111,12 +130,7 @@ function supported(p: Pipeline): void {
   const refuse = (what: string) => {
     throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local does not run ${what} yet`);
   };
-  if (p.source.type === 'syslog') refuse('syslog sources');
-  if ('account' in p.source && p.source.account) refuse('a source in another account');
-  if (p.source.type === 'fluent-bit') {
-    if (p.source.platform !== 'ec2') refuse(`agents on ${p.source.platform} (ec2 agents it does)`);
-    if (p.engine.type === 'opensearch' && p.engine.buffer !== 's3') refuse(`agents with buffer ${p.engine.buffer} (buffer s3 it does)`);
-  }
+  if ('account' in p.source && p.source.account) refuse('a source in another account (its agents assume a role of this account: AWS STS)');
 }
 
 /** The records of a file as the processor reads them: gzip or not, its lines split and multi-line events assembled. */
@@ -154,7 +168,6 @@ function uploadOf(file: string, content: Buffer, p: { readonly prefix: string; r
 
 /** Copies the objects under `prefix` into `folder` (same relative keys); returns how many. */
 async function copyPrefix(aws: AwsEmulator, bucket: string, prefix: string, folder: string, each?: (key: string, bytes: Buffer) => void): Promise<number> {
-  rmSync(folder, { recursive: true, force: true });
   let n = 0;
   for await (const page of paginateListObjectsV2({ client: aws.s3 }, { Bucket: bucket, Prefix: prefix })) {
     for (const obj of page.Contents ?? []) {
@@ -169,18 +182,35 @@ async function copyPrefix(aws: AwsEmulator, bucket: string, prefix: string, fold
   return n;
 }
 
+const jsonLines = (gzipped: Buffer) => gunzipSync(gzipped).toString('utf8').split('\n').filter(Boolean).length;
+
 /**
  * The backup bucket lives in the emulator's memory: its objects are copied out so they outlive the run, and the
- * records in them counted.
+ * records in them counted: the processor's (`<pipeline>/failed-records/`) and, with buffer none, the agent's
+ * (`agent-failed/<pipeline>/`).
  */
 async function copyBackup(aws: AwsEmulator, bucket: string, pipeline: string, folder: string): Promise<{ backedUp: number; deadLetters: number; backupFolder: string }> {
   let backedUp = 0;
   let deadLetters = 0;
+  rmSync(folder, { recursive: true, force: true });
   await copyPrefix(aws, bucket, `${pipeline}/`, folder, (key, bytes) => {
-    if (key.includes('/failed-records/')) backedUp += gunzipSync(bytes).toString('utf8').split('\n').filter(Boolean).length;
+    if (key.includes('/failed-records/')) backedUp += jsonLines(bytes);
     else if (/\/dead-letters\/[^/]+\/[^/]+\.json$/.test(key)) deadLetters++;
   });
+  await copyPrefix(aws, bucket, `agent-failed/${pipeline}/`, folder, (_key, bytes) => (backedUp += jsonLines(bytes)));
   return { backedUp, deadLetters, backupFolder: folder };
+}
+
+/** The agent's read count, once it has stopped growing for `quietSeconds` (it has read every line given to it). */
+async function untilReadSettles(agent: LocalAgent, quietSeconds = 3): Promise<number> {
+  let read = -1;
+  for (let stable = 0, i = 0; stable < quietSeconds && i < 300; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await agent.readRecords();
+    stable = now === read && now > 0 ? stable + 1 : 0;
+    read = now;
+  }
+  return read;
 }
 
 export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
@@ -192,12 +222,25 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
 
   const light = configured.engine.type === 'light';
   status(light ? 'starting the S3/SQS emulator' : 'starting the OpenSearch node and the S3/SQS emulator');
+  const buffer = configured.engine.type === 'light' ? 's3' : configured.engine.buffer;
   let node: OpenSearchNode | undefined;
   let aws: AwsEmulator | undefined;
+  let kinesis: KinesisEmulator | undefined;
   let stack: LocalStack | undefined;
+  let agent: LocalAgent | undefined;
+  let agentRunning = false;
+  /** buffer none: the agent's filters' drops, kept from its last metrics before it stopped. */
+  let agentFiltered: number | undefined;
+  const stopAgent = async () => {
+    if (!agentRunning) return;
+    agentRunning = false;
+    if (buffer === 'none') agentFiltered = await agent!.filtered();
+    await agent!.stop();
+  };
   const stop = async () => {
+    await stopAgent().catch(() => agent?.stop());
     await stack?.stop();
-    await Promise.all([node?.dispose(), aws?.stop()]);
+    await Promise.all([node?.dispose(), aws?.stop(), kinesis?.stop()]);
   };
   try {
     const nodeDir = path.join(o.workDir, 'opensearch');
@@ -206,7 +249,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
       rmSync(o.workDir, { recursive: true, force: true });
     }
     const nodeOptions = { dir: nodeDir, ...(o.onDownloadProgress ? { onDownloadProgress: o.onDownloadProgress } : {}) };
-    [node, aws] = await Promise.all([light ? undefined : startOpenSearch(nodeOptions), startAwsEmulator()]);
+    [node, aws, kinesis] = await Promise.all([light ? undefined : startOpenSearch(nodeOptions), startAwsEmulator(), buffer === 'kinesis' && source.type !== 's3' ? startKinesis() : undefined]);
     const pipeline = localPipeline(configured, node ? { opensearchUrl: node.url } : {});
     status(`synthesizing Logtong-${pipeline.name} into ${path.join(o.workDir, 'cdk.out')}`);
     const synthesized = synthesize(o.config, pipeline, path.join(o.workDir, 'cdk.out'));
@@ -220,6 +263,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
       assembly: synthesized.directory,
       prefix: pipeline.name,
       aws,
+      ...(kinesis ? { kinesis } : {}),
       onLog: (_fn, line) => {
         if (!line.includes('"_aws"')) return;
         const doc = JSON.parse(line) as Record<string, unknown>;
@@ -238,12 +282,14 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
     const before = light ? 0 : await countNow();
     let records = 0;
     let files = 0;
+    for (const file of o.inputs) {
+      records += await countRecords(createReadStream(file), pipeline);
+      files++;
+    }
     if (source.type === 's3') {
       // Ongoing: the stack's notification is on the source bucket (made with it); one-time: the logs are there first.
       if (source.mode === 'one-time') await aws.s3.send(new CreateBucketCommand({ Bucket: source.bucketName }));
       for (const file of o.inputs) {
-        records += await countRecords(createReadStream(file), pipeline);
-        files++;
         const { key, body } = uploadOf(file, readFileSync(file), source);
         status(`uploading ${file} to s3://${source.bucketName}/${key}`);
         await aws.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
@@ -257,63 +303,105 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
         await stack.runTask('ScannerTask', bundle);
       }
     } else {
-      for (const file of o.inputs) {
-        records += await countRecords(createReadStream(file), pipeline);
-        files++;
-      }
-      status(`running the agent (Fluent Bit ${FLUENT_BIT_VERSION}, its generated configuration) on the inputs`);
-      const agentDir = path.join(o.workDir, 'agent');
+      const what = source.type === 'syslog' ? 'receiver' : 'agent';
+      status(`running the ${what} (Fluent Bit ${FLUENT_BIT_VERSION}, its generated configuration) on the inputs`);
+      const agentDir = path.join(o.workDir, what);
       rmSync(agentDir, { recursive: true, force: true });
-      const agent = await startLocalAgent({ pipeline, stack, aws, inputs: o.inputs, dir: agentDir, ...(node ? { opensearchUrl: node.url } : {}) });
-      // Until its tail has read every line (its count stops growing), then SIGTERM: it flushes the buffer to S3.
-      let read = -1;
-      for (let stable = 0, i = 0; stable < 3 && i < 300; i++) {
-        await new Promise((r) => setTimeout(r, 1000));
-        const now = await agent.readRecords();
-        stable = now === read && now > 0 ? stable + 1 : 0;
-        read = now;
-      }
-      await agent.stop();
+      agentRunning = true;
+      agent = await startLocalAgent({ pipeline, stack, aws, inputs: o.inputs, dir: agentDir, ...(node ? { opensearchUrl: node.url } : {}), ...(kinesis ? { kinesis } : {}), ...(o.listenPort ? { listenPort: o.listenPort } : {}) });
+      if (agent.listening) status(`the receiver listens on 127.0.0.1:${agent.listening.port} (${agent.listening.protocols}, ${agent.listening.framing})`);
+      // Until it has read every line (its count stops growing); without --follow, SIGTERM then: it flushes what it holds.
+      if (records > 0) await untilReadSettles(agent);
+      if (!o.follow) await stopAgent();
     }
     const settle = async () => {
-      await stack!.drain();
-      if (!light) return;
+      const handled = await stack!.drain();
+      if (!light || Object.values(handled).every((h) => h.received === 0)) return;
       // What the schedule starts every few minutes when deployed: one batch over what is staged.
       const run = await stack!.runStateMachine('LightEngineStateMachine', { trigger: 'schedule' });
       if (run.published.length > 0) throw new Error(`the Light Engine batch failed: ${run.published.map((p) => p.Message).join('; ')}`);
       await stack!.drain();
     };
+
+    // Buffer none: the agent indexes; its filters drop; a rerun's lines come with the ids of their first run (the
+    // id is made of the record and its file and offset), which OpenSearch refuses as existing.
+    const direct = !light && source.type !== 's3' && buffer === 'none';
+    const documentsOfInputs = async () => {
+      const query = { query: { terms: { 'logtong.file': [...o.inputs] } } };
+      const res = await fetch(`${node!.url}/${alias}/_count`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(query) });
+      return ((await res.json()) as { count?: number }).count ?? 0;
+    };
+    // syslog: what clients sent to the listener counts as records too (the receiver's own count of frames).
+    const allRecords = async () => (agentRunning && agent?.listening ? Math.max(records, await agent.readRecords()) : records);
+    const counts = async () => {
+      if (light) return { written: tally.get('Written') ?? 0, duplicates: 0, filtered: tally.get('Filtered') ?? 0 };
+      const written = (await countNow()) - before;
+      if (direct) return { written, duplicates: Math.max(0, (await documentsOfInputs()) - written), filtered: agentFiltered ?? (await agent!.filtered()) };
+      return { written, duplicates: tally.get('Duplicates') ?? 0, filtered: tally.get('Filtered') ?? 0 };
+    };
+
     status(light ? 'running the pipeline, then the Light Engine batch (its state machine as synthesized)' : 'running the pipeline');
     await settle();
+    if (agentRunning) {
+      // The agent goes on: wait until what it has read has arrived (its buffer uploads on a timer), or stops coming.
+      let last = '';
+      for (let quiet = 0; quiet < 10; ) {
+        const l = await live();
+        if (l.records === l.written + l.duplicates + l.filtered + l.backedUp) break;
+        const now = JSON.stringify(l);
+        quiet = now === last ? quiet + 1 : 0;
+        last = now;
+        await new Promise((r) => setTimeout(r, 1000));
+        await settle();
+      }
+    }
 
-    const summarize = async (): Promise<LocalSummary> => {
+    async function live() {
+      if (direct) {
+        const backedUp = (await copyBackup(aws!, stack!.bucketName('BackupBucket'), pipeline.name, path.join(o.workDir, 'backup'))).backedUp;
+        return { records: await allRecords(), backedUp, ...(await counts()) };
+      }
+      return { records: await allRecords(), filtered: tally.get('Filtered') ?? 0, backedUp: tally.get('BackedUp') ?? 0, written: tally.get(light ? 'Written' : 'Indexed') ?? 0, duplicates: tally.get('Duplicates') ?? 0 };
+    }
+
+    // `finish`: an agent still running is stopped first (it flushes what it holds), then what it sent is run through.
+    const summarize = async (finish: boolean): Promise<LocalSummary> => {
+      if (finish && agentRunning) {
+        const read = await allRecords();
+        await stopAgent();
+        records = read;
+        await settle();
+      }
       const { backedUp, deadLetters, backupFolder } = await copyBackup(aws!, stack!.bucketName('BackupBucket'), pipeline.name, path.join(o.workDir, 'backup'));
-      const common = { pipeline: pipeline.name, files, records, filtered: tally.get('Filtered') ?? 0, duplicates: tally.get('Duplicates') ?? 0, backedUp, deadLetters, backupFolder };
+      const common = { pipeline: pipeline.name, files, records, backedUp, deadLetters, backupFolder, ...(listening ? { listening } : {}), ...(await counts()) };
       if (light) {
         const table = stack!.resources.tables[0];
         const names = stack!.names;
         const tableInput = resolve(table.tableInput, names, table.id) as GlueTableInput;
         const folder = path.join(o.workDir, 'parquet');
+        rmSync(folder, { recursive: true, force: true });
         const parquetFiles = await copyPrefix(aws!, stack!.bucketName('CentralBucket'), `${tableInput.Name}/`, folder);
-        return { ...common, engine: 'light', written: tally.get('Written') ?? 0, light: { folder, table: tableInput.Name, parquetFiles, ddl: athenaDdl(String(resolve(table.databaseName, names, table.id)), tableInput) } };
+        return { ...common, engine: 'light', light: { folder, table: tableInput.Name, parquetFiles, ddl: athenaDdl(String(resolve(table.databaseName, names, table.id)), tableInput) } };
       }
-      const written = (await countNow()) - before;
       const plugins = (await (await fetch(`${node!.url}/_cat/plugins?format=json`)).json()) as Array<{ component: string }>;
-      return { ...common, engine: 'opensearch', written, opensearch: { url: node!.url, alias, ism: plugins.some((p) => p.component === 'opensearch-index-management') } };
+      return { ...common, engine: 'opensearch', opensearch: { url: node!.url, alias, ism: plugins.some((p) => p.component === 'opensearch-index-management') } };
     };
+    const listening = agent?.listening;
     let seq = 0;
     return {
-      summary: await summarize(),
+      summary: await summarize(false),
       async append(file, bytes) {
-        if (source.type !== 's3') throw new LocalUnsupportedError(`--follow: pipeline ${pipeline.name}'s agent follows its files itself; logtong local does not run it that way yet`);
         records += await countRecords(Readable.from([bytes]), pipeline);
-        // A new object per appended chunk, as an agent or a log shipper would write it.
-        const { key, body } = uploadOf(`${path.basename(file)}.${Date.now()}-${++seq}`, bytes, source);
-        await aws!.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
+        if (source.type === 's3') {
+          // A new object per appended chunk, as an agent or a log shipper would write it.
+          const { key, body } = uploadOf(`${path.basename(file)}.${Date.now()}-${++seq}`, bytes, source);
+          await aws!.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
+        } else await agent!.feed(file, bytes);
         await settle();
       },
-      live: () => ({ records, filtered: tally.get('Filtered') ?? 0, backedUp: tally.get('BackedUp') ?? 0, written: tally.get(light ? 'Written' : 'Indexed') ?? 0, duplicates: tally.get('Duplicates') ?? 0 }),
-      summarize,
+      settle,
+      live,
+      summarize: () => summarize(true),
       stop,
     };
   } catch (e) {

@@ -34,6 +34,10 @@ export interface LocalMapping {
   readonly reportBatchItemFailures: boolean;
   /** Kinesis: where a batch that keeps failing goes (a queue's logical id). */
   readonly onFailureQueue?: string;
+  /** Kinesis: retries of a failed batch before it is given up; -1 (AWS's default) retries until the records expire. */
+  readonly maximumRetryAttempts: number;
+  /** Kinesis: a function error splits the batch in two, each half retried on its own (AWS's default: false). */
+  readonly bisectBatchOnFunctionError: boolean;
 }
 
 export interface LocalNotification {
@@ -123,6 +127,8 @@ export function stackResources(template: StackTemplate, assembly: string): Stack
       source: { type, id: sourceId },
       batchSize: Number(p.BatchSize ?? (type === 'sqs' ? 10 : 100)),
       reportBatchItemFailures: (p.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures'),
+      maximumRetryAttempts: Number(p.MaximumRetryAttempts ?? -1),
+      bisectBatchOnFunctionError: p.BisectBatchOnFunctionError === true || p.BisectBatchOnFunctionError === 'true',
       ...(onFailure ? { onFailureQueue: onFailure } : {}),
     };
   });

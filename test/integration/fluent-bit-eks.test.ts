@@ -34,13 +34,11 @@ import { startAwsEmulator, type AwsEmulator } from '../../lib/local/aws-emulator
 import { localize, startFluentBit, waitUntil, withoutMetricsPath, type FluentBitMetrics, type FluentBitProcess } from '../../lib/local/fluent-bit';
 import { freePort } from '../../lib/local/net';
 import { startOpenSearch, type OpenSearchNode } from '../../lib/local/opensearch';
+import { containerLogFile, CRI_MAX_LINE_BYTES, criLine } from '../../lib/local/container-logs';
 import { corpusLines } from '../corpora';
 import {
   allDocuments,
   backupRecords,
-  containerLogFile,
-  CRI_MAX_LINE_BYTES,
-  criLine,
   examplePipeline,
   expectEachOnce,
   groupBySeq,

@@ -5,6 +5,7 @@
  * running afterwards.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
@@ -184,15 +185,121 @@ describe('logtong local', () => {
     expect(children().filter((p) => !before.includes(p))).toEqual([]);
   });
 
-  it('refuses what it cannot run yet, in one line', async () => {
-    const refusal = async (pipeline: string) => {
+  it('an agent with buffer none indexes into the node itself, its filters drop at the agent, what it cannot parse goes to agent-failed/; a rerun adds nothing', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
+    const input = path.join(data, 'access.log');
+    const healthz = lines.slice(0, 3).map((l) => l.replace(/"(GET|POST|HEAD) \S+/, '"GET /healthz'));
+    writeFileSync(input, `${[...lines.slice(0, 2000), ...healthz, 'not an access log line'].join('\n')}\n`);
+    const runOnce = async () => {
       const out = captured();
       const err = captured();
-      const code = await main(['local', '--config', EXAMPLE_CONFIG, '--pipeline', pipeline, '--input', CORPUS, '--once'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
+      const code = await main(['local', '--config', EXAMPLE_CONFIG, '--pipeline', 'edge-direct', '--input', input, '--data', data, '--once'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
+      expect({ code, err: code === 0 ? '' : err.text() }).toEqual({ code: 0, err: '' });
+      return out.text();
+    };
+    const first = await runOnce();
+    const parsed = 2000;
+    expect(first).toMatch(new RegExp(`^ {2}indexed +${(parsed).toLocaleString('en-US')} {2}into edge-direct`, 'm'));
+    expect(first).toMatch(/^ {2}filtered +3 /m);
+    expect(first).toMatch(/^ {2}backed up +1 /m);
+    expect(first).toContain('all 2,004 records accounted for');
+    const backup = readdirSync(path.join(data, 'backup', 'agent-failed', 'edge-direct'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    const failed = backup.flatMap((f) => gunzipSync(readFileSync(path.join(f.parentPath, f.name))).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { raw: string }));
+    expect(failed.map((r) => r.raw)).toContain('not an access log line');
+    // The same lines again: the agent makes the same ids, which the node already holds.
+    const second = await runOnce();
+    expect(second).toMatch(/^ {2}indexed +0 /m);
+    expect(second).toMatch(new RegExp(`^ {2}duplicate +${parsed.toLocaleString('en-US')} `, 'm'));
+    expect(second).toContain('all 2,004 records accounted for');
+  });
+
+  it('an agent with buffer kinesis puts into the stream on the Kinesis emulator, whose event source mapping runs the processor', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
+    const input = path.join(data, 'orders.log');
+    const orders = Array.from({ length: 1500 }, (_, i) => JSON.stringify({ time: `2026-12-05T10:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.${String(i % 1000).padStart(3, '0')}+0000`, level: i % 7 ? 'INFO' : 'WARN', latencyMs: i % 250, msg: `order ${i} placed` }));
+    writeFileSync(input, `${[...orders.slice(0, 700), 'orders: unstructured line', ...orders.slice(700)].join('\n')}\n`);
+    const out = captured();
+    const err = captured();
+    const code = await main(['local', '--config', EXAMPLE_CONFIG, '--pipeline', 'orders-agent', '--input', input, '--data', data, '--once'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
+    expect({ code, err: code === 0 ? '' : err.text() }).toEqual({ code: 0, err: '' });
+    expect(out.text()).toMatch(/^ {2}indexed +1,500 {2}into orders-agent/m);
+    expect(out.text()).toMatch(/^ {2}backed up +1 /m);
+    expect(out.text()).toContain('all 1,501 records accounted for');
+  });
+
+  it('an EKS agent reads the inputs as container logs; with --follow it goes on reading what is appended, multi-line events joined', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
+    const input = path.join(data, 'orders.log');
+    // Spring Boot's layout of the example, made of the Hadoop corpus's log4j events; some with a stack trace.
+    const LOG4J = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) (\w+) +\[([^\]]+)\] ([^:]+): (.*)$/;
+    const events = readFileSync(corpusPath('loghub_Hadoop_2k.log'), 'utf8')
+      .split(/\r?\n/)
+      .map((l) => LOG4J.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m, i) => [`${m[1]}.${m[2]} ${m[3].padEnd(5)} [${m[4]}] ${m[5]} : ${m[6]}`, ...(i % 40 === 0 ? ['java.net.ConnectException: Connection refused', '\tat java.base/sun.nio.ch.Net.pollConnect(Native Method)', '\t... 28 more'] : [])].join('\n'));
+    writeFileSync(input, `${events.slice(0, 600).join('\n')}\n`);
+    const out = captured();
+    const err = captured();
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => (stop = r));
+    const running = runLocal(['--config', EXAMPLE_CONFIG, '--pipeline', 'k8s-spring', '--input', input, '--data', data, '--follow'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream }, () => stopped);
+    const until = async (check: () => boolean) => {
+      for (let i = 0; i < 900 && !check(); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(check() ? 'ok' : `${out.text()}\n${err.text().slice(-3000)}`).toBe('ok');
+    };
+    await until(() => out.text().includes('all 600 records accounted for'));
+    appendFileSync(input, `${events.slice(600).join('\n')}\n`);
+    await until(() => new RegExp(`records ${events.length.toLocaleString('en-US')} .* written ${events.length.toLocaleString('en-US')} `).test(err.text()));
+    stop();
+    expect(await running).toBe(0);
+    const final = out.text().split('\n\n').find((b) => b.startsWith(`k8s-spring: ${events.length.toLocaleString('en-US')} records`))!;
+    expect(final).toMatch(new RegExp(`^ {2}indexed +${events.length.toLocaleString('en-US')} `, 'm'));
+    expect(final).toContain(`all ${events.length.toLocaleString('en-US')} records accounted for`);
+  });
+
+  it('a syslog receiver gets the inputs\' lines as frames and, with --listen, what a syslog client sends', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
+    const input = corpusPath('loghub_Linux_2k.log');
+    const frames = readFileSync(input, 'utf8').split('\n').filter(Boolean).length;
+    const out = captured();
+    const err = captured();
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => (stop = r));
+    const running = runLocal(['--config', EXAMPLE_CONFIG, '--pipeline', 'net-syslog', '--input', input, '--data', data, '--listen'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream }, () => stopped);
+    const until = async (check: () => boolean) => {
+      for (let i = 0; i < 900 && !check(); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(check() ? 'ok' : `${out.text()}\n${err.text().slice(-3000)}`).toBe('ok');
+    };
+    await until(() => out.text().includes(`all ${frames.toLocaleString('en-US')} records accounted for`));
+    const port = Number(/listening for syslog on 127\.0\.0\.1:(\d+) \(tcp, one message per line\)/.exec(err.text())?.[1]);
+    // A real client: util-linux logger, RFC 5424 over TCP.
+    for (let i = 0; i < 5; i++) execFileSync('logger', ['-n', '127.0.0.1', '-P', String(port), '--tcp', '--rfc5424', '-t', 'checkout', `order ${i} placed`]);
+    await until(() => new RegExp(`records ${(frames + 5).toLocaleString('en-US')} `).test(err.text()));
+    // The client's messages are documents on the node, parsed as RFC 5424.
+    const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out.text())![1];
+    const checkouts = async () => {
+      await fetch(`${url}/net-syslog/_refresh`, { method: 'POST' });
+      return ((await (await fetch(`${url}/net-syslog/_count?q=app_name:checkout%20AND%20version:1`)).json()) as { count?: number }).count;
+    };
+    for (let i = 0; i < 60 && (await checkouts()) !== 5; i++) await new Promise((r) => setTimeout(r, 500));
+    expect(await checkouts()).toBe(5);
+    stop();
+    expect(await running).toBe(0);
+    const final = out.text().split('\n\n').find((b) => b.startsWith(`net-syslog: ${(frames + 5).toLocaleString('en-US')} records`))!;
+    expect(final).toContain(`all ${(frames + 5).toLocaleString('en-US')} records accounted for`);
+  });
+
+  it('refuses arguments that do not fit the pipeline, in one line', async () => {
+    const refusal = async (...args: string[]) => {
+      const out = captured();
+      const err = captured();
+      const code = await main(['local', '--config', EXAMPLE_CONFIG, ...args], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
       expect(code).toBe(2);
       return err.text().split('\n')[0];
     };
-    expect(await refusal('orders-agent')).toBe('logtong: pipeline orders-agent: logtong local does not run agents with buffer kinesis (buffer s3 it does) yet');
-    expect(await refusal('net-syslog')).toBe('logtong: pipeline net-syslog: logtong local does not run syslog sources yet');
+    expect(await refusal('--pipeline', 'web-access', '--listen')).toBe('logtong: --listen: pipeline web-access\'s source is of type s3; --listen is for syslog receivers');
+    expect(await refusal('--pipeline', 'net-syslog', '--listen', '5514', '--once')).toBe('logtong: --listen and --once go apart: --listen runs until Ctrl-C');
+    expect(await refusal('--pipeline', 'net-syslog', '--listen', '99999')).toBe('logtong: unexpected argument 99999 (--listen takes a port, 1 to 65535)');
+    expect(await refusal('--pipeline', 'web-access', '--input', CORPUS, 'extra')).toBe('logtong: unexpected argument extra');
   });
 });

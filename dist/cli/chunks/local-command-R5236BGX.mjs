@@ -58,7 +58,7 @@ import {
 
 // lib/cli/local-command.ts
 import { closeSync as closeSync3, openSync as openSync3, readSync, statSync as statSync2 } from "node:fs";
-import * as path18 from "node:path";
+import * as path20 from "node:path";
 import { parseArgs } from "node:util";
 
 // lib/local/paths.ts
@@ -84,8 +84,8 @@ function packageDir(name) {
 import { CreateBucketCommand as CreateBucketCommand2, GetObjectCommand, paginateListObjectsV2, PutObjectCommand } from "@aws-sdk/client-s3";
 import { App, AssetStaging } from "aws-cdk-lib";
 import { stop as stopEsbuild } from "esbuild";
-import { mkdirSync as mkdirSync6, readFileSync as readFileSync5, rmSync as rmSync4, writeFileSync as writeFileSync4, createReadStream } from "node:fs";
-import * as path17 from "node:path";
+import { mkdirSync as mkdirSync7, readFileSync as readFileSync7, rmSync as rmSync4, writeFileSync as writeFileSync6, createReadStream } from "node:fs";
+import * as path19 from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { Readable as Readable2 } from "node:stream";
 
@@ -1184,19 +1184,19 @@ var WorkQueue = class _WorkQueue extends Construct4 {
     this.queue = queue;
   }
 };
-function validateRedrive(path19, r) {
+function validateRedrive(path21, r) {
   const retention = r.retention.toSeconds();
   if (retention > MAX_RETENTION.toSeconds()) {
-    throw new Error(`${path19}: retentionPeriod (${r.retention.toHumanString()}) exceeds the SQS maximum of 14 days`);
+    throw new Error(`${path21}: retentionPeriod (${r.retention.toHumanString()}) exceeds the SQS maximum of 14 days`);
   }
   if (!Number.isInteger(r.maxReceiveCount) || r.maxReceiveCount < 1) {
-    throw new Error(`${path19}: maxReceiveCount must be a positive integer, got ${r.maxReceiveCount}`);
+    throw new Error(`${path21}: maxReceiveCount must be a positive integer, got ${r.maxReceiveCount}`);
   }
   const redrive = r.maxReceiveCount * r.visibility.toSeconds();
   const latest = retention - BACKLOG_HEADROOM.toSeconds();
   if (redrive > latest) {
     throw new Error(
-      `${path19}: a message that keeps failing could expire before reaching the dead-letter queue: maxReceiveCount (${r.maxReceiveCount}) \xD7 visibility timeout (${r.visibility.toHumanString()}, ${VISIBILITY_TIMEOUT_FACTOR}\xD7 the consumer timeout) = ${Duration6.seconds(redrive).toHumanString()}, more than the retention (${r.retention.toHumanString()}) minus ${BACKLOG_HEADROOM.toHumanString()} of backlog headroom. Lower maxReceiveCount or the consumer timeout, or raise the retention.`
+      `${path21}: a message that keeps failing could expire before reaching the dead-letter queue: maxReceiveCount (${r.maxReceiveCount}) \xD7 visibility timeout (${r.visibility.toHumanString()}, ${VISIBILITY_TIMEOUT_FACTOR}\xD7 the consumer timeout) = ${Duration6.seconds(redrive).toHumanString()}, more than the retention (${r.retention.toHumanString()}) minus ${BACKLOG_HEADROOM.toHumanString()} of backlog headroom. Lower maxReceiveCount or the consumer timeout, or raise the retention.`
     );
   }
 }
@@ -3697,9 +3697,9 @@ async function startAwsEmulator(opts = {}) {
 
 // lib/local/local-stack.ts
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand as PutBucketNotificationConfigurationCommand2 } from "@aws-sdk/client-s3";
-import { CreateQueueCommand, GetQueueAttributesCommand as GetQueueAttributesCommand2 } from "@aws-sdk/client-sqs";
-import { spawn as spawn2 } from "node:child_process";
-import * as path10 from "node:path";
+import { CreateQueueCommand, GetQueueAttributesCommand as GetQueueAttributesCommand2, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { spawn as spawn3 } from "node:child_process";
+import * as path11 from "node:path";
 
 // lib/local/function-host.ts
 import { spawn } from "node:child_process";
@@ -3803,11 +3803,134 @@ function startFunction(o) {
   };
 }
 
-// lib/local/local-sfn.ts
+// lib/local/kinesis-lambda.ts
 import { randomUUID } from "node:crypto";
 
-// lib/local/template.ts
-import { PutBucketNotificationConfigurationCommand } from "@aws-sdk/client-s3";
+// lib/local/kinesis.ts
+import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from "@aws-sdk/client-kinesis";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { spawn as spawn2 } from "node:child_process";
+import * as fs2 from "node:fs";
+import * as os2 from "node:os";
+import * as path9 from "node:path";
+
+// lib/local/net.ts
+import * as dgram from "node:dgram";
+import * as net from "node:net";
+function hold(kind) {
+  return new Promise((resolve7, reject) => {
+    if (kind === "tcp") {
+      const srv = net.createServer();
+      srv.unref();
+      srv.once("error", reject);
+      srv.listen(0, "127.0.0.1", () => resolve7({ port: srv.address().port, close: () => new Promise((r) => srv.close(() => r())) }));
+    } else {
+      const sock = dgram.createSocket("udp4");
+      sock.unref();
+      sock.once("error", reject);
+      sock.bind(0, "127.0.0.1", () => resolve7({ port: sock.address().port, close: () => new Promise((r) => sock.close(() => r())) }));
+    }
+  });
+}
+async function freePorts(n, kind = "tcp") {
+  const held = [];
+  try {
+    for (let i = 0; i < n; i++) held.push(await hold(kind));
+    return held.map((h) => h.port);
+  } finally {
+    await Promise.all(held.map((h) => h.close()));
+  }
+}
+async function freePort(kind = "tcp") {
+  return (await freePorts(1, kind))[0];
+}
+
+// lib/local/kinesis.ts
+async function startKinesis() {
+  const dir = packageDir("kinesis-local");
+  const [plain, tls] = await freePorts(2);
+  const child = spawn2(process.execPath, [path9.join(dir, "main.js")], {
+    env: { ...process.env, KINESIS_MOCK_PLAIN_PORT: String(plain), KINESIS_MOCK_TLS_PORT: String(tls), KINESIS_MOCK_CERT_PATH: path9.join(dir, "server.json"), LOG_LEVEL: "WARN", CREATE_STREAM_DURATION: "0ms", SHOULD_PERSIST_DATA: "false" },
+    stdio: ["ignore", "ignore", "pipe"]
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => stderr += d);
+  const endpoint = `http://127.0.0.1:${plain}`;
+  const deadline = Date.now() + 3e4;
+  for (; ; ) {
+    if (child.exitCode !== null) throw new Error(`kinesis-local exited: ${stderr}`);
+    const up = await fetch(endpoint, { method: "POST" }).then(() => true, () => false);
+    if (up) break;
+    if (Date.now() > deadline) throw new Error(`kinesis-local did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const certificateFile = path9.join(fs2.mkdtempSync(path9.join(os2.tmpdir(), "logtong-kinesis-")), "server.pem");
+  fs2.writeFileSync(certificateFile, JSON.parse(fs2.readFileSync(path9.join(dir, "server.json"), "utf8")).server.cert);
+  const client = new KinesisClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, requestHandler: new NodeHttpHandler() });
+  return {
+    endpoint,
+    tlsPort: tls,
+    certificateFile,
+    client,
+    async createStream(name, shards) {
+      await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+      for (; ; ) {
+        const d = (await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary;
+        if (d.StreamStatus === "ACTIVE") return d.StreamARN;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    stop: () => new Promise((resolve7) => {
+      client.destroy();
+      if (child.exitCode !== null) return resolve7();
+      const t = setTimeout(() => child.kill("SIGKILL"), 5e3);
+      child.once("exit", () => {
+        clearTimeout(t);
+        resolve7();
+      });
+      child.kill("SIGTERM");
+    })
+  };
+}
+async function readStream(kinesis, streamArn, after = /* @__PURE__ */ new Map(), opts = {}) {
+  const out = /* @__PURE__ */ new Map();
+  const max = opts.maxPerShard ?? Infinity;
+  const region = streamArn.split(":")[3] || "us-east-1";
+  const shards = (await kinesis.send(new ListShardsCommand({ StreamARN: streamArn }))).Shards;
+  for (const s of shards) {
+    const shardId = s.ShardId;
+    const from = after.get(shardId);
+    let it = (await kinesis.send(
+      new GetShardIteratorCommand({ StreamARN: streamArn, ShardId: shardId, ...from ? { ShardIteratorType: "AFTER_SEQUENCE_NUMBER", StartingSequenceNumber: from } : { ShardIteratorType: "TRIM_HORIZON" } })
+    )).ShardIterator;
+    const recs = [];
+    while (it && recs.length < max) {
+      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: it, Limit: Math.min(1e4, max - recs.length) }));
+      for (const r of page.Records ?? []) {
+        recs.push({
+          awsRegion: region,
+          eventID: `${shardId}:${r.SequenceNumber}`,
+          eventName: "aws:kinesis:record",
+          eventSource: "aws:kinesis",
+          eventSourceARN: streamArn,
+          eventVersion: "1.0",
+          invokeIdentityArn: "arn:aws:iam::000000000000:role/processor",
+          kinesis: {
+            kinesisSchemaVersion: "1.0",
+            partitionKey: r.PartitionKey,
+            sequenceNumber: r.SequenceNumber,
+            data: Buffer.from(r.Data).toString("base64"),
+            approximateArrivalTimestamp: (r.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) / 1e3
+          }
+        });
+      }
+      if ((page.Records ?? []).length === 0 && page.MillisBehindLatest === 0) break;
+      it = page.NextShardIterator;
+    }
+    out.set(shardId, recs);
+  }
+  return out;
+}
 
 // lib/local/sqs-lambda.ts
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
@@ -3868,8 +3991,80 @@ async function pollOnce(sqs, queueUrl, handler, name, batchSize = 10) {
   return { received: messages.length, failed: failedIds.size };
 }
 
+// lib/local/kinesis-lambda.ts
+var LOCAL_INFINITE_RETRIES = 10;
+function kinesisMapping(o) {
+  const checkpoints = /* @__PURE__ */ new Map();
+  const maxRetries = o.maximumRetryAttempts < 0 ? LOCAL_INFINITE_RETRIES : o.maximumRetryAttempts;
+  const [, , , region, account] = o.streamArn.split(":");
+  const invoke = async (batch) => {
+    let out;
+    try {
+      out = await o.handler({ Records: [...batch] }, lambdaContext(o.functionName));
+    } catch {
+      return { kind: "error" };
+    }
+    const failures = o.reportBatchItemFailures ? out?.batchItemFailures ?? [] : [];
+    if (failures.length === 0) return { kind: "done" };
+    const at = failures.map((f) => batch.findIndex((r) => r.kinesis.sequenceNumber === f?.itemIdentifier));
+    return { kind: "partial", retryFrom: at.some((i) => i < 0) ? 0 : Math.min(...at) };
+  };
+  const giveUp = async (shardId, batch, invocations, last) => {
+    const arrival = (r) => new Date(r.kinesis.approximateArrivalTimestamp * 1e3).toISOString();
+    await o.onFailure?.({
+      requestContext: { requestId: randomUUID(), functionArn: `arn:aws:lambda:${region}:${account}:function:${o.functionName}`, condition: "RetryAttemptsExhausted", approximateInvokeCount: invocations },
+      responseContext: { statusCode: 200, executedVersion: "$LATEST", ...last.kind === "error" ? { functionError: "Unhandled" } : {} },
+      version: "1.0",
+      timestamp: (/* @__PURE__ */ new Date()).toISOString(),
+      KinesisBatchInfo: {
+        shardId,
+        startSequenceNumber: batch[0].kinesis.sequenceNumber,
+        endSequenceNumber: batch[batch.length - 1].kinesis.sequenceNumber,
+        approximateArrivalOfFirstRecord: arrival(batch[0]),
+        approximateArrivalOfLastRecord: arrival(batch[batch.length - 1]),
+        batchSize: batch.length,
+        streamArn: o.streamArn
+      }
+    });
+  };
+  const deliver = async (shardId, batch, retries) => {
+    const outcome = await invoke(batch);
+    if (outcome.kind === "done") return 0;
+    if (outcome.kind === "error" && o.bisectBatchOnFunctionError && batch.length > 1) {
+      const half = Math.ceil(batch.length / 2);
+      return await deliver(shardId, batch.slice(0, half), retries) + await deliver(shardId, batch.slice(half), retries);
+    }
+    const rest = outcome.kind === "partial" ? batch.slice(outcome.retryFrom) : batch;
+    if (retries >= maxRetries) {
+      await giveUp(shardId, rest, retries + 1, outcome);
+      return rest.length;
+    }
+    return deliver(shardId, rest, retries + 1);
+  };
+  return {
+    checkpoints,
+    async pollOnce() {
+      const byShard = await readStream(o.kinesis, o.streamArn, checkpoints, { maxPerShard: o.batchSize });
+      const total = { received: 0, failed: 0 };
+      for (const [shardId, batch] of byShard) {
+        if (batch.length === 0) continue;
+        total.failed += await deliver(shardId, batch, 0);
+        total.received += batch.length;
+        checkpoints.set(shardId, batch[batch.length - 1].kinesis.sequenceNumber);
+      }
+      return total;
+    }
+  };
+}
+
+// lib/local/local-sfn.ts
+import { randomUUID as randomUUID2 } from "node:crypto";
+
+// lib/local/template.ts
+import { PutBucketNotificationConfigurationCommand } from "@aws-sdk/client-s3";
+
 // lib/local/stack-resources.ts
-import * as path9 from "node:path";
+import * as path10 from "node:path";
 function referencedId(v) {
   if (!v || typeof v !== "object") return void 0;
   const o = v;
@@ -3888,7 +4083,7 @@ function entryOf(assembly, r) {
   const handler = r.Properties?.Handler;
   if (typeof key !== "string" || typeof handler !== "string" || !String(r.Properties?.Runtime ?? "").startsWith("nodejs")) return void 0;
   const dot = handler.lastIndexOf(".");
-  return { entry: path9.join(assembly, `asset.${key.replace(/\.zip$/, "")}`, `${handler.slice(0, dot)}.js`), handlerName: handler.slice(dot + 1) };
+  return { entry: path10.join(assembly, `asset.${key.replace(/\.zip$/, "")}`, `${handler.slice(0, dot)}.js`), handlerName: handler.slice(dot + 1) };
 }
 function stackResources(template, assembly) {
   const all = Object.entries(template.Resources);
@@ -3915,6 +4110,8 @@ function stackResources(template, assembly) {
       source: { type, id: sourceId },
       batchSize: Number(p.BatchSize ?? (type === "sqs" ? 10 : 100)),
       reportBatchItemFailures: (p.FunctionResponseTypes ?? []).includes("ReportBatchItemFailures"),
+      maximumRetryAttempts: Number(p.MaximumRetryAttempts ?? -1),
+      bisectBatchOnFunctionError: p.BisectBatchOnFunctionError === true || p.BisectBatchOnFunctionError === "true",
       ...onFailure ? { onFailureQueue: onFailure } : {}
     };
   });
@@ -4360,7 +4557,7 @@ function lambdaContext2(stateName, kind, resource, target, env) {
     functionVersion: "$LATEST",
     invokedFunctionArn: target.startsWith("arn:") ? target : `arn:${env.partition}:lambda:${env.region}:${env.account}:function:${name}`,
     memoryLimitInMB: "1024",
-    awsRequestId: randomUUID(),
+    awsRequestId: randomUUID2(),
     logGroupName: `/aws/lambda/${name}`,
     logStreamName: "local-sfn",
     callbackWaitsForEmptyEventLoop: true,
@@ -4415,7 +4612,7 @@ function adapter(stateName, state, bindings, invocations, env) {
           inv.event = req;
           const returned = json(await binding(req, ctx));
           inv.returned = returned;
-          inv.result = { MessageId: returned?.MessageId ?? randomUUID(), ...returned?.SequenceNumber ? { SequenceNumber: returned.SequenceNumber } : {}, ...sdkMetadata(ctx.awsRequestId) };
+          inv.result = { MessageId: returned?.MessageId ?? randomUUID2(), ...returned?.SequenceNumber ? { SequenceNumber: returned.SequenceNumber } : {}, ...sdkMetadata(ctx.awsRequestId) };
           return inv.result;
         }
         default: {
@@ -4475,7 +4672,7 @@ async function runStateMachine(definition, input, bindings, opts = {}) {
   });
   if (validate2) validated.add(key);
   const smName = opts.stateMachineName ?? "LocalStateMachine";
-  const execName = opts.executionName ?? `local-${randomUUID()}`;
+  const execName = opts.executionName ?? `local-${randomUUID2()}`;
   const smArn = `arn:${env.partition}:states:${env.region}:${env.account}:stateMachine:${smName}`;
   const execution = machine.run(input, {
     overrides: {
@@ -4540,6 +4737,8 @@ var shortId = (id) => id.replace(/[0-9A-F]{8}$/, "");
 async function deployLocalStack(o) {
   const r = stackResources(o.template, o.assembly);
   const { s3, sqs } = o.aws;
+  const kinesis = o.kinesis;
+  if (r.streams.length > 0 && !kinesis) throw new Error(`the stack has Kinesis streams (${r.streams.map((x) => shortId(x.id)).join(", ")}): deploying it locally needs a Kinesis emulator (LocalStackOptions.kinesis)`);
   const find = (list, id, what) => {
     const ids = list.map((x) => typeof x === "string" ? x : x.id);
     const hit = ids.find((x) => x === id) ?? ids.find((x) => shortId(x) === id);
@@ -4559,12 +4758,20 @@ async function deployLocalStack(o) {
     const arn = (await sqs.send(new GetQueueAttributesCommand2({ QueueUrl: url, AttributeNames: ["QueueArn"] }))).Attributes.QueueArn;
     queues.set(q.id, { url, arn });
   }
+  for (const m of r.mappings) {
+    if (m.onFailureQueue !== void 0 && !queues.has(m.onFailureQueue)) throw new Error(`${m.id}: its on-failure destination ${m.onFailureQueue} is not a queue of the stack`);
+  }
+  const streams = /* @__PURE__ */ new Map();
+  for (const x of r.streams) {
+    const name = `${o.prefix}-${shortId(x.id)}`;
+    streams.set(x.id, { name, arn: await kinesis.createStream(name, x.shards) });
+  }
   const functionName = (id) => `${o.prefix}-${shortId(id)}`;
   const databaseName = (id) => o.template.Resources[id]?.Type === "AWS::Glue::Database" ? o.template.Resources[id].Properties?.DatabaseInput?.Name : void 0;
   const names = {
-    ref: (id) => buckets.get(id) ?? queues.get(id)?.url ?? (r.functions.some((f) => f.id === id) ? functionName(id) : void 0) ?? databaseName(id),
+    ref: (id) => buckets.get(id) ?? queues.get(id)?.url ?? streams.get(id)?.name ?? (r.functions.some((f) => f.id === id) ? functionName(id) : void 0) ?? databaseName(id),
     attribute: (id, attr) => {
-      if (attr === "Arn") return queues.get(id)?.arn ?? (buckets.has(id) ? `arn:aws:s3:::${buckets.get(id)}` : void 0);
+      if (attr === "Arn") return queues.get(id)?.arn ?? streams.get(id)?.arn ?? (buckets.has(id) ? `arn:aws:s3:::${buckets.get(id)}` : void 0);
       if (attr === "QueueName" && queues.has(id)) return queues.get(id).url.split("/").pop();
       return void 0;
     },
@@ -4579,12 +4786,13 @@ async function deployLocalStack(o) {
   const taskTargets = [...definitions.values()].flatMap((d) => [...JSON.stringify(d).matchAll(/:function:([A-Za-z0-9]+)/g)].map((m) => m[1]));
   const used = /* @__PURE__ */ new Set([...r.mappings.map((m) => m.functionId), ...r.customResources.map((c) => c.functionId), ...taskTargets.filter((t) => r.functions.some((f) => f.id === t))]);
   const hosts = /* @__PURE__ */ new Map();
-  const sdk = path10.dirname(path10.dirname(packageDir("@aws-sdk/client-s3")));
+  const sdk = path11.dirname(path11.dirname(packageDir("@aws-sdk/client-s3")));
+  const endpoints = { ...o.aws.env, ...kinesis ? { AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint } : {} };
   for (const f of r.functions.filter((x) => used.has(x.id))) {
     const environment = stringValues(resolve4(f.environment, names, `${f.id}.Environment`));
     hosts.set(
       f.id,
-      startFunction({ name: functionName(f.id), entry: f.entry, modulePaths: [sdk], handlerName: f.handlerName, timeoutSeconds: f.timeoutSeconds, environment: { ...o.aws.env, ...environment, ...o.extraEnvironment }, ...o.onLog ? { onLog: (l) => o.onLog(f.id, l) } : {} })
+      startFunction({ name: functionName(f.id), entry: f.entry, modulePaths: [sdk], handlerName: f.handlerName, timeoutSeconds: f.timeoutSeconds, environment: { ...endpoints, ...environment, ...o.extraEnvironment }, ...o.onLog ? { onLog: (l) => o.onLog(f.id, l) } : {} })
     );
   }
   const stop = async () => {
@@ -4609,23 +4817,44 @@ async function deployLocalStack(o) {
     throw e;
   }
   const sqsMappings = r.mappings.filter((m) => m.source.type === "sqs");
+  const kinesisPollers = /* @__PURE__ */ new Map();
+  for (const m of r.mappings.filter((x) => x.source.type === "kinesis")) {
+    const host = hosts.get(m.functionId);
+    const destination = m.onFailureQueue === void 0 ? void 0 : queues.get(m.onFailureQueue).url;
+    kinesisPollers.set(
+      m.id,
+      kinesisMapping({
+        ...m,
+        kinesis: kinesis.client,
+        streamArn: streams.get(m.source.id).arn,
+        handler: (event) => host.invoke(event),
+        functionName: host.name,
+        ...destination ? { onFailure: async (record) => void await sqs.send(new SendMessageCommand({ QueueUrl: destination, MessageBody: JSON.stringify(record) })) } : {}
+      })
+    );
+  }
   return {
     resources: r,
     names,
     bucketName: (id) => buckets.get(find(r.buckets, id, "bucket")),
     queueUrl: (id) => queues.get(find(r.queues, id, "queue")).url,
+    streamName: (id) => streams.get(find(r.streams, id, "stream")).name,
+    streamArn: (id) => streams.get(find(r.streams, id, "stream")).arn,
     function: (id) => hosts.get(find([...hosts.keys()], id, "invoked function")),
     async drain(opts = {}) {
-      const totals = Object.fromEntries(sqsMappings.map((m) => [m.id, { received: 0, failed: 0 }]));
+      const totals = Object.fromEntries(r.mappings.map((m) => [m.id, { received: 0, failed: 0 }]));
+      const add = (id, res) => {
+        totals[id].received += res.received;
+        totals[id].failed += res.failed;
+        return res.received;
+      };
       let idle = 0;
       while (idle < (opts.idlePolls ?? 2)) {
         let received = 0;
+        for (const [id, poller] of kinesisPollers) received += add(id, await poller.pollOnce());
         for (const m of sqsMappings) {
           const host = hosts.get(m.functionId);
-          const res = await pollOnce(sqs, queues.get(m.source.id).url, (event) => host.invoke(event), host.name, m.batchSize);
-          totals[m.id].received += res.received;
-          totals[m.id].failed += res.failed;
-          received += res.received;
+          received += add(m.id, await pollOnce(sqs, queues.get(m.source.id).url, (event) => host.invoke(event), host.name, m.batchSize));
         }
         idle = received === 0 ? idle + 1 : 0;
         if (received === 0 && idle < (opts.idlePolls ?? 2)) await new Promise((res) => setTimeout(res, opts.pauseMs ?? 200));
@@ -4636,7 +4865,7 @@ async function deployLocalStack(o) {
       const task = r.tasks.find((t) => t.id === find(r.tasks, id, "task definition"));
       const environment = stringValues(resolve4(task.environment, names, `${task.id}.Environment`));
       await new Promise((done, fail) => {
-        const child = spawn2(process.execPath, [entry], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...o.aws.env, ...environment, ...o.extraEnvironment }, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn3(process.execPath, [entry], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...o.aws.env, ...environment, ...o.extraEnvironment }, stdio: ["ignore", "pipe", "pipe"] });
         let tail2 = "";
         const keep = (l) => {
           tail2 = `${tail2}
@@ -4708,18 +4937,46 @@ ${props.map(([k, v]) => `  ${quote2(k)} = ${quote2(v)}`).join(",\n")}
 }
 
 // lib/local/agent-source.ts
-import * as path13 from "node:path";
+import * as dgram2 from "node:dgram";
+import * as fs5 from "node:fs";
+import * as net2 from "node:net";
+import * as path15 from "node:path";
+
+// lib/local/container-logs.ts
+import { createHash as createHash2 } from "node:crypto";
+import * as fs3 from "node:fs";
+import * as path12 from "node:path";
+var CRI_MAX_LINE_BYTES = 16 * 1024;
+function criLine(time, stream, line, max = CRI_MAX_LINE_BYTES) {
+  const bytes = Buffer.from(line, "utf8");
+  const parts = [];
+  for (let i = 0; i === 0 || i < bytes.length; i += max) {
+    const last = i + max >= bytes.length;
+    parts.push(Buffer.from(`${time} ${stream} ${last ? "F" : "P"} `), bytes.subarray(i, i + max), Buffer.from("\n"));
+  }
+  return Buffer.concat(parts);
+}
+function containerLogFile(root, namespace, pod, container) {
+  const uid = createHash2("sha1").update(pod).digest("hex");
+  const dir = path12.join(root, "pods", `${namespace}_${pod}_${uid.slice(0, 8)}-${uid.slice(8, 12)}-${uid.slice(12, 16)}-${uid.slice(16, 20)}-${uid.slice(20, 32)}`, container);
+  fs3.mkdirSync(dir, { recursive: true });
+  fs3.mkdirSync(path12.join(root, "containers"), { recursive: true });
+  const file = path12.join(dir, "0.log");
+  fs3.writeFileSync(file, "");
+  fs3.symlinkSync(file, path12.join(root, "containers", `${pod}_${namespace}_${container}-${createHash2("sha256").update(file).digest("hex")}.log`));
+  return file;
+}
 
 // lib/local/fluent-bit.ts
-import { spawn as spawn3, spawnSync } from "node:child_process";
-import * as fs2 from "node:fs";
-import * as path11 from "node:path";
+import { spawn as spawn4, spawnSync } from "node:child_process";
+import * as fs4 from "node:fs";
+import * as path13 from "node:path";
 import { stringify } from "yaml";
 var FLUENT_BIT_VERSION = "4.2.2";
 var FLUENT_BIT_SETUP_HINT = `run \`bash .ci/setup-fluent-bit.sh\` (builds Fluent Bit ${FLUENT_BIT_VERSION} once into the cache folder, ~/.cache/logtong by default, about 3 minutes)`;
 function fluentBitBinary() {
-  const bin = process.env.LOGTONG_FLUENT_BIT || path11.join(cacheDir(), `fluent-bit-${FLUENT_BIT_VERSION}`, "bin", "fluent-bit");
-  if (!fs2.existsSync(bin)) throw new Error(`Fluent Bit ${FLUENT_BIT_VERSION} not found at ${bin}: ${FLUENT_BIT_SETUP_HINT}`);
+  const bin = process.env.LOGTONG_FLUENT_BIT || path13.join(cacheDir(), `fluent-bit-${FLUENT_BIT_VERSION}`, "bin", "fluent-bit");
+  if (!fs4.existsSync(bin)) throw new Error(`Fluent Bit ${FLUENT_BIT_VERSION} not found at ${bin}: ${FLUENT_BIT_SETUP_HINT}`);
   return bin;
 }
 function replaceStateDir(v, stateDir) {
@@ -4766,7 +5023,7 @@ function localize(doc, t) {
     if (t.sts && (out.role_arn !== void 0 || out.aws_role_arn !== void 0)) {
       out[out.aws_role_arn !== void 0 ? "aws_sts_endpoint" : "sts_endpoint"] = t.sts.host;
       const trusted = out["tls.ca_file"];
-      if (typeof trusted === "string" && trusted !== t.sts.certificateFile && !fs2.readFileSync(trusted).equals(fs2.readFileSync(t.sts.certificateFile))) {
+      if (typeof trusted === "string" && trusted !== t.sts.certificateFile && !fs4.readFileSync(trusted).equals(fs4.readFileSync(t.sts.certificateFile))) {
         throw new Error(`localize: output ${name} trusts ${trusted}, and its STS client (same TLS settings) would have to trust ${t.sts.certificateFile}: use one certificate`);
       }
       out["tls.ca_file"] = t.sts.certificateFile;
@@ -4805,11 +5062,11 @@ function killAllOnExit() {
 }
 async function startFluentBit(opts) {
   const bin = fluentBitBinary();
-  fs2.mkdirSync(opts.dir, { recursive: true });
-  const configFile = path11.join(opts.dir, "fluent-bit.yaml");
-  fs2.writeFileSync(configFile, `# localized by lib/local/fluent-bit.ts
+  fs4.mkdirSync(opts.dir, { recursive: true });
+  const configFile = path13.join(opts.dir, "fluent-bit.yaml");
+  fs4.writeFileSync(configFile, `# localized by lib/local/fluent-bit.ts
 ${stringify(opts.doc, { lineWidth: 0 })}`);
-  const logFile = path11.join(opts.dir, "fluent-bit.log");
+  const logFile = path13.join(opts.dir, "fluent-bit.log");
   const httpUrl = `http://127.0.0.1:${opts.doc.service.http_port}`;
   const prefix = spawnSync("setpriv", ["--version"]).status === 0 ? ["setpriv", "--pdeathsig", "SIGKILL", "--"] : [];
   killAllOnExit();
@@ -4819,10 +5076,10 @@ ${stringify(opts.doc, { lineWidth: 0 })}`);
   const start = async () => {
     if (child && !exitInfo) return;
     exitInfo = void 0;
-    const out = fs2.openSync(logFile, "a");
+    const out = fs4.openSync(logFile, "a");
     const argv = [...prefix, bin, "-c", configFile];
-    const c = spawn3(argv[0], argv.slice(1), { cwd: opts.dir, detached: true, stdio: ["ignore", out, out], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: opts.dir, ...opts.env } });
-    fs2.closeSync(out);
+    const c = spawn4(argv[0], argv.slice(1), { cwd: opts.dir, detached: true, stdio: ["ignore", out, out], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: opts.dir, ...opts.env } });
+    fs4.closeSync(out);
     c.unref();
     child = c;
     live.add(c);
@@ -4871,7 +5128,7 @@ ${readLog()}`);
   };
   const readLog = () => {
     try {
-      return fs2.readFileSync(logFile, "utf8");
+      return fs4.readFileSync(logFile, "utf8");
     } catch {
       return "";
     }
@@ -4900,40 +5157,9 @@ ${readLog()}`);
   };
 }
 
-// lib/local/net.ts
-import * as dgram from "node:dgram";
-import * as net from "node:net";
-function hold(kind) {
-  return new Promise((resolve7, reject) => {
-    if (kind === "tcp") {
-      const srv = net.createServer();
-      srv.unref();
-      srv.once("error", reject);
-      srv.listen(0, "127.0.0.1", () => resolve7({ port: srv.address().port, close: () => new Promise((r) => srv.close(() => r())) }));
-    } else {
-      const sock = dgram.createSocket("udp4");
-      sock.unref();
-      sock.once("error", reject);
-      sock.bind(0, "127.0.0.1", () => resolve7({ port: sock.address().port, close: () => new Promise((r) => sock.close(() => r())) }));
-    }
-  });
-}
-async function freePorts(n, kind = "tcp") {
-  const held = [];
-  try {
-    for (let i = 0; i < n; i++) held.push(await hold(kind));
-    return held.map((h) => h.port);
-  } finally {
-    await Promise.all(held.map((h) => h.close()));
-  }
-}
-async function freePort(kind = "tcp") {
-  return (await freePorts(1, kind))[0];
-}
-
 // lib/local/prerequisites.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
-import * as path12 from "node:path";
+import * as path14 from "node:path";
 var MissingPrerequisiteError = class extends Error {
   constructor(prerequisite, message) {
     super(message);
@@ -4944,7 +5170,7 @@ var MissingPrerequisiteError = class extends Error {
 };
 var MIN_JAVA_VERSION = 17;
 function findJava(env = process.env) {
-  const candidates = [env.OPENSEARCH_JAVA_HOME, env.JAVA_HOME].filter((h) => !!h).map((h) => path12.join(h, "bin", "java"));
+  const candidates = [env.OPENSEARCH_JAVA_HOME, env.JAVA_HOME].filter((h) => !!h).map((h) => path14.join(h, "bin", "java"));
   candidates.push("java");
   const tooOld = [];
   for (const java2 of candidates) {
@@ -5003,31 +5229,85 @@ function runUserPasses(...testArgs) {
 
 // lib/local/agent-source.ts
 var LOCAL_TIMING = { service: { flush: 1, "scheduler.cap": 5 }, tail: { refresh_interval: 1 }, s3: { upload_timeout: "2s" } };
+function localTargets(o) {
+  const buffer = o.pipeline.engine.type === "light" ? "s3" : o.pipeline.engine.buffer;
+  return {
+    region: o.aws.region,
+    ...buffer === "s3" ? { bucketName: o.stack.bucketName("BufferBucket"), keyPrefix: `${o.pipeline.name}/` } : {},
+    ...buffer === "kinesis" ? { streamName: o.stack.streamName("KinesisStream") } : {},
+    ...buffer === "none" ? { backupBucketName: o.stack.bucketName("BackupBucket") } : {}
+  };
+}
+var framesOf = (bytes) => bytes.toString("utf8").split("\n").map((l) => l.endsWith("\r") ? l.slice(0, -1) : l).filter((l) => l.length > 0);
+async function sendTcp(port, payload) {
+  await new Promise((done, fail) => {
+    const socket = net2.createConnection({ host: "127.0.0.1", port }, () => socket.end(payload));
+    socket.on("error", fail);
+    socket.on("close", () => done());
+  });
+}
+async function sendUdp(port, frames) {
+  const socket = dgram2.createSocket("udp4");
+  try {
+    for (const f of frames) await new Promise((done, fail) => socket.send(Buffer.from(f), port, "127.0.0.1", (e) => e ? fail(e) : done()));
+  } finally {
+    socket.close();
+  }
+}
 async function startLocalAgent(o) {
   try {
     fluentBitBinary();
   } catch {
-    throw new MissingPrerequisiteError("fluent-bit", `Fluent Bit ${FLUENT_BIT_VERSION} is needed to run this pipeline's agent locally: run \`bash .ci/setup-fluent-bit.sh\` (builds it once into the cache folder, about 3 minutes)`);
+    throw new MissingPrerequisiteError("fluent-bit", `Fluent Bit ${FLUENT_BIT_VERSION} is needed to run this pipeline's ${o.pipeline.source.type === "syslog" ? "receiver" : "agent"} locally: run \`bash .ci/setup-fluent-bit.sh\` (builds it once into the cache folder, about 3 minutes)`);
   }
-  const buffer = o.pipeline.engine.type === "light" ? "s3" : o.pipeline.engine.buffer;
-  const targets = {
-    region: o.aws.region,
-    ...buffer === "s3" ? { bucketName: o.stack.bucketName("BufferBucket"), keyPrefix: `${o.pipeline.name}/` } : {},
-    ...buffer === "none" ? { backupBucketName: o.stack.bucketName("BackupBucket") } : {}
-  };
-  const doc = localize(fluentBitConfigDocument(o.pipeline, targets), {
-    stateDir: path13.join(o.dir, "state"),
+  const source = o.pipeline.source;
+  const eks = source.type === "fluent-bit" && source.platform === "eks";
+  const containers = /* @__PURE__ */ new Map();
+  if (eks) {
+    o.inputs.forEach((file, i) => containers.set(file, containerLogFile(path15.join(o.dir, "var-log"), "default", `${path15.basename(file).toLowerCase().replace(/[^a-z0-9-]/g, "-")}-${i}`, "app")));
+  }
+  const tailed = eks ? [...containers.values()] : [...o.inputs];
+  const syslogPort = source.type === "syslog" ? o.listenPort ?? await freePort() : void 0;
+  const doc = localize(fluentBitConfigDocument(o.pipeline, localTargets(o)), {
+    stateDir: path15.join(o.dir, "state"),
     httpPort: await freePort(),
-    logPaths: [...o.inputs],
+    logPaths: tailed,
     s3Endpoint: o.aws.endpoint,
+    ...syslogPort ? { syslogPort } : {},
     ...o.opensearchUrl ? { opensearchUrl: o.opensearchUrl } : {},
+    ...o.kinesis ? { kinesis: { tlsPort: o.kinesis.tlsPort, certificateFile: o.kinesis.certificateFile } } : {},
     timing: LOCAL_TIMING
   });
   const fb = await startFluentBit({ doc, dir: o.dir, env: o.aws.env });
+  const feed = async (file, bytes) => {
+    if (eks) {
+      const time = (/* @__PURE__ */ new Date()).toISOString().replace("Z", "000000Z");
+      fs5.appendFileSync(containers.get(file), Buffer.concat(framesOf(bytes).map((l) => criLine(time, "stdout", l))));
+    } else if (source.type === "syslog") {
+      const frames = framesOf(bytes);
+      if (frames.length === 0) return;
+      if (source.protocol === "udp") return sendUdp(syslogPort, frames);
+      const octet = source.framing === "octet-counting";
+      await sendTcp(syslogPort, Buffer.concat(frames.map((f) => octet ? Buffer.concat([Buffer.from(`${Buffer.byteLength(f)} `), Buffer.from(f)]) : Buffer.from(`${f}
+`))));
+    }
+  };
+  try {
+    for (const file of source.type === "fluent-bit" && !eks ? [] : o.inputs) await feed(file, fs5.readFileSync(file));
+  } catch (e) {
+    await fb.stop();
+    throw e;
+  }
+  const sum = (rows, prefix, key) => Object.entries(rows).filter(([name]) => name.startsWith(prefix)).reduce((n, [, v]) => n + (v[key] ?? 0), 0);
   return {
+    ...source.type === "syslog" ? { listening: { port: syslogPort, protocols: source.protocol === "tcp_udp" ? "tcp and udp" : source.protocol, framing: source.protocol === "udp" ? "one message per datagram" : source.framing === "octet-counting" ? "octet counting (RFC 6587)" : "one message per line" } } : {},
+    feed,
     async readRecords() {
       const m = await fb.metrics();
-      return Object.entries(m.input).filter(([name]) => name.startsWith("tail")).reduce((n, [, v]) => n + v.records, 0);
+      return sum(m.input, source.type === "syslog" ? "syslog" : "tail", "records");
+    },
+    async filtered() {
+      return sum((await fb.metrics()).filter, "grep", "drop_records");
     },
     stop: () => fb.stop()
   };
@@ -5048,22 +5328,22 @@ function localPipeline(pipeline2, t) {
 }
 
 // lib/local/opensearch.ts
-import { spawn as spawn4, spawnSync as spawnSync4 } from "node:child_process";
+import { spawn as spawn5, spawnSync as spawnSync4 } from "node:child_process";
 import { randomBytes as randomBytes2 } from "node:crypto";
-import * as fs4 from "node:fs";
-import * as os3 from "node:os";
-import * as path16 from "node:path";
+import * as fs7 from "node:fs";
+import * as os4 from "node:os";
+import * as path18 from "node:path";
 
 // lib/local/opensearch-distribution.ts
 import { spawnSync as spawnSync3 } from "node:child_process";
-import * as fs3 from "node:fs";
-import * as os2 from "node:os";
-import * as path15 from "node:path";
+import * as fs6 from "node:fs";
+import * as os3 from "node:os";
+import * as path17 from "node:path";
 
 // lib/local/download.ts
-import { createHash as createHash2, randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync as mkdirSync3, renameSync, rmSync } from "node:fs";
-import * as path14 from "node:path";
+import { createHash as createHash3, randomBytes } from "node:crypto";
+import { createWriteStream, mkdirSync as mkdirSync4, renameSync, rmSync } from "node:fs";
+import * as path16 from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 var CHECKSUMS = [
@@ -5102,9 +5382,9 @@ async function downloadVerified(url, dest, opts = {}) {
   }
   const length = Number(res.headers.get("content-length"));
   const total = Number.isFinite(length) && length > 0 ? length : void 0;
-  const hash = createHash2(expected.algorithm);
+  const hash = createHash3(expected.algorithm);
   let bytes = 0;
-  mkdirSync3(path14.dirname(dest), { recursive: true });
+  mkdirSync4(path16.dirname(dest), { recursive: true });
   const tmp = `${dest}.${process.pid}-${randomBytes(4).toString("hex")}.part`;
   try {
     await pipeline(
@@ -5133,56 +5413,56 @@ async function downloadVerified(url, dest, opts = {}) {
 var OPENSEARCH_VERSION = "2.19.6";
 var MAVEN_CENTRAL = "https://repo1.maven.org/maven2";
 var integTestZipPath = (version) => `org/opensearch/distribution/integ-test-zip/opensearch/${version}/opensearch-${version}.zip`;
-var isExtracted = (dir) => fs3.existsSync(path15.join(dir, "bin", "opensearch"));
+var isExtracted = (dir) => fs6.existsSync(path17.join(dir, "bin", "opensearch"));
 async function opensearchZip(opts = {}) {
   const version = opts.version ?? OPENSEARCH_VERSION;
   const given = process.env.LOGTONG_OPENSEARCH_ZIP;
   if (given) {
-    if (!fs3.existsSync(given)) throw new Error(`LOGTONG_OPENSEARCH_ZIP=${given}: no such file`);
+    if (!fs6.existsSync(given)) throw new Error(`LOGTONG_OPENSEARCH_ZIP=${given}: no such file`);
     return given;
   }
-  const m2 = process.env.MAVEN_REPO_LOCAL || path15.join(os2.homedir(), ".m2", "repository");
-  const local = path15.join(m2, integTestZipPath(version));
-  if (fs3.existsSync(local)) return local;
-  const cached = path15.join(opts.cacheDir ?? cacheDir(), `opensearch-${version}.zip`);
-  if (fs3.existsSync(cached)) return cached;
+  const m2 = process.env.MAVEN_REPO_LOCAL || path17.join(os3.homedir(), ".m2", "repository");
+  const local = path17.join(m2, integTestZipPath(version));
+  if (fs6.existsSync(local)) return local;
+  const cached = path17.join(opts.cacheDir ?? cacheDir(), `opensearch-${version}.zip`);
+  if (fs6.existsSync(cached)) return cached;
   const url = `${(opts.mavenRepository ?? MAVEN_CENTRAL).replace(/\/+$/, "")}/${integTestZipPath(version)}`;
   await downloadVerified(url, cached, { onProgress: opts.onDownloadProgress });
   return cached;
 }
 function extractInto(parent, zip, version) {
-  const target = path15.join(parent, `opensearch-${version}`);
+  const target = path17.join(parent, `opensearch-${version}`);
   if (isExtracted(target)) return target;
   requireUnzip();
-  fs3.mkdirSync(parent, { recursive: true, mode: 493 });
-  const tmp = fs3.mkdtempSync(path15.join(parent, `.opensearch-${version}.tmp-`));
+  fs6.mkdirSync(parent, { recursive: true, mode: 493 });
+  const tmp = fs6.mkdtempSync(path17.join(parent, `.opensearch-${version}.tmp-`));
   try {
     const unzip = spawnSync3("unzip", ["-q", "-o", zip, "-d", tmp], { encoding: "utf8" });
     if (unzip.error || unzip.status !== 0) throw new Error(`extracting ${zip} failed: ${unzip.error?.message ?? unzip.stderr.trim()}`);
     spawnSync3("chmod", ["-R", "a+rX", tmp]);
     try {
-      fs3.renameSync(path15.join(tmp, `opensearch-${version}`), target);
+      fs6.renameSync(path17.join(tmp, `opensearch-${version}`), target);
     } catch (err) {
       const code = err.code;
       if (!(code === "ENOTEMPTY" || code === "EEXIST") || !isExtracted(target)) throw err;
     }
   } finally {
-    fs3.rmSync(tmp, { recursive: true, force: true });
+    fs6.rmSync(tmp, { recursive: true, force: true });
   }
   return target;
 }
 function extractionParent(cache) {
   if (!isRoot()) return cache;
-  fs3.mkdirSync(cache, { recursive: true });
-  return runUserPasses("-r", cache, "-a", "-x", cache) ? cache : path15.join(os2.tmpdir(), "logtong-cache");
+  fs6.mkdirSync(cache, { recursive: true });
+  return runUserPasses("-r", cache, "-a", "-x", cache) ? cache : path17.join(os3.tmpdir(), "logtong-cache");
 }
 async function resolveHome(opts) {
   const version = opts.version ?? OPENSEARCH_VERSION;
   const parent = extractionParent(opts.cacheDir ?? cacheDir());
-  const ready = path15.join(parent, `opensearch-${version}`);
+  const ready = path17.join(parent, `opensearch-${version}`);
   if (isExtracted(ready)) return ready;
   const home = extractInto(parent, await opensearchZip(opts), version);
-  if (isRoot() && !runUserPasses("-r", path15.join(home, "lib"), "-a", "-x", path15.join(home, "bin", "opensearch"))) {
+  if (isRoot() && !runUserPasses("-r", path17.join(home, "lib"), "-a", "-x", path17.join(home, "bin", "opensearch"))) {
     throw new Error(`user '${runUser()}' cannot read ${home}`);
   }
   return home;
@@ -5205,7 +5485,7 @@ var READY_TIMEOUT_MS2 = 12e4;
 var STOP_GRACE_MS = 2e4;
 function tail(file, lines = 60) {
   try {
-    const text = fs4.readFileSync(file, "utf8");
+    const text = fs7.readFileSync(file, "utf8");
     return text.split("\n").slice(-lines).join("\n");
   } catch {
     return `(no log at ${file})`;
@@ -5271,23 +5551,23 @@ var NodeImpl = class {
     return this.child && !this.exitInfo ? this.child.pid : void 0;
   }
   get consoleLog() {
-    return path16.join(this.dir, "logs", "console.log");
+    return path18.join(this.dir, "logs", "console.log");
   }
   /** Writes config dir; ids of the run user when root. */
   prepare() {
-    const confDir = path16.join(this.dir, "config");
+    const confDir = path18.join(this.dir, "config");
     for (const d of ["config", "config/jvm.options.d", "data", "logs", "tmp"]) {
-      fs4.mkdirSync(path16.join(this.dir, d), { recursive: true });
+      fs7.mkdirSync(path18.join(this.dir, d), { recursive: true });
     }
-    fs4.copyFileSync(path16.join(this.home, "config", "log4j2.properties"), path16.join(confDir, "log4j2.properties"));
-    const jvmOptions = fs4.readFileSync(path16.join(this.home, "config", "jvm.options"), "utf8").replace(/(file=|ErrorFile=)logs\//g, `$1${path16.join(this.dir, "logs")}/`).replace(/HeapDumpPath=data\b/g, `HeapDumpPath=${path16.join(this.dir, "data")}`);
-    fs4.writeFileSync(path16.join(confDir, "jvm.options"), jvmOptions);
+    fs7.copyFileSync(path18.join(this.home, "config", "log4j2.properties"), path18.join(confDir, "log4j2.properties"));
+    const jvmOptions = fs7.readFileSync(path18.join(this.home, "config", "jvm.options"), "utf8").replace(/(file=|ErrorFile=)logs\//g, `$1${path18.join(this.dir, "logs")}/`).replace(/HeapDumpPath=data\b/g, `HeapDumpPath=${path18.join(this.dir, "data")}`);
+    fs7.writeFileSync(path18.join(confDir, "jvm.options"), jvmOptions);
     const id = this.keep ? "kept" : randomBytes2(4).toString("hex");
     const settings = {
       "cluster.name": `logtong-local-${id}`,
       "node.name": `node-${id}`,
-      "path.data": path16.join(this.dir, "data"),
-      "path.logs": path16.join(this.dir, "logs"),
+      "path.data": path18.join(this.dir, "data"),
+      "path.logs": path18.join(this.dir, "logs"),
       "network.host": "127.0.0.1",
       "http.port": this.port,
       "transport.port": this.transportPort,
@@ -5297,8 +5577,8 @@ var NodeImpl = class {
       "action.auto_create_index": true,
       ...this.extraSettings
     };
-    fs4.writeFileSync(
-      path16.join(confDir, "opensearch.yml"),
+    fs7.writeFileSync(
+      path18.join(confDir, "opensearch.yml"),
       Object.entries(settings).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join("\n") + "\n"
     );
     if (isRoot()) {
@@ -5311,8 +5591,8 @@ var NodeImpl = class {
     const env = {
       ...process.env,
       JAVA_HOME: this.java.home,
-      OPENSEARCH_PATH_CONF: path16.join(this.dir, "config"),
-      OPENSEARCH_TMPDIR: path16.join(this.dir, "tmp"),
+      OPENSEARCH_PATH_CONF: path18.join(this.dir, "config"),
+      OPENSEARCH_TMPDIR: path18.join(this.dir, "tmp"),
       // Appended after config/jvm.options; for HotSpot the last occurrence of a flag wins.
       OPENSEARCH_JAVA_OPTS: [`-Xms${this.heapMb}m`, `-Xmx${this.heapMb}m`, ...DEFAULT_JAVA_OPTS, ...this.javaOpts].join(" "),
       HOME: this.dir
@@ -5321,13 +5601,13 @@ var NodeImpl = class {
     delete env.JAVA_TOOL_OPTIONS;
     delete env.JAVA_OPTS;
     delete env.NODE_OPTIONS;
-    const bin = path16.join(this.home, "bin", "opensearch");
-    const pidFile = path16.join(this.dir, "opensearch.pid");
+    const bin = path18.join(this.home, "bin", "opensearch");
+    const pidFile = path18.join(this.dir, "opensearch.pid");
     const [cmd, ...args] = [...launchPrefix(), bin, "-p", pidFile];
-    const out = fs4.openSync(this.consoleLog, "a");
+    const out = fs7.openSync(this.consoleLog, "a");
     try {
       this.exitInfo = void 0;
-      const child = spawn4(cmd, args, {
+      const child = spawn5(cmd, args, {
         cwd: this.dir,
         env,
         detached: true,
@@ -5347,7 +5627,7 @@ var NodeImpl = class {
         });
       });
     } finally {
-      fs4.closeSync(out);
+      fs7.closeSync(out);
     }
   }
   /** Spawns and waits for yellow. Throws (after killing the process) on early exit or timeout. */
@@ -5392,7 +5672,7 @@ ${tail(this.consoleLog)}`
   }
   async start() {
     if (this.child && !this.exitInfo) return;
-    if (!fs4.existsSync(this.dir)) throw new Error(`OpenSearch node on port ${this.port} was disposed`);
+    if (!fs7.existsSync(this.dir)) throw new Error(`OpenSearch node on port ${this.port} was disposed`);
     liveNodes.add(this);
     await this.boot();
   }
@@ -5415,29 +5695,29 @@ ${tail(this.consoleLog)}`
   async dispose() {
     await this.stop();
     liveNodes.delete(this);
-    if (!this.keep) fs4.rmSync(this.dir, { recursive: true, force: true });
+    if (!this.keep) fs7.rmSync(this.dir, { recursive: true, force: true });
   }
   /** Synchronous best effort for process exit hooks. */
   killSync() {
     if (this.child?.pid !== void 0 && !this.exitInfo) killGroup(this.child.pid, "SIGKILL");
     if (this.keep) return;
     try {
-      fs4.rmSync(this.dir, { recursive: true, force: true });
+      fs7.rmSync(this.dir, { recursive: true, force: true });
     } catch {
     }
   }
 };
 var java;
-var fallbackDir = (dir) => path16.join(os3.tmpdir(), "logtong-cache", "nodes", path16.resolve(dir).replace(/[^A-Za-z0-9._-]+/g, "_"));
+var fallbackDir = (dir) => path18.join(os4.tmpdir(), "logtong-cache", "nodes", path18.resolve(dir).replace(/[^A-Za-z0-9._-]+/g, "_"));
 function persistentDir(dir) {
-  fs4.mkdirSync(dir, { recursive: true });
+  fs7.mkdirSync(dir, { recursive: true });
   if (!isRoot() || runUserPasses("-x", dir)) return dir;
   const instead = fallbackDir(dir);
-  fs4.mkdirSync(instead, { recursive: true });
+  fs7.mkdirSync(instead, { recursive: true });
   return instead;
 }
 function removeNodeDir(dir) {
-  for (const d of [dir, fallbackDir(dir)]) fs4.rmSync(d, { recursive: true, force: true });
+  for (const d of [dir, fallbackDir(dir)]) fs7.rmSync(d, { recursive: true, force: true });
 }
 async function startOpenSearch(opts = {}) {
   const jvm = java ??= findJava();
@@ -5451,7 +5731,7 @@ async function startOpenSearch(opts = {}) {
   let lastErr;
   for (let attempt = 1; attempt <= 3; attempt++) {
     const [httpPort, transportPort] = await freePorts(2);
-    const dir = opts.dir ? persistentDir(opts.dir) : fs4.mkdtempSync(path16.join(os3.tmpdir(), "logtong-opensearch-"));
+    const dir = opts.dir ? persistentDir(opts.dir) : fs7.mkdtempSync(path18.join(os4.tmpdir(), "logtong-opensearch-"));
     const node = new NodeImpl(httpPort, transportPort, dir, home, jvm, heapMb, opts.javaOpts ?? [], opts.settings, opts.dir !== void 0);
     liveNodes.add(node);
     try {
@@ -5479,12 +5759,7 @@ function supported(p) {
   const refuse = (what) => {
     throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local does not run ${what} yet`);
   };
-  if (p.source.type === "syslog") refuse("syslog sources");
-  if ("account" in p.source && p.source.account) refuse("a source in another account");
-  if (p.source.type === "fluent-bit") {
-    if (p.source.platform !== "ec2") refuse(`agents on ${p.source.platform} (ec2 agents it does)`);
-    if (p.engine.type === "opensearch" && p.engine.buffer !== "s3") refuse(`agents with buffer ${p.engine.buffer} (buffer s3 it does)`);
-  }
+  if ("account" in p.source && p.source.account) refuse("a source in another account (its agents assume a role of this account: AWS STS)");
 }
 async function countRecords(body, p) {
   const parser = compileParser(p.logFormat);
@@ -5494,7 +5769,7 @@ async function countRecords(body, p) {
 }
 function synthesize(config, pipeline2, outdir) {
   const root = projectRoot();
-  const context = JSON.parse(readFileSync5(path17.join(root, "cdk.json"), "utf8")).context ?? {};
+  const context = JSON.parse(readFileSync7(path19.join(root, "cdk.json"), "utf8")).context ?? {};
   rmSync4(outdir, { recursive: true, force: true });
   AssetStaging.clearAssetHashCache();
   const app = new App({ outdir, context, builtinCloudFormationValidation: false });
@@ -5504,7 +5779,7 @@ function synthesize(config, pipeline2, outdir) {
 }
 function uploadOf(file, content, p) {
   let body = content;
-  let name = path17.basename(file);
+  let name = path19.basename(file);
   if (!name.endsWith(p.suffix)) {
     const gzipped = body[0] === 31 && body[1] === 139;
     if (p.suffix.endsWith(".gz") && !gzipped) body = gzipSync(body);
@@ -5513,28 +5788,40 @@ function uploadOf(file, content, p) {
   return { key: `${p.prefix}${name}`, body };
 }
 async function copyPrefix(aws, bucket, prefix, folder, each) {
-  rmSync4(folder, { recursive: true, force: true });
   let n = 0;
   for await (const page of paginateListObjectsV2({ client: aws.s3 }, { Bucket: bucket, Prefix: prefix })) {
     for (const obj of page.Contents ?? []) {
       const bytes = Buffer.from(await (await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: obj.Key }))).Body.transformToByteArray());
-      const file = path17.join(folder, obj.Key);
-      mkdirSync6(path17.dirname(file), { recursive: true });
-      writeFileSync4(file, bytes);
+      const file = path19.join(folder, obj.Key);
+      mkdirSync7(path19.dirname(file), { recursive: true });
+      writeFileSync6(file, bytes);
       each?.(obj.Key, bytes);
       n++;
     }
   }
   return n;
 }
+var jsonLines = (gzipped) => gunzipSync(gzipped).toString("utf8").split("\n").filter(Boolean).length;
 async function copyBackup(aws, bucket, pipeline2, folder) {
   let backedUp = 0;
   let deadLetters = 0;
+  rmSync4(folder, { recursive: true, force: true });
   await copyPrefix(aws, bucket, `${pipeline2}/`, folder, (key, bytes) => {
-    if (key.includes("/failed-records/")) backedUp += gunzipSync(bytes).toString("utf8").split("\n").filter(Boolean).length;
+    if (key.includes("/failed-records/")) backedUp += jsonLines(bytes);
     else if (/\/dead-letters\/[^/]+\/[^/]+\.json$/.test(key)) deadLetters++;
   });
+  await copyPrefix(aws, bucket, `agent-failed/${pipeline2}/`, folder, (_key, bytes) => backedUp += jsonLines(bytes));
   return { backedUp, deadLetters, backupFolder: folder };
+}
+async function untilReadSettles(agent, quietSeconds = 3) {
+  let read = -1;
+  for (let stable = 0, i = 0; stable < quietSeconds && i < 300; i++) {
+    await new Promise((r) => setTimeout(r, 1e3));
+    const now = await agent.readRecords();
+    stable = now === read && now > 0 ? stable + 1 : 0;
+    read = now;
+  }
+  return read;
 }
 async function runLocalPipeline(o) {
   const configured = o.config.pipelines.find((p) => p.name === o.pipeline);
@@ -5544,24 +5831,36 @@ async function runLocalPipeline(o) {
   const status = o.onStatus ?? (() => void 0);
   const light = configured.engine.type === "light";
   status(light ? "starting the S3/SQS emulator" : "starting the OpenSearch node and the S3/SQS emulator");
+  const buffer = configured.engine.type === "light" ? "s3" : configured.engine.buffer;
   let node;
   let aws;
+  let kinesis;
   let stack;
+  let agent;
+  let agentRunning = false;
+  let agentFiltered;
+  const stopAgent = async () => {
+    if (!agentRunning) return;
+    agentRunning = false;
+    if (buffer === "none") agentFiltered = await agent.filtered();
+    await agent.stop();
+  };
   const stop = async () => {
+    await stopAgent().catch(() => agent?.stop());
     await stack?.stop();
-    await Promise.all([node?.dispose(), aws?.stop()]);
+    await Promise.all([node?.dispose(), aws?.stop(), kinesis?.stop()]);
   };
   try {
-    const nodeDir = path17.join(o.workDir, "opensearch");
+    const nodeDir = path19.join(o.workDir, "opensearch");
     if (o.fresh) {
       removeNodeDir(nodeDir);
       rmSync4(o.workDir, { recursive: true, force: true });
     }
     const nodeOptions = { dir: nodeDir, ...o.onDownloadProgress ? { onDownloadProgress: o.onDownloadProgress } : {} };
-    [node, aws] = await Promise.all([light ? void 0 : startOpenSearch(nodeOptions), startAwsEmulator()]);
+    [node, aws, kinesis] = await Promise.all([light ? void 0 : startOpenSearch(nodeOptions), startAwsEmulator(), buffer === "kinesis" && source.type !== "s3" ? startKinesis() : void 0]);
     const pipeline2 = localPipeline(configured, node ? { opensearchUrl: node.url } : {});
-    status(`synthesizing Logtong-${pipeline2.name} into ${path17.join(o.workDir, "cdk.out")}`);
-    const synthesized = synthesize(o.config, pipeline2, path17.join(o.workDir, "cdk.out"));
+    status(`synthesizing Logtong-${pipeline2.name} into ${path19.join(o.workDir, "cdk.out")}`);
+    const synthesized = synthesize(o.config, pipeline2, path19.join(o.workDir, "cdk.out"));
     await stopEsbuild();
     status("creating its buckets, queues and functions on the emulator");
     const tally = /* @__PURE__ */ new Map();
@@ -5570,6 +5869,7 @@ async function runLocalPipeline(o) {
       assembly: synthesized.directory,
       prefix: pipeline2.name,
       aws,
+      ...kinesis ? { kinesis } : {},
       onLog: (_fn, line) => {
         if (!line.includes('"_aws"')) return;
         const doc = JSON.parse(line);
@@ -5586,76 +5886,112 @@ async function runLocalPipeline(o) {
     const before = light ? 0 : await countNow();
     let records = 0;
     let files = 0;
+    for (const file of o.inputs) {
+      records += await countRecords(createReadStream(file), pipeline2);
+      files++;
+    }
     if (source.type === "s3") {
       if (source.mode === "one-time") await aws.s3.send(new CreateBucketCommand2({ Bucket: source.bucketName }));
       for (const file of o.inputs) {
-        records += await countRecords(createReadStream(file), pipeline2);
-        files++;
-        const { key, body } = uploadOf(file, readFileSync5(file), source);
+        const { key, body } = uploadOf(file, readFileSync7(file), source);
         status(`uploading ${file} to s3://${source.bucketName}/${key}`);
         await aws.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
       }
       if (source.mode === "one-time") {
         status("running the one-time scanner (the bundle of its image, with its task definition's environment)");
-        const bundle2 = path17.join(o.workDir, "scanner", "main.js");
-        mkdirSync6(path17.dirname(bundle2), { recursive: true });
+        const bundle2 = path19.join(o.workDir, "scanner", "main.js");
+        mkdirSync7(path19.dirname(bundle2), { recursive: true });
         buildScanner(bundle2, projectRoot());
         await stack.runTask("ScannerTask", bundle2);
       }
     } else {
-      for (const file of o.inputs) {
-        records += await countRecords(createReadStream(file), pipeline2);
-        files++;
-      }
-      status(`running the agent (Fluent Bit ${FLUENT_BIT_VERSION}, its generated configuration) on the inputs`);
-      const agentDir = path17.join(o.workDir, "agent");
+      const what = source.type === "syslog" ? "receiver" : "agent";
+      status(`running the ${what} (Fluent Bit ${FLUENT_BIT_VERSION}, its generated configuration) on the inputs`);
+      const agentDir = path19.join(o.workDir, what);
       rmSync4(agentDir, { recursive: true, force: true });
-      const agent = await startLocalAgent({ pipeline: pipeline2, stack, aws, inputs: o.inputs, dir: agentDir, ...node ? { opensearchUrl: node.url } : {} });
-      let read = -1;
-      for (let stable = 0, i = 0; stable < 3 && i < 300; i++) {
-        await new Promise((r) => setTimeout(r, 1e3));
-        const now = await agent.readRecords();
-        stable = now === read && now > 0 ? stable + 1 : 0;
-        read = now;
-      }
-      await agent.stop();
+      agentRunning = true;
+      agent = await startLocalAgent({ pipeline: pipeline2, stack, aws, inputs: o.inputs, dir: agentDir, ...node ? { opensearchUrl: node.url } : {}, ...kinesis ? { kinesis } : {}, ...o.listenPort ? { listenPort: o.listenPort } : {} });
+      if (agent.listening) status(`the receiver listens on 127.0.0.1:${agent.listening.port} (${agent.listening.protocols}, ${agent.listening.framing})`);
+      if (records > 0) await untilReadSettles(agent);
+      if (!o.follow) await stopAgent();
     }
     const settle = async () => {
-      await stack.drain();
-      if (!light) return;
+      const handled = await stack.drain();
+      if (!light || Object.values(handled).every((h) => h.received === 0)) return;
       const run = await stack.runStateMachine("LightEngineStateMachine", { trigger: "schedule" });
       if (run.published.length > 0) throw new Error(`the Light Engine batch failed: ${run.published.map((p) => p.Message).join("; ")}`);
       await stack.drain();
     };
+    const direct = !light && source.type !== "s3" && buffer === "none";
+    const documentsOfInputs = async () => {
+      const query = { query: { terms: { "logtong.file": [...o.inputs] } } };
+      const res = await fetch(`${node.url}/${alias}/_count`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(query) });
+      return (await res.json()).count ?? 0;
+    };
+    const allRecords = async () => agentRunning && agent?.listening ? Math.max(records, await agent.readRecords()) : records;
+    const counts = async () => {
+      if (light) return { written: tally.get("Written") ?? 0, duplicates: 0, filtered: tally.get("Filtered") ?? 0 };
+      const written = await countNow() - before;
+      if (direct) return { written, duplicates: Math.max(0, await documentsOfInputs() - written), filtered: agentFiltered ?? await agent.filtered() };
+      return { written, duplicates: tally.get("Duplicates") ?? 0, filtered: tally.get("Filtered") ?? 0 };
+    };
     status(light ? "running the pipeline, then the Light Engine batch (its state machine as synthesized)" : "running the pipeline");
     await settle();
-    const summarize = async () => {
-      const { backedUp, deadLetters, backupFolder } = await copyBackup(aws, stack.bucketName("BackupBucket"), pipeline2.name, path17.join(o.workDir, "backup"));
-      const common = { pipeline: pipeline2.name, files, records, filtered: tally.get("Filtered") ?? 0, duplicates: tally.get("Duplicates") ?? 0, backedUp, deadLetters, backupFolder };
+    if (agentRunning) {
+      let last = "";
+      for (let quiet = 0; quiet < 10; ) {
+        const l = await live2();
+        if (l.records === l.written + l.duplicates + l.filtered + l.backedUp) break;
+        const now = JSON.stringify(l);
+        quiet = now === last ? quiet + 1 : 0;
+        last = now;
+        await new Promise((r) => setTimeout(r, 1e3));
+        await settle();
+      }
+    }
+    async function live2() {
+      if (direct) {
+        const backedUp = (await copyBackup(aws, stack.bucketName("BackupBucket"), pipeline2.name, path19.join(o.workDir, "backup"))).backedUp;
+        return { records: await allRecords(), backedUp, ...await counts() };
+      }
+      return { records: await allRecords(), filtered: tally.get("Filtered") ?? 0, backedUp: tally.get("BackedUp") ?? 0, written: tally.get(light ? "Written" : "Indexed") ?? 0, duplicates: tally.get("Duplicates") ?? 0 };
+    }
+    const summarize = async (finish) => {
+      if (finish && agentRunning) {
+        const read = await allRecords();
+        await stopAgent();
+        records = read;
+        await settle();
+      }
+      const { backedUp, deadLetters, backupFolder } = await copyBackup(aws, stack.bucketName("BackupBucket"), pipeline2.name, path19.join(o.workDir, "backup"));
+      const common = { pipeline: pipeline2.name, files, records, backedUp, deadLetters, backupFolder, ...listening ? { listening } : {}, ...await counts() };
       if (light) {
         const table = stack.resources.tables[0];
         const names = stack.names;
         const tableInput = resolve4(table.tableInput, names, table.id);
-        const folder = path17.join(o.workDir, "parquet");
+        const folder = path19.join(o.workDir, "parquet");
+        rmSync4(folder, { recursive: true, force: true });
         const parquetFiles = await copyPrefix(aws, stack.bucketName("CentralBucket"), `${tableInput.Name}/`, folder);
-        return { ...common, engine: "light", written: tally.get("Written") ?? 0, light: { folder, table: tableInput.Name, parquetFiles, ddl: athenaDdl(String(resolve4(table.databaseName, names, table.id)), tableInput) } };
+        return { ...common, engine: "light", light: { folder, table: tableInput.Name, parquetFiles, ddl: athenaDdl(String(resolve4(table.databaseName, names, table.id)), tableInput) } };
       }
-      const written = await countNow() - before;
       const plugins = await (await fetch(`${node.url}/_cat/plugins?format=json`)).json();
-      return { ...common, engine: "opensearch", written, opensearch: { url: node.url, alias, ism: plugins.some((p) => p.component === "opensearch-index-management") } };
+      return { ...common, engine: "opensearch", opensearch: { url: node.url, alias, ism: plugins.some((p) => p.component === "opensearch-index-management") } };
     };
+    const listening = agent?.listening;
     let seq = 0;
     return {
-      summary: await summarize(),
+      summary: await summarize(false),
       async append(file, bytes) {
-        if (source.type !== "s3") throw new LocalUnsupportedError(`--follow: pipeline ${pipeline2.name}'s agent follows its files itself; logtong local does not run it that way yet`);
         records += await countRecords(Readable2.from([bytes]), pipeline2);
-        const { key, body } = uploadOf(`${path17.basename(file)}.${Date.now()}-${++seq}`, bytes, source);
-        await aws.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
+        if (source.type === "s3") {
+          const { key, body } = uploadOf(`${path19.basename(file)}.${Date.now()}-${++seq}`, bytes, source);
+          await aws.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
+        } else await agent.feed(file, bytes);
         await settle();
       },
-      live: () => ({ records, filtered: tally.get("Filtered") ?? 0, backedUp: tally.get("BackedUp") ?? 0, written: tally.get(light ? "Written" : "Indexed") ?? 0, duplicates: tally.get("Duplicates") ?? 0 }),
-      summarize,
+      settle,
+      live: live2,
+      summarize: () => summarize(true),
       stop
     };
   } catch (e) {
@@ -5668,12 +6004,19 @@ async function runLocalPipeline(o) {
 var LOCAL_USAGE = `usage:
   logtong local --config pipelines.yaml --pipeline NAME --input FILE [--input FILE...] [--data DIR] [--fresh]
                 [--once | --follow]
+  logtong local --config pipelines.yaml --pipeline NAME --listen [PORT] [--input FILE...] [--data DIR] [--fresh]
 
 Runs the pipeline on this machine through its real path, on local components: a real OpenSearch node (OpenSearch
-engine) and an S3/SQS emulator on 127.0.0.1, the stack synthesized as cdk synth would (pointed at the node), its functions run
-from the bundles synth wrote. Each input is uploaded to the emulated source bucket under the pipeline's prefix (with
-its suffix, gzipped when that is .gz), so the notification (mode one-time: the scanner task, from its image's
-bundle), copy, staging, processor and backup run as deployed.
+engine), an S3/SQS emulator (and a Kinesis one for buffer kinesis) on 127.0.0.1, the stack synthesized as cdk synth
+would (pointed at the node), its functions run from the bundles synth wrote. The inputs go in as the source gets them:
+  s3          each file is uploaded to the emulated source bucket under the pipeline's prefix (with its suffix,
+              gzipped when that is .gz), so the notification (mode one-time: the scanner task, from its image's
+              bundle), copy, staging, processor and backup run as deployed
+  fluent-bit  the generated agent configuration runs on the real Fluent Bit (bash .ci/setup-fluent-bit.sh builds
+              it): an ec2 agent tails the files; an eks agent tails container logs the files' lines are written to
+              in containerd's format; then its buffer (s3, kinesis, or none: the agent indexes) as deployed
+  syslog      the generated receiver configuration on the real Fluent Bit gets each line as one frame, over TCP
+              with the source's framing (UDP when that is all it listens to)
 At the end it prints the records of the inputs and where each went (indexed or written, filtered, backed up:
 nothing lost, else exit status 1) and how to look at the result: for OpenSearch the node's URL with ready curl
 queries (the node stays up until Ctrl-C); for the Light Engine, whose batch state machine runs as synthesized,
@@ -5683,12 +6026,14 @@ the Parquet files in their Hive layout under DIR/parquet/, a DuckDB query and th
   --fresh     start from an empty folder (the node's indices included); without it the node keeps the indices
               of earlier runs, and records it already holds count as already indexed
   --once      stop everything after printing (for scripts)
-  --follow    keep running: lines appended to the inputs are ingested as they come (each new chunk a new object),
-              with a progress line on stderr; Ctrl-C prints the summary of everything and stops
-Runs today: s3 sources (both modes) and fluent-bit sources (ec2 agents with an S3 buffer: the generated
-configuration on the real Fluent Bit, tailing the inputs; bash .ci/setup-fluent-bit.sh builds it), into either
-engine. The OpenSearch node needs Java 17; its distribution is
-downloaded from Maven Central on first use, into the cache folder.`;
+  --follow    keep running: lines appended to the inputs are ingested as they come (s3: each new chunk a new
+              object; agents: read by the agent), with a progress line on stderr; Ctrl-C prints the summary of
+              everything and stops
+  --listen [PORT]
+              syslog: the receiver also takes messages from clients on 127.0.0.1:PORT (default: a free port,
+              printed), until Ctrl-C, as with --follow
+Sources in another account are not run. The OpenSearch node needs Java 17; its distribution is downloaded from
+Maven Central on first use, into the cache folder.`;
 var MIB = 1024 * 1024;
 function accountedFor(s) {
   return s.records === s.written + s.duplicates + s.filtered + s.backedUp && s.deadLetters === 0;
@@ -5730,19 +6075,30 @@ function report(s) {
 }
 async function runLocal(argv, io, waitForStop) {
   let values;
+  let listenPort;
   try {
-    values = parseArgs({
+    const parsed = parseArgs({
       args: argv,
-      options: { config: { type: "string" }, pipeline: { type: "string" }, input: { type: "string", multiple: true }, data: { type: "string" }, fresh: { type: "boolean" }, once: { type: "boolean" }, follow: { type: "boolean" } },
+      options: { config: { type: "string" }, pipeline: { type: "string" }, input: { type: "string", multiple: true }, data: { type: "string" }, fresh: { type: "boolean" }, once: { type: "boolean" }, follow: { type: "boolean" }, listen: { type: "boolean" } },
       strict: true,
-      allowPositionals: false
-    }).values;
+      // `--listen 5514`: the port is the one positional there can be, right after --listen.
+      allowPositionals: true,
+      tokens: true
+    });
+    values = parsed.values;
+    for (const [i, t] of parsed.tokens.entries()) {
+      if (t.kind !== "positional") continue;
+      const before = parsed.tokens[i - 1];
+      if (before?.kind !== "option" || before.name !== "listen" || !/^\d{1,5}$/.test(t.value) || Number(t.value) > 65535 || Number(t.value) === 0) throw new UsageError(`unexpected argument ${t.value}${before?.kind === "option" && before.name === "listen" ? " (--listen takes a port, 1 to 65535)" : ""}`);
+      listenPort = Number(t.value);
+    }
   } catch (e) {
-    throw new UsageError(e.message);
+    throw e instanceof UsageError ? e : new UsageError(e.message);
   }
   if (!values.config || !values.pipeline) throw new UsageError("--config and --pipeline are required");
   const inputs = values.input ?? [];
-  if (inputs.length === 0) throw new UsageError("--input FILE is required (repeat it for several files)");
+  if (inputs.length === 0 && !values.listen) throw new UsageError("--input FILE is required (repeat it for several files)");
+  if (values.listen && values.once) throw new UsageError("--listen and --once go apart: --listen runs until Ctrl-C");
   for (const f of inputs) {
     if (f === "-") throw new UsageError("--input -: logtong local uploads files; give a file");
     openInput("--input", f, io.stdin).body.destroy();
@@ -5751,6 +6107,8 @@ async function runLocal(argv, io, waitForStop) {
   const config = loadConfig(values.config);
   const chosen = config.pipelines.find((p) => p.name === values.pipeline);
   if (values.follow && chosen?.source.type === "s3" && chosen.source.mode === "one-time") throw new UsageError(`--follow: pipeline ${chosen.name} has a one-time source, scanned once`);
+  if (values.listen && chosen && chosen.source.type !== "syslog") throw new UsageError(`--listen: pipeline ${chosen.name}'s source is of type ${chosen.source.type}; --listen is for syslog receivers`);
+  const follows = values.follow === true || values.listen === true;
   const status = (line) => io.stderr.write(`logtong local: ${line}
 `);
   let lastShown = 0;
@@ -5759,9 +6117,11 @@ async function runLocal(argv, io, waitForStop) {
     run = await runLocalPipeline({
       config,
       pipeline: values.pipeline,
-      inputs: inputs.map((f) => path18.resolve(f)),
-      workDir: path18.resolve(values.data ?? path18.join(cacheDir(), "local", values.pipeline)),
+      inputs: inputs.map((f) => path20.resolve(f)),
+      workDir: path20.resolve(values.data ?? path20.join(cacheDir(), "local", values.pipeline)),
       fresh: values.fresh === true,
+      follow: follows,
+      ...listenPort ? { listenPort } : {},
       onStatus: status,
       onDownloadProgress: (bytes, total) => {
         if (bytes - lastShown < 8 * MIB && bytes !== total) return;
@@ -5776,8 +6136,10 @@ async function runLocal(argv, io, waitForStop) {
   }
   try {
     io.stdout.write(report(run.summary));
-    if (values.follow) {
-      io.stderr.write("logtong local: following the inputs (lines appended to them are ingested); Ctrl-C stops\n");
+    if (follows) {
+      const listening = run.summary.listening;
+      io.stderr.write(`logtong local: ${[inputs.length ? "following the inputs (lines appended to them are ingested)" : "", listening ? `listening for syslog on 127.0.0.1:${listening.port} (${listening.protocols}, ${listening.framing})` : ""].filter(Boolean).join("; ")}; Ctrl-C stops
+`);
       const final = await follow(run, inputs, io, waitForStop());
       io.stdout.write(`
 ${report(final)}`);
@@ -5797,10 +6159,11 @@ async function follow(run, inputs, io, stopped) {
   void stopped.then(() => stop = true);
   const offsets = new Map(inputs.map((f) => [f, statSync2(f).size]));
   const started = Date.now();
-  const startRecords = run.live().records;
+  const startRecords = (await run.live()).records;
   const tty = io.stderr.isTTY === true;
-  const line = () => {
-    const l = run.live();
+  let shown = "";
+  const line = async () => {
+    const l = await run.live();
     const seconds = (Date.now() - started) / 1e3;
     return `records ${l.records.toLocaleString("en-US")} (${Math.round((l.records - startRecords) / Math.max(seconds, 1)).toLocaleString("en-US")}/s since following) \xB7 written ${l.written.toLocaleString("en-US")} \xB7 duplicate ${l.duplicates.toLocaleString("en-US")} \xB7 filtered ${l.filtered.toLocaleString("en-US")} \xB7 backed up ${l.backedUp.toLocaleString("en-US")}`;
   };
@@ -5817,9 +6180,14 @@ async function follow(run, inputs, io, stopped) {
       if (end === 0) continue;
       await run.append(f, chunk.subarray(0, end));
       offsets.set(f, from + end);
-      io.stderr.write(tty ? `\r\x1B[K${line()}` : `logtong local: ${line()}
-`);
     }
+    if (stop) break;
+    await run.settle();
+    const now = await line();
+    if (now.replace(/\(.*?\)/, "") === shown) continue;
+    shown = now.replace(/\(.*?\)/, "");
+    io.stderr.write(tty ? `\r\x1B[K${now}` : `logtong local: ${now}
+`);
   }
   if (tty) io.stderr.write("\r\x1B[K");
   return run.summarize();
