@@ -5,6 +5,7 @@
  * Fn::Select/Split, Fn::FindInMap, pseudo parameters, DefinitionSubstitutions) into stable fake values that still name
  * the resource: `arn:aws:lambda:us-east-1:123456789012:function:<LogicalId>`, `arn:aws:sns:…:<LogicalId>`, …
  */
+import { evaluateIntrinsics, NO_VALUE } from './intrinsics';
 import { matchesLogicalId } from './template';
 
 /** Loose ASL types: enough to navigate a definition in a test (`def.States.List.Parameters`). */
@@ -40,7 +41,6 @@ interface CfnTemplate {
   Mappings?: Record<string, Record<string, Record<string, unknown>>>;
 }
 
-const NO_VALUE = Symbol('AWS::NoValue');
 
 /**
  * The ASL of the AWS::StepFunctions::StateMachine `logicalId` (exact, or the construct path without CDK's 8-hex hash
@@ -207,64 +207,17 @@ function ref(t: CfnTemplate, name: string, e: Env): unknown {
   throw new Error(`Ref: no resource, parameter or pseudo parameter '${name}' in the template`);
 }
 
-function sub(t: CfnTemplate, text: string, vars: Record<string, unknown>, e: Env): string {
-  return text.replace(/\$\{(!?)([^}]*)\}/g, (_, bang: string, name: string) => {
-    if (bang) return '${' + name + '}';
-    if (name in vars) return String(vars[name]);
-    const dot = name.indexOf('.');
-    if (dot > 0 && !name.startsWith('AWS::')) return getAtt(t, name.slice(0, dot), name.slice(dot + 1), e);
-    return String(ref(t, name, e));
-  });
-}
-
 /** Resolves CloudFormation intrinsics in `v` to fake values (see `stateMachineDefinition`). */
 export function resolveIntrinsics(v: unknown, template: object, env: FakeAwsEnv = {}): unknown {
   const t = template as CfnTemplate;
   const e = fullEnv(env);
-  const go = (x: unknown): unknown => {
-    if (Array.isArray(x)) return x.map(go).filter((y) => y !== NO_VALUE);
-    if (x === null || typeof x !== 'object') return x;
-    const entries = Object.entries(x as Record<string, unknown>);
-    if (entries.length === 1 && (entries[0][0] === 'Ref' || entries[0][0].startsWith('Fn::'))) {
-      const [fn, arg] = entries[0];
-      const a = arg as any;
-      switch (fn) {
-        case 'Ref':
-          return ref(t, a as string, e);
-        case 'Fn::GetAtt': {
-          const [id, attr] = Array.isArray(a) ? a : String(a).split(/\.(.*)/s);
-          return getAtt(t, id, String(go(attr)), e);
-        }
-        case 'Fn::Join':
-          return (go(a[1]) as unknown[]).map(String).join(a[0]);
-        case 'Fn::Sub':
-          return Array.isArray(a) ? sub(t, a[0], go(a[1]) as Record<string, unknown>, e) : sub(t, a, {}, e);
-        case 'Fn::Select':
-          return (go(a[1]) as unknown[])[Number(go(a[0]))];
-        case 'Fn::Split':
-          return String(go(a[1])).split(a[0]);
-        case 'Fn::FindInMap': {
-          const [m, k1, k2] = (a as unknown[]).map(go) as string[];
-          const val = t.Mappings?.[m]?.[k1]?.[k2];
-          if (val === undefined) throw new Error(`Fn::FindInMap: ${m}.${k1}.${k2} not in the template's Mappings`);
-          return val;
-        }
-        case 'Fn::ImportValue':
-          return `imported-${String(go(a))}`;
-        case 'Fn::Base64':
-          return Buffer.from(String(go(a))).toString('base64');
-        case 'Fn::GetAZs':
-          return ['a', 'b', 'c'].map((z) => `${e.region}${z}`);
-        default:
-          throw new Error(`resolveIntrinsics: ${fn} is not supported`);
-      }
-    }
-    const out: Record<string, unknown> = {};
-    for (const [k, val] of entries) {
-      const r = go(val);
-      if (r !== NO_VALUE) out[k] = r;
-    }
-    return out;
-  };
-  return go(v);
+  return evaluateIntrinsics(v, {
+    ref: (name) => ref(t, name, e),
+    getAtt: (id, attr) => getAtt(t, id, attr, e),
+    mapping: (m, k1, k2) => {
+      const val = t.Mappings?.[m]?.[k1]?.[k2];
+      if (val === undefined) throw new Error(`Fn::FindInMap: ${m}.${k1}.${k2} not in the template's Mappings`);
+      return val;
+    },
+  });
 }

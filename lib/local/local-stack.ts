@@ -6,7 +6,7 @@
  * and its SQS and Kinesis event source mappings polled as Lambda polls them. What the stack does is read from the
  * template (stack-resources.ts), not restated here.
  */
-import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, type Event } from '@aws-sdk/client-s3';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { KinesisStreamBatchResponse, SQSBatchResponse } from 'aws-lambda';
 import { spawn } from 'node:child_process';
@@ -19,7 +19,7 @@ import { packageDir } from './paths';
 import { runStateMachine, stateMachineDefinition, type AslState, type SnsPublishRequest, type TaskBindings } from './local-sfn';
 import { pollOnce, type PollResult } from './sqs-lambda';
 import { resolve, stackResources, type LocalNames, type StackResources } from './stack-resources';
-import type { StackTemplate } from './template';
+import { applyNotifications, queueNotification, type StackTemplate } from './template';
 
 export interface LocalStackOptions {
   readonly template: StackTemplate;
@@ -128,11 +128,10 @@ export async function deployLocalStack(o: LocalStackOptions): Promise<LocalStack
   };
 
   const bucketOf = (n: StackResources['notifications'][number]) => ('name' in n.bucket ? n.bucket.name : buckets.get(n.bucket.id)!);
+  const queueUrls = Object.fromEntries([...queues].map(([id, q]) => [shortId(id), q.url]));
   for (const bucket of new Set(r.notifications.map(bucketOf))) {
-    const QueueConfigurations = r.notifications
-      .filter((n) => bucketOf(n) === bucket)
-      .map((n) => ({ QueueArn: queues.get(n.queueId)!.arn, Events: n.events as Event[], ...(n.filterRules.length ? { Filter: { Key: { FilterRules: n.filterRules.map((f) => ({ Name: f.Name as 'prefix' | 'suffix', Value: f.Value })) } } } : {}) }));
-    await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: { QueueConfigurations } }));
+    const onBucket = r.notifications.filter((n) => bucketOf(n) === bucket);
+    await applyNotifications(s3, sqs, bucket, onBucket.map(queueNotification), queueUrls);
   }
 
   // Only the functions something invokes: a mapping, a custom resource (CDK's provider framework is bypassed) or a

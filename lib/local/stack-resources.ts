@@ -7,6 +7,7 @@
  * references into the names the local resources get.
  */
 import * as path from 'node:path';
+import { evaluateIntrinsics } from './intrinsics';
 import type { StackTemplate, TemplateResource } from './template';
 
 export interface LocalQueue {
@@ -192,46 +193,20 @@ export interface LocalNames {
 }
 
 /**
- * A synthesized value with its references replaced by local names: `Ref`, `Fn::GetAtt`, `Fn::Join`, `Fn::Sub`
- * (`${Id}`, `${Id.Attr}`, `${AWS::Region}`) and `Fn::Select`. A reference with no local name throws, naming it: a
- * local run must never carry a placeholder where the deployed stack has a real value.
+ * A synthesized value with its references replaced by local names (every intrinsic CloudFormation evaluates there,
+ * intrinsics.ts). A reference with no local name throws, naming it: a local run must never carry a placeholder
+ * where the deployed stack has a real value.
  */
 export function resolve(v: unknown, names: LocalNames, where = 'value'): unknown {
-  if (Array.isArray(v)) return v.map((x, i) => resolve(x, names, `${where}[${i}]`));
-  if (!v || typeof v !== 'object') return v;
-  const o = v as Record<string, unknown>;
-  const keys = Object.keys(o);
-  const fail = (what: string): never => {
-    throw new Error(`${where}: ${what} has no local value`);
+  const fail = (at: string, what: string): never => {
+    throw new Error(`${at}: ${what} has no local value`);
   };
-  if (keys.length === 1) {
-    const [k] = keys;
-    const arg = o[k];
-    if (k === 'Ref') {
-      const id = String(arg);
-      return (id.startsWith('AWS::') ? names.pseudo(id) : names.ref(id)) ?? fail(`Ref ${id}`);
-    }
-    if (k === 'Fn::GetAtt') {
-      const [id, attr] = Array.isArray(arg) ? arg.map(String) : String(arg).split('.');
-      return names.attribute(id, attr) ?? fail(`Fn::GetAtt ${id}.${attr}`);
-    }
-    if (k === 'Fn::Join') {
-      const [sep, parts] = arg as [string, unknown[]];
-      return (resolve(parts, names, where) as unknown[]).map(String).join(sep);
-    }
-    if (k === 'Fn::Select') {
-      const [index, list] = arg as [unknown, unknown];
-      return (resolve(list, names, where) as unknown[])[Number(resolve(index, names, where))];
-    }
-    if (k === 'Fn::Sub') {
-      const [text, vars] = (typeof arg === 'string' ? [arg, {}] : arg) as [string, Record<string, unknown>];
-      return text.replace(/\$\{([^}!]+)\}/g, (_m, name: string) => {
-        if (name in vars) return String(resolve(vars[name], names, where));
-        if (name.startsWith('AWS::')) return names.pseudo(name) ?? fail(name);
-        const [id, attr] = name.split('.');
-        return (attr ? names.attribute(id, attr) : names.ref(id)) ?? fail(`\${${name}}`);
-      });
-    }
-  }
-  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x, names, `${where}.${k}`)]));
+  return evaluateIntrinsics(
+    v,
+    {
+      ref: (id, at) => (id.startsWith('AWS::') ? names.pseudo(id) : names.ref(id)) ?? fail(at, `Ref ${id}`),
+      getAtt: (id, attr, at) => names.attribute(id, attr) ?? fail(at, `Fn::GetAtt ${id}.${attr}`),
+    },
+    where,
+  );
 }

@@ -8,7 +8,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { queueArn } from './sqs-lambda';
-import { resolve } from './stack-resources';
+import { resolve, stackResources, type LocalNotification } from './stack-resources';
 
 export interface TemplateResource {
   Type: string;
@@ -48,13 +48,14 @@ export interface QueueNotification {
 
 /** The notifications a stack puts on one of its buckets (logical id without its hash, e.g. `BufferBucket`). */
 export function bucketNotifications(template: StackTemplate, bucket: string): QueueNotification[] {
-  const found = Object.values(template.Resources).filter((r) => r.Type === 'Custom::S3BucketNotifications' && matchesLogicalId(String(r.Properties?.BucketName?.Ref), bucket));
-  if (found.length !== 1) throw new Error(`the template has ${found.length} notification resources for ${bucket}`);
-  return (found[0].Properties!.NotificationConfiguration.QueueConfigurations as Array<Record<string, any>>).map((q) => ({
-    queue: String(q.QueueArn['Fn::GetAtt'][0]).replace(/[0-9A-F]{8}$/, ''),
-    events: q.Events,
-    rules: q.Filter?.Key?.FilterRules ?? [],
-  }));
+  const found = stackResources(template, '').notifications.filter((n) => 'id' in n.bucket && matchesLogicalId(n.bucket.id, bucket));
+  if (found.length === 0) throw new Error(`the template puts no notification on ${bucket}`);
+  return found.map(queueNotification);
+}
+
+/** A notification of stackResources() as applyNotifications takes it. */
+export function queueNotification(n: LocalNotification): QueueNotification {
+  return { queue: n.queueId.replace(/[0-9A-F]{8}$/, ''), events: [...n.events], rules: n.filterRules.map((r) => ({ Name: r.Name as 'prefix' | 'suffix', Value: r.Value })) };
 }
 
 /** Puts those notifications on an emulator bucket; `queues` maps the queue's logical id (without hash) to its URL. */

@@ -3696,7 +3696,7 @@ async function startAwsEmulator(opts = {}) {
 }
 
 // lib/local/local-stack.ts
-import { CreateBucketCommand, PutBucketNotificationConfigurationCommand as PutBucketNotificationConfigurationCommand2 } from "@aws-sdk/client-s3";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand as GetQueueAttributesCommand2, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { spawn as spawn3 } from "node:child_process";
 import * as path11 from "node:path";
@@ -4060,6 +4060,66 @@ function kinesisMapping(o) {
 // lib/local/local-sfn.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
 
+// lib/local/intrinsics.ts
+var NO_VALUE = /* @__PURE__ */ Symbol("AWS::NoValue");
+function evaluateIntrinsics(v, names, at = "value") {
+  const ref2 = (name, where) => name === "AWS::NoValue" ? NO_VALUE : names.ref(name, where);
+  const sub = (text, vars, where) => text.replace(/\$\{(!?)([^}]*)\}/g, (_m, bang, name) => {
+    if (bang) return "${" + name + "}";
+    if (name in vars) return String(vars[name]);
+    const dot = name.indexOf(".");
+    if (dot > 0 && !name.startsWith("AWS::")) return String(names.getAtt(name.slice(0, dot), name.slice(dot + 1), where));
+    return String(ref2(name, where));
+  });
+  const go = (x, where) => {
+    if (Array.isArray(x)) return x.map((y, i) => go(y, `${where}[${i}]`)).filter((y) => y !== NO_VALUE);
+    if (x === null || typeof x !== "object") return x;
+    const entries = Object.entries(x);
+    if (entries.length === 1 && (entries[0][0] === "Ref" || entries[0][0].startsWith("Fn::"))) {
+      const [fn, arg] = entries[0];
+      const a = arg;
+      switch (fn) {
+        case "Ref":
+          return ref2(String(a), where);
+        case "Fn::GetAtt": {
+          const [id, attr] = Array.isArray(a) ? a : String(a).split(/\.(.*)/s);
+          return names.getAtt(id, String(go(attr, where)), where);
+        }
+        case "Fn::Join":
+          return go(a[1], where).map(String).join(a[0]);
+        case "Fn::Sub":
+          return Array.isArray(a) ? sub(a[0], go(a[1], where), where) : sub(a, {}, where);
+        case "Fn::Select":
+          return go(a[1], where)[Number(go(a[0], where))];
+        case "Fn::Split":
+          return String(go(a[1], where)).split(a[0]);
+        case "Fn::FindInMap": {
+          const [m, k1, k2] = a.map((y) => go(y, where));
+          if (!names.mapping) throw new Error(`${where}: Fn::FindInMap is not supported here`);
+          return names.mapping(m, k1, k2);
+        }
+        case "Fn::ImportValue":
+          return `imported-${String(go(a, where))}`;
+        case "Fn::GetAZs": {
+          const region = String(ref2("AWS::Region", where));
+          return ["a", "b", "c"].map((z) => `${region}${z}`);
+        }
+        case "Fn::Base64":
+          return Buffer.from(String(go(a, where))).toString("base64");
+        default:
+          throw new Error(`${where}: ${fn} is not supported`);
+      }
+    }
+    const out = {};
+    for (const [k, val] of entries) {
+      const r = go(val, `${where}.${k}`);
+      if (r !== NO_VALUE) out[k] = r;
+    }
+    return out;
+  };
+  return go(v, at);
+}
+
 // lib/local/template.ts
 import { PutBucketNotificationConfigurationCommand } from "@aws-sdk/client-s3";
 
@@ -4160,52 +4220,36 @@ function stackResources(template, assembly) {
   };
 }
 function resolve4(v, names, where = "value") {
-  if (Array.isArray(v)) return v.map((x, i) => resolve4(x, names, `${where}[${i}]`));
-  if (!v || typeof v !== "object") return v;
-  const o = v;
-  const keys = Object.keys(o);
-  const fail = (what) => {
-    throw new Error(`${where}: ${what} has no local value`);
+  const fail = (at, what) => {
+    throw new Error(`${at}: ${what} has no local value`);
   };
-  if (keys.length === 1) {
-    const [k] = keys;
-    const arg = o[k];
-    if (k === "Ref") {
-      const id = String(arg);
-      return (id.startsWith("AWS::") ? names.pseudo(id) : names.ref(id)) ?? fail(`Ref ${id}`);
-    }
-    if (k === "Fn::GetAtt") {
-      const [id, attr] = Array.isArray(arg) ? arg.map(String) : String(arg).split(".");
-      return names.attribute(id, attr) ?? fail(`Fn::GetAtt ${id}.${attr}`);
-    }
-    if (k === "Fn::Join") {
-      const [sep, parts] = arg;
-      return resolve4(parts, names, where).map(String).join(sep);
-    }
-    if (k === "Fn::Select") {
-      const [index, list] = arg;
-      return resolve4(list, names, where)[Number(resolve4(index, names, where))];
-    }
-    if (k === "Fn::Sub") {
-      const [text, vars] = typeof arg === "string" ? [arg, {}] : arg;
-      return text.replace(/\$\{([^}!]+)\}/g, (_m, name) => {
-        if (name in vars) return String(resolve4(vars[name], names, where));
-        if (name.startsWith("AWS::")) return names.pseudo(name) ?? fail(name);
-        const [id, attr] = name.split(".");
-        return (attr ? names.attribute(id, attr) : names.ref(id)) ?? fail(`\${${name}}`);
-      });
-    }
-  }
-  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve4(x, names, `${where}.${k}`)]));
+  return evaluateIntrinsics(
+    v,
+    {
+      ref: (id, at) => (id.startsWith("AWS::") ? names.pseudo(id) : names.ref(id)) ?? fail(at, `Ref ${id}`),
+      getAtt: (id, attr, at) => names.attribute(id, attr) ?? fail(at, `Fn::GetAtt ${id}.${attr}`)
+    },
+    where
+  );
 }
 
 // lib/local/template.ts
 function matchesLogicalId(logicalId, key) {
   return logicalId === key || logicalId.length === key.length + 8 && logicalId.startsWith(key) && /^[0-9A-F]{8}$/.test(logicalId.slice(key.length));
 }
+function queueNotification(n) {
+  return { queue: n.queueId.replace(/[0-9A-F]{8}$/, ""), events: [...n.events], rules: n.filterRules.map((r) => ({ Name: r.Name, Value: r.Value })) };
+}
+async function applyNotifications(s3, sqs, bucket, notifications, queues) {
+  const QueueConfigurations = [];
+  for (const n of notifications) {
+    if (!queues[n.queue]) throw new Error(`no emulator queue for ${n.queue}`);
+    QueueConfigurations.push({ QueueArn: await queueArn(sqs, queues[n.queue]), Events: n.events, ...n.rules.length ? { Filter: { Key: { FilterRules: n.rules } } } : {} });
+  }
+  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: { QueueConfigurations } }));
+}
 
 // lib/local/asl-definition.ts
-var NO_VALUE = /* @__PURE__ */ Symbol("AWS::NoValue");
 function stateMachineDefinition(template, logicalId, env = {}) {
   const t = typeof template.toJSON === "function" ? template.toJSON() : template;
   const resources = t.Resources ?? {};
@@ -4351,64 +4395,18 @@ function ref(t, name, e) {
   if (param) return param.Default ?? `param-${name}`;
   throw new Error(`Ref: no resource, parameter or pseudo parameter '${name}' in the template`);
 }
-function sub(t, text, vars, e) {
-  return text.replace(/\$\{(!?)([^}]*)\}/g, (_, bang, name) => {
-    if (bang) return "${" + name + "}";
-    if (name in vars) return String(vars[name]);
-    const dot = name.indexOf(".");
-    if (dot > 0 && !name.startsWith("AWS::")) return getAtt(t, name.slice(0, dot), name.slice(dot + 1), e);
-    return String(ref(t, name, e));
-  });
-}
 function resolveIntrinsics(v, template, env = {}) {
   const t = template;
   const e = fullEnv(env);
-  const go = (x) => {
-    if (Array.isArray(x)) return x.map(go).filter((y) => y !== NO_VALUE);
-    if (x === null || typeof x !== "object") return x;
-    const entries = Object.entries(x);
-    if (entries.length === 1 && (entries[0][0] === "Ref" || entries[0][0].startsWith("Fn::"))) {
-      const [fn, arg] = entries[0];
-      const a = arg;
-      switch (fn) {
-        case "Ref":
-          return ref(t, a, e);
-        case "Fn::GetAtt": {
-          const [id, attr] = Array.isArray(a) ? a : String(a).split(/\.(.*)/s);
-          return getAtt(t, id, String(go(attr)), e);
-        }
-        case "Fn::Join":
-          return go(a[1]).map(String).join(a[0]);
-        case "Fn::Sub":
-          return Array.isArray(a) ? sub(t, a[0], go(a[1]), e) : sub(t, a, {}, e);
-        case "Fn::Select":
-          return go(a[1])[Number(go(a[0]))];
-        case "Fn::Split":
-          return String(go(a[1])).split(a[0]);
-        case "Fn::FindInMap": {
-          const [m, k1, k2] = a.map(go);
-          const val = t.Mappings?.[m]?.[k1]?.[k2];
-          if (val === void 0) throw new Error(`Fn::FindInMap: ${m}.${k1}.${k2} not in the template's Mappings`);
-          return val;
-        }
-        case "Fn::ImportValue":
-          return `imported-${String(go(a))}`;
-        case "Fn::Base64":
-          return Buffer.from(String(go(a))).toString("base64");
-        case "Fn::GetAZs":
-          return ["a", "b", "c"].map((z) => `${e.region}${z}`);
-        default:
-          throw new Error(`resolveIntrinsics: ${fn} is not supported`);
-      }
+  return evaluateIntrinsics(v, {
+    ref: (name) => ref(t, name, e),
+    getAtt: (id, attr) => getAtt(t, id, attr, e),
+    mapping: (m, k1, k2) => {
+      const val = t.Mappings?.[m]?.[k1]?.[k2];
+      if (val === void 0) throw new Error(`Fn::FindInMap: ${m}.${k1}.${k2} not in the template's Mappings`);
+      return val;
     }
-    const out = {};
-    for (const [k, val] of entries) {
-      const r = go(val);
-      if (r !== NO_VALUE) out[k] = r;
-    }
-    return out;
-  };
-  return go(v);
+  });
 }
 
 // lib/local/local-sfn.ts
@@ -4778,9 +4776,10 @@ async function deployLocalStack(o) {
     pseudo: (p) => ({ "AWS::Region": o.aws.region, "AWS::AccountId": "000000000000", "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": `Logtong-${o.prefix}` })[p]
   };
   const bucketOf = (n) => "name" in n.bucket ? n.bucket.name : buckets.get(n.bucket.id);
+  const queueUrls = Object.fromEntries([...queues].map(([id, q]) => [shortId(id), q.url]));
   for (const bucket of new Set(r.notifications.map(bucketOf))) {
-    const QueueConfigurations = r.notifications.filter((n) => bucketOf(n) === bucket).map((n) => ({ QueueArn: queues.get(n.queueId).arn, Events: n.events, ...n.filterRules.length ? { Filter: { Key: { FilterRules: n.filterRules.map((f) => ({ Name: f.Name, Value: f.Value })) } } } : {} }));
-    await s3.send(new PutBucketNotificationConfigurationCommand2({ Bucket: bucket, NotificationConfiguration: { QueueConfigurations } }));
+    const onBucket = r.notifications.filter((n) => bucketOf(n) === bucket);
+    await applyNotifications(s3, sqs, bucket, onBucket.map(queueNotification), queueUrls);
   }
   const definitions = new Map(r.stateMachines.map((id) => [id, stateMachineDefinition(o.template, id)]));
   const taskTargets = [...definitions.values()].flatMap((d) => [...JSON.stringify(d).matchAll(/:function:([A-Za-z0-9]+)/g)].map((m) => m[1]));
