@@ -52,6 +52,23 @@ function refused(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * `logtong local` running until `stop()` (what Ctrl-C does), with `until` waiting (90 s at most) for what it prints;
+ * a wait that times out shows what was printed.
+ */
+function runUntilStopped(args: string[]) {
+  const out = captured();
+  const err = captured();
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+  const running = runLocal(args, { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream }, () => stopped);
+  const until = async (check: () => boolean) => {
+    for (let i = 0; i < 900 && !check(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(check() ? 'ok' : `${out.text()}\n${err.text().slice(-3000)}`).toBe('ok');
+  };
+  return { out, err, stop, running, until };
+}
+
 describe('logtong local', () => {
   it('runs an S3 → OpenSearch pipeline on the local components, prints where every record went, and stops everything it started', async () => {
     const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
@@ -137,15 +154,7 @@ describe('logtong local', () => {
     const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
     const input = path.join(data, 'access.log');
     writeFileSync(input, `${lines.slice(0, 4000).join('\n')}\n`);
-    const out = captured();
-    const err = captured();
-    let stop!: () => void;
-    const stopped = new Promise<void>((r) => (stop = r));
-    const running = runLocal(['--config', EXAMPLE_CONFIG, '--pipeline', 'web-access', '--input', input, '--data', data, '--follow'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream }, () => stopped);
-    const until = async (check: () => boolean) => {
-      for (let i = 0; i < 600 && !check(); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(check()).toBe(true);
-    };
+    const { out, err, stop, running, until } = runUntilStopped(['--config', EXAMPLE_CONFIG, '--pipeline', 'web-access', '--input', input, '--data', data, '--follow']);
     await until(() => out.text().includes('all 4,000 records accounted for'));
     // appended in two writes, the first ending mid-line: only complete lines go in
     appendFileSync(input, `${lines.slice(4000, 7000).join('\n')}\n${lines[7000].slice(0, 20)}`);
@@ -238,15 +247,7 @@ describe('logtong local', () => {
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m, i) => [`${m[1]}.${m[2]} ${m[3].padEnd(5)} [${m[4]}] ${m[5]} : ${m[6]}`, ...(i % 40 === 0 ? ['java.net.ConnectException: Connection refused', '\tat java.base/sun.nio.ch.Net.pollConnect(Native Method)', '\t... 28 more'] : [])].join('\n'));
     writeFileSync(input, `${events.slice(0, 600).join('\n')}\n`);
-    const out = captured();
-    const err = captured();
-    let stop!: () => void;
-    const stopped = new Promise<void>((r) => (stop = r));
-    const running = runLocal(['--config', EXAMPLE_CONFIG, '--pipeline', 'k8s-spring', '--input', input, '--data', data, '--follow'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream }, () => stopped);
-    const until = async (check: () => boolean) => {
-      for (let i = 0; i < 900 && !check(); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(check() ? 'ok' : `${out.text()}\n${err.text().slice(-3000)}`).toBe('ok');
-    };
+    const { out, err, stop, running, until } = runUntilStopped(['--config', EXAMPLE_CONFIG, '--pipeline', 'k8s-spring', '--input', input, '--data', data, '--follow']);
     await until(() => out.text().includes('all 600 records accounted for'));
     appendFileSync(input, `${events.slice(600).join('\n')}\n`);
     await until(() => new RegExp(`records ${events.length.toLocaleString('en-US')} .* written ${events.length.toLocaleString('en-US')} `).test(err.text()));
@@ -261,15 +262,7 @@ describe('logtong local', () => {
     const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
     const input = corpusPath('loghub_Linux_2k.log');
     const frames = readFileSync(input, 'utf8').split('\n').filter(Boolean).length;
-    const out = captured();
-    const err = captured();
-    let stop!: () => void;
-    const stopped = new Promise<void>((r) => (stop = r));
-    const running = runLocal(['--config', EXAMPLE_CONFIG, '--pipeline', 'net-syslog', '--input', input, '--data', data, '--listen'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream }, () => stopped);
-    const until = async (check: () => boolean) => {
-      for (let i = 0; i < 900 && !check(); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(check() ? 'ok' : `${out.text()}\n${err.text().slice(-3000)}`).toBe('ok');
-    };
+    const { out, err, stop, running, until } = runUntilStopped(['--config', EXAMPLE_CONFIG, '--pipeline', 'net-syslog', '--input', input, '--data', data, '--listen']);
     await until(() => out.text().includes(`all ${frames.toLocaleString('en-US')} records accounted for`));
     const port = Number(/listening for syslog on 127\.0\.0\.1:(\d+) \(tcp, one message per line\)/.exec(err.text())?.[1]);
     // A real client: util-linux logger, RFC 5424 over TCP.
@@ -287,6 +280,19 @@ describe('logtong local', () => {
     expect(await running).toBe(0);
     const final = out.text().split('\n\n').find((b) => b.startsWith(`net-syslog: ${(frames + 5).toLocaleString('en-US')} records`))!;
     expect(final).toContain(`all ${(frames + 5).toLocaleString('en-US')} records accounted for`);
+  });
+
+  it('a syslog receiver listening on TCP and UDP feeds the Light Engine', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
+    const input = corpusPath('loghub_Linux_2k.log');
+    const frames = readFileSync(input, 'utf8').split(/\r?\n/).filter(Boolean).length;
+    const out = captured();
+    const err = captured();
+    const code = await main(['local', '--config', EXAMPLE_CONFIG, '--pipeline', 'syslog-parquet', '--input', input, '--data', data, '--once'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
+    expect({ code, err: code === 0 ? '' : err.text() }).toEqual({ code: 0, err: '' });
+    expect(err.text()).toMatch(/the receiver listens on 127\.0\.0\.1:\d+ \(tcp and udp, one message per line\)/);
+    expect(out.text()).toContain(`all ${frames.toLocaleString('en-US')} records accounted for`);
+    expect(out.text()).toMatch(/^ {2}written +[\d,]+ {2}rows to [1-9]\d* Parquet files/m);
   });
 
   it('refuses arguments that do not fit the pipeline, in one line', async () => {
