@@ -229,11 +229,14 @@ describe('logtong local', () => {
     writeFileSync(input, `${[...orders.slice(0, 700), 'orders: unstructured line', ...orders.slice(700)].join('\n')}\n`);
     const out = captured();
     const err = captured();
+    const before = children();
     const code = await main(['local', '--config', EXAMPLE_CONFIG, '--pipeline', 'orders-agent', '--input', input, '--data', data, '--once'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
     expect({ code, err: code === 0 ? '' : err.text() }).toEqual({ code: 0, err: '' });
     expect(out.text()).toMatch(/^ {2}indexed +1,500 {2}into orders-agent/m);
     expect(out.text()).toMatch(/^ {2}backed up +1 /m);
     expect(out.text()).toContain('all 1,501 records accounted for');
+    // the Kinesis emulator and the agent included
+    expect(children().filter((p) => !before.includes(p))).toEqual([]);
   });
 
   it('an EKS agent reads the inputs as container logs; with --follow it goes on reading what is appended, multi-line events joined', async () => {
@@ -262,6 +265,7 @@ describe('logtong local', () => {
     const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
     const input = corpusPath('loghub_Linux_2k.log');
     const frames = readFileSync(input, 'utf8').split('\n').filter(Boolean).length;
+    const before = children();
     const { out, err, stop, running, until } = runUntilStopped(['--config', EXAMPLE_CONFIG, '--pipeline', 'net-syslog', '--input', input, '--data', data, '--listen']);
     await until(() => out.text().includes(`all ${frames.toLocaleString('en-US')} records accounted for`));
     const port = Number(/listening for syslog on 127\.0\.0\.1:(\d+) \(tcp, one message per line\)/.exec(err.text())?.[1]);
@@ -280,6 +284,9 @@ describe('logtong local', () => {
     expect(await running).toBe(0);
     const final = out.text().split('\n\n').find((b) => b.startsWith(`net-syslog: ${(frames + 5).toLocaleString('en-US')} records`))!;
     expect(final).toContain(`all ${(frames + 5).toLocaleString('en-US')} records accounted for`);
+    // Ctrl-C stopped the receiver, the node and the emulator: the receiver's port is closed too.
+    expect(children().filter((p) => !before.includes(p))).toEqual([]);
+    expect(await refused(port)).toBe(true);
   });
 
   it('a syslog receiver listening on TCP and UDP feeds the Light Engine', async () => {
