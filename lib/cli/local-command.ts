@@ -39,11 +39,11 @@ the Parquet files in their Hive layout under DIR/parquet/, a DuckDB query and th
               of earlier runs, and records it already holds count as already indexed
   --once      stop everything after printing (for scripts)
   --follow    keep running: lines appended to the inputs are ingested as they come (s3: each new chunk a new
-              object; agents: read by the agent), with a progress line on stderr; Ctrl-C prints the summary of
-              everything and stops
+              object; agents: read by the agent; syslog: sent as frames, and clients may send to the printed
+              port too), with a progress line on stderr; Ctrl-C prints the summary of everything and stops
   --listen [PORT]
-              syslog: the receiver also takes messages from clients on 127.0.0.1:PORT (default: a free port,
-              printed), until Ctrl-C, as with --follow
+              syslog: the receiver takes messages from clients on 127.0.0.1:PORT (default: a free port,
+              printed) until Ctrl-C, as with --follow; --input is optional then
 Sources in another account are not run. The OpenSearch node needs Java 17; its distribution is downloaded from
 Maven Central on first use, into the cache folder.`;
 
@@ -96,7 +96,8 @@ export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Pro
   let listenPort: number | undefined;
   try {
     const parsed = parseArgs({
-      args: argv,
+      // `--listen=5514` as `--listen 5514` (parseArgs has no option with an optional value).
+      args: argv.flatMap((a) => (a.startsWith('--listen=') ? ['--listen', a.slice('--listen='.length)] : [a])),
       options: { config: { type: 'string' }, pipeline: { type: 'string' }, input: { type: 'string', multiple: true }, data: { type: 'string' }, fresh: { type: 'boolean' }, once: { type: 'boolean' }, follow: { type: 'boolean' }, listen: { type: 'boolean' } },
       strict: true,
       // `--listen 5514`: the port is the one positional there can be, right after --listen.
@@ -129,13 +130,14 @@ export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Pro
   if (values.listen && chosen && chosen.source.type !== 'syslog') throw new UsageError(`--listen: pipeline ${chosen.name}'s source is of type ${chosen.source.type}; --listen is for syslog receivers`);
   const follows = values.follow === true || values.listen === true;
   const status = (line: string) => io.stderr.write(`logtong local: ${line}\n`);
+  const resolved = inputs.map((f) => path.resolve(f));
   let lastShown = 0;
   let run;
   try {
     run = await runLocalPipeline({
       config,
       pipeline: values.pipeline,
-      inputs: inputs.map((f) => path.resolve(f)),
+      inputs: resolved,
       workDir: path.resolve(values.data ?? path.join(cacheDir(), 'local', values.pipeline)),
       fresh: values.fresh === true,
       follow: follows,
@@ -158,7 +160,7 @@ export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Pro
     if (follows) {
       const listening = run.summary.listening;
       io.stderr.write(`logtong local: ${[inputs.length ? 'following the inputs (lines appended to them are ingested)' : '', listening ? `listening for syslog on 127.0.0.1:${listening.port} (${listening.protocols}, ${listening.framing})` : ''].filter(Boolean).join('; ')}; Ctrl-C stops\n`);
-      const final = await follow(run, inputs, io, waitForStop());
+      const final = await follow(run, resolved, io, waitForStop());
       io.stdout.write(`\n${report(final)}`);
       return accountedFor(final) ? EXIT_OK : EXIT_FAILED;
     }
@@ -181,7 +183,7 @@ export async function runLocal(argv: string[], io: CliIo, waitForStop: () => Pro
 async function follow(run: LocalRun, inputs: readonly string[], io: CliIo, stopped: Promise<void>): Promise<LocalSummary> {
   let stop = false;
   void stopped.then(() => (stop = true));
-  const offsets = new Map(inputs.map((f) => [f, statSync(f).size]));
+  const offsets = new Map(run.offsets);
   const started = Date.now();
   const startRecords = (await run.live()).records;
   const tty = io.stderr.isTTY === true;
@@ -191,10 +193,9 @@ async function follow(run: LocalRun, inputs: readonly string[], io: CliIo, stopp
     const seconds = (Date.now() - started) / 1000;
     return `records ${l.records.toLocaleString('en-US')} (${Math.round((l.records - startRecords) / Math.max(seconds, 1)).toLocaleString('en-US')}/s since following) · written ${l.written.toLocaleString('en-US')} · duplicate ${l.duplicates.toLocaleString('en-US')} · filtered ${l.filtered.toLocaleString('en-US')} · backed up ${l.backedUp.toLocaleString('en-US')}`;
   };
-  while (!stop) {
-    await Promise.race([new Promise((r) => setTimeout(r, 1000)), stopped]);
+  // The complete lines appended to each input since it was last read.
+  const readAppended = async () => {
     for (const f of inputs) {
-      if (stop) break;
       const size = statSync(f).size;
       let from = offsets.get(f)!;
       if (size < from) from = 0;
@@ -205,7 +206,11 @@ async function follow(run: LocalRun, inputs: readonly string[], io: CliIo, stopp
       await run.append(f, chunk.subarray(0, end));
       offsets.set(f, from + end);
     }
+  };
+  while (!stop) {
+    await Promise.race([new Promise((r) => setTimeout(r, 1000)), stopped]);
     if (stop) break;
+    await readAppended();
     await run.settle();
     const now = await line();
     if (now.replace(/\(.*?\)/, '') === shown) continue;
@@ -213,6 +218,8 @@ async function follow(run: LocalRun, inputs: readonly string[], io: CliIo, stopp
     io.stderr.write(tty ? `\r\x1b[K${now}` : `logtong local: ${now}\n`);
   }
   if (tty) io.stderr.write('\r\x1b[K');
+  // What was appended since the last round: an agent tailing the inputs reads it before it stops, so it counts too.
+  await readAppended();
   return run.summarize();
 }
 

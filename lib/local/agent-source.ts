@@ -46,7 +46,12 @@ export interface LocalAgentOptions {
 export interface LocalAgent {
   /** syslog: where the receiver listens on 127.0.0.1, and how it reads frames. */
   readonly listening?: { readonly port: number; readonly protocols: string; readonly framing: string };
-  /** Lines appended to an input file (complete lines): given to the agent the way its source gets them. */
+  /** The files its tail reads (EC2: the inputs; EKS: their container log files): the `logtong.file` of its records. */
+  readonly tailed: readonly string[];
+  /**
+   * Lines of an input file (complete lines; at the start, what it holds), given to the agent the way its source gets
+   * them. An EC2 agent tails the input itself: nothing to do.
+   */
   feed(file: string, bytes: Buffer): Promise<void>;
   /** Records the agent's inputs have read so far (tail lines, syslog frames). */
   readRecords(): Promise<number>;
@@ -67,13 +72,21 @@ function localTargets(o: LocalAgentOptions): AgentTargets {
   };
 }
 
-/** The lines of a chunk as a syslog client sends them: CR stripped, empty lines left out (the processor skips them too). */
-const framesOf = (bytes: Buffer): string[] =>
-  bytes
-    .toString('utf8')
-    .split('\n')
-    .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l))
-    .filter((l) => l.length > 0);
+/**
+ * The lines of a chunk, as bytes (a line that is not UTF-8 goes as it is, as a client would send it): CR stripped,
+ * empty lines left out (the processor skips them too; and see syslogInputs in lib/agent on empty LF frames).
+ */
+function linesOf(bytes: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let start = 0; start < bytes.length; ) {
+    const nl = bytes.indexOf(0x0a, start);
+    const end = nl < 0 ? bytes.length : nl;
+    const line = bytes.subarray(start, end > start && bytes[end - 1] === 0x0d ? end - 1 : end);
+    if (line.length > 0) out.push(line);
+    start = end + 1;
+  }
+  return out;
+}
 
 async function sendTcp(port: number, payload: Buffer): Promise<void> {
   await new Promise<void>((done, fail) => {
@@ -83,10 +96,15 @@ async function sendTcp(port: number, payload: Buffer): Promise<void> {
   });
 }
 
-async function sendUdp(port: number, frames: readonly string[]): Promise<void> {
+async function sendUdp(port: number, frames: readonly Buffer[]): Promise<void> {
   const socket = dgram.createSocket('udp4');
   try {
-    for (const f of frames) await new Promise<void>((done, fail) => socket.send(Buffer.from(f), port, '127.0.0.1', (e) => (e ? fail(e) : done())));
+    for (const [i, f] of frames.entries()) {
+      await new Promise<void>((done, fail) => socket.send(f, port, '127.0.0.1', (e) => (e ? fail(e) : done())));
+      // Paced: a datagram the receiver's socket buffer has no room for is dropped, and the kernel may cap that buffer
+      // (net.core.rmem_max) below the receiver's receive_buffer_size.
+      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 2));
+    }
   } finally {
     socket.close();
   }
@@ -122,22 +140,17 @@ export async function startLocalAgent(o: LocalAgentOptions): Promise<LocalAgent>
   const feed = async (file: string, bytes: Buffer): Promise<void> => {
     if (eks) {
       const time = new Date().toISOString().replace('Z', '000000Z');
-      fs.appendFileSync(containers.get(file)!, Buffer.concat(framesOf(bytes).map((l) => criLine(time, 'stdout', l))));
+      fs.appendFileSync(containers.get(file)!, Buffer.concat(linesOf(bytes).map((l) => criLine(time, 'stdout', l))));
     } else if (source.type === 'syslog') {
-      const frames = framesOf(bytes);
+      const frames = linesOf(bytes);
       if (frames.length === 0) return;
       if (source.protocol === 'udp') return sendUdp(syslogPort!, frames);
       const octet = source.framing === 'octet-counting';
-      await sendTcp(syslogPort!, Buffer.concat(frames.map((f) => (octet ? Buffer.concat([Buffer.from(`${Buffer.byteLength(f)} `), Buffer.from(f)]) : Buffer.from(`${f}\n`)))));
+      // RFC 6587: octet counting prefixes each frame with its length in bytes; otherwise a frame ends at LF.
+      await sendTcp(syslogPort!, Buffer.concat(frames.flatMap((f) => (octet ? [Buffer.from(`${f.length} `), f] : [f, Buffer.from('\n')]))));
     }
     // EC2: the agent tails the file itself.
   };
-  try {
-    for (const file of source.type === 'fluent-bit' && !eks ? [] : o.inputs) await feed(file, fs.readFileSync(file));
-  } catch (e) {
-    await fb.stop();
-    throw e;
-  }
   const sum = (rows: Record<string, { records?: number; drop_records?: number }>, prefix: string, key: 'records' | 'drop_records') =>
     Object.entries(rows)
       .filter(([name]) => name.startsWith(prefix))
@@ -146,6 +159,7 @@ export async function startLocalAgent(o: LocalAgentOptions): Promise<LocalAgent>
     ...(source.type === 'syslog'
       ? { listening: { port: syslogPort!, protocols: source.protocol === 'tcp_udp' ? 'tcp and udp' : source.protocol, framing: source.protocol === 'udp' ? 'one message per datagram' : source.framing === 'octet-counting' ? 'octet counting (RFC 6587)' : 'one message per line' } }
       : {}),
+    tailed,
     feed,
     async readRecords() {
       const m = await fb.metrics();

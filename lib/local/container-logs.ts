@@ -14,8 +14,8 @@ export const CRI_MAX_LINE_BYTES = 16 * 1024;
  * One line an application wrote to stdout or stderr, as containerd appends it to the container's log file:
  * `<RFC 3339 time, ns> <stream> F <content>\n`, or cut by bytes (a UTF-8 character may be split) into `P` parts.
  */
-export function criLine(time: string, stream: 'stdout' | 'stderr', line: string, max = CRI_MAX_LINE_BYTES): Buffer {
-  const bytes = Buffer.from(line, 'utf8');
+export function criLine(time: string, stream: 'stdout' | 'stderr', line: string | Buffer, max = CRI_MAX_LINE_BYTES): Buffer {
+  const bytes = typeof line === 'string' ? Buffer.from(line, 'utf8') : line;
   const parts: Buffer[] = [];
   for (let i = 0; i === 0 || i < bytes.length; i += max) {
     const last = i + max >= bytes.length;

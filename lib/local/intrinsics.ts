@@ -13,9 +13,14 @@ export interface IntrinsicNames {
   getAtt(id: string, attribute: string, at: string): unknown;
   /** `Fn::FindInMap`. @default a mapping is an error */
   mapping?(map: string, key: string, name: string): unknown;
+  /** `Fn::ImportValue` (another stack's export). @default an import is an error */
+  importValue?(name: string, at: string): unknown;
 }
 
-/** `v` with every intrinsic evaluated; `at` names where `v` is, for the callers' errors (`x.Environment.Y`). */
+/**
+ * `v` with its intrinsics evaluated (those a synthesized pipeline stack uses; conditions and `Fn::If` are not: the
+ * stacks have none, and one throws, naming it); `at` names where `v` is, for the callers' errors (`x.Environment.Y`).
+ */
 export function evaluateIntrinsics(v: unknown, names: IntrinsicNames, at = 'value'): unknown {
   const ref = (name: string, where: string) => (name === 'AWS::NoValue' ? NO_VALUE : names.ref(name, where));
   const sub = (text: string, vars: Record<string, unknown>, where: string): string =>
@@ -54,7 +59,8 @@ export function evaluateIntrinsics(v: unknown, names: IntrinsicNames, at = 'valu
           return names.mapping(m, k1, k2);
         }
         case 'Fn::ImportValue':
-          return `imported-${String(go(a, where))}`;
+          if (!names.importValue) throw new Error(`${where}: Fn::ImportValue is not supported here`);
+          return names.importValue(String(go(a, where)), where);
         case 'Fn::GetAZs': {
           const region = String(ref('AWS::Region', where));
           return ['a', 'b', 'c'].map((z) => `${region}${z}`);

@@ -42,7 +42,10 @@ export async function startKinesis(): Promise<KinesisEmulator> {
     if (child.exitCode !== null) throw new Error(`kinesis-local exited: ${stderr}`);
     const up = await fetch(endpoint, { method: 'POST' }).then(() => true, () => false);
     if (up) break;
-    if (Date.now() > deadline) throw new Error(`kinesis-local did not start: ${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`kinesis-local did not start: ${stderr}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   const certificateFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'logtong-kinesis-')), 'server.pem');

@@ -16,7 +16,7 @@
 import { CreateBucketCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand } from '@aws-sdk/client-s3';
 import { App, AssetStaging } from 'aws-cdk-lib';
 import { stop as stopEsbuild } from 'esbuild';
-import { mkdirSync, readFileSync, rmSync, writeFileSync, createReadStream } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { compileParser, recordBatches } from '../../lambda/core/formats';
@@ -109,6 +109,11 @@ export interface LocalRun {
   /** Where the input files' records went. */
   readonly summary: LocalSummary;
   /**
+   * How far each input was read (its complete lines, with `follow`; else all of it): `--follow` goes on from there,
+   * so that a line is counted and sent once.
+   */
+  readonly offsets: ReadonlyMap<string, number>;
+  /**
    * More lines of an input file (`--follow`), complete lines only: an S3 source gets them as a new object under the
    * prefix; an agent or receiver as its source gives them (agent-source.ts). Then `settle`.
    */
@@ -130,7 +135,7 @@ function supported(p: Pipeline): void {
   const refuse = (what: string) => {
     throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local does not run ${what} yet`);
   };
-  if ('account' in p.source && p.source.account) refuse('a source in another account (its agents assume a role of this account: AWS STS)');
+  if ('account' in p.source && p.source.account) refuse('a source in another account (it reaches the pipeline through a role assumed with AWS STS)');
 }
 
 /** The records of a file as the processor reads them: gzip or not, its lines split and multi-line events assembled. */
@@ -166,15 +171,17 @@ function uploadOf(file: string, content: Buffer, p: { readonly prefix: string; r
   return { key: `${p.prefix}${name}`, body };
 }
 
-/** Copies the objects under `prefix` into `folder` (same relative keys); returns how many. */
-async function copyPrefix(aws: AwsEmulator, bucket: string, prefix: string, folder: string, each?: (key: string, bytes: Buffer) => void): Promise<number> {
+/** Copies the objects under `prefix` into `folder` (same relative keys; no folder: only reads them); returns how many. */
+async function copyPrefix(aws: AwsEmulator, bucket: string, prefix: string, folder: string | undefined, each?: (key: string, bytes: Buffer) => void): Promise<number> {
   let n = 0;
   for await (const page of paginateListObjectsV2({ client: aws.s3 }, { Bucket: bucket, Prefix: prefix })) {
     for (const obj of page.Contents ?? []) {
       const bytes = Buffer.from(await (await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: obj.Key! }))).Body!.transformToByteArray());
-      const file = path.join(folder, obj.Key!);
-      mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, bytes);
+      if (folder) {
+        const file = path.join(folder, obj.Key!);
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, bytes);
+      }
       each?.(obj.Key!, bytes);
       n++;
     }
@@ -189,16 +196,16 @@ const jsonLines = (gzipped: Buffer) => gunzipSync(gzipped).toString('utf8').spli
  * records in them counted: the processor's (`<pipeline>/failed-records/`) and, with buffer none, the agent's
  * (`agent-failed/<pipeline>/`).
  */
-async function copyBackup(aws: AwsEmulator, bucket: string, pipeline: string, folder: string): Promise<{ backedUp: number; deadLetters: number; backupFolder: string }> {
+async function copyBackup(aws: AwsEmulator, bucket: string, pipeline: string, folder: string | undefined): Promise<{ backedUp: number; deadLetters: number }> {
   let backedUp = 0;
   let deadLetters = 0;
-  rmSync(folder, { recursive: true, force: true });
+  if (folder) rmSync(folder, { recursive: true, force: true });
   await copyPrefix(aws, bucket, `${pipeline}/`, folder, (key, bytes) => {
     if (key.includes('/failed-records/')) backedUp += jsonLines(bytes);
     else if (/\/dead-letters\/[^/]+\/[^/]+\.json$/.test(key)) deadLetters++;
   });
   await copyPrefix(aws, bucket, `agent-failed/${pipeline}/`, folder, (_key, bytes) => (backedUp += jsonLines(bytes)));
-  return { backedUp, deadLetters, backupFolder: folder };
+  return { backedUp, deadLetters };
 }
 
 /** The agent's read count, once it has stopped growing for `quietSeconds` (it has read every line given to it). */
@@ -234,8 +241,11 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
   const stopAgent = async () => {
     if (!agentRunning) return;
     agentRunning = false;
-    if (buffer === 'none') agentFiltered = await agent!.filtered();
-    await agent!.stop();
+    try {
+      if (buffer === 'none') agentFiltered = await agent!.filtered();
+    } finally {
+      await agent!.stop();
+    }
   };
   const stop = async () => {
     await stopAgent().catch(() => agent?.stop());
@@ -249,7 +259,11 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
       rmSync(o.workDir, { recursive: true, force: true });
     }
     const nodeOptions = { dir: nodeDir, ...(o.onDownloadProgress ? { onDownloadProgress: o.onDownloadProgress } : {}) };
-    [node, aws, kinesis] = await Promise.all([light ? undefined : startOpenSearch(nodeOptions), startAwsEmulator(), buffer === 'kinesis' && source.type !== 's3' ? startKinesis() : undefined]);
+    // Each started one is kept (and stopped below) even when another fails to start.
+    const started = await Promise.allSettled([light ? undefined : startOpenSearch(nodeOptions), startAwsEmulator(), buffer === 'kinesis' && source.type !== 's3' ? startKinesis() : undefined]);
+    const value = <T>(r: PromiseSettledResult<T>) => (r.status === 'fulfilled' ? r.value : undefined);
+    [node, aws, kinesis] = [value(started[0]), value(started[1])!, value(started[2])];
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
     const pipeline = localPipeline(configured, node ? { opensearchUrl: node.url } : {});
     status(`synthesizing Logtong-${pipeline.name} into ${path.join(o.workDir, 'cdk.out')}`);
     const synthesized = synthesize(o.config, pipeline, path.join(o.workDir, 'cdk.out'));
@@ -280,17 +294,22 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
       return ((await (await fetch(`${node!.url}/${alias}/_count`)).json()) as { count?: number }).count ?? 0;
     };
     const before = light ? 0 : await countNow();
-    let records = 0;
-    let files = 0;
+    // Each input is read once: what is counted is what is uploaded or fed, and --follow goes on from there. Following,
+    // a last line without its line break waits for it.
+    const contents = new Map<string, Buffer>();
     for (const file of o.inputs) {
-      records += await countRecords(createReadStream(file), pipeline);
-      files++;
+      const bytes = readFileSync(file);
+      contents.set(file, o.follow ? bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1) : bytes);
     }
+    const offsets = new Map([...contents].map(([f, b]) => [f, b.length]));
+    let records = 0;
+    const files = o.inputs.length;
+    for (const bytes of contents.values()) records += await countRecords(Readable.from([bytes]), pipeline);
     if (source.type === 's3') {
       // Ongoing: the stack's notification is on the source bucket (made with it); one-time: the logs are there first.
       if (source.mode === 'one-time') await aws.s3.send(new CreateBucketCommand({ Bucket: source.bucketName }));
-      for (const file of o.inputs) {
-        const { key, body } = uploadOf(file, readFileSync(file), source);
+      for (const [file, content] of contents) {
+        const { key, body } = uploadOf(file, content, source);
         status(`uploading ${file} to s3://${source.bucketName}/${key}`);
         await aws.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
       }
@@ -310,6 +329,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
       agentRunning = true;
       agent = await startLocalAgent({ pipeline, stack, aws, inputs: o.inputs, dir: agentDir, ...(node ? { opensearchUrl: node.url } : {}), ...(kinesis ? { kinesis } : {}), ...(o.listenPort ? { listenPort: o.listenPort } : {}) });
       if (agent.listening) status(`the receiver listens on 127.0.0.1:${agent.listening.port} (${agent.listening.protocols}, ${agent.listening.framing})`);
+      for (const [file, content] of contents) await agent.feed(file, content);
       // Until it has read every line (its count stops growing); without --follow, SIGTERM then: it flushes what it holds.
       if (records > 0) await untilReadSettles(agent);
       if (!o.follow) await stopAgent();
@@ -327,7 +347,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
     // id is made of the record and its file and offset), which OpenSearch refuses as existing.
     const direct = !light && source.type !== 's3' && buffer === 'none';
     const documentsOfInputs = async () => {
-      const query = { query: { terms: { 'logtong.file': [...o.inputs] } } };
+      const query = { query: { terms: { 'logtong.file': [...agent!.tailed] } } };
       const res = await fetch(`${node!.url}/${alias}/_count`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(query) });
       return ((await res.json()) as { count?: number }).count ?? 0;
     };
@@ -358,7 +378,8 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
 
     async function live() {
       if (direct) {
-        const backedUp = (await copyBackup(aws!, stack!.bucketName('BackupBucket'), pipeline.name, path.join(o.workDir, 'backup'))).backedUp;
+        // The node's count and the agent's: what it indexed, and what it could not parse (counted, not copied).
+        const backedUp = (await copyBackup(aws!, stack!.bucketName('BackupBucket'), pipeline.name, undefined)).backedUp;
         return { records: await allRecords(), backedUp, ...(await counts()) };
       }
       return { records: await allRecords(), filtered: tally.get('Filtered') ?? 0, backedUp: tally.get('BackedUp') ?? 0, written: tally.get(light ? 'Written' : 'Indexed') ?? 0, duplicates: tally.get('Duplicates') ?? 0 };
@@ -366,14 +387,20 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
 
     // `finish`: an agent still running is stopped first (it flushes what it holds), then what it sent is run through.
     const summarize = async (finish: boolean): Promise<LocalSummary> => {
+      const listened = agentRunning && agent?.listening !== undefined;
       if (finish && agentRunning) {
-        const read = await allRecords();
+        records = await allRecords();
         await stopAgent();
-        records = read;
         await settle();
       }
-      const { backedUp, deadLetters, backupFolder } = await copyBackup(aws!, stack!.bucketName('BackupBucket'), pipeline.name, path.join(o.workDir, 'backup'));
-      const common = { pipeline: pipeline.name, files, records, backedUp, deadLetters, backupFolder, ...(listening ? { listening } : {}), ...(await counts()) };
+      const backupFolder = path.join(o.workDir, 'backup');
+      const { backedUp, deadLetters } = await copyBackup(aws!, stack!.bucketName('BackupBucket'), pipeline.name, backupFolder);
+      const found = await counts();
+      // A receiver's frames are counted by the receiver; frames a client sent between that count and its stop are in
+      // the destinations but not in it. More found than counted can only be those (a loss shows as less).
+      const arrived = found.written + found.duplicates + found.filtered + backedUp;
+      if (finish && listened && arrived > records) records = arrived;
+      const common = { pipeline: pipeline.name, files, records: finish ? records : await allRecords(), backedUp, deadLetters, backupFolder, ...(listening ? { listening } : {}), ...found };
       if (light) {
         const table = stack!.resources.tables[0];
         const names = stack!.names;
@@ -390,6 +417,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRun> {
     let seq = 0;
     return {
       summary: await summarize(false),
+      offsets,
       async append(file, bytes) {
         records += await countRecords(Readable.from([bytes]), pipeline);
         if (source.type === 's3') {

@@ -193,7 +193,7 @@ export interface LocalNames {
 }
 
 /**
- * A synthesized value with its references replaced by local names (every intrinsic CloudFormation evaluates there,
+ * A synthesized value with its references replaced by local names (the intrinsics CloudFormation evaluates there,
  * intrinsics.ts). A reference with no local name throws, naming it: a local run must never carry a placeholder
  * where the deployed stack has a real value.
  */

@@ -264,7 +264,10 @@ describe('logtong local', () => {
   it('a syslog receiver gets the inputs\' lines as frames and, with --listen, what a syslog client sends', async () => {
     const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
     const input = corpusPath('loghub_Linux_2k.log');
-    const frames = readFileSync(input, 'utf8').split('\n').filter(Boolean).length;
+    // Listening is following: the file's last line, without its line break, waits for it (and is not sent).
+    const text = readFileSync(input, 'utf8');
+    const frames = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean).length;
+    expect(frames).toBe(text.split('\n').filter(Boolean).length - 1);
     const before = children();
     const { out, err, stop, running, until } = runUntilStopped(['--config', EXAMPLE_CONFIG, '--pipeline', 'net-syslog', '--input', input, '--data', data, '--listen']);
     await until(() => out.text().includes(`all ${frames.toLocaleString('en-US')} records accounted for`));
@@ -287,6 +290,25 @@ describe('logtong local', () => {
     // Ctrl-C stopped the receiver, the node and the emulator: the receiver's port is closed too.
     expect(children().filter((p) => !before.includes(p))).toEqual([]);
     expect(await refused(port)).toBe(true);
+  });
+
+  it('a syslog receiver with octet counting gets each line as one counted frame, bytes as they are', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'logtong-local-'));
+    const config = path.join(data, 'pipelines.yaml');
+    const yaml = readFileSync(EXAMPLE_CONFIG, 'utf8');
+    expect(yaml).toContain('      protocol: tcp\n      port: 5140\n');
+    writeFileSync(config, yaml.replace('      protocol: tcp\n      port: 5140\n', '      protocol: tcp\n      port: 5140\n      framing: octet-counting\n'));
+    const input = path.join(data, 'syslog.log');
+    const corpus = readFileSync(corpusPath('loghub_Linux_2k.log')).subarray(0, 60_000);
+    // CRLF line ends, an empty line, and a line that is not UTF-8 (Latin-1 é): each goes as the bytes it is
+    writeFileSync(input, Buffer.concat([corpus.subarray(0, corpus.lastIndexOf(0x0a) + 1), Buffer.from('<13>Dec  5 10:00:00 web01 app: first\r\n\r\n<13>Dec  5 10:00:01 web01 app: caf'), Buffer.from([0xe9]), Buffer.from(' au lait\n')]));
+    const out = captured();
+    const err = captured();
+    const code = await main(['local', '--config', config, '--pipeline', 'net-syslog', '--input', input, '--data', data, '--once'], { stdin: Readable.from([]), stdout: out.stream, stderr: err.stream });
+    expect({ code, err: code === 0 ? '' : err.text() }).toEqual({ code: 0, err: '' });
+    expect(err.text()).toMatch(/the receiver listens on 127\.0\.0\.1:\d+ \(tcp, octet counting \(RFC 6587\)\)/);
+    const frames = readFileSync(input).toString('latin1').split(/\r?\n/).filter(Boolean).length;
+    expect(out.text()).toContain(`all ${frames.toLocaleString('en-US')} records accounted for`);
   });
 
   it('a syslog receiver listening on TCP and UDP feeds the Light Engine', async () => {

@@ -84,7 +84,7 @@ function packageDir(name) {
 import { CreateBucketCommand as CreateBucketCommand2, GetObjectCommand, paginateListObjectsV2, PutObjectCommand } from "@aws-sdk/client-s3";
 import { App, AssetStaging } from "aws-cdk-lib";
 import { stop as stopEsbuild } from "esbuild";
-import { mkdirSync as mkdirSync7, readFileSync as readFileSync7, rmSync as rmSync4, writeFileSync as writeFileSync6, createReadStream } from "node:fs";
+import { mkdirSync as mkdirSync7, readFileSync as readFileSync6, rmSync as rmSync4, writeFileSync as writeFileSync6 } from "node:fs";
 import * as path19 from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { Readable as Readable2 } from "node:stream";
@@ -3861,7 +3861,10 @@ async function startKinesis() {
     if (child.exitCode !== null) throw new Error(`kinesis-local exited: ${stderr}`);
     const up = await fetch(endpoint, { method: "POST" }).then(() => true, () => false);
     if (up) break;
-    if (Date.now() > deadline) throw new Error(`kinesis-local did not start: ${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`kinesis-local did not start: ${stderr}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   const certificateFile = path9.join(fs2.mkdtempSync(path9.join(os2.tmpdir(), "logtong-kinesis-")), "server.pem");
@@ -4099,7 +4102,8 @@ function evaluateIntrinsics(v, names, at = "value") {
           return names.mapping(m, k1, k2);
         }
         case "Fn::ImportValue":
-          return `imported-${String(go(a, where))}`;
+          if (!names.importValue) throw new Error(`${where}: Fn::ImportValue is not supported here`);
+          return names.importValue(String(go(a, where)), where);
         case "Fn::GetAZs": {
           const region = String(ref2("AWS::Region", where));
           return ["a", "b", "c"].map((z) => `${region}${z}`);
@@ -4947,7 +4951,7 @@ import * as fs3 from "node:fs";
 import * as path12 from "node:path";
 var CRI_MAX_LINE_BYTES = 16 * 1024;
 function criLine(time, stream, line, max = CRI_MAX_LINE_BYTES) {
-  const bytes = Buffer.from(line, "utf8");
+  const bytes = typeof line === "string" ? Buffer.from(line, "utf8") : line;
   const parts = [];
   for (let i = 0; i === 0 || i < bytes.length; i += max) {
     const last = i + max >= bytes.length;
@@ -5237,7 +5241,17 @@ function localTargets(o) {
     ...buffer === "none" ? { backupBucketName: o.stack.bucketName("BackupBucket") } : {}
   };
 }
-var framesOf = (bytes) => bytes.toString("utf8").split("\n").map((l) => l.endsWith("\r") ? l.slice(0, -1) : l).filter((l) => l.length > 0);
+function linesOf(bytes) {
+  const out = [];
+  for (let start = 0; start < bytes.length; ) {
+    const nl = bytes.indexOf(10, start);
+    const end = nl < 0 ? bytes.length : nl;
+    const line = bytes.subarray(start, end > start && bytes[end - 1] === 13 ? end - 1 : end);
+    if (line.length > 0) out.push(line);
+    start = end + 1;
+  }
+  return out;
+}
 async function sendTcp(port, payload) {
   await new Promise((done, fail) => {
     const socket = net2.createConnection({ host: "127.0.0.1", port }, () => socket.end(payload));
@@ -5248,7 +5262,10 @@ async function sendTcp(port, payload) {
 async function sendUdp(port, frames) {
   const socket = dgram2.createSocket("udp4");
   try {
-    for (const f of frames) await new Promise((done, fail) => socket.send(Buffer.from(f), port, "127.0.0.1", (e) => e ? fail(e) : done()));
+    for (const [i, f] of frames.entries()) {
+      await new Promise((done, fail) => socket.send(f, port, "127.0.0.1", (e) => e ? fail(e) : done()));
+      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 2));
+    }
   } finally {
     socket.close();
   }
@@ -5281,25 +5298,19 @@ async function startLocalAgent(o) {
   const feed = async (file, bytes) => {
     if (eks) {
       const time = (/* @__PURE__ */ new Date()).toISOString().replace("Z", "000000Z");
-      fs5.appendFileSync(containers.get(file), Buffer.concat(framesOf(bytes).map((l) => criLine(time, "stdout", l))));
+      fs5.appendFileSync(containers.get(file), Buffer.concat(linesOf(bytes).map((l) => criLine(time, "stdout", l))));
     } else if (source.type === "syslog") {
-      const frames = framesOf(bytes);
+      const frames = linesOf(bytes);
       if (frames.length === 0) return;
       if (source.protocol === "udp") return sendUdp(syslogPort, frames);
       const octet = source.framing === "octet-counting";
-      await sendTcp(syslogPort, Buffer.concat(frames.map((f) => octet ? Buffer.concat([Buffer.from(`${Buffer.byteLength(f)} `), Buffer.from(f)]) : Buffer.from(`${f}
-`))));
+      await sendTcp(syslogPort, Buffer.concat(frames.flatMap((f) => octet ? [Buffer.from(`${f.length} `), f] : [f, Buffer.from("\n")])));
     }
   };
-  try {
-    for (const file of source.type === "fluent-bit" && !eks ? [] : o.inputs) await feed(file, fs5.readFileSync(file));
-  } catch (e) {
-    await fb.stop();
-    throw e;
-  }
   const sum = (rows, prefix, key) => Object.entries(rows).filter(([name]) => name.startsWith(prefix)).reduce((n, [, v]) => n + (v[key] ?? 0), 0);
   return {
     ...source.type === "syslog" ? { listening: { port: syslogPort, protocols: source.protocol === "tcp_udp" ? "tcp and udp" : source.protocol, framing: source.protocol === "udp" ? "one message per datagram" : source.framing === "octet-counting" ? "octet counting (RFC 6587)" : "one message per line" } } : {},
+    tailed,
     feed,
     async readRecords() {
       const m = await fb.metrics();
@@ -5758,7 +5769,7 @@ function supported(p) {
   const refuse = (what) => {
     throw new LocalUnsupportedError(`pipeline ${p.name}: logtong local does not run ${what} yet`);
   };
-  if ("account" in p.source && p.source.account) refuse("a source in another account (its agents assume a role of this account: AWS STS)");
+  if ("account" in p.source && p.source.account) refuse("a source in another account (it reaches the pipeline through a role assumed with AWS STS)");
 }
 async function countRecords(body, p) {
   const parser = compileParser(p.logFormat);
@@ -5768,7 +5779,7 @@ async function countRecords(body, p) {
 }
 function synthesize(config, pipeline2, outdir) {
   const root = projectRoot();
-  const context = JSON.parse(readFileSync7(path19.join(root, "cdk.json"), "utf8")).context ?? {};
+  const context = JSON.parse(readFileSync6(path19.join(root, "cdk.json"), "utf8")).context ?? {};
   rmSync4(outdir, { recursive: true, force: true });
   AssetStaging.clearAssetHashCache();
   const app = new App({ outdir, context, builtinCloudFormationValidation: false });
@@ -5791,9 +5802,11 @@ async function copyPrefix(aws, bucket, prefix, folder, each) {
   for await (const page of paginateListObjectsV2({ client: aws.s3 }, { Bucket: bucket, Prefix: prefix })) {
     for (const obj of page.Contents ?? []) {
       const bytes = Buffer.from(await (await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: obj.Key }))).Body.transformToByteArray());
-      const file = path19.join(folder, obj.Key);
-      mkdirSync7(path19.dirname(file), { recursive: true });
-      writeFileSync6(file, bytes);
+      if (folder) {
+        const file = path19.join(folder, obj.Key);
+        mkdirSync7(path19.dirname(file), { recursive: true });
+        writeFileSync6(file, bytes);
+      }
       each?.(obj.Key, bytes);
       n++;
     }
@@ -5804,13 +5817,13 @@ var jsonLines = (gzipped) => gunzipSync(gzipped).toString("utf8").split("\n").fi
 async function copyBackup(aws, bucket, pipeline2, folder) {
   let backedUp = 0;
   let deadLetters = 0;
-  rmSync4(folder, { recursive: true, force: true });
+  if (folder) rmSync4(folder, { recursive: true, force: true });
   await copyPrefix(aws, bucket, `${pipeline2}/`, folder, (key, bytes) => {
     if (key.includes("/failed-records/")) backedUp += jsonLines(bytes);
     else if (/\/dead-letters\/[^/]+\/[^/]+\.json$/.test(key)) deadLetters++;
   });
   await copyPrefix(aws, bucket, `agent-failed/${pipeline2}/`, folder, (_key, bytes) => backedUp += jsonLines(bytes));
-  return { backedUp, deadLetters, backupFolder: folder };
+  return { backedUp, deadLetters };
 }
 async function untilReadSettles(agent, quietSeconds = 3) {
   let read = -1;
@@ -5841,8 +5854,11 @@ async function runLocalPipeline(o) {
   const stopAgent = async () => {
     if (!agentRunning) return;
     agentRunning = false;
-    if (buffer === "none") agentFiltered = await agent.filtered();
-    await agent.stop();
+    try {
+      if (buffer === "none") agentFiltered = await agent.filtered();
+    } finally {
+      await agent.stop();
+    }
   };
   const stop = async () => {
     await stopAgent().catch(() => agent?.stop());
@@ -5856,7 +5872,10 @@ async function runLocalPipeline(o) {
       rmSync4(o.workDir, { recursive: true, force: true });
     }
     const nodeOptions = { dir: nodeDir, ...o.onDownloadProgress ? { onDownloadProgress: o.onDownloadProgress } : {} };
-    [node, aws, kinesis] = await Promise.all([light ? void 0 : startOpenSearch(nodeOptions), startAwsEmulator(), buffer === "kinesis" && source.type !== "s3" ? startKinesis() : void 0]);
+    const started = await Promise.allSettled([light ? void 0 : startOpenSearch(nodeOptions), startAwsEmulator(), buffer === "kinesis" && source.type !== "s3" ? startKinesis() : void 0]);
+    const value = (r) => r.status === "fulfilled" ? r.value : void 0;
+    [node, aws, kinesis] = [value(started[0]), value(started[1]), value(started[2])];
+    for (const r of started) if (r.status === "rejected") throw r.reason;
     const pipeline2 = localPipeline(configured, node ? { opensearchUrl: node.url } : {});
     status(`synthesizing Logtong-${pipeline2.name} into ${path19.join(o.workDir, "cdk.out")}`);
     const synthesized = synthesize(o.config, pipeline2, path19.join(o.workDir, "cdk.out"));
@@ -5883,16 +5902,19 @@ async function runLocalPipeline(o) {
       return (await (await fetch(`${node.url}/${alias}/_count`)).json()).count ?? 0;
     };
     const before = light ? 0 : await countNow();
-    let records = 0;
-    let files = 0;
+    const contents = /* @__PURE__ */ new Map();
     for (const file of o.inputs) {
-      records += await countRecords(createReadStream(file), pipeline2);
-      files++;
+      const bytes = readFileSync6(file);
+      contents.set(file, o.follow ? bytes.subarray(0, bytes.lastIndexOf(10) + 1) : bytes);
     }
+    const offsets = new Map([...contents].map(([f, b]) => [f, b.length]));
+    let records = 0;
+    const files = o.inputs.length;
+    for (const bytes of contents.values()) records += await countRecords(Readable2.from([bytes]), pipeline2);
     if (source.type === "s3") {
       if (source.mode === "one-time") await aws.s3.send(new CreateBucketCommand2({ Bucket: source.bucketName }));
-      for (const file of o.inputs) {
-        const { key, body } = uploadOf(file, readFileSync7(file), source);
+      for (const [file, content] of contents) {
+        const { key, body } = uploadOf(file, content, source);
         status(`uploading ${file} to s3://${source.bucketName}/${key}`);
         await aws.s3.send(new PutObjectCommand({ Bucket: source.bucketName, Key: key, Body: body }));
       }
@@ -5911,6 +5933,7 @@ async function runLocalPipeline(o) {
       agentRunning = true;
       agent = await startLocalAgent({ pipeline: pipeline2, stack, aws, inputs: o.inputs, dir: agentDir, ...node ? { opensearchUrl: node.url } : {}, ...kinesis ? { kinesis } : {}, ...o.listenPort ? { listenPort: o.listenPort } : {} });
       if (agent.listening) status(`the receiver listens on 127.0.0.1:${agent.listening.port} (${agent.listening.protocols}, ${agent.listening.framing})`);
+      for (const [file, content] of contents) await agent.feed(file, content);
       if (records > 0) await untilReadSettles(agent);
       if (!o.follow) await stopAgent();
     }
@@ -5923,7 +5946,7 @@ async function runLocalPipeline(o) {
     };
     const direct = !light && source.type !== "s3" && buffer === "none";
     const documentsOfInputs = async () => {
-      const query = { query: { terms: { "logtong.file": [...o.inputs] } } };
+      const query = { query: { terms: { "logtong.file": [...agent.tailed] } } };
       const res = await fetch(`${node.url}/${alias}/_count`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(query) });
       return (await res.json()).count ?? 0;
     };
@@ -5950,20 +5973,24 @@ async function runLocalPipeline(o) {
     }
     async function live2() {
       if (direct) {
-        const backedUp = (await copyBackup(aws, stack.bucketName("BackupBucket"), pipeline2.name, path19.join(o.workDir, "backup"))).backedUp;
+        const backedUp = (await copyBackup(aws, stack.bucketName("BackupBucket"), pipeline2.name, void 0)).backedUp;
         return { records: await allRecords(), backedUp, ...await counts() };
       }
       return { records: await allRecords(), filtered: tally.get("Filtered") ?? 0, backedUp: tally.get("BackedUp") ?? 0, written: tally.get(light ? "Written" : "Indexed") ?? 0, duplicates: tally.get("Duplicates") ?? 0 };
     }
     const summarize = async (finish) => {
+      const listened = agentRunning && agent?.listening !== void 0;
       if (finish && agentRunning) {
-        const read = await allRecords();
+        records = await allRecords();
         await stopAgent();
-        records = read;
         await settle();
       }
-      const { backedUp, deadLetters, backupFolder } = await copyBackup(aws, stack.bucketName("BackupBucket"), pipeline2.name, path19.join(o.workDir, "backup"));
-      const common = { pipeline: pipeline2.name, files, records, backedUp, deadLetters, backupFolder, ...listening ? { listening } : {}, ...await counts() };
+      const backupFolder = path19.join(o.workDir, "backup");
+      const { backedUp, deadLetters } = await copyBackup(aws, stack.bucketName("BackupBucket"), pipeline2.name, backupFolder);
+      const found = await counts();
+      const arrived = found.written + found.duplicates + found.filtered + backedUp;
+      if (finish && listened && arrived > records) records = arrived;
+      const common = { pipeline: pipeline2.name, files, records: finish ? records : await allRecords(), backedUp, deadLetters, backupFolder, ...listening ? { listening } : {}, ...found };
       if (light) {
         const table = stack.resources.tables[0];
         const names = stack.names;
@@ -5980,6 +6007,7 @@ async function runLocalPipeline(o) {
     let seq = 0;
     return {
       summary: await summarize(false),
+      offsets,
       async append(file, bytes) {
         records += await countRecords(Readable2.from([bytes]), pipeline2);
         if (source.type === "s3") {
@@ -6026,11 +6054,11 @@ the Parquet files in their Hive layout under DIR/parquet/, a DuckDB query and th
               of earlier runs, and records it already holds count as already indexed
   --once      stop everything after printing (for scripts)
   --follow    keep running: lines appended to the inputs are ingested as they come (s3: each new chunk a new
-              object; agents: read by the agent), with a progress line on stderr; Ctrl-C prints the summary of
-              everything and stops
+              object; agents: read by the agent; syslog: sent as frames, and clients may send to the printed
+              port too), with a progress line on stderr; Ctrl-C prints the summary of everything and stops
   --listen [PORT]
-              syslog: the receiver also takes messages from clients on 127.0.0.1:PORT (default: a free port,
-              printed), until Ctrl-C, as with --follow
+              syslog: the receiver takes messages from clients on 127.0.0.1:PORT (default: a free port,
+              printed) until Ctrl-C, as with --follow; --input is optional then
 Sources in another account are not run. The OpenSearch node needs Java 17; its distribution is downloaded from
 Maven Central on first use, into the cache folder.`;
 var MIB = 1024 * 1024;
@@ -6077,7 +6105,8 @@ async function runLocal(argv, io, waitForStop) {
   let listenPort;
   try {
     const parsed = parseArgs({
-      args: argv,
+      // `--listen=5514` as `--listen 5514` (parseArgs has no option with an optional value).
+      args: argv.flatMap((a) => a.startsWith("--listen=") ? ["--listen", a.slice("--listen=".length)] : [a]),
       options: { config: { type: "string" }, pipeline: { type: "string" }, input: { type: "string", multiple: true }, data: { type: "string" }, fresh: { type: "boolean" }, once: { type: "boolean" }, follow: { type: "boolean" }, listen: { type: "boolean" } },
       strict: true,
       // `--listen 5514`: the port is the one positional there can be, right after --listen.
@@ -6110,13 +6139,14 @@ async function runLocal(argv, io, waitForStop) {
   const follows = values.follow === true || values.listen === true;
   const status = (line) => io.stderr.write(`logtong local: ${line}
 `);
+  const resolved = inputs.map((f) => path20.resolve(f));
   let lastShown = 0;
   let run;
   try {
     run = await runLocalPipeline({
       config,
       pipeline: values.pipeline,
-      inputs: inputs.map((f) => path20.resolve(f)),
+      inputs: resolved,
       workDir: path20.resolve(values.data ?? path20.join(cacheDir(), "local", values.pipeline)),
       fresh: values.fresh === true,
       follow: follows,
@@ -6139,7 +6169,7 @@ async function runLocal(argv, io, waitForStop) {
       const listening = run.summary.listening;
       io.stderr.write(`logtong local: ${[inputs.length ? "following the inputs (lines appended to them are ingested)" : "", listening ? `listening for syslog on 127.0.0.1:${listening.port} (${listening.protocols}, ${listening.framing})` : ""].filter(Boolean).join("; ")}; Ctrl-C stops
 `);
-      const final = await follow(run, inputs, io, waitForStop());
+      const final = await follow(run, resolved, io, waitForStop());
       io.stdout.write(`
 ${report(final)}`);
       return accountedFor(final) ? EXIT_OK : EXIT_FAILED;
@@ -6156,7 +6186,7 @@ ${report(final)}`);
 async function follow(run, inputs, io, stopped) {
   let stop = false;
   void stopped.then(() => stop = true);
-  const offsets = new Map(inputs.map((f) => [f, statSync2(f).size]));
+  const offsets = new Map(run.offsets);
   const started = Date.now();
   const startRecords = (await run.live()).records;
   const tty = io.stderr.isTTY === true;
@@ -6166,10 +6196,8 @@ async function follow(run, inputs, io, stopped) {
     const seconds = (Date.now() - started) / 1e3;
     return `records ${l.records.toLocaleString("en-US")} (${Math.round((l.records - startRecords) / Math.max(seconds, 1)).toLocaleString("en-US")}/s since following) \xB7 written ${l.written.toLocaleString("en-US")} \xB7 duplicate ${l.duplicates.toLocaleString("en-US")} \xB7 filtered ${l.filtered.toLocaleString("en-US")} \xB7 backed up ${l.backedUp.toLocaleString("en-US")}`;
   };
-  while (!stop) {
-    await Promise.race([new Promise((r) => setTimeout(r, 1e3)), stopped]);
+  const readAppended = async () => {
     for (const f of inputs) {
-      if (stop) break;
       const size = statSync2(f).size;
       let from = offsets.get(f);
       if (size < from) from = 0;
@@ -6180,7 +6208,11 @@ async function follow(run, inputs, io, stopped) {
       await run.append(f, chunk.subarray(0, end));
       offsets.set(f, from + end);
     }
+  };
+  while (!stop) {
+    await Promise.race([new Promise((r) => setTimeout(r, 1e3)), stopped]);
     if (stop) break;
+    await readAppended();
     await run.settle();
     const now = await line();
     if (now.replace(/\(.*?\)/, "") === shown) continue;
@@ -6189,6 +6221,7 @@ async function follow(run, inputs, io, stopped) {
 `);
   }
   if (tty) io.stderr.write("\r\x1B[K");
+  await readAppended();
   return run.summarize();
 }
 function readRange(file, from, to) {
