@@ -23,7 +23,7 @@ var COMMANDS = {
   },
   local: {
     summary: "run a pipeline on this machine (a real OpenSearch node, the S3/SQS emulator) and account for every record",
-    load: async () => (await import("./chunks/local-command-OKM2QBN3.mjs")).localCommand
+    load: async () => (await import("./chunks/local-command-LLOOK3MY.mjs")).localCommand
   },
   "agent-config": {
     summary: "print the Fluent Bit configuration (ec2) or Kubernetes manifest (eks) of a fluent-bit pipeline",

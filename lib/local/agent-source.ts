@@ -19,14 +19,14 @@ import { fluentBitConfigDocument, type AgentTargets } from '../agent/fluent-bit-
 import type { Pipeline } from '../config/schema';
 import type { AwsEmulator } from './aws-emulator';
 import { containerLogFile, criLine } from './container-logs';
-import { FLUENT_BIT_VERSION, fluentBitBinary, localize, startFluentBit, type FluentBitProcess } from './fluent-bit';
+import { FLUENT_BIT_VERSION, fluentBitBinary, localize, QUICK_AGENT_TIMING, startFluentBit, type FluentBitProcess } from './fluent-bit';
 import type { KinesisEmulator } from './kinesis';
 import type { LocalStack } from './local-stack';
 import { freePort } from './net';
 import { MissingPrerequisiteError } from './prerequisites';
 
-/** The agent's timers, shortened so a local run ends in seconds (what is flushed and how is unchanged). */
-const LOCAL_TIMING = { service: { flush: 1, 'scheduler.cap': 5 }, tail: { refresh_interval: 1 }, s3: { upload_timeout: '2s' } };
+/** The agent's timers shortened (QUICK_AGENT_TIMING), the tail's look for new files every second: a run waits on it. */
+const LOCAL_TIMING = { ...QUICK_AGENT_TIMING, tail: { refresh_interval: 1 } };
 
 export interface LocalAgentOptions {
   readonly pipeline: Pipeline;

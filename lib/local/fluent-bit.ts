@@ -30,6 +30,13 @@ export const FLUENT_BIT_SETUP_HINT = `run \`bash .ci/setup-fluent-bit.sh\` (buil
 
 type Plugin = Record<string, unknown>;
 
+/**
+ * Timing for runs on this machine (`logtong local`, the agent tests), never in the shipped configuration: flush every
+ * second, look for new files every 2 s, upload the s3 output's files after 2 s, and cap the retry backoff at 5 s, so
+ * that a run waits seconds, not minutes. What is flushed and how is unchanged.
+ */
+export const QUICK_AGENT_TIMING: NonNullable<LocalTargets['timing']> = { service: { flush: 1, 'scheduler.cap': 5 }, tail: { refresh_interval: 2 }, s3: { upload_timeout: '2s' } };
+
 /** The binary: LOGTONG_FLUENT_BIT, else the build of .ci/setup-fluent-bit.sh. */
 export function fluentBitBinary(): string {
   const bin = process.env.LOGTONG_FLUENT_BIT || path.join(cacheDir(), `fluent-bit-${FLUENT_BIT_VERSION}`, 'bin', 'fluent-bit');

@@ -21,7 +21,7 @@ import { decodeBody, isFailed, splitLines } from '../../../lambda/core/lines';
 import { ensureIndexLayout, type OpenSearchHttp } from '../../../lambda/core/opensearch/index-layout';
 import { fluentBitConfigDocument, type AgentTargets } from '../../../lib/agent/fluent-bit-config';
 import type { AwsEmulator } from '../../../lib/local/aws-emulator';
-import { localize, startFluentBit, type FluentBitProcess, type LocalTargets } from '../../../lib/local/fluent-bit';
+import { localize, QUICK_AGENT_TIMING, startFluentBit, type FluentBitProcess, type LocalTargets } from '../../../lib/local/fluent-bit';
 import { freePort } from '../../../lib/local/net';
 import { drain, queueArn, type SqsHandler } from '../../../lib/local/sqs-lambda';
 import { applyNotifications, bucketNotifications, functionEnvironment, pipelineTemplates, withEnvironment, type StackTemplate } from '../../../lib/local/template';
@@ -374,11 +374,7 @@ export async function processorVerdicts(format: LogFormat, bytes: Buffer): Promi
 // ---------------------------------------------------------------------------------------------------------------------
 // Container logs as the kubelet and containerd write them.
 
-/**
- * Test-only timing, never in the shipped configuration: flush every second, look for new files every 2 s, upload
- * the s3 output's files after 2 s, and cap the retry backoff at 5 s, so that a test waits seconds, not minutes.
- */
-export const QUICK_AGENT_TIMING: NonNullable<LocalTargets['timing']> = { service: { flush: 1, 'scheduler.cap': 5 }, tail: { refresh_interval: 2 }, s3: { upload_timeout: '2s' } };
+export { QUICK_AGENT_TIMING };
 
 export interface TailingAgent {
   fb: FluentBitProcess;

@@ -4977,6 +4977,7 @@ import * as path13 from "node:path";
 import { stringify } from "yaml";
 var FLUENT_BIT_VERSION = "4.2.2";
 var FLUENT_BIT_SETUP_HINT = `run \`bash .ci/setup-fluent-bit.sh\` (builds Fluent Bit ${FLUENT_BIT_VERSION} once into the cache folder, ~/.cache/logtong by default, about 3 minutes)`;
+var QUICK_AGENT_TIMING = { service: { flush: 1, "scheduler.cap": 5 }, tail: { refresh_interval: 2 }, s3: { upload_timeout: "2s" } };
 function fluentBitBinary() {
   const bin = process.env.LOGTONG_FLUENT_BIT || path13.join(cacheDir(), `fluent-bit-${FLUENT_BIT_VERSION}`, "bin", "fluent-bit");
   if (!fs4.existsSync(bin)) throw new Error(`Fluent Bit ${FLUENT_BIT_VERSION} not found at ${bin}: ${FLUENT_BIT_SETUP_HINT}`);
@@ -5231,7 +5232,7 @@ function runUserPasses(...testArgs) {
 }
 
 // lib/local/agent-source.ts
-var LOCAL_TIMING = { service: { flush: 1, "scheduler.cap": 5 }, tail: { refresh_interval: 1 }, s3: { upload_timeout: "2s" } };
+var LOCAL_TIMING = { ...QUICK_AGENT_TIMING, tail: { refresh_interval: 1 } };
 function localTargets(o) {
   const buffer = o.pipeline.engine.type === "light" ? "s3" : o.pipeline.engine.buffer;
   return {
